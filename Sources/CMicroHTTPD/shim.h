@@ -1,0 +1,30 @@
+#ifndef CMICROHTTPD_SHIM_H
+#define CMICROHTTPD_SHIM_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+/* MHD_start_daemon is variadic, which Swift cannot call. Every option goes in
+   through MHD_OPTION_ARRAY instead, terminated by an MHD_OPTION_END item. */
+static inline struct MHD_Daemon *CMicroHTTPD_start(unsigned int flags, uint16_t port,
+                                                   MHD_AccessHandlerCallback handler,
+                                                   void *handler_context,
+                                                   struct MHD_OptionItem *options) {
+    return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_context,
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+/* MHD_get_connection_info is variadic too; only the client address is needed. */
+static inline const struct sockaddr *CMicroHTTPD_client_address(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info ? info->client_addr : NULL;
+}
+
+/* MHD_get_daemon_info is variadic; the bound port is needed for --listen :0. */
+static inline uint16_t CMicroHTTPD_bound_port(struct MHD_Daemon *d) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what credvend builds and tests with, idempotently: Debian packages
+# (apt-get update once, only when something is missing) and PyPI packages.
+set -euo pipefail
+
+apt_packages=(pkg-config libmicrohttpd-dev liblmdb-dev libssl-dev libcurl4-openssl-dev openssl curl procps)
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "install-deps: apt-get install ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" - <<'PY' 2>/dev/null
+import importlib.util, sys
+mods = ["moto", "flask", "flask_cors", "boto3", "botocore", "joserfc", "cryptography", "pytest", "xmltodict"]
+sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
+PY
+then
+    echo "install-deps: pip install moto[server] boto3 joserfc cryptography pytest" >&2
+    "$PYTHON" -m pip install -q 'moto[server]>=5.0' boto3 joserfc cryptography pytest
+fi
+command -v moto_server >/dev/null || { echo "install-deps: moto_server not on PATH after install" >&2; exit 1; }
