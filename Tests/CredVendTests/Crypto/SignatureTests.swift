@@ -208,3 +208,27 @@ enum TestKeys {
         #expect(throws: OpenSSLError.self) { try SigningKey.generateRSA(bits: 1024) }
     }
 }
+
+@Suite struct ConcurrentVerificationTests {
+    @Test func oneKeyManyThreads() async throws {
+        let rsa = try TestKeys.rsa.verifyingKey(), ec = try TestKeys.p256.verifyingKey()
+        let message = Array("concurrent.verify".utf8)
+        let rsaSignature = try TestKeys.rsa.signRS256(message), ecSignature = try TestKeys.p256.signES256(message)
+        let forged = [rsaSignature[0] ^ 1] + rsaSignature.dropFirst()
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var ok = true
+                    for i in 0..<150 {
+                        ok = ok && rsa.verify(.RS256, message: message, signature: rsaSignature)
+                            && ec.verify(.ES256, message: message, signature: ecSignature)
+                            && !rsa.verify(.RS256, message: message, signature: (task + i) % 2 == 0 ? forged : ecSignature)
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [Bool](repeating: true, count: 8))
+    }
+}
