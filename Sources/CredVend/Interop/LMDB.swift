@@ -298,8 +298,7 @@ extension LMDBError {
     /// Classifies an LMDB return code or errno and attaches mdb_strerror's text.
     init(status: Int32, operation: String) {
         let detail = mdb_strerror(status).map { String(cString: $0) } ?? "error \(status)"
-        self.init(code: LMDBError.classify(status), status: status, operation: operation,
-                  detail: "\(detail), code \(status)")
+        self.init(code: LMDBError.classify(status), status: status, operation: operation, detail: detail)
     }
 
     static func classify(_ status: Int32) -> Code {

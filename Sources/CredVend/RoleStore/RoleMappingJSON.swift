@@ -39,7 +39,7 @@ public enum RoleMappingJSON {
         } catch let error as RoleValidationError {
             throw error
         } catch {
-            throw RoleValidationError(message: describe(error, expecting: "a JSON object (one role record)"))
+            throw RoleValidationError(message: describe(error, in: data, expecting: "a JSON object (one role record)"))
         }
     }
 
@@ -52,7 +52,7 @@ public enum RoleMappingJSON {
         } catch let error as RoleValidationError {
             throw error
         } catch {
-            throw RoleValidationError(message: describe(error, expecting: "a JSON array of role records"))
+            throw RoleValidationError(message: describe(error, in: data, expecting: "a JSON array of role records"))
         }
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
@@ -83,17 +83,37 @@ public enum RoleMappingJSON {
         return out + "\""
     }
 
-    private static func describe(_ error: any Error, expecting: String) -> String {
+    private static func describe(_ error: any Error, in data: Data, expecting: String) -> String {
         switch error as? DecodingError {
-        case .dataCorrupted(let context)?:
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "not valid JSON: \(detail ?? context.debugDescription)"
+        case .dataCorrupted?:
+            return "not valid JSON: \(syntaxProblem(data))"
         case .typeMismatch(_, let context)? where context.codingPath.isEmpty:
             return "must be \(expecting)"
         case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .keyNotFound(_, let context)?:
             return "must be \(expecting) (\(context.debugDescription))"
         default:
             return "could not read JSON: \(error)"
+        }
+    }
+}
+
+extension RoleMappingJSON {
+    /// Where JSON text goes wrong, as "line L, column C: ..." (JSONDecoder does not say).
+    static func syntaxProblem(_ data: Data) -> String {
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return "the input is empty" }
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "syntax error"
+        } catch {
+            let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "syntax error"
+            // "Invalid value around character 22." -> line and column of byte 22.
+            guard let range = text.range(of: "character "),
+                  let offset = Int(text[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
+            else { return text }
+            let before = data.prefix(offset)
+            let line = before.filter { $0 == 0x0A }.count + 1
+            let column = offset - (before.lastIndex(of: 0x0A).map { $0 - data.startIndex + 1 } ?? 0) + 1
+            return "line \(line), column \(column): \(text)"
         }
     }
 }
