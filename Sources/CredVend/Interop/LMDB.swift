@@ -25,7 +25,7 @@ public struct LMDBDatabase: Sendable, Hashable {
 /// start a `write` inside a `write` (the writer lock is not re-entrant).
 public final class LMDBEnvironment: @unchecked Sendable {
     // @unchecked: an MDB_env opened with MDB_NOTLS may be used from any thread; the
-    // mutable state here (reader pool, active count, dbi opening) is guarded by `lock`.
+    // mutable state here (reader pool, active-transaction count, dbi opening) is guarded by `lock`.
 
     public struct Options: Sendable {
         /// The most the data file may grow to. LMDB reserves this much address space.
@@ -54,16 +54,17 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private let env: OpaquePointer
     private let lock = NSLock()
     private var idleReaders: [OpaquePointer] = []
-    private var activeReaders = 0
+    /// Transactions of this process in flight (mdb_env_set_mapsize needs none).
+    private var activeTransactions = 0
 
     public init(path: String, options: Options = Options()) throws(LMDBError) {
         self.path = path
         self.options = options
         let opening = "open role store at \(path)"
         if options.create && !options.readOnly {
-            try makeDirectories(path, operation: opening)
+            try makeLMDBDirectories(path, operation: opening)
         } else {
-            try requireExistingStore(path, operation: opening)
+            try requireExistingLMDBStore(path, operation: opening)
         }
         var handle: OpaquePointer?
         try check(mdb_env_create(&handle), opening)
@@ -122,6 +123,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// aborted (nothing written) when it throws or the commit fails.
     public func write<R>(_ body: (borrowing LMDBWriteTransaction) throws -> R) throws -> R {
         let txn = try beginWrite()
+        defer { lock.withLock { activeTransactions -= 1 } }
         let result: R
         do {
             result = try body(LMDBWriteTransaction(reader: LMDBReadTransaction(txn: txn, path: path)))
@@ -143,7 +145,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     private func beginRead() throws(LMDBError) -> OpaquePointer {
         let pooled: OpaquePointer? = lock.withLock {
-            activeReaders += 1
+            activeTransactions += 1
             return idleReaders.popLast()
         }
         var rc: Int32 = MDB_SUCCESS
@@ -154,11 +156,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
         }
         var txn: OpaquePointer?
         if rc != MDB_MAP_RESIZED { rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) }
-        if rc == MDB_MAP_RESIZED, adoptGrownMap(otherReaders: 1) {
+        if rc == MDB_MAP_RESIZED, adoptGrownMap(ownTransactions: 1) {
             rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
         }
         guard rc == MDB_SUCCESS, let txn else {
-            lock.withLock { activeReaders -= 1 }
+            lock.withLock { activeTransactions -= 1 }
             throw LMDBError(status: rc == MDB_SUCCESS ? EINVAL : rc, operation: "read from \(path)")
         }
         return txn
@@ -167,7 +169,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private func endRead(_ txn: OpaquePointer) {
         mdb_txn_reset(txn)
         let keep = lock.withLock {
-            activeReaders -= 1
+            activeTransactions -= 1
             guard idleReaders.count < options.pooledReaders else { return false }
             idleReaders.append(txn)
             return true
@@ -178,19 +180,23 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private func beginWrite() throws(LMDBError) -> OpaquePointer {
         let operation = "write to \(path)"
         if options.readOnly { throw readOnlyError(operation) }
+        lock.withLock { activeTransactions += 1 }
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, 0, &txn)
-        if rc == MDB_MAP_RESIZED, adoptGrownMap(otherReaders: 0) { rc = mdb_txn_begin(env, nil, 0, &txn) }
+        if rc == MDB_MAP_RESIZED, adoptGrownMap(ownTransactions: 1) { rc = mdb_txn_begin(env, nil, 0, &txn) }
         guard rc == MDB_SUCCESS, let txn else {
+            lock.withLock { activeTransactions -= 1 }
             throw LMDBError(status: rc == MDB_SUCCESS ? EINVAL : rc, operation: operation)
         }
         return txn
     }
 
     /// Another process grew the data file past our map: adopt its size, which
-    /// LMDB allows only while no transaction of this process is active.
-    private func adoptGrownMap(otherReaders: Int) -> Bool {
-        lock.withLock { activeReaders <= otherReaders && mdb_env_set_mapsize(env, 0) == MDB_SUCCESS }
+    /// LMDB allows only while no other transaction of this process is active
+    /// (`ownTransactions` counts the caller's own failed attempt). Holding the
+    /// lock keeps new transactions from starting meanwhile.
+    private func adoptGrownMap(ownTransactions: Int) -> Bool {
+        lock.withLock { activeTransactions <= ownTransactions && mdb_env_set_mapsize(env, 0) == MDB_SUCCESS }
     }
 
     private func readOnlyError(_ operation: String) -> LMDBError {
@@ -318,36 +324,5 @@ extension LMDBError {
         case ENOSPC, ENOMEM, EDQUOT: .diskFull
         default: .other
         }
-    }
-}
-
-// MARK: - the directory
-
-/// `mkdir -p` with mode 0700 for each directory it creates.
-private func makeDirectories(_ path: String, operation: String) throws(LMDBError) {
-    var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-        if !isDir.boolValue { throw LMDBError(status: ENOTDIR, operation: operation) }
-        return
-    }
-    let parent = (path as NSString).deletingLastPathComponent
-    if !parent.isEmpty && parent != path { try makeDirectories(parent, operation: operation) }
-    if mkdir(path, 0o700) != 0 {
-        let rc = errno
-        if rc != EEXIST { throw LMDBError(status: rc, operation: operation) }
-    }
-}
-
-/// For opens that must not create anything: the directory and its data file exist.
-private func requireExistingStore(_ path: String, operation: String) throws(LMDBError) {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-        // Tell a missing path from one that cannot be reached.
-        let rc = access(path, F_OK) == 0 ? ENOENT : errno
-        throw LMDBError(status: rc == ENOTDIR ? ENOTDIR : (rc == EACCES ? EACCES : ENOENT), operation: operation)
-    }
-    guard isDir.boolValue else { throw LMDBError(status: ENOTDIR, operation: operation) }
-    guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
-        throw LMDBError(status: ENOENT, operation: operation)
     }
 }

@@ -70,4 +70,26 @@ import Testing
         #expect(try server.count == 1999)
         #expect(sawOld || sawNew)
     }
+
+    /// The child opens with a much larger map and grows the data file past this
+    /// process's map: the next transaction here gets MDB_MAP_RESIZED, adopts the
+    /// new size and carries on, for reads and writes alike.
+    @Test func adoptsAMapGrownByAnotherProcess() throws {
+        let bin = try #require(Sample.credvendBinary, "build the credvend executable first (swift build), or set CREDVEND_BIN")
+        let tmp = TempDir()
+        let dir = tmp.sub("db")
+        let server = try RoleStore(directory: dir, mapSize: 64 * 1024)
+        try server.put(Sample.mapping(1))
+        #expect(try server.get(Sample.clientId(1)) == Sample.mapping(1))  // leaves a pooled reader to renew
+        let file = tmp.sub("many.json")
+        try RoleMappingJSON.encodeList((2..<3000).map { Sample.mapping($0) })
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try runProcess(bin, ["roles", "--db", dir, "--map-size", String(64 << 20), "import", file])
+        #expect(result.status == 0, "\(result.stderr)")
+
+        #expect(try server.get(Sample.clientId(2999)) == Sample.mapping(2999))
+        #expect(try server.count == 2999)
+        try server.put(Sample.mapping(3000))
+        #expect(try server.get(Sample.clientId(3000)) == Sample.mapping(3000))
+    }
 }
