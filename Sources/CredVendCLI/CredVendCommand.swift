@@ -7,5 +7,5 @@ struct CredVendCommand: AsyncParsableCommand {
         commandName: "credvend",
         abstract: "Self-hosted AWS credential vending: IdP access tokens in, short-lived AWS credentials out.",
         version: CredVendVersion.string,
-        subcommands: [])
+        subcommands: [RolesCommand.self])
 }

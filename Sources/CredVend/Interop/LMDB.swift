@@ -1,0 +1,328 @@
+// The only file that imports CLMDB. It owns the MDB_env, hands out read and
+// write transaction scopes, and turns every LMDB return code into LMDBError.
+// No pointer leaves this file: keys and values cross as [UInt8] copies made
+// inside the transaction.
+internal import CLMDB
+import Foundation
+
+/// A named database inside an environment, opened once and kept (an LMDB
+/// `MDB_dbi` handle stays valid for the environment's lifetime).
+public struct LMDBDatabase: Sendable, Hashable {
+    fileprivate let dbi: UInt32
+    public let name: String
+}
+
+/// One LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
+///
+/// Opened with `MDB_NOTLS`, so a read transaction belongs to its scope, not to
+/// a thread; finished read transactions are reset and kept in a small pool
+/// and renewed (`mdb_txn_renew`) by the next `read`, which makes a lookup one
+/// renew + get + reset, with no allocation of a reader slot. A renewed
+/// transaction sees the latest commit of any process.
+///
+/// LMDB rule that applies to users: do not open the same directory twice in
+/// one process at the same time (its POSIX locks are per process), and do not
+/// start a `write` inside a `write` (the writer lock is not re-entrant).
+public final class LMDBEnvironment: @unchecked Sendable {
+    // @unchecked: an MDB_env opened with MDB_NOTLS may be used from any thread; the
+    // mutable state here (reader pool, active-transaction count, dbi opening) is guarded by `lock`.
+
+    public struct Options: Sendable {
+        /// The most the data file may grow to. LMDB reserves this much address space.
+        public var mapSize: Int = 1 << 30
+        public var maxDatabases: Int = 8
+        /// Open with MDB_RDONLY: no write transaction, no data-file change.
+        public var readOnly: Bool = false
+        /// Create the directory (mode 0700, parents too) and the store if missing.
+        /// When false, a missing store is `LMDBError.Code.storeMissing`.
+        public var create: Bool = true
+        /// Finished read transactions kept for renewal.
+        public var pooledReaders: Int = 16
+
+        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 8, readOnly: Bool = false, create: Bool = true,
+                    pooledReaders: Int = 16) {
+            self.mapSize = mapSize
+            self.maxDatabases = maxDatabases
+            self.readOnly = readOnly
+            self.create = create
+            self.pooledReaders = pooledReaders
+        }
+    }
+
+    public let path: String
+    public let options: Options
+    private let env: OpaquePointer
+    private let lock = NSLock()
+    private var idleReaders: [OpaquePointer] = []
+    /// Transactions of this process in flight (mdb_env_set_mapsize needs none).
+    private var activeTransactions = 0
+
+    public init(path: String, options: Options = Options()) throws(LMDBError) {
+        self.path = path
+        self.options = options
+        let opening = "open role store at \(path)"
+        if options.create && !options.readOnly {
+            try makeLMDBDirectories(path, operation: opening)
+        } else {
+            try requireExistingLMDBStore(path, operation: opening)
+        }
+        var handle: OpaquePointer?
+        try check(mdb_env_create(&handle), opening)
+        guard let handle else { throw LMDBError(status: ENOMEM, operation: opening) }
+        do {
+            try check(mdb_env_set_mapsize(handle, options.mapSize), "\(opening) (map size \(options.mapSize))")
+            try check(mdb_env_set_maxdbs(handle, MDB_dbi(options.maxDatabases)), opening)
+            let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0)
+            try check(mdb_env_open(handle, path, flags, 0o600), opening)
+        } catch {
+            mdb_env_close(handle)  // required after a failed mdb_env_open, harmless before it
+            throw error
+        }
+        env = handle
+    }
+
+    deinit {
+        for txn in idleReaders { mdb_txn_abort(txn) }
+        mdb_env_close(env)
+    }
+
+    /// Opens (or with `create`, creates) a named database. Call once and keep the
+    /// result. Returns nil when it does not exist and `create` is false.
+    public func openDatabase(named name: String, create: Bool) throws(LMDBError) -> LMDBDatabase? {
+        let operation = "open database '\(name)' in \(path)"
+        if create && options.readOnly { throw readOnlyError(operation) }
+        // LMDB: mdb_dbi_open must not run concurrently, and its transaction must end
+        // before another one may call it.
+        lock.lock()
+        defer { lock.unlock() }
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, create ? 0 : UInt32(MDB_RDONLY), &txn), operation)
+        var dbi = MDB_dbi()
+        let rc = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
+        if rc == MDB_NOTFOUND {
+            mdb_txn_abort(txn)
+            return nil
+        }
+        guard rc == MDB_SUCCESS else {
+            mdb_txn_abort(txn)
+            throw LMDBError(status: rc, operation: operation)
+        }
+        try check(mdb_txn_commit(txn), operation)
+        return LMDBDatabase(dbi: dbi, name: name)
+    }
+
+    /// Runs `body` in a read-only snapshot taken now. The transaction must not
+    /// outlive `body` (it is `borrowing` and cannot be stored).
+    public func read<R>(_ body: (borrowing LMDBReadTransaction) throws -> R) throws -> R {
+        let txn = try beginRead()
+        defer { endRead(txn) }
+        return try body(LMDBReadTransaction(txn: txn, path: path))
+    }
+
+    /// Runs `body` in the write transaction: committed when `body` returns,
+    /// aborted (nothing written) when it throws or the commit fails.
+    public func write<R>(_ body: (borrowing LMDBWriteTransaction) throws -> R) throws -> R {
+        let txn = try beginWrite()
+        defer { lock.withLock { activeTransactions -= 1 } }
+        let result: R
+        do {
+            result = try body(LMDBWriteTransaction(reader: LMDBReadTransaction(txn: txn, path: path)))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        try check(mdb_txn_commit(txn), "commit to \(path)")  // commit frees txn on failure too
+        return result
+    }
+
+    /// The map size in effect (may exceed the one asked for when the store was larger).
+    public var mapSize: Int {
+        var info = MDB_envinfo()
+        return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_mapsize : options.mapSize
+    }
+
+    // MARK: - transaction lifecycle
+
+    private func beginRead() throws(LMDBError) -> OpaquePointer {
+        let pooled: OpaquePointer? = lock.withLock {
+            activeTransactions += 1
+            return idleReaders.popLast()
+        }
+        var rc: Int32 = MDB_SUCCESS
+        if let pooled {
+            rc = mdb_txn_renew(pooled)
+            if rc == MDB_SUCCESS { return pooled }
+            mdb_txn_abort(pooled)
+        }
+        var txn: OpaquePointer?
+        if rc != MDB_MAP_RESIZED { rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) }
+        if rc == MDB_MAP_RESIZED, adoptGrownMap(ownTransactions: 1) {
+            rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+        }
+        guard rc == MDB_SUCCESS, let txn else {
+            lock.withLock { activeTransactions -= 1 }
+            throw LMDBError(status: rc == MDB_SUCCESS ? EINVAL : rc, operation: "read from \(path)")
+        }
+        return txn
+    }
+
+    private func endRead(_ txn: OpaquePointer) {
+        mdb_txn_reset(txn)
+        let keep = lock.withLock {
+            activeTransactions -= 1
+            guard idleReaders.count < options.pooledReaders else { return false }
+            idleReaders.append(txn)
+            return true
+        }
+        if !keep { mdb_txn_abort(txn) }
+    }
+
+    private func beginWrite() throws(LMDBError) -> OpaquePointer {
+        let operation = "write to \(path)"
+        if options.readOnly { throw readOnlyError(operation) }
+        lock.withLock { activeTransactions += 1 }
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, 0, &txn)
+        if rc == MDB_MAP_RESIZED, adoptGrownMap(ownTransactions: 1) { rc = mdb_txn_begin(env, nil, 0, &txn) }
+        guard rc == MDB_SUCCESS, let txn else {
+            lock.withLock { activeTransactions -= 1 }
+            throw LMDBError(status: rc == MDB_SUCCESS ? EINVAL : rc, operation: operation)
+        }
+        return txn
+    }
+
+    /// Another process grew the data file past our map: adopt its size, which
+    /// LMDB allows only while no other transaction of this process is active
+    /// (`ownTransactions` counts the caller's own failed attempt). Holding the
+    /// lock keeps new transactions from starting meanwhile.
+    private func adoptGrownMap(ownTransactions: Int) -> Bool {
+        lock.withLock { activeTransactions <= ownTransactions && mdb_env_set_mapsize(env, 0) == MDB_SUCCESS }
+    }
+
+    private func readOnlyError(_ operation: String) -> LMDBError {
+        LMDBError(code: .readOnly, status: EACCES, operation: operation, detail: "store opened read-only")
+    }
+}
+
+/// A read snapshot, valid only inside `LMDBEnvironment.read` (or `write`).
+public struct LMDBReadTransaction: ~Copyable {
+    fileprivate let txn: OpaquePointer
+    fileprivate let path: String
+
+    /// A copy of the value stored under `key`, or nil.
+    public func get(_ key: [UInt8], in db: LMDBDatabase) throws(LMDBError) -> [UInt8]? {
+        var value = MDB_val()
+        let rc = key.withUnsafeBytes { k in
+            var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            return mdb_get(txn, db.dbi, &keyVal, &value)
+        }
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "get from '\(db.name)' in \(path)")
+        return copy(value)
+    }
+
+    /// Calls `body` with a copy of each key and value, in key order.
+    public func forEach(in db: LMDBDatabase, _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) throws {
+        let operation = "read '\(db.name)' in \(path)"
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(txn, db.dbi, &cursor), operation)
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val(), value = MDB_val()
+        var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+        while rc == MDB_SUCCESS {
+            try body(copy(key), copy(value))
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        }
+        if rc != MDB_NOTFOUND { throw LMDBError(status: rc, operation: operation) }
+    }
+
+    /// Number of entries in `db`.
+    public func count(in db: LMDBDatabase) throws(LMDBError) -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(txn, db.dbi, &stat), "count '\(db.name)' in \(path)")
+        return stat.ms_entries
+    }
+
+    private func copy(_ val: MDB_val) -> [UInt8] {
+        guard val.mv_size > 0, let base = val.mv_data else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: val.mv_size))
+    }
+}
+
+/// The write transaction, valid only inside `LMDBEnvironment.write`. Reads see
+/// its own uncommitted writes.
+public struct LMDBWriteTransaction: ~Copyable {
+    fileprivate let reader: LMDBReadTransaction
+
+    public func get(_ key: [UInt8], in db: LMDBDatabase) throws(LMDBError) -> [UInt8]? {
+        try reader.get(key, in: db)
+    }
+
+    public func forEach(in db: LMDBDatabase, _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) throws {
+        try reader.forEach(in: db, body)
+    }
+
+    public func count(in db: LMDBDatabase) throws(LMDBError) -> Int { try reader.count(in: db) }
+
+    /// Stores `value` under `key`, replacing any value there.
+    public func put(_ key: [UInt8], _ value: [UInt8], in db: LMDBDatabase) throws(LMDBError) {
+        let rc = key.withUnsafeBytes { k in
+            value.withUnsafeBytes { v in
+                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var valueVal = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+                return mdb_put(reader.txn, db.dbi, &keyVal, &valueVal, 0)
+            }
+        }
+        try check(rc, "put into '\(db.name)' in \(reader.path)")
+    }
+
+    /// Removes `key`; false when it was not there.
+    public func delete(_ key: [UInt8], in db: LMDBDatabase) throws(LMDBError) -> Bool {
+        let rc = key.withUnsafeBytes { k in
+            var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            return mdb_del(reader.txn, db.dbi, &keyVal, nil)
+        }
+        if rc == MDB_NOTFOUND { return false }
+        try check(rc, "delete from '\(db.name)' in \(reader.path)")
+        return true
+    }
+
+    /// Empties `db` (keeps the database and its handle).
+    public func removeAll(in db: LMDBDatabase) throws(LMDBError) {
+        try check(mdb_drop(reader.txn, db.dbi, 0), "empty '\(db.name)' in \(reader.path)")
+    }
+}
+
+// MARK: - return codes
+
+private func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
+    guard rc != MDB_SUCCESS else { return }
+    throw LMDBError(status: rc, operation: operation())
+}
+
+extension LMDBError {
+    /// Classifies an LMDB return code or errno and attaches mdb_strerror's text.
+    init(status: Int32, operation: String) {
+        let detail = mdb_strerror(status).map { String(cString: $0) } ?? "error \(status)"
+        self.init(code: LMDBError.classify(status), status: status, operation: operation, detail: detail)
+    }
+
+    static func classify(_ status: Int32) -> Code {
+        switch status {
+        case MDB_MAP_FULL: .mapFull
+        case MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_PANIC: .corrupted
+        case MDB_VERSION_MISMATCH, MDB_INCOMPATIBLE: .incompatible
+        case MDB_MAP_RESIZED: .mapResized
+        case MDB_DBS_FULL: .tooManyDatabases
+        case MDB_READERS_FULL: .readersFull
+        case MDB_BAD_VALSIZE: .invalidValue
+        case EROFS: .readOnly
+        case EACCES, EPERM: .permissionDenied
+        case ENOENT: .storeMissing
+        case ENOTDIR, EISDIR: .notADirectory
+        case EAGAIN, EBUSY: .busy
+        case ENOSPC, ENOMEM, EDQUOT: .diskFull
+        default: .other
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Synchronization
+
+/// What `RoleStore.importAll` changed.
+public struct RoleImportSummary: Sendable, Equatable, CustomStringConvertible {
+    public var added = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var removed = 0
+
+    public init(added: Int = 0, updated: Int = 0, unchanged: Int = 0, removed: Int = 0) {
+        self.added = added
+        self.updated = updated
+        self.unchanged = unchanged
+        self.removed = removed
+    }
+
+    public var description: String {
+        "\(added) added, \(updated) updated, \(unchanged) unchanged, \(removed) removed"
+    }
+}
+
+/// The role store of SPEC.md section 3: an LMDB environment with one named
+/// database `roles`, key client_id, value the record's canonical JSON.
+///
+/// Every call runs in its own (renewed) LMDB transaction, so a change made by
+/// another process (`credvend roles` while the server runs) is seen by the
+/// next call. Safe to share between threads and tasks. Open a directory at
+/// most once per process.
+public final class RoleStore: Sendable {
+    public static let databaseName = "roles"
+    public static let defaultMapSize = 1 << 30
+
+    public let directory: String
+    public let isReadOnly: Bool
+    private let env: LMDBEnvironment
+    /// The `roles` handle, opened once. Only a read-only store can find it
+    /// missing at open; it then looks again (under the lock) until it appears.
+    private let openedRoles: LMDBDatabase?
+    private let lateRoles = Mutex<LMDBDatabase?>(nil)
+
+    /// Opens the store at `directory`.
+    /// - `readOnly`: no writes possible; the store must exist.
+    /// - `create`: create the directory (0700) and the store when missing (ignored when `readOnly`);
+    ///   when false a missing store is `LMDBError.Code.storeMissing` and nothing is created.
+    public init(directory: String, mapSize: Int = RoleStore.defaultMapSize, readOnly: Bool = false,
+                create: Bool = true) throws(LMDBError) {
+        self.directory = directory
+        isReadOnly = readOnly
+        env = try LMDBEnvironment(
+            path: directory, options: .init(mapSize: mapSize, readOnly: readOnly, create: create && !readOnly))
+        openedRoles = try env.openDatabase(named: Self.databaseName, create: !readOnly)
+    }
+
+    public static func open(directory: String, mapSize: Int = RoleStore.defaultMapSize, readOnly: Bool = false,
+                            create: Bool = true) throws(LMDBError) -> RoleStore {
+        try RoleStore(directory: directory, mapSize: mapSize, readOnly: readOnly, create: create)
+    }
+
+    /// The mapping for `clientId`, or nil (also nil for a string that cannot be a client_id).
+    /// Throws `LMDBError`, or `RoleValidationError` when the stored record is damaged.
+    public func get(_ clientId: String) throws -> RoleMapping? {
+        guard RoleRules.clientId(clientId) == nil, let roles = try roles() else { return nil }
+        let bytes = try env.read { txn in try txn.get(Array(clientId.utf8), in: roles) }
+        return try bytes.map { try Self.decodeStored($0, key: clientId) }
+    }
+
+    /// Validates and stores `mapping`, replacing any record with its client_id.
+    /// Returns the record it replaced.
+    @discardableResult
+    public func put(_ mapping: RoleMapping) throws -> RoleMapping? {
+        try mapping.validate()
+        let roles = try writableRoles()
+        let key = Array(mapping.clientId.utf8)
+        let previous = try env.write { txn in
+            let old = try txn.get(key, in: roles)
+            try txn.put(key, Array(RoleMappingJSON.encode(mapping).utf8), in: roles)
+            return old
+        }
+        return try previous.map { try Self.decodeStored($0, key: mapping.clientId) }
+    }
+
+    /// Removes the mapping for `clientId`; false when there was none.
+    @discardableResult
+    public func delete(_ clientId: String) throws -> Bool {
+        guard RoleRules.clientId(clientId) == nil else { return false }
+        let roles = try writableRoles()
+        return try env.write { txn in try txn.delete(Array(clientId.utf8), in: roles) }
+    }
+
+    /// Every mapping, ordered by client_id (bytewise).
+    public func list() throws -> [RoleMapping] {
+        guard let roles = try roles() else { return [] }
+        var raw: [([UInt8], [UInt8])] = []
+        try env.read { txn in try txn.forEach(in: roles) { key, value in raw.append((key, value)) } }
+        return try raw.map { try Self.decodeStored($0.1, key: String(decoding: $0.0, as: UTF8.self)) }
+    }
+
+    public var count: Int {
+        get throws {
+            guard let roles = try roles() else { return 0 }
+            return try env.read { txn in try txn.count(in: roles) }
+        }
+    }
+
+    /// Stores all `records` in one transaction: either every one is written or,
+    /// on any error (a rule broken, a duplicate client_id, a full store), none.
+    /// With `replace`, records whose client_id is not in `records` are removed.
+    @discardableResult
+    public func importAll(_ records: [RoleMapping], replace: Bool) throws -> RoleImportSummary {
+        var seen: [String: Int] = [:]
+        for (index, record) in records.enumerated() {
+            try record.validate(recordIndex: index)
+            if let first = seen.updateValue(index, forKey: record.clientId) {
+                throw RoleValidationError(recordIndex: index, clientId: record.clientId, field: "client_id",
+                                          message: "duplicate client_id (also record \(first))")
+            }
+        }
+        let roles = try writableRoles()
+        let encoded = records.map { (Array($0.clientId.utf8), Array(RoleMappingJSON.encode($0).utf8)) }
+        return try env.write { txn in
+            var summary = RoleImportSummary()
+            var changed: [([UInt8], [UInt8])] = []
+            for (key, value) in encoded {
+                switch try txn.get(key, in: roles) {
+                case nil: summary.added += 1; changed.append((key, value))
+                case value?: summary.unchanged += 1; if replace { changed.append((key, value)) }
+                default: summary.updated += 1; changed.append((key, value))
+                }
+            }
+            if replace {
+                summary.removed = try txn.count(in: roles) - summary.updated - summary.unchanged
+                try txn.removeAll(in: roles)
+            }
+            for (key, value) in changed { try txn.put(key, value, in: roles) }
+            return summary
+        }
+    }
+
+    /// All records as the JSON array `importAll` (and `credvend roles import`) reads back.
+    public func exportAll() throws -> String {
+        RoleMappingJSON.encodeList(try list())
+    }
+
+    // MARK: -
+
+    private func roles() throws(LMDBError) -> LMDBDatabase? {
+        if let openedRoles { return openedRoles }
+        return try lateRoles.withLock { (late: inout LMDBDatabase?) throws(LMDBError) -> LMDBDatabase? in
+            if late == nil { late = try env.openDatabase(named: Self.databaseName, create: false) }
+            return late
+        }
+    }
+
+    private func writableRoles() throws(LMDBError) -> LMDBDatabase {
+        guard !isReadOnly, let openedRoles else {
+            throw LMDBError(code: .readOnly, status: EACCES, operation: "write to role store at \(directory)",
+                            detail: "store opened read-only")
+        }
+        return openedRoles
+    }
+
+    private static func decodeStored(_ bytes: [UInt8], key: String) throws -> RoleMapping {
+        do {
+            let record = try RoleMappingJSON.decode(Data(bytes))
+            guard record.clientId == key else {
+                throw RoleValidationError(clientId: key, field: "client_id",
+                                          message: "stored record carries client_id \(RoleMappingJSON.quoted(record.clientId))")
+            }
+            return record
+        } catch var error as RoleValidationError {
+            error.clientId = key
+            error.message = "stored record is damaged: " + error.message
+            throw error
+        }
+    }
+}

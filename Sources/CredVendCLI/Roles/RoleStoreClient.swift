@@ -1,0 +1,46 @@
+import CredVend
+
+/// What the `credvend roles` subcommands need from a role store. The local
+/// implementation opens the LMDB directory; a remote one over the admin API
+/// (`--admin-url`, SPEC.md section 4) can be added behind the same protocol,
+/// giving the same output and exit codes.
+protocol RoleStoreClient: Sendable {
+    func get(_ clientId: String) async throws -> RoleMapping?
+    func put(_ mapping: RoleMapping) async throws
+    /// False when there was no mapping.
+    func delete(_ clientId: String) async throws -> Bool
+    func list() async throws -> [RoleMapping]
+    func importAll(_ records: [RoleMapping], replace: Bool) async throws -> RoleImportSummary
+}
+
+/// The role store in a local LMDB directory. Each call opens the store the way
+/// it needs it: reads open it read-only and never create it; `delete` needs it
+/// to exist; `put` and `import` create it when missing.
+struct LocalRoleStoreClient: RoleStoreClient {
+    let directory: String
+    let mapSize: Int
+
+    func get(_ clientId: String) async throws -> RoleMapping? {
+        try open(readOnly: true).get(clientId)
+    }
+
+    func put(_ mapping: RoleMapping) async throws {
+        try open(create: true).put(mapping)
+    }
+
+    func delete(_ clientId: String) async throws -> Bool {
+        try open(create: false).delete(clientId)
+    }
+
+    func list() async throws -> [RoleMapping] {
+        try open(readOnly: true).list()
+    }
+
+    func importAll(_ records: [RoleMapping], replace: Bool) async throws -> RoleImportSummary {
+        try open(create: true).importAll(records, replace: replace)
+    }
+
+    private func open(readOnly: Bool = false, create: Bool = false) throws(LMDBError) -> RoleStore {
+        try RoleStore(directory: directory, mapSize: mapSize, readOnly: readOnly, create: create)
+    }
+}

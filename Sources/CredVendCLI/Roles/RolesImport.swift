@@ -1,0 +1,40 @@
+import ArgumentParser
+import CredVend
+import Foundation
+
+/// `credvend roles import FILE [--replace]`: a JSON array of records, all or nothing.
+struct RolesImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a JSON array of role records in one transaction (all or nothing).",
+        discussion: "Records with a client_id already in the store replace it. Use - to read standard input.")
+
+    @ParentCommand var roles: RolesCommand
+
+    @Argument(help: ArgumentHelp("JSON file holding an array of role records, or - for stdin.", valueName: "file"))
+    var file: String
+
+    @Flag(help: "Also remove every stored record whose client_id is not in the file.")
+    var replace = false
+
+    func run() async throws {
+        try await RolesOutput.run {
+            let records = try RoleMappingJSON.decodeList(try Self.read(file))
+            let summary = try await roles.client().importAll(records, replace: replace)
+            RolesOutput.note("imported \(records.count) records into \(roles.directory): \(summary)")
+        }
+    }
+
+    static func read(_ file: String) throws -> Data {
+        if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else {
+            throw RolesOutput.fail("cannot read \(file): no such file")
+        }
+        guard !isDir.boolValue else { throw RolesOutput.fail("cannot read \(file): is a directory") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw RolesOutput.fail("cannot read \(file): permission denied or unreadable")
+        }
+        return data
+    }
+}
