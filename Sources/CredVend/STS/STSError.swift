@@ -1,0 +1,85 @@
+import Foundation
+
+/// A failed STS call: STS's own error (`<ErrorResponse>`), a response credvend
+/// could not read, or a transport failure.
+///
+/// Nothing secret ever reaches `message` or `description`: credvend's own
+/// messages name elements, fields and HTTP statuses, never response text (a
+/// truncated success response would carry a secret key); STS's message is kept,
+/// cut to one line of at most 300 characters, with every string passed as
+/// `redacting` (the session token or web identity token that was sent) replaced
+/// by `<redacted>`. Compared by code only.
+public struct STSError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// STS's error code (`AccessDenied`, `Throttling`, ...) or one of `Code`'s.
+    public let code: String
+    public let message: String
+    /// nil when no HTTP response arrived.
+    public let httpStatus: Int?
+    public let requestId: String?
+
+    /// credvend's own codes, for failures STS did not describe itself.
+    public enum Code {
+        public static let malformedResponse = "MalformedResponse"
+        public static let network = "NetworkError"
+        public static let invalidEndpoint = "InvalidEndpoint"
+    }
+
+    /// Codes worth another attempt whatever the HTTP status.
+    public static let retryableCodes: Set<String> = [
+        "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError",
+        "ServiceUnavailable", "InternalFailure", Code.network,
+    ]
+
+    public static let maxMessageLength = 300
+
+    public init(code: String, message: String, httpStatus: Int?, requestId: String? = nil,
+                redacting secrets: [String] = []) {
+        self.code = STSError.clean(code, limit: 64, redacting: secrets)
+        self.message = STSError.clean(message, limit: STSError.maxMessageLength, redacting: secrets)
+        self.httpStatus = httpStatus
+        self.requestId = requestId.map { STSError.clean($0, limit: 128, redacting: secrets) }
+    }
+
+    /// Throttling (by code or HTTP 429), any 5xx, an identity provider STS could
+    /// not reach, and network failures.
+    public var isRetryable: Bool {
+        if STSError.retryableCodes.contains(code) { return true }
+        guard let httpStatus else { return false }
+        return httpStatus >= 500 || httpStatus == 429
+    }
+
+    public var description: String {
+        var context: [String] = []
+        if let httpStatus { context.append("HTTP \(httpStatus)") }
+        if let requestId { context.append("request \(requestId)") }
+        let where_ = context.isEmpty ? "" : " (\(context.joined(separator: ", ")))"
+        return "STS \(code)\(where_): \(message)"
+    }
+
+    public static func == (lhs: STSError, rhs: STSError) -> Bool { lhs.code == rhs.code }
+
+    /// The response body was not what was expected; `reason` must not quote it.
+    static func malformedResponse(_ reason: String, httpStatus: Int?) -> STSError {
+        STSError(code: Code.malformedResponse, message: reason, httpStatus: httpStatus)
+    }
+
+    /// No usable HTTP response (connect, TLS or timeout failure). Retryable.
+    public static func network(_ reason: String, redacting secrets: [String] = []) -> STSError {
+        STSError(code: Code.network, message: reason, httpStatus: nil, redacting: secrets)
+    }
+
+    static func invalidEndpoint(_ reason: String) -> STSError {
+        STSError(code: Code.invalidEndpoint, message: reason, httpStatus: nil)
+    }
+
+    /// One line, control characters as spaces, secrets replaced, then cut.
+    private static func clean(_ text: String, limit: Int, redacting secrets: [String]) -> String {
+        var out = text
+        for secret in secrets where !secret.isEmpty {
+            out = out.replacing(secret, with: "<redacted>")
+        }
+        out = String(out.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+            .trimmingCharacters(in: .whitespaces)
+        return out.count > limit ? String(out.prefix(limit - 1)) + "…" : out
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The STS actions credvend calls; each names its response document.
+public enum STSAction: String, Sendable, CaseIterable {
+    case assumeRole = "AssumeRole"
+    case assumeRoleWithWebIdentity = "AssumeRoleWithWebIdentity"
+}
+
+/// What a successful AssumeRole or AssumeRoleWithWebIdentity returns.
+public struct AssumedRole: Sendable, Equatable {
+    public var credentials: AWSCredentials
+    /// `AssumedRoleUser/Arn`, e.g. `arn:aws:sts::123456789012:assumed-role/demo/credvend-x`.
+    public var assumedRoleArn: String
+    public var requestId: String?
+}
+
+/// Reads STS's XML answers: the two success documents and `<ErrorResponse>`
+/// (AWS's `<Error>` directly under the root, and moto's `<Errors><Error>`).
+public enum STSResponseParser {
+    /// The credentials in a success document for `action`, or the `STSError` an
+    /// error document (or an unreadable body) stands for.
+    ///
+    /// - Parameters:
+    ///   - httpStatus: the response status; a non-2xx status is an error even
+    ///     if the body is not an error document.
+    ///   - secrets: strings to keep out of any error (the tokens that were sent).
+    public static func parse(_ body: [UInt8], httpStatus: Int, action: STSAction,
+                             redacting secrets: [String] = []) throws(STSError) -> AssumedRole {
+        let root: MiniXMLElement
+        do {
+            root = try MiniXML.parse(body)
+        } catch {
+            let what = (200..<300).contains(httpStatus) ? "response" : "HTTP \(httpStatus) response"
+            throw .malformedResponse("STS \(what) is not a readable XML document: \(error)", httpStatus: httpStatus)
+        }
+        if root.name == "ErrorResponse" || root.name == "Response" {
+            throw try stsError(root, httpStatus: httpStatus, redacting: secrets)
+        }
+        guard (200..<300).contains(httpStatus) else {
+            throw .malformedResponse("STS answered HTTP \(httpStatus) with <\(root.name)>, not an error document",
+                                     httpStatus: httpStatus)
+        }
+        guard root.name == "\(action.rawValue)Response" else {
+            throw .malformedResponse("expected <\(action.rawValue)Response>, got <\(root.name)>", httpStatus: httpStatus)
+        }
+        let path = Path(status: httpStatus)
+        let result = try path.one("\(action.rawValue)Result", in: root)
+        let creds = try path.one("Credentials", in: result)
+        let user = try path.one("AssumedRoleUser", in: result)
+
+        let expirationText = try path.text("Expiration", in: creds)
+        guard let expiration = ISO8601.parse(expirationText) else {
+            throw .malformedResponse("<Expiration> is not an ISO 8601 timestamp", httpStatus: httpStatus)
+        }
+        let credentials = AWSCredentials(
+            accessKeyId: try path.token("AccessKeyId", in: creds),
+            secretAccessKey: try path.token("SecretAccessKey", in: creds),
+            sessionToken: try path.token("SessionToken", in: creds),
+            expiration: expiration)
+        let requestId = root.children(named: "ResponseMetadata").first?.children(named: "RequestId").first?.text
+        return AssumedRole(credentials: credentials, assumedRoleArn: try path.text("Arn", in: user),
+                           requestId: requestId.map(trimmed))
+    }
+
+    /// `<ErrorResponse>` (or `<Response>`) as an `STSError`.
+    static func stsError(_ root: MiniXMLElement, httpStatus: Int, redacting secrets: [String]) throws(STSError) -> STSError {
+        let path = Path(status: httpStatus)
+        let errors = root.children(named: "Errors")
+        let holder = errors.count == 1 ? errors[0] : root
+        let error = try path.one("Error", in: holder)
+        let code = try path.text("Code", in: error)
+        let message = error.children(named: "Message").first.map { trimmed($0.text) } ?? ""
+        let requestId = (root.children(named: "RequestId").first ?? root.children(named: "RequestID").first)
+            .map { trimmed($0.text) }
+        return STSError(code: code, message: message.isEmpty ? "(no message)" : message, httpStatus: httpStatus,
+                        requestId: requestId, redacting: secrets)
+    }
+
+    static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// Strict lookups: exactly one child of a name, non-empty text.
+    private struct Path {
+        let status: Int
+
+        func one(_ name: String, in parent: MiniXMLElement) throws(STSError) -> MiniXMLElement {
+            let found = parent.children(named: name)
+            guard found.count == 1 else {
+                throw .malformedResponse(found.isEmpty ? "<\(parent.name)> has no <\(name)>"
+                                                       : "<\(parent.name)> has more than one <\(name)>",
+                                         httpStatus: status)
+            }
+            return found[0]
+        }
+
+        func text(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
+            let value = STSResponseParser.trimmed(try one(name, in: parent).text)
+            guard !value.isEmpty else { throw .malformedResponse("<\(name)> is empty", httpStatus: status) }
+            return value
+        }
+
+        /// A credential field. Credentials never contain whitespace, but
+        /// pretty-printed documents (the AWS docs' examples among them) wrap
+        /// long session tokens, so whitespace is removed. What is left goes into
+        /// HTTP headers and files, so it must be visible ASCII.
+        func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
+            let value = String(try text(name, in: parent).unicodeScalars.filter { !" \t\r\n".unicodeScalars.contains($0) })
+            guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
+            }
+            return value
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// RFC 3986 percent-encoding as SigV4 and the AWS query protocol use it: every
+/// UTF-8 byte outside the unreserved set `A-Z a-z 0-9 - _ . ~` becomes `%XX`
+/// (upper-case hex). A space is `%20`, never `+`.
+enum PercentEncoding {
+    private static let upperHex = Array("0123456789ABCDEF".utf8)
+
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Encodes `text`; with `keepSlash`, `/` stays literal (paths).
+    static func encode(_ text: String, keepSlash: Bool = false) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(upperHex[Int(byte >> 4)])
+                out.append(upperHex[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import CredVend
+
+@Suite struct SessionPolicyTests {
+    func mapping(bucket: String? = "my-bucket", prefix: String? = "backups/server-01/",
+                 permission: Permission) -> RoleMapping {
+        RoleMapping(clientId: "c", roleArn: "arn:aws:iam::1:role/r", bucket: bucket, s3PathPrefix: prefix,
+                    permission: permission)
+    }
+
+    @Test func noBucketNoPolicy() {
+        #expect(SessionPolicy.json(for: mapping(bucket: nil, permission: .full)) == nil)
+        #expect(SessionPolicy.json(for: mapping(bucket: "", permission: .full)) == nil)
+    }
+
+    @Test func write() {
+        #expect(SessionPolicy.json(for: mapping(permission: .write))
+            == #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"#
+            + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"}]}"#)
+    }
+
+    @Test func readWrite() {
+        #expect(SessionPolicy.json(for: mapping(permission: .readWrite))
+            == #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"#
+            + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"}]}"#)
+    }
+
+    @Test func full() {
+        #expect(SessionPolicy.json(for: mapping(permission: .full))
+            == #"{"Version":"2012-10-17","Statement":["#
+            + #"{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:DeleteObject"],"#
+            + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"},"#
+            + #"{"Effect":"Allow","Action":["s3:ListBucket"],"Resource":"arn:aws:s3:::my-bucket","#
+            + #""Condition":{"StringLike":{"s3:prefix":["backups/server-01/*"]}}}]}"#)
+    }
+
+    @Test func prefixEdgeCases() {
+        #expect(SessionPolicy.json(for: mapping(prefix: nil, permission: .write))?
+            .contains(#""Resource":"arn:aws:s3:::my-bucket/*""#) == true)
+        #expect(SessionPolicy.json(for: mapping(prefix: "//logs", permission: .write))?
+            .contains(#""Resource":"arn:aws:s3:::my-bucket/logs*""#) == true)
+        let odd = SessionPolicy.json(for: mapping(prefix: "a\"b\\c\n", permission: .full))!
+        #expect(odd.contains(#""arn:aws:s3:::my-bucket/a\"b\\c\n*""#))
+    }
+
+    /// Every policy is valid JSON with the structure IAM expects.
+    @Test(arguments: Permission.allCases)
+    func validJSON(permission: Permission) throws {
+        let text = try #require(SessionPolicy.json(for: mapping(prefix: "p \"q\"/", permission: permission)))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["Version"] as? String == "2012-10-17")
+        let statements = try #require(object["Statement"] as? [[String: Any]])
+        #expect(statements.count == (permission == .full ? 2 : 1))
+        #expect(statements[0]["Resource"] as? String == "arn:aws:s3:::my-bucket/p \"q\"/*")
+        let actions = statements.flatMap { $0["Action"] as? [String] ?? [] }
+        let expected: [Permission: [String]] = [
+            .write: ["s3:PutObject"], .readWrite: ["s3:PutObject", "s3:GetObject"],
+            .full: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"],
+        ]
+        #expect(actions == expected[permission])
+        #expect(SessionPolicy.json(for: mapping(prefix: "p \"q\"/", permission: permission)) == text)
+    }
+}
