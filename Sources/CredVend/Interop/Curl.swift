@@ -168,6 +168,7 @@ private final class CurlEasy: @unchecked Sendable {
     }
 
     private func error(_ code: CURLcode, tooLarge: Bool) -> CurlError {
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         let kind: CurlError.Kind = switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .couldNotConnect
         case CURLE_OPERATION_TIMEDOUT: .timeout
@@ -176,9 +177,11 @@ private final class CurlEasy: @unchecked Sendable {
              CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_CLIENTCERT, CURLE_SSL_ENGINE_NOTFOUND,
              CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED: .tls
         case CURLE_WRITE_ERROR where tooLarge: .responseTooLarge
+        // With TLS 1.3 the server refuses a client certificate after the client's handshake is
+        // done, so the refusal (a TLS alert: certificate required, unknown CA...) arrives on read.
+        case CURLE_RECV_ERROR where detail.contains(" alert "), CURLE_SEND_ERROR where detail.contains(" alert "): .tls
         default: .other
         }
-        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         return CurlError(kind: kind, code: Int(code.rawValue), message: detail)
     }
 

@@ -174,7 +174,7 @@ struct HTTPServerTests {
                     data += chunk
                 sys.exit(0 if data.startswith(b"HTTP/1.1 200") and b"/trickle" in data else 3)
                 """
-            let slow = try BackgroundProcess(["python3", "-c", script, String(port)])
+            let slow = try BackgroundProcess(python: script, [String(port)])
             defer { slow.stop() }
             try await Task.sleep(for: .milliseconds(1500))  // the slow client is mid-request
             #expect(slow.isRunning)

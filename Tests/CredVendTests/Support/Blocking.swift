@@ -66,13 +66,16 @@ struct CommandError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// A background process (python helper servers), stopped by PID.
+/// A python helper (TLS server, slow client) in the background, stopped by PID.
 final class BackgroundProcess: @unchecked Sendable {  // only used from the test that owns it
     private let process = Process()
 
-    init(_ arguments: [String]) throws {
+    /// Threads of the Swift concurrency pool block most signals and a spawned child inherits
+    /// that mask, so the script first unblocks SIGTERM, or `stop()` would need SIGKILL.
+    init(python script: String, _ arguments: [String]) throws {
+        let prologue = "import signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])\n"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
+        process.arguments = ["python3", "-c", prologue + script] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
