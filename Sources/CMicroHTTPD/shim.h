@@ -27,4 +27,20 @@ static inline uint16_t CMicroHTTPD_bound_port(struct MHD_Daemon *d) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     return info ? info->port : 0;
 }
+
+/* Options that take a callback and its closure travel in an MHD_OptionItem with the
+   function pointer cast to intptr_t in `value` and the closure in `ptr_value`. Swift
+   cannot cast a C function pointer to an integer, so these build the item, typed. */
+typedef void *(*CMicroHTTPD_UriLogCallback)(void *cls, const char *uri, struct MHD_Connection *connection);
+
+static inline struct MHD_OptionItem CMicroHTTPD_option_uri_log(CMicroHTTPD_UriLogCallback callback, void *cls) {
+    struct MHD_OptionItem item = { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) callback, cls };
+    return item;
+}
+
+static inline struct MHD_OptionItem CMicroHTTPD_option_notify_completed(MHD_RequestCompletedCallback callback, void *cls) {
+    struct MHD_OptionItem item = { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) callback, cls };
+    return item;
+}
+
 #endif

@@ -1,0 +1,82 @@
+/// One HTTP request as the server hands it to an `HTTPHandler`: the whole body is
+/// already read (up to the server's limit), so handlers never touch the network.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The path without the query, percent-decoded (e.g. `/v1/credentials`).
+    public var path: String
+    /// The raw query string after `?`, not decoded; empty when there is none.
+    public var queryString: String
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// `IP:port` of the peer for TCP (`[v6]:port` for IPv6), `unix` for a Unix socket.
+    public var remoteAddress: String
+    /// The body was longer than the server's limit: `body` holds only its first part
+    /// and the handler should answer 413.
+    public var bodyTooLarge: Bool
+
+    public init(method: String, path: String, queryString: String = "", headers: HTTPHeaders = HTTPHeaders(),
+                body: [UInt8] = [], remoteAddress: String = "", bodyTooLarge: Bool = false) {
+        self.method = method
+        self.path = path
+        self.queryString = queryString
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.bodyTooLarge = bodyTooLarge
+    }
+
+    /// The decoded query parameters in order (`+` is a space, `%XX` a byte).
+    public var queryItems: [(name: String, value: String)] { QueryString.parse(queryString) }
+
+    /// The decoded query parameters; for a repeated name the first value wins.
+    public var query: [String: String] {
+        var result: [String: String] = [:]
+        for item in queryItems where result[item.name] == nil { result[item.name] = item.value }
+        return result
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding, as used by query strings.
+public enum QueryString {
+    public static func parse(_ query: String) -> [(name: String, value: String)] {
+        query.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            if let eq = pair.firstIndex(of: "=") {
+                return (name: decode(pair[..<eq]), value: decode(pair[pair.index(after: eq)...]))
+            }
+            return (name: decode(pair), value: "")
+        }
+    }
+
+    /// Percent-decodes `text` and turns `+` into a space. A malformed escape is kept as written;
+    /// bytes that are not UTF-8 become U+FFFD.
+    public static func decode(_ text: Substring) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.count,
+                      let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+                continue
+            } else {
+                out.append(byte)
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

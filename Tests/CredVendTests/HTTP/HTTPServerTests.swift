@@ -1,0 +1,208 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CredVend
+
+@Suite(.timeLimit(.minutes(2)))
+struct HTTPServerTests {
+    @Test func getRoundTripWithHeadersAndQuery() async throws {
+        try await withServer { _, port in
+            let response = try await fetch(HTTPClientRequest(
+                url: "http://127.0.0.1:\(port)/hello/w%20orld?a=1&b=two+x&c=%2F", headers: [("X-Test", "abc")]))
+            #expect(response.status == 200)
+            #expect(response.headers["x-echo-method"] == "GET")
+            #expect(response.headers["x-echo-path"] == "/hello/w orld")
+            #expect(response.headers["x-echo-query"] == "a=1&b=two+x&c=%2F")
+            #expect(response.headers["x-echo-q-b"] == "two x")
+            #expect(response.headers["x-echo-q-c"] == "/")
+            #expect(response.headers["X-ECHO-TEST"] == "[abc]")
+            #expect(response.headers["x-echo-remote"]?.hasPrefix("127.0.0.1:") == true)
+            #expect(response.headers["content-length"] == "0")
+            #expect(response.headers.fields.allSatisfy { $0.name == $0.name.lowercased() })
+        }
+    }
+
+    @Test func postRoundTripKeepsBinaryBodyAndSendsNoExpect() async throws {
+        try await withServer { _, port in
+            let body = (0..<4000).map { UInt8($0 % 256) }
+            let response = try await fetch(HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/echo",
+                headers: [("Content-Type", "application/octet-stream"), ("X-Test", "")], body: body))
+            #expect(response.status == 200)
+            #expect(response.body == body)
+            #expect(response.headers["x-echo-method"] == "POST")
+            #expect(response.headers["x-echo-expect"] == "(none)")
+            #expect(response.headers["x-echo-test"] == "[]")
+        }
+    }
+
+    @Test(arguments: ["PUT", "DELETE", "PATCH", "HEAD"])
+    func otherMethods(method: String) async throws {
+        try await withServer { _, port in
+            let body: [UInt8] = method == "PUT" || method == "PATCH" ? Array("payload".utf8) : []
+            let response = try await fetch(HTTPClientRequest(method: method, url: "http://127.0.0.1:\(port)/m", body: body))
+            #expect(response.status == 200)
+            #expect(response.headers["x-echo-method"] == method)
+            #expect(response.headers["x-echo-body-length"] == String(body.count))
+        }
+    }
+
+    @Test func bodyLimitIs16KiB() async throws {
+        try await withServer { _, port in
+            let client = HTTPClient()
+            let atLimit = try await fetch(client, HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 16384)))
+            #expect(atLimit.status == 200)
+            #expect(atLimit.body.count == 16384)
+            let over = try await fetch(client, HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 16385)))
+            #expect(over.status == 413)
+            #expect(over.headers["content-type"] == "application/json")
+            let json = try JSONSerialization.jsonObject(with: Data(over.body)) as? [String: String]
+            #expect(json?["error"] == "payload_too_large")
+            let huge = try await fetch(client, HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 1 << 20)))
+            #expect(huge.status == 413)
+        }
+    }
+
+    @Test func requestHandedToHandlerHasTooLargeFlagAndNoMoreThanTheLimit() async throws {
+        let seen = SeenRequests()
+        let handler = HTTPClosureHandler { request in
+            seen.record(request)
+            return .respond(HTTPResponse(status: 204))
+        }
+        try await withServer(handler, maxBodyBytes: 100) { _, port in
+            let url = "http://127.0.0.1:\(port)/"
+            _ = try await fetch(HTTPClientRequest(method: "POST", url: url, body: [UInt8](repeating: 1, count: 100)))
+            _ = try await fetch(HTTPClientRequest(method: "POST", url: url, body: [UInt8](repeating: 1, count: 101)))
+        }
+        let requests = seen.all
+        #expect(requests.map(\.bodyTooLarge) == [false, true])
+        #expect(requests[0].body.count == 100)
+        #expect(requests[1].body.count <= 100)
+    }
+
+    /// One worker thread: if a deferred request held it, the fast requests would wait.
+    @Test func deferredResponseDoesNotBlockTheWorker() async throws {
+        try await withServer(threads: 1) { _, port in
+            let client = HTTPClient()
+            async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=2000"))
+            try await Task.sleep(for: .milliseconds(200))
+            let (fast, fastSeconds) = try await blocking {
+                try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
+            }
+            #expect(fast.allSatisfy { $0.status == 200 })
+            #expect(fastSeconds < 1.0, "10 fast requests took \(fastSeconds) s behind a deferred one")
+            let (slowResponse, slowSeconds) = try await slow
+            #expect(slowResponse.status == 200)
+            #expect(slowResponse.bodyText == "slow done")
+            #expect(slowSeconds >= 1.9)
+        }
+    }
+
+    @Test func taskDeferredResponse() async throws {
+        let handler = HTTPClosureHandler { request in
+            .task {
+                try? await Task.sleep(for: .milliseconds(100))
+                return .text("from a task: \(request.path)")
+            }
+        }
+        try await withServer(handler) { _, port in
+            let response = try await fetch(HTTPClientRequest(url: "http://127.0.0.1:\(port)/t"))
+            #expect(response.status == 200)
+            #expect(response.bodyText == "from a task: /t")
+        }
+    }
+
+    @Test func droppedResponderAnswers500() async throws {
+        let handler = HTTPClosureHandler { _ in .deferred { _ in } }
+        try await withServer(handler) { _, port in
+            let response = try await fetch(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
+            #expect(response.status == 500)
+        }
+    }
+
+    @Test func manyConcurrentClients() async throws {
+        try await withServer { _, port in
+            let shared = HTTPClient()
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for clientIndex in 0..<32 {
+                    group.addTask {
+                        try await blocking {
+                            var ok = 0
+                            for requestIndex in 0..<10 {
+                                let body = Array("client \(clientIndex) request \(requestIndex)".utf8)
+                                let response = try shared.send(HTTPClientRequest(
+                                    method: "POST", url: "http://127.0.0.1:\(port)/c", body: body))
+                                if response.status == 200 && response.body == body { ok += 1 }
+                            }
+                            return ok
+                        }
+                    }
+                }
+                var total = 0
+                for try await ok in group { total += ok }
+                #expect(total == 320)
+            }
+        }
+    }
+
+    @Test func keepAliveReusesTheConnection() async throws {
+        try await withServer { _, port in
+            let client = HTTPClient()
+            let first = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/1"))
+            let second = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/2"))
+            #expect(first.headers["x-echo-remote"] != nil)
+            #expect(first.headers["x-echo-remote"] == second.headers["x-echo-remote"])
+        }
+    }
+
+    /// A client sending its request line one byte a second holds no worker: others are served.
+    @Test func slowClientDoesNotBlockOthers() async throws {
+        try await withServer(threads: 1) { _, port in
+            let script = """
+                import socket, sys, time
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+                for b in b"GET /":
+                    s.sendall(bytes([b])); time.sleep(1)
+                s.sendall(b"trickle HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n")
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+                sys.exit(0 if data.startswith(b"HTTP/1.1 200") and b"/trickle" in data else 3)
+                """
+            let slow = try BackgroundProcess(python: script, [String(port)])
+            defer { slow.stop() }
+            try await Task.sleep(for: .milliseconds(1500))  // the slow client is mid-request
+            #expect(slow.isRunning)
+            let client = HTTPClient()
+            let (responses, elapsed) = try await blocking {
+                try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
+            }
+            #expect(responses.allSatisfy { $0.status == 200 })
+            #expect(elapsed < 1.0, "10 requests took \(elapsed) s next to a slow client")
+            #expect(slow.isRunning, "the slow client should still be sending")
+            let finished = try await blocking { slow.wait(timeout: 15) }
+            #expect(finished)
+            #expect(slow.exitStatus == 0, "the slow client's own request should be answered")
+        }
+    }
+}
+
+/// Requests seen by a closure handler, in order.
+final class SeenRequests: Sendable {
+    private let requests = Mutex<[HTTPRequest]>([])
+    func record(_ request: HTTPRequest) { requests.withLock { $0.append(request) } }
+    var all: [HTTPRequest] { requests.withLock { $0 } }
+}
+
+func timedResult<T>(_ body: () throws -> T) throws -> (T, Double) {
+    try timed(body)
+}
+
+func timedFetch(_ client: HTTPClient, _ request: HTTPClientRequest) async throws -> (HTTPClientResponse, Double) {
+    try await blocking { try timed { try client.send(request) } }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import CredVend
+
+@Suite(.timeLimit(.minutes(1)))
+struct HTTPClientTests {
+    /// A port that was just free: bound by a server that has stopped.
+    private func closedPort() async throws -> Int {
+        try await withServer { _, port in port }
+    }
+
+    @Test func closedPortIsCouldNotConnect() async throws {
+        let port = try await closedPort()
+        let error = await #expect(throws: CurlError.self) {
+            try await fetch(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
+        }
+        #expect(error?.kind == .couldNotConnect)
+        #expect(error?.code == 7)
+        #expect(error?.message.isEmpty == false)
+    }
+
+    @Test func unresolvableHostIsCouldNotConnect() async throws {
+        let error = await #expect(throws: CurlError.self) {
+            try await fetch(HTTPClientRequest(url: "http://no-such-host.invalid/", connectTimeout: .seconds(3)))
+        }
+        #expect(error?.kind == .couldNotConnect)
+    }
+
+    @Test func slowAnswerTimesOut() async throws {
+        try await withServer { _, port in
+            let (result, elapsed) = try await blocking {
+                timed { Result { try HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=3000",
+                                                                         timeout: .milliseconds(500))) } }
+            }
+            #expect(throws: CurlError.self) { try result.get() }
+            if case .failure(let error as CurlError) = result { #expect(error.kind == .timeout) }
+            #expect(elapsed >= 0.45 && elapsed < 2.5, "timed out after \(elapsed) s")
+        }
+    }
+
+    @Test func responseBodyIsCapped() async throws {
+        let big = [UInt8](repeating: 0x61, count: 2 << 20)
+        let handler = HTTPClosureHandler { _ in .respond(HTTPResponse(status: 200, body: big)) }
+        try await withServer(handler) { _, port in
+            let url = "http://127.0.0.1:\(port)/big"
+            let error = await #expect(throws: CurlError.self) { try await fetch(HTTPClientRequest(url: url)) }
+            #expect(error?.kind == .responseTooLarge)
+            let allowed = try await fetch(HTTPClientRequest(url: url, maxResponseBytes: 4 << 20))
+            #expect(allowed.body.count == big.count)
+        }
+    }
+
+    @Test func malformedHeadersAndMethodsAreRefusedWithoutEchoingValues() async throws {
+        try await withServer { _, port in
+            let url = "http://127.0.0.1:\(port)/"
+            let injected = await #expect(throws: CurlError.self) {
+                try await fetch(HTTPClientRequest(url: url, headers: [("Authorization", "Bearer secret-token\r\nX-Evil: 1")]))
+            }
+            #expect(injected?.kind == .other)
+            #expect(injected?.description.contains("secret-token") == false)
+            #expect(injected?.description.contains("Authorization") == true)
+
+            let badName = await #expect(throws: CurlError.self) {
+                try await fetch(HTTPClientRequest(url: url, headers: [("Bad Name", "v")]))
+            }
+            #expect(badName?.kind == .other)
+            let badMethod = await #expect(throws: CurlError.self) {
+                try await fetch(HTTPClientRequest(method: "GET / HTTP/1.1\r\n", url: url))
+            }
+            #expect(badMethod?.kind == .other)
+        }
+    }
+
+    @Test func errorsNeverCarrySecretsFromHeadersOrBody() async throws {
+        let port = try await closedPort()
+        let error = await #expect(throws: CurlError.self) {
+            try await fetch(HTTPClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/v1/credentials",
+                headers: [("Authorization", "Bearer eyJ-very-secret")], body: Array("{\"access_token\":\"tok-secret\"}".utf8)))
+        }
+        let text = error.map { "\($0) \($0.message)" } ?? ""
+        #expect(!text.contains("very-secret"))
+        #expect(!text.contains("tok-secret"))
+    }
+
+    @Test func handlesAreReusedAcrossThreadsOneAtATime() async throws {
+        try await withServer { _, port in
+            let client = HTTPClient(maxIdleHandles: 2)
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await blocking {
+                            try (0..<25).reduce(0) { count, _ in
+                                let response = try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/p"))
+                                return count + (response.status == 200 ? 1 : 0)
+                            }
+                        }
+                    }
+                }
+                var total = 0
+                for try await count in group { total += count }
+                #expect(total == 200)
+            }
+        }
+    }
+
+    @Test func headerSyntax() {
+        #expect(HeaderSyntax.isToken("X-Amz-Date"))
+        #expect(HeaderSyntax.isToken("POST"))
+        #expect(!HeaderSyntax.isToken(""))
+        #expect(!HeaderSyntax.isToken("Bad Name"))
+        #expect(!HeaderSyntax.isToken("a:b"))
+        #expect(HeaderSyntax.isFieldValue("AWS4-HMAC-SHA256 Credential=a/b, Signature=c\tx"))
+        #expect(!HeaderSyntax.isFieldValue("a\r\nb"))
+        #expect(!HeaderSyntax.isFieldValue("a\u{0}b"))
+    }
+}

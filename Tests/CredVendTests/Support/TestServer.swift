@@ -1,0 +1,69 @@
+import Foundation
+@testable import CredVend
+
+/// Echoes what it received: the body as the body, the rest in `X-Echo-*` headers.
+/// `/slow?ms=N` answers deferred, from another thread, after N ms.
+struct EchoHandler: HTTPHandler {
+    func handle(_ request: HTTPRequest) -> HandlerResult {
+        if request.bodyTooLarge { return .respond(.payloadTooLarge(limit: 16 * 1024)) }
+        if request.path == "/slow" {
+            let delay = Double(request.query["ms"] ?? "1000").map { $0 / 1000 } ?? 1
+            return .deferred { responder in
+                Thread.detachNewThread {
+                    Thread.sleep(forTimeInterval: delay)
+                    responder.respond(.text("slow done"))
+                }
+            }
+        }
+        var headers: HTTPHeaders = [
+            "X-Echo-Method": request.method,
+            "X-Echo-Path": request.path,
+            "X-Echo-Query": request.queryString,
+            "X-Echo-Remote": request.remoteAddress,
+            "X-Echo-Body-Length": String(request.body.count),
+            "X-Echo-Expect": request.headers["expect"] ?? "(none)",
+        ]
+        if let value = request.headers["x-test"] { headers.add("X-Echo-Test", "[\(value)]") }
+        for (name, value) in request.query.sorted(by: { $0.key < $1.key }) { headers.add("X-Echo-Q-\(name)", value) }
+        return .respond(HTTPResponse(status: 200, headers: headers, body: request.body))
+    }
+}
+
+/// A server on 127.0.0.1, port 0, stopped when `body` returns.
+func withServer<T>(
+    threads: Int = 2,
+    maxBodyBytes: Int = 16 * 1024,
+    _ body: (HTTPServer, Int) async throws -> T
+) async throws -> T {
+    try await withServer(EchoHandler(), threads: threads, maxBodyBytes: maxBodyBytes, body)
+}
+
+func withServer<T>(
+    _ handler: some HTTPHandler,
+    threads: Int = 2,
+    maxBodyBytes: Int = 16 * 1024,
+    _ body: (HTTPServer, Int) async throws -> T
+) async throws -> T {
+    let server = HTTPServer(
+        configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threadPoolSize: threads,
+                                               connectionTimeoutSeconds: 10, maxBodyBytes: maxBodyBytes),
+        handler: handler)
+    try server.start()
+    do {
+        let value = try await body(server, server.boundPort ?? 0)
+        await server.stop(gracePeriod: .seconds(2))
+        return value
+    } catch {
+        await server.stop(gracePeriod: .zero)
+        throw error
+    }
+}
+
+/// One request with a fresh or given client, on its own thread.
+func fetch(_ client: HTTPClient, _ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    try await blocking { try client.send(request) }
+}
+
+func fetch(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    try await fetch(HTTPClient(), request)
+}
