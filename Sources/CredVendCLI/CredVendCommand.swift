@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredVend
+import Foundation
 
 @main
 struct CredVendCommand: AsyncParsableCommand {
@@ -7,5 +8,29 @@ struct CredVendCommand: AsyncParsableCommand {
         commandName: "credvend",
         abstract: "Self-hosted AWS credential vending: IdP access tokens in, short-lived AWS credentials out.",
         version: CredVendVersion.string,
-        subcommands: [RolesCommand.self])
+        subcommands: [
+            ServeCommand.self,
+            RolesCommand.self,
+            DevIdpCommand.self,
+        ])
+
+    static func main() async {
+        CLILogging.bootstrap()
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // Usage errors exit 2 like every other invalid input (argument-parser's default is 64).
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -23,8 +23,7 @@ struct RolesCommand: ParsableCommand {
               0  success
               1  not found (get or delete of a client_id that has no mapping)
               2  invalid input or store error (bad JSON or field, missing file,
-                 missing or unwritable store, store full)
-              64 command-line usage error (unknown flag, missing argument)
+                 missing or unwritable store, store full, unknown flag, missing argument)
             """,
         subcommands: [
             RolesImport.self, RolesPut.self, RolesGet.self, RolesList.self, RolesDelete.self, RolesExport.self,

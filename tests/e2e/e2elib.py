@@ -78,20 +78,21 @@ class Issuer:
         self.keys.append(k)
         return k
 
-    def claims(self, client_id="client-a", **over):
+    def claims(self, cid="client-a", **over):
         now = int(time.time())
-        c = {"iss": self.url, "sub": client_id, "client_id": client_id, "token_use": "access",
+        c = {"iss": self.url, "sub": cid, "client_id": cid, "token_use": "access",
              "scope": "credvend/write", "iat": now, "exp": now + 3600, "jti": str(uuid.uuid4())}
         c.update(over)
         return {k: v for k, v in c.items() if v is not None}
 
-    def mint(self, client_id="client-a", key=None, alg=None, header_extra=None, **claims) -> str:
+    def mint(self, cid="client-a", key=None, alg=None, header_extra=None, **claims) -> str:
         key = key or self.keys[0]
         alg = alg or ("RS256" if isinstance(key, RSAKey) else {"P-256": "ES256", "P-384": "ES384"}[key.curve_name])
         header = {"alg": alg, "kid": key.kid}
         if header_extra:
             header.update(header_extra)
-        return jwt.encode(header, self.claims(client_id, **claims), key, algorithms=[alg])
+        header = {k: v for k, v in header.items() if v is not None}
+        return jwt.encode(header, self.claims(cid, **claims), key, algorithms=[alg])
 
 
 def unsigned_token(header: dict, claims: dict, signature: bytes = b"") -> str:

@@ -306,7 +306,7 @@ def test_db_from_environment_and_default(credvend_bin, tmp_path):
 
 def test_usage_errors_and_help(credvend_bin, tmp_path):
     r = roles(credvend_bin, tmp_path / "db", "put", CID)  # --role-arn missing
-    assert r.returncode == 64
+    assert r.returncode == 2
     assert "--role-arn" in r.stderr
     assert not (tmp_path / "db").exists()
     r = subprocess.run([credvend_bin, "roles", "--help"], capture_output=True, text=True, timeout=30)

@@ -143,7 +143,7 @@ def test_token_rejections(procs, tmp_path, issuer, sts):
         "not base64": f"{h}.{p}!.{s}",
         "header not object": ".".join([b64url(b"[1]"), p, s]),
         "no kid": unsigned_token({"alg": "RS256"}, claims, b"x" * 256),
-        "crit": issuer.mint("client-a", header_extra={"crit": ["exp"], "exp": 1}),
+        "crit": issuer.mint("client-a", header_extra={"crit": ["b64"], "b64": True}),
         "forged kid": issuer.mint("client-a", header_extra={"kid": "no-such-kid"}),
         "tampered payload": ".".join([h, b64url(json.dumps(dict(claims, client_id="client-admin")).encode()), s]),
         "tampered signature": ".".join([h, p, s[:-4] + ("AAAA" if s[-4:] != "AAAA" else "BBBB")]),

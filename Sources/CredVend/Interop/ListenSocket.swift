@@ -1,7 +1,9 @@
 // The listening sockets that HTTPServer hands to libmicrohttpd (MHD_OPTION_LISTEN_SOCKET).
 // credvend binds them itself so that a Unix socket exists with mode 0600 before anyone can
 // connect, and so that a bind failure is reported with the address and errno text.
+import Foundation
 import Glibc
+import CDispatch  // owns `struct stat` once Dispatch is in the module (MemberImportVisibility)
 
 /// A bound, listening, non-blocking socket. Until `HTTPServer` hands `fd` to MHD, the
 /// socket belongs to this object and `close()` closes it.
@@ -99,7 +101,7 @@ final class ListenSocket {
         guard !path.isEmpty, !path.hasSuffix("/"), path.utf8.count < capacity, template.utf8.count + 2 < capacity else {
             throw HTTPServerError(.socketPathRefused, "\(display): the path is empty, a directory, or too long for a Unix socket")
         }
-        var st = stat()
+        var st = Glibc.stat()
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw HTTPServerError(.socketPathRefused, "\(display): directory \(directory) does not exist")
         }
@@ -143,7 +145,7 @@ final class ListenSocket {
     /// Removes the socket file, if it is still the one this object created.
     func removeSocketFile() {
         guard let path = unixPath, let identity = unixIdentity else { return }
-        var st = stat()
+        var st = Glibc.stat()
         if lstat(path, &st) == 0, UInt(st.st_dev) == identity.dev, UInt(st.st_ino) == identity.ino {
             _ = unlink(path)
         }

@@ -1,6 +1,6 @@
 /// One row of the role store: which IAM role a client_id gets, and how far the
 /// vended credentials reach in S3 (seeds/004 "S3 Permission Levels").
-public struct RoleMapping: Codable, Sendable, Equatable {
+public struct RoleMapping: Codable, Sendable, Hashable {
     public var clientId: String
     public var roleArn: String
     public var serverName: String?

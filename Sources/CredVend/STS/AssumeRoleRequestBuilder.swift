@@ -38,15 +38,6 @@ public struct AssumeRoleParameters: Sendable, Equatable {
     }
 }
 
-/// `application/x-www-form-urlencoded` as the AWS query protocol wants it: names
-/// and values percent-encoded with the RFC 3986 unreserved set, so a space is
-/// `%20` (never `+`) and `+`, `*`, `/`, `:` are escaped.
-public enum FormURLEncoding {
-    public static func encode(_ fields: [(name: String, value: String)]) -> String {
-        fields.map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }.joined(separator: "&")
-    }
-}
-
 /// Builds STS query-protocol requests (POST, form body, API version 2011-06-15).
 ///
 /// AssumeRole is signed with SigV4, service `sts`, with path normalization on:

@@ -97,7 +97,7 @@ public final class SigV4Signer: Sendable {
                                              canonicalRequest: canonicalRequest)
         let key = keyCache.signingKey(secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStamp,
                                       region: region, service: service)
-        let signature = SigningKey.signature(signingKey: key, stringToSign: stringToSign)
+        let signature = SigV4SigningKey.signature(signingKey: key, stringToSign: stringToSign)
         let authorization = SigV4Signer.authorization(accessKeyId: credentials.accessKeyId, credentialScope: scope,
                                                       signedHeaders: signedHeaders, signature: signature)
         return SigV4Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,

@@ -78,11 +78,11 @@ import Testing
             """
         let sts = StringToSign.make(amzDate: "20150830T123600Z",
                                     credentialScope: "20150830/us-east-1/sts/aws4_request", canonicalRequest: creq)
-        let key = SigningKey.derive(secretAccessKey: credentials.secretAccessKey, dateStamp: "20150830",
+        let key = SigV4SigningKey.derive(secretAccessKey: credentials.secretAccessKey, dateStamp: "20150830",
                                     region: "us-east-1", service: "sts")
         #expect(request.header("authorization")
             == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, "
-            + "SignedHeaders=content-type;host;x-amz-date, Signature=\(SigningKey.signature(signingKey: key, stringToSign: sts))")
+            + "SignedHeaders=content-type;host;x-amz-date, Signature=\(SigV4SigningKey.signature(signingKey: key, stringToSign: sts))")
     }
 
     @Test func temporarySourceCredentialsSignTheToken() throws {

@@ -117,10 +117,10 @@ import Testing
             f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59
             """)
 
-        let key = SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        let key = SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                     dateStamp: "20150830", region: "us-east-1", service: "iam")
         #expect(Hex.encode(key) == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
-        let signature = SigningKey.signature(signingKey: key, stringToSign: sts)
+        let signature = SigV4SigningKey.signature(signingKey: key, stringToSign: sts)
         #expect(signature == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
         #expect(SigV4Signer.authorization(accessKeyId: "AKIDEXAMPLE", credentialScope: scope,
                                           signedHeaders: "content-type;host;x-amz-date", signature: signature)
@@ -131,7 +131,7 @@ import Testing
 
     /// AWS General Reference, "Examples of how to derive a signing key".
     @Test func signingKeyDerivationExample() {
-        let key = SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        let key = SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                     dateStamp: "20120215", region: "us-east-1", service: "iam")
         #expect(Hex.encode(key) == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d")
     }

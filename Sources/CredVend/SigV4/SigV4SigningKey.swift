@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Task 3 of SigV4: the signing key, and the signature made with it.
-enum SigningKey {
+enum SigV4SigningKey {
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
     static func derive(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
         let kDate = HMACSHA256.mac(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(dateStamp.utf8))
@@ -45,7 +45,7 @@ final class SigningKeyCache: Sendable {
     func signingKey(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
         let key = Key(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
         if let cached = state.withLock({ $0.keys[key] }) { return cached }
-        let derived = SigningKey.derive(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region,
+        let derived = SigV4SigningKey.derive(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region,
                                         service: service)
         state.withLock { state in
             if state.keys.count >= capacity { state.keys.removeAll(keepingCapacity: true) }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Everything `credvend serve` needs, validated once at start-up so that a bad
+/// flag is a clear message before anything listens.
+public struct ServeConfiguration: Sendable {
+    public var listenHost = "127.0.0.1"
+    public var listenPort: UInt16 = 8080
+    public var dbPath = "./credvend-data"
+    public var mapSize = 1 << 30
+    public var issuer: String
+    public var jwksURL: String?
+    public var jwksFile: String?
+    public var region = "us-east-1"
+    public var stsEndpoint: String?
+    public var clockSkew: TimeInterval = 60
+    public var requiredScopes: [String] = []
+    public var refreshBuffer: TimeInterval = 900
+    public var allowInsecureHTTP = false
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var connectionLimit = 1024
+    public var connectionTimeoutSeconds = 30
+    public var adminSocket: String?
+    public var adminTokenFile: String?
+    public var auditLog: String?
+    public var auditRequired = false
+
+    public init(issuer: String) { self.issuer = issuer }
+
+    public var effectiveJWKSURL: String {
+        jwksURL ?? (issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer) + "/.well-known/jwks.json"
+    }
+
+    public var effectiveSTSEndpoint: String { stsEndpoint ?? "https://sts.\(region).amazonaws.com" }
+
+    /// Refuses what would make the server unsafe or unusable, naming the flag.
+    public func validate() throws(ConfigurationError) {
+        guard !issuer.isEmpty else { throw ConfigurationError("--issuer is required (or CREDVEND_ISSUER)") }
+        try Self.checkURL(issuer, flag: "--issuer", allowInsecure: allowInsecureHTTP)
+        if jwksFile == nil { try Self.checkURL(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP) }
+        try Self.checkURL(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
+        guard clockSkew >= 0, clockSkew <= 600 else { throw ConfigurationError("--clock-skew must be 0-600 seconds") }
+        guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
+        guard region.range(of: "^[a-z]{2}(-[a-z]+)+-[0-9]+$", options: .regularExpression) != nil else {
+            throw ConfigurationError("--region \"\(region)\" is not an AWS region name (e.g. us-east-1)")
+        }
+    }
+
+    /// `http://` only for loopback hosts unless explicitly allowed.
+    public static func checkURL(_ text: String, flag: String, allowInsecure: Bool) throws(ConfigurationError) {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+            throw ConfigurationError("\(flag) \"\(text)\" is not an absolute URL")
+        }
+        switch scheme {
+        case "https": return
+        case "http":
+            if allowInsecure || isLoopback(host) { return }
+            throw ConfigurationError("\(flag) \(text) uses plain http to a non-loopback host; use https or pass --allow-insecure-http")
+        default:
+            throw ConfigurationError("\(flag) \"\(text)\" must be an http(s) URL")
+        }
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    }
+}
+
+/// A flag or setting that cannot work, in words that name it.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

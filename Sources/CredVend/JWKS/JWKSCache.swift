@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The issuer's signing keys, fetched in the background and swapped in whole:
+/// request threads only read the current snapshot. Keys are parsed once per
+/// fetch. An unknown `kid` may trigger one refresh per 30 s, never more, and a
+/// failed fetch keeps the old keys.
+public final class JWKSCache: Sendable {
+    public enum Source: Sendable {
+        case url(String)
+        case file(String)
+    }
+
+    /// One fetched key set and when it came.
+    public struct Snapshot: Sendable {
+        public let keys: JWKSet
+        public let fetchedAt: Date
+    }
+
+    public struct Status: Sendable {
+        public var lastAttempt: Date?
+        public var lastOutcome: String?
+    }
+
+    public static let refreshInterval: TimeInterval = 3600
+    public static let unknownKidInterval: TimeInterval = 30
+
+    private let source: Source
+    private let client: HTTPClient
+    private let logger: Logger
+    private let metrics: ServerMetrics?
+    private let snapshot = Mutex<Snapshot?>(nil)
+    private let status = Mutex(Status())
+    private let lastKidRefresh = Mutex<Date?>(nil)
+    private let flight = SingleFlight<Int, Bool, Never>()
+
+    public init(source: Source, client: HTTPClient, logger: Logger, metrics: ServerMetrics?) {
+        self.source = source
+        self.client = client
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public var current: Snapshot? { snapshot.withLock { $0 } }
+    public var currentStatus: Status { status.withLock { $0 } }
+
+    /// Fetches now (blocking), unless a fetch is already running, in which case
+    /// it waits for that one. Returns whether keys were loaded.
+    @discardableResult
+    public func refresh(reason: String) -> Bool {
+        switch flight.runBlocking(0, work: { .success(fetch(reason: reason)) }) {
+        case .success(let ok): return ok
+        }
+    }
+
+    /// For an unknown kid: refresh unless one was done for that reason in the
+    /// last 30 s. Returns whether a refresh ran and loaded keys.
+    public func refreshForUnknownKid(now: Date = Date()) -> Bool {
+        let allowed = lastKidRefresh.withLock { last -> Bool in
+            if let l = last, now.timeIntervalSince(l) < Self.unknownKidInterval { return false }
+            last = now
+            return true
+        }
+        return allowed && refresh(reason: "unknown kid")
+    }
+
+    private func fetch(reason: String) -> Bool {
+        let started = Date()
+        let result: Result<JWKSet, ConfigurationError>
+        switch source {
+        case .file(let path):
+            if let data = FileManager.default.contents(atPath: path) {
+                result = Result { () throws(ConfigurationError) -> JWKSet in try parse(Array(data)) }
+            } else {
+                result = .failure(ConfigurationError("JWKS file \(path) is not readable"))
+            }
+        case .url(let url):
+            result = Result { () throws(ConfigurationError) -> JWKSet in
+                let r: HTTPClientResponse
+                do {
+                    r = try client.send(HTTPClientRequest(method: "GET", url: url, headers: [("Accept", "application/json")],
+                                                          connectTimeout: .seconds(3), timeout: .seconds(10)))
+                } catch {
+                    throw ConfigurationError("JWKS fetch from \(url) failed: \(error)")
+                }
+                guard r.status == 200 else { throw ConfigurationError("JWKS fetch from \(url) answered HTTP \(r.status)") }
+                return try parse(r.body)
+            }
+        }
+        switch result {
+        case .success(let keys):
+            snapshot.withLock { $0 = Snapshot(keys: keys, fetchedAt: started) }
+            status.withLock { $0 = Status(lastAttempt: started, lastOutcome: "success") }
+            metrics?.jwksRefreshes.increment("success")
+            logger.info("JWKS loaded", metadata: ["reason": "\(reason)", "kids": "\(keys.kids.joined(separator: ","))"])
+            return true
+        case .failure(let error):
+            status.withLock { $0 = Status(lastAttempt: started, lastOutcome: "failure: \(error.message)") }
+            metrics?.jwksRefreshes.increment("failure")
+            logger.warning("JWKS refresh failed; keeping previous keys", metadata: ["reason": "\(reason)", "error": "\(error.message)"])
+            return false
+        }
+    }
+
+    private func parse(_ bytes: [UInt8]) throws(ConfigurationError) -> JWKSet {
+        let keys: JWKSet
+        do { keys = try JWKSet(jwks: bytes) } catch { throw ConfigurationError("JWKS is not valid: \(error)") }
+        guard !keys.kids.isEmpty else { throw ConfigurationError("JWKS has no usable signing keys") }
+        return keys
+    }
+
+    /// The refresh loop: retries with backoff (1 s doubling to 30 s) until keys
+    /// are in, then every hour.
+    public func startBackgroundRefresh() -> BackgroundLoop {
+        let failures = Mutex(0)
+        return BackgroundLoop(name: "credvend-jwks") { [self] in
+            if refresh(reason: current == nil ? "start-up" : "hourly") {
+                failures.withLock { $0 = 0 }
+                return Self.refreshInterval
+            }
+            let n = failures.withLock { f -> Int in f += 1; return f }
+            let base = current == nil ? min(30, pow(2, Double(n - 1))) : min(300, 30 * Double(n))
+            return base * Double.random(in: 0.8...1.2)
+        }
+    }
+}

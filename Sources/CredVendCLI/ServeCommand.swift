@@ -1,0 +1,98 @@
+import ArgumentParser
+import CredVend
+import Foundation
+import Logging
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the credential-vending server.",
+        discussion: """
+        Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the
+        LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON.
+        Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in
+        flight (up to 10 s), exit 0.
+
+        Source credentials (what signs the STS call) come from the standard AWS chain: AWS_ACCESS_KEY_ID /
+        AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN]; AWS_CONTAINER_CREDENTIALS_FULL_URI with
+        AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file
+        (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default).
+
+        Each flag in [brackets] can also be set by that environment variable; a flag wins.
+        """)
+
+    @Option(help: "HOST:PORT to listen on; port 0 picks a free one. [CREDVEND_LISTEN] (default: 127.0.0.1:8080)")
+    var listen: String?
+    @Option(help: "LMDB role store directory, created if missing. [CREDVEND_DB] (default: ./credvend-data)")
+    var db: String?
+    @Option(help: "LMDB map size in bytes (the store's maximum size).")
+    var mapSize: Int = 1 << 30
+    @Option(help: "Expected token issuer, matched exactly against `iss`. Required. [CREDVEND_ISSUER]")
+    var issuer: String?
+    @Option(help: "JWKS URL. [CREDVEND_JWKS_URL] (default: <issuer>/.well-known/jwks.json)")
+    var jwksUrl: String?
+    @Option(help: "Read the JWKS from this file instead of fetching it (air-gapped hosts).")
+    var jwksFile: String?
+    @Option(help: "AWS region for STS. [AWS_REGION] (default: us-east-1)")
+    var region: String?
+    @Option(help: "STS endpoint URL. [CREDVEND_STS_ENDPOINT] (default: https://sts.<region>.amazonaws.com)")
+    var stsEndpoint: String?
+    @Option(help: "Leeway in seconds for exp, nbf and iat.")
+    var clockSkew: Int = 60
+    @Option(help: "A scope every token must carry (repeatable).")
+    var requiredScope: [String] = []
+    @Option(help: "Re-fetch cached credentials once they have less than this many seconds left; no response carries less.")
+    var refreshBuffer: Int = 900
+    @Option(help: "HTTP worker threads (default: number of cores).")
+    var threads: Int?
+    @Option(help: "Serve the admin API on this Unix socket (mode 0600).")
+    var adminSocket: String?
+    @Option(help: "Serve the admin API under /admin/ for bearer tokens listed in this file (ROLE SHA256HEX per line).")
+    var adminTokenFile: String?
+    @Option(help: "Append one JSON line per vending decision and admin change to this file (mode 0600).")
+    var auditLog: String?
+    @Flag(help: "Fail a request with 503 when its audit record cannot be written.")
+    var auditRequired = false
+    @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Unsafe outside tests.")
+    var allowInsecureHttp = false
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        func pick(_ flag: String?, _ variable: String) -> String? {
+            flag ?? env[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var config = ServeConfiguration(issuer: pick(issuer, "CREDVEND_ISSUER") ?? "")
+        let listenText = pick(listen, "CREDVEND_LISTEN") ?? "127.0.0.1:8080"
+        guard let (host, port) = HostPort.parse(listenText) else {
+            throw ValidationError("--listen \"\(listenText)\" must be HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        config.listenHost = host
+        config.listenPort = port
+        config.dbPath = pick(db, "CREDVEND_DB") ?? "./credvend-data"
+        config.mapSize = mapSize
+        config.jwksURL = pick(jwksUrl, "CREDVEND_JWKS_URL")
+        config.jwksFile = jwksFile
+        config.region = pick(region, "AWS_REGION") ?? "us-east-1"
+        config.stsEndpoint = pick(stsEndpoint, "CREDVEND_STS_ENDPOINT")
+        config.clockSkew = TimeInterval(clockSkew)
+        config.requiredScopes = requiredScope
+        config.refreshBuffer = TimeInterval(refreshBuffer)
+        if let threads { config.threads = max(1, threads) }
+        config.adminSocket = adminSocket
+        config.adminTokenFile = adminTokenFile
+        config.auditLog = auditLog
+        config.auditRequired = auditRequired
+        config.allowInsecureHTTP = allowInsecureHttp
+        do {
+            try config.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        let runtime = ServeRuntime(configuration: config, logRing: CLILogging.ring, logger: Logger(label: "credvend.serve"))
+        do {
+            try runtime.run()
+        } catch {
+            CLILogging.fail("credvend serve: \(error)")
+        }
+    }
+}
