@@ -12,6 +12,9 @@ struct CredVendCommand: AsyncParsableCommand {
             ServeCommand.self,
             RolesCommand.self,
             DevIdpCommand.self,
+            GetCredentialsCommand.self,
+            CredentialDaemonCommand.self,
+            TokenDaemonCommand.self,
         ])
 
     static func main() async {

@@ -1,0 +1,40 @@
+import ArgumentParser
+import CredVend
+import Foundation
+import Logging
+
+struct GetCredentialsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get-credentials",
+        abstract: "Print AWS credentials as credential_process JSON (for the AWS CLI and SDKs).",
+        discussion: """
+        Cognito (IDP_TYPE=cognito): a client_credentials token from <COGNITO_DOMAIN>/oauth2/token (HTTP Basic, scope \
+        <COGNITO_RESOURCE_SERVER>/<COGNITO_SCOPE>), exchanged at COGNITO_CREDENTIAL_API_URL. Auth0 (IDP_TYPE=auth0, \
+        the default): a client_credentials token from <AUTH0_DOMAIN>/oauth/token for AUTH0_AUDIENCE, exchanged by STS \
+        AssumeRoleWithWebIdentity for AWS_ROLE_ARN.
+
+        Standard output carries the JSON and nothing else; errors go to standard error with exit status 1 (2 for \
+        missing or wrong settings). Tokens and credentials are cached (mode 0600) and reused until 15 minutes before \
+        they expire (see docs/client.md for short sessions). Use it in ~/.aws/config:
+
+            [profile credvend]
+            credential_process = /usr/local/bin/credvend get-credentials --config /etc/credvend/config.env
+        """)
+
+    @OptionGroup var client: ClientOptions
+    @Flag(name: .shortAndLong, help: "Log each step to standard error.")
+    var verbose = false
+
+    func run() throws {
+        var logger = Logger(label: "credvend.get-credentials")
+        logger.logLevel = verbose ? .debug : .error
+        let settings = client.settings(command: "get-credentials")
+        let source = client.source(settings: settings, logger: logger, command: "get-credentials")
+        do {
+            let record = try source.credentials(fallbackToStale: true)
+            FileHandle.standardOutput.write(Data(CredentialProcessOutput.render(record.credentials) + [0x0A]))
+        } catch {
+            CLILogging.fail("credvend get-credentials: \(error.message)", code: 1)
+        }
+    }
+}
