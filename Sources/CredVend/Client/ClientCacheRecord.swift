@@ -61,7 +61,7 @@ public enum ClientCacheRecord {
 
     public static func decodeToken(_ bytes: [UInt8]) -> CachedToken? {
         guard let o = object(bytes, kind: "token"), let token = o["access_token"]?.stringValue,
-              ClientURL.singleLine(token), let obtained = date(o["obtained_at"]), let expires = date(o["expires_at"])
+              ClientURL.visibleASCII(token), let obtained = date(o["obtained_at"]), let expires = date(o["expires_at"])
         else { return nil }
         return CachedToken(accessToken: token, obtainedAt: obtained, expiresAt: expires)
     }
@@ -79,13 +79,13 @@ public enum ClientCacheRecord {
 
     public static func decodeCredentials(_ bytes: [UInt8]) -> CachedCredentials? {
         guard let o = object(bytes, kind: "credentials"), let obtained = date(o["obtained_at"]),
-              let id = o["AccessKeyId"]?.stringValue, ClientURL.singleLine(id),
-              let secret = o["SecretAccessKey"]?.stringValue, ClientURL.singleLine(secret),
+              let id = o["AccessKeyId"]?.stringValue, ClientURL.visibleASCII(id),
+              let secret = o["SecretAccessKey"]?.stringValue, ClientURL.visibleASCII(secret),
               let expiration = o["Expiration"]?.stringValue.flatMap(ISO8601.parse)
         else { return nil }
         var token: String?
         if let value = o["SessionToken"] {
-            guard let t = value.stringValue, ClientURL.singleLine(t) else { return nil }
+            guard let t = value.stringValue, ClientURL.visibleASCII(t) else { return nil }
             token = t
         }
         return CachedCredentials(credentials: AWSCredentials(accessKeyId: id, secretAccessKey: secret,

@@ -38,6 +38,11 @@ public enum ClientURL {
         return .success(t)
     }
 
+    /// Visible ASCII, no space: what a credential, a key id or a token is made of.
+    public static func visibleASCII(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
     /// Printable and on one line: what may go into a header, a form or a file.
     public static func singleLine(_ text: String) -> Bool {
         !text.isEmpty && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }

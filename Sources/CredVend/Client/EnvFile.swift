@@ -16,7 +16,8 @@ public enum EnvFile {
     public static func parse(_ text: String) throws(ParseError) -> [String: String] {
         var out: [String: String] = [:]
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so split on both.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
             var line = Substring(raw.hasSuffix("\r") ? raw.dropLast() : raw)
             line = line.drop { $0 == " " || $0 == "\t" }

@@ -43,8 +43,7 @@ public enum OAuthTokenExchange {
         guard let json else {
             return .failure(ClientError(.malformed, "the token endpoint \(s.tokenURL) answered HTTP \(response.status) without a JSON object"))
         }
-        guard let token = json["access_token"]?.stringValue, !token.isEmpty,
-              token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard let token = json["access_token"]?.stringValue, ClientURL.visibleASCII(token) else {
             return .failure(ClientError(.malformed, "the token endpoint \(s.tokenURL) answered without a usable access_token"))
         }
         var expiresAt: Date?

@@ -28,7 +28,7 @@ public enum VendingExchange {
             return .failure(ClientError(kind, "the credential API \(url) \(verb): \(what)", redacting: secrets))
         }
         guard let c = CredentialProcessOutput.parse(response.body),
-              [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? "x"].allSatisfy(ClientURL.singleLine)
+              [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? "x"].allSatisfy(ClientURL.visibleASCII)
         else {
             return .failure(ClientError(.malformed, "the credential API \(url) answered 200 without credential_process JSON"))
         }
