@@ -150,7 +150,7 @@ public final class ClientCredentialSource: Sendable {
                                   redacting: [token.accessToken])
             }
         }
-        logger.info("credentials obtained", metadata: [
+        logger.debug("credentials obtained", metadata: [
             "access_key_id": "\(credentials.accessKeyId)",
             "expiration": "\(credentials.expiration.map(ISO8601.string) ?? "none")"])
         return CachedCredentials(credentials: credentials, obtainedAt: started)
