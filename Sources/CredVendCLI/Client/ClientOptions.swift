@@ -68,9 +68,8 @@ struct ClientOptions: ParsableArguments {
 
     var policy: ClientCachePolicy { ClientCachePolicy(refreshBuffer: TimeInterval(refreshBuffer)) }
 
-    /// The checked settings, or a message naming every problem (exit 2).
-    func settings(command: String, forToken: Bool = false) -> ClientSettings {
-        guard refreshBuffer >= 60 else { CLILogging.fail("credvend \(command): --refresh-buffer must be at least 60 seconds") }
+    /// Flags, the environment and the `--config` file (exit 2 if the file cannot be read).
+    func sources(command: String) -> ClientConfigSources {
         var file: [String: String] = [:]
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
@@ -82,10 +81,15 @@ struct ClientOptions: ParsableArguments {
                 CLILogging.fail("credvend \(command): --config \(config): \(error)")
             }
         }
-        let sources = ClientConfigSources(flags: flags, environment: ProcessInfo.processInfo.environment,
-                                          file: file, fileName: config)
+        return ClientConfigSources(flags: flags, environment: ProcessInfo.processInfo.environment, file: file,
+                                   fileName: config)
+    }
+
+    /// The checked settings, or a message naming every problem (exit 2).
+    func settings(command: String, forToken: Bool = false) -> ClientSettings {
+        guard refreshBuffer >= 60 else { CLILogging.fail("credvend \(command): --refresh-buffer must be at least 60 seconds") }
         do {
-            return try ClientConfigResolver.resolve(sources, forToken: forToken)
+            return try ClientConfigResolver.resolve(sources(command: command), forToken: forToken)
         } catch {
             CLILogging.fail("credvend \(command): \(error.message)")
         }

@@ -31,11 +31,11 @@ struct TokenDaemonCommand: ParsableCommand {
         let command = "token-daemon"
         let schedule = DaemonOptions.schedule(client.policy, refreshInterval, minRetryDelay, maxRetryDelay, command: command)
         let logger = Logger(label: "credvend.token-daemon")
-        let settings = client.settings(command: command, forToken: true)
-        guard settings.idpType == .auth0 else {
+        guard client.sources(command: command).lookup(.idpType)?.value.lowercased() != IdPType.cognito.rawValue else {
             CLILogging.fail("credvend \(command): IDP_TYPE=cognito is not supported: Cognito access tokens have no aud "
                             + "claim, so STS AssumeRoleWithWebIdentity refuses them; use get-credentials or credential-daemon")
         }
+        let settings = client.settings(command: command, forToken: true)
         let source = client.source(settings: settings, logger: logger, command: command)
         let url = URL(fileURLWithPath: tokenFile)
         let path = url.path
