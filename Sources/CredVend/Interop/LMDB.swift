@@ -113,6 +113,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Runs `body` in a read-only snapshot taken now. The transaction must not
     /// outlive `body` (it is `borrowing` and cannot be stored).
+    // Never specialized: Swift 6.3's generic specializer crashes on this borrowing
+    // ~Copyable closure parameter in release builds ("Cannot initialize a nonCopyable
+    // type with a guaranteed value").
+    @_semantics("optimize.sil.specialize.generic.never")
     public func read<R>(_ body: (borrowing LMDBReadTransaction) throws -> R) throws -> R {
         let txn = try beginRead()
         defer { endRead(txn) }
@@ -121,6 +125,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Runs `body` in the write transaction: committed when `body` returns,
     /// aborted (nothing written) when it throws or the commit fails.
+    @_semantics("optimize.sil.specialize.generic.never")  // as `read`
     public func write<R>(_ body: (borrowing LMDBWriteTransaction) throws -> R) throws -> R {
         let txn = try beginWrite()
         defer { lock.withLock { activeTransactions -= 1 } }
