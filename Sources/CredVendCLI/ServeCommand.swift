@@ -53,7 +53,7 @@ struct ServeCommand: ParsableCommand {
     var auditLog: String?
     @Flag(help: "Fail a request with 503 when its audit record cannot be written.")
     var auditRequired = false
-    @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Unsafe outside tests.")
+    @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
     var allowInsecureHttp = false
 
     func run() throws {
