@@ -16,6 +16,8 @@ struct CredVendCommand: AsyncParsableCommand {
 
     static func main() async {
         CLILogging.bootstrap()
+        // A peer that hangs up mid-response must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {
