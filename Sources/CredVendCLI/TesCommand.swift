@@ -43,7 +43,25 @@ struct TesCommand: ParsableCommand {
     @Option(help: "Refresh credentials this many seconds before they expire.")
     var refreshBuffer = 900
 
+    /// Every flag and file is checked here, during parsing, so that a problem prints this
+    /// command's usage and exits 2 before any network call.
+    func validate() throws {
+        do {
+            try configuration().validate()
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.message)
+        }
+    }
+
     func run() throws {
+        do {
+            try TESRuntime(configuration: try configuration(), logger: Logger(label: "credvend.tes")).run()
+        } catch {
+            CLILogging.fail("credvend tes: \(error)")
+        }
+    }
+
+    private func configuration() throws -> TESConfiguration {
         guard let (host, port) = HostPort.parse(listen) else {
             throw ValidationError("--listen \"\(listen)\" must be HOST:PORT, e.g. 127.0.0.1:2375")
         }
@@ -52,12 +70,6 @@ struct TesCommand: ParsableCommand {
         config.listenHost = host
         config.listenPort = port
         config.refreshBuffer = TimeInterval(refreshBuffer)
-        do {
-            try TESRuntime(configuration: config, logger: Logger(label: "credvend.tes")).run()
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.message)  // before any network call: message, usage, exit 2
-        } catch {
-            CLILogging.fail("credvend tes: \(error)")
-        }
+        return config
     }
 }

@@ -13,15 +13,21 @@ public final class TESRuntime: Sendable {
         self.logger = logger
     }
 
-    /// Runs until SIGTERM or SIGINT. Throws before any network call when the configuration
-    /// is unusable, and when the listener cannot start.
+    /// Runs until SIGTERM or SIGINT. The configuration must have passed `validate()` (the
+    /// command does that while parsing flags). Throws when the authz token file is unusable
+    /// and when the listener cannot start, both before any network call.
     public func run() throws {
         let config = configuration
-        try config.validate()
-        let (token, created) = try TESAuthToken.loadOrCreate(path: config.authzTokenFile)
-        if created {
+        let (token, origin) = try TESAuthToken.loadOrCreate(path: config.authzTokenFile)
+        switch origin {
+        case .created:
             logger.info("generated a new authz token (mode 0600); give it to clients as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
                         metadata: ["path": "\(config.authzTokenFile)"])
+        case .loadedTrimmed:
+            logger.warning("the authz token file has whitespace or a newline around the token: accepted here, but botocore refuses such a file as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; write the token without a newline (printf '%s' TOKEN > FILE)",
+                           metadata: ["path": "\(config.authzTokenFile)"])
+        case .loaded:
+            break
         }
         if config.refreshBuffer < 900 {
             logger.warning("--refresh-buffer \(Int(config.refreshBuffer)) s is under 900 s: AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left")

@@ -7,16 +7,16 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.file("authz-token")
-        let (token, created) = try TESAuthToken.loadOrCreate(path: path)
-        #expect(created)
-        let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(text.count == 64 && Hex.decode(text) != nil)
+        let (token, origin) = try TESAuthToken.loadOrCreate(path: path)
+        #expect(origin == .created)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.count == 64 && Hex.decode(text) != nil)  // no newline: botocore sends the file as it is
         #expect(token.accepts(text))
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         // The second start reads the same token back.
-        let (again, createdAgain) = try TESAuthToken.loadOrCreate(path: path)
-        #expect(!createdAgain && again.accepts(text))
+        let (again, originAgain) = try TESAuthToken.loadOrCreate(path: path)
+        #expect(originAgain == .loaded && again.accepts(text))
         let (other, _) = try TESAuthToken.loadOrCreate(path: dir.file("other-token"))
         #expect(!other.accepts(text))
     }
@@ -26,8 +26,8 @@ import Testing
         defer { dir.remove() }
         let path = dir.file("token")
         try Data("  my-device-token\n".utf8).write(to: URL(fileURLWithPath: path))
-        let (token, created) = try TESAuthToken.loadOrCreate(path: path)
-        #expect(!created)
+        let (token, origin) = try TESAuthToken.loadOrCreate(path: path)
+        #expect(origin == .loadedTrimmed)
         #expect(token.accepts("my-device-token"))
         #expect(!token.accepts("my-device-token\n") && !token.accepts(" my-device-token") && !token.accepts(""))
     }
