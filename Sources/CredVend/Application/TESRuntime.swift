@@ -1,9 +1,8 @@
 import Foundation
 import Logging
 
-/// Builds and runs `credvend tes`: checks the flags and files, loads (or creates) the authz
-/// token, serves the local endpoint, and keeps credentials fresh on a background thread;
-/// stops on SIGTERM/SIGINT.
+/// Builds and runs `credvend tes`: loads (or creates) the authz token, serves the local
+/// endpoint, and keeps credentials fresh on a background thread; stops on SIGTERM/SIGINT.
 public final class TESRuntime: Sendable {
     public let configuration: TESConfiguration
     let logger: Logger

@@ -8,6 +8,7 @@ import Foundation
 /// Never blocks: the worker's state is read under a lock, the token compared as a digest.
 public struct TESHandler: HTTPHandler {
     public static let credentialsPath = "/2016-11-01/credentialprovider/"
+    private static let noStore: HTTPHeaders = ["Cache-Control": "no-store"]
     private let token: TESAuthToken
     private let serving: @Sendable () -> TESServing
 
@@ -31,8 +32,7 @@ public struct TESHandler: HTTPHandler {
             }
             switch serving() {
             case .credentials(let c):
-                return .respond(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                                             body: ContainerCredentials.render(c)))
+                return .respond(.json(bytes: ContainerCredentials.render(c), headers: Self.noStore))
             case .unavailable(let reason):
                 return .respond(APIError.unavailable(reason).response)
             }
@@ -48,8 +48,7 @@ public struct TESHandler: HTTPHandler {
                 status = 503
                 body = "{\"status\":\"unavailable\",\"message\":\(JSONText.quote(reason))}"
             }
-            return .respond(HTTPResponse(status: status, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                                         body: Array(body.utf8)))
+            return .respond(.json(status: status, bytes: Array(body.utf8), headers: Self.noStore))
         default:
             return .respond(APIError.notFound.response)
         }

@@ -16,7 +16,6 @@ public struct TESState: Sendable {
     public private(set) var consecutiveFailures = 0
     /// Successful fetches so far.
     public private(set) var refreshes = 0
-    public private(set) var nextAttempt: Date?
 
     public init() {}
 
@@ -41,21 +40,18 @@ public struct TESState: Sendable {
             outcome = .failure(IoTCredentialError(.badResponse, httpStatus: 200,
                 "the credential provider returned credentials that expired at \(fresh.expiration.map(ISO8601.string) ?? "?") by this device's clock; check the clock (NTP)"))
         }
-        let delay: TimeInterval
         switch outcome {
         case .success(let fresh):
             credentials = fresh
             lastError = nil
             consecutiveFailures = 0
             refreshes += 1
-            delay = policy.refreshDelay(lifetime: fresh.remaining(at: now), unitRandom: unitRandom)
+            return policy.refreshDelay(lifetime: fresh.remaining(at: now), unitRandom: unitRandom)
         case .failure(let error):
             lastError = error
             consecutiveFailures += 1
             let remaining = credentials.map { $0.remaining(at: now) }.flatMap { $0 > 0 ? $0 : nil }
-            delay = policy.retryDelay(afterFailures: consecutiveFailures, error, remaining: remaining, unitRandom: unitRandom)
+            return policy.retryDelay(afterFailures: consecutiveFailures, error, remaining: remaining, unitRandom: unitRandom)
         }
-        nextAttempt = now.addingTimeInterval(delay)
-        return delay
     }
 }

@@ -39,7 +39,7 @@ public final class TESWorker: Sendable {
         let now = clock()
         let draw = unitRandom()
         let (delay, after) = state.withLock { s in (s.record(result, at: now, policy: policy, unitRandom: draw), s) }
-        log(result: after, now: now, delay: delay)
+        log(after, now: now, delay: delay)
         return delay
     }
 
@@ -48,7 +48,7 @@ public final class TESWorker: Sendable {
         BackgroundLoop(name: "credvend-tes-refresh") { [self] in step() }
     }
 
-    private func log(result s: TESState, now: Date, delay: TimeInterval) {
+    private func log(_ s: TESState, now: Date, delay: TimeInterval) {
         let next = String(format: "%.1fs", delay)
         guard let error = s.lastError, s.consecutiveFailures > 0 else {
             guard let c = s.credentials else { return }

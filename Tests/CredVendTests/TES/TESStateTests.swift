@@ -22,7 +22,6 @@ import Testing
         let c = creds("A", expiresIn: 6, from: t0)
         let delay = state.record(.success(c), at: t0, policy: policy, unitRandom: 0)
         #expect(delay == 3)
-        #expect(state.nextAttempt == t0.addingTimeInterval(3))
         #expect(state.refreshes == 1)
         #expect(state.serving(at: t0) == .credentials(c))
         #expect(state.serving(at: t0.addingTimeInterval(5.999)) == .credentials(c))
