@@ -12,6 +12,7 @@ struct CredVendCommand: AsyncParsableCommand {
             ServeCommand.self,
             RolesCommand.self,
             DevIdpCommand.self,
+            TesCommand.self,
         ])
 
     static func main() async {
