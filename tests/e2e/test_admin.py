@@ -525,3 +525,19 @@ def test_admin_url_flags_are_checked(tmp_path, tokens):
     assert r.returncode == 2 and "chmod 600" in r.stderr and tokens.admin not in r.stderr
     r = roles_cli("--admin-url", f"unix:{tmp_path}/nobody.sock", "list")
     assert r.returncode == 2 and "cannot reach the admin API" in r.stderr
+
+
+def test_audit_flags_are_checked_before_listening(tmp_path, issuer, sockdir):
+    code, err = serve_fails(tmp_path, issuer, "--audit-required")
+    assert code != 0 and "--audit-required needs --audit-log" in err
+    key = write_private(tmp_path / "hmac.key", "k" * 64, mode=0o644)
+    code, err = serve_fails(tmp_path, issuer, "--audit-log", tmp_path / "a.jsonl", "--audit-hmac-key-file", key)
+    assert code != 0 and "--audit-hmac-key-file" in err and "chmod 600" in err
+    os.chmod(key, 0o600)
+    key.write_text("short")
+    code, err = serve_fails(tmp_path, issuer, "--audit-log", tmp_path / "a.jsonl", "--audit-hmac-key-file", key)
+    assert code != 0 and "at least 32" in err
+    code, err = serve_fails(tmp_path, issuer, "--audit-log", tmp_path / "no" / "dir" / "a.jsonl",
+                            "--admin-socket", sockdir / "admin.sock")
+    assert code != 0 and "--audit-log" in err
+    assert not (sockdir / "admin.sock").exists()

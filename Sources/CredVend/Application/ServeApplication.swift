@@ -86,11 +86,14 @@ public final class ServeApplication: HTTPHandler, Sendable {
                         audited: Bool = false) -> HTTPResponse {
         var outcome = outcome
         let requestId = RequestID.next()
-        if audited, let audit, !audit.write(auditRecord(request, outcome, requestId).line), auditRequired {
-            outcome.response = APIError.unavailable("the audit record of this request could not be written; try again later").response
-            outcome.errorCode = "unavailable"
+        if audited {
+            if let audit, !audit.write(auditRecord(request, outcome, requestId).line), auditRequired {
+                outcome.response = APIError.unavailable("the audit record of this request could not be written; try again later").response
+                outcome.errorCode = "unavailable"
+            }
+            // Ties the client's answer to the access-log line and the audit record.
+            outcome.response.headers.set("X-Request-Id", requestId)
         }
-        outcome.response.headers.set("X-Request-Id", requestId)
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         let route = ServerMetrics.routes.contains(request.path) ? request.path : "other"
         metrics.recordRequest(route: route, status: outcome.response.status, seconds: Double(micros) / 1_000_000)
