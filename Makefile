@@ -19,6 +19,7 @@ e2e-test: build
 
 # Every test: Swift units, then the end-to-end tests against the real binary.
 test: deps
+	scripts/check-interop.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) $(PYTHON) -m pytest -q tests/e2e

@@ -12,6 +12,7 @@ struct CredVendCommand: AsyncParsableCommand {
             ServeCommand.self,
             RolesCommand.self,
             DevIdpCommand.self,
+            TesCommand.self,
             GetCredentialsCommand.self,
             CredentialDaemonCommand.self,
             TokenDaemonCommand.self,
@@ -19,6 +20,8 @@ struct CredVendCommand: AsyncParsableCommand {
 
     static func main() async {
         CLILogging.bootstrap()
+        // A peer that hangs up mid-response must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

@@ -7,10 +7,11 @@ struct DevIdpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-idp",
         abstract: "A local Cognito-style issuer for demos and tests (development only).",
-        subcommands: [Run.self, Mint.self],
-        defaultSubcommand: Run.self)
+        subcommands: [DevIdpRun.self, DevIdpMint.self],
+        defaultSubcommand: DevIdpRun.self)
+}
 
-    struct Run: ParsableCommand {
+struct DevIdpRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Serve the issuer (the default: `credvend dev-idp --clients F` runs this).",
@@ -62,38 +63,38 @@ struct DevIdpCommand: ParsableCommand {
             CLILogging.fail("credvend dev-idp: \(error)")
         }
     }
-    }
+}
 
-    struct Mint: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Print one signed access token (for scripts and load tests).")
+struct DevIdpMint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mint",
+        abstract: "Print one signed access token (for scripts and load tests).")
 
-        @Option(help: "PEM private key file, as given to dev-idp --key.")
-        var key: String
-        @Option(help: "The token's client_id (and sub).")
-        var clientId: String
-        @Option(help: "The token's iss: the dev-idp base URL the server trusts.")
-        var issuer: String
-        @Option(help: "Lifetime in seconds.")
-        var ttl = 3600
-        @Option(help: "Space-separated scopes.")
-        var scope = "credvend/write"
+    @Option(help: "PEM private key file, as given to dev-idp --key.")
+    var key: String
+    @Option(help: "The token's client_id (and sub).")
+    var clientId: String
+    @Option(help: "The token's iss: the dev-idp base URL the server trusts.")
+    var issuer: String
+    @Option(help: "Lifetime in seconds.")
+    var ttl = 3600
+    @Option(help: "Space-separated scopes.")
+    var scope = "credvend/write"
 
-        func run() throws {
-            do {
-                guard FileManager.default.fileExists(atPath: key) else {
-                    throw ValidationError("--key \(key) does not exist")
-                }
-                let minter = try TokenMinter.loadOrCreate(keyPath: key)
-                let token = try minter.mint(claims: JWTSigner.accessTokenClaims(
-                    issuer: issuer, clientId: clientId, scopes: scope.split(separator: " ").map(String.init),
-                    issuedAt: Date(), ttl: TimeInterval(ttl)))
-                print(token)
-            } catch let e as ValidationError {
-                throw e
-            } catch {
-                CLILogging.fail("credvend dev-idp mint: \(error)")
+    func run() throws {
+        do {
+            guard FileManager.default.fileExists(atPath: key) else {
+                throw ValidationError("--key \(key) does not exist")
             }
+            let minter = try TokenMinter.loadOrCreate(keyPath: key)
+            let token = try minter.mint(claims: JWTSigner.accessTokenClaims(
+                issuer: issuer, clientId: clientId, scopes: scope.split(separator: " ").map(String.init),
+                issuedAt: Date(), ttl: TimeInterval(ttl)))
+            print(token)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            CLILogging.fail("credvend dev-idp mint: \(error)")
         }
     }
 }

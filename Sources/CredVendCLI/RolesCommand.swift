@@ -19,11 +19,16 @@ struct RolesCommand: ParsableCommand {
             (directory mode 0700) when missing. An invalid record is refused with a
             message naming the record and the field, and nothing is written.
 
+            With --admin-url every subcommand works on a running server's store
+            through its admin API (the socket, or https with a bearer token),
+            with the same output and exit codes; see docs/admin.md.
+
             Exit codes:
               0  success
               1  not found (get or delete of a client_id that has no mapping)
               2  invalid input or store error (bad JSON or field, missing file,
-                 missing or unwritable store, store full, unknown flag, missing argument)
+                 missing or unwritable store, store full, unknown flag, missing argument,
+                 admin API unreachable or refusing)
             """,
         subcommands: [
             RolesImport.self, RolesPut.self, RolesGet.self, RolesList.self, RolesDelete.self, RolesExport.self,
@@ -38,11 +43,28 @@ struct RolesCommand: ParsableCommand {
         "Largest size the store may grow to, in bytes (1 GiB by default).", valueName: "bytes"))
     var mapSize: Int = RoleStore.defaultMapSize
 
-    // Reserved: `--admin-url unix:PATH|https://HOST:PORT` will select a remote
-    // RoleStoreClient over the admin API (SPEC.md section 4) with the same output.
+    @Option(name: .customLong("admin-url"), help: ArgumentHelp(
+        "Work on a running server's role store through its admin API instead of --db.",
+        discussion: "unix:PATH (the server's --admin-socket) or https://HOST:PORT (with --admin-token-file); "
+            + "http:// only to a loopback host.",
+        valueName: "url"))
+    var adminURL: String?
+
+    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp(
+        "File (mode 0600) holding one admin (or, to read, reader) token for --admin-url.", valueName: "file"))
+    var adminTokenFile: String?
+
+    @Option(name: .customLong("admin-ca"), help: ArgumentHelp(
+        "PEM file of the CA that signed the server's certificate (https --admin-url); default: the system's.",
+        valueName: "file"))
+    var adminCA: String?
 
     func validate() throws {
         guard mapSize > 0 else { throw ValidationError("--map-size must be a positive number of bytes") }
+        if adminURL != nil, db != nil { throw ValidationError("use --db or --admin-url, not both") }
+        if adminURL == nil, adminTokenFile != nil || adminCA != nil {
+            throw ValidationError("--admin-token-file and --admin-ca need --admin-url")
+        }
     }
 
     /// The directory of the store: --db, else $CREDVEND_DB, else ./credvend-data.
@@ -52,8 +74,11 @@ struct RolesCommand: ParsableCommand {
         return "./credvend-data"
     }
 
-    /// The store client the subcommands use (local LMDB for now).
-    func client() -> any RoleStoreClient {
-        LocalRoleStoreClient(directory: directory, mapSize: mapSize)
+    /// The store client the subcommands use: the admin API with --admin-url, else the local LMDB directory.
+    func client() throws -> any RoleStoreClient {
+        if let adminURL {
+            return try RemoteRoleStoreClient(url: adminURL, tokenFile: adminTokenFile, caFile: adminCA)
+        }
+        return LocalRoleStoreClient(directory: directory, mapSize: mapSize)
     }
 }

@@ -11,7 +11,11 @@ struct ServeCommand: ParsableCommand {
         Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the
         LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON.
         Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in
-        flight (up to 10 s), exit 0.
+        flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file and reopen --audit-log.
+
+        The admin API (roles, info, logs; see docs/admin.md) is served on --admin-socket (the file's mode
+        0600 is the access control) and, with --admin-token-file, under /admin/ on the main listener for
+        listed bearer tokens. Without either, no /admin/ route exists.
 
         Source credentials (what signs the STS call) come from the standard AWS chain: AWS_ACCESS_KEY_ID /
         AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN]; AWS_CONTAINER_CREDENTIALS_FULL_URI with
@@ -53,7 +57,9 @@ struct ServeCommand: ParsableCommand {
     var auditLog: String?
     @Flag(help: "Fail a request with 503 when its audit record cannot be written.")
     var auditRequired = false
-    @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Unsafe outside tests.")
+    @Option(help: "Key (at least 32 bytes, file mode 0600) for the audit log's token HMACs; random per start if not given.")
+    var auditHmacKeyFile: String?
+    @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
     var allowInsecureHttp = false
 
     func run() throws {
@@ -82,6 +88,7 @@ struct ServeCommand: ParsableCommand {
         config.adminTokenFile = adminTokenFile
         config.auditLog = auditLog
         config.auditRequired = auditRequired
+        config.auditHMACKeyFile = auditHmacKeyFile
         config.allowInsecureHTTP = allowInsecureHttp
         do {
             try config.validate()

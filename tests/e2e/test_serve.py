@@ -393,3 +393,12 @@ def test_insecure_http_refused_for_remote_hosts(tmp_path):
     assert r.returncode != 0 and "--allow-insecure-http" in r.stderr
     r = run_cli("serve", "--db", str(tmp_path / "db"))
     assert r.returncode != 0 and "--issuer" in r.stderr
+
+
+def test_static_jwks_file(procs, tmp_path, issuer, sts):
+    f = tmp_path / "jwks.json"
+    f.write_text(json.dumps({"keys": [k.as_dict(private=False) for k in issuer.keys]}))
+    issuer.down = True  # the file alone must be enough
+    srv = fake_server(procs, tmp_path, issuer, sts, args=["--jwks-file", str(f)])
+    assert srv.vend(issuer.mint("client-a"))[0] == 200
+    assert issuer.fetches == 0

@@ -2,37 +2,42 @@ import Dispatch
 import Foundation
 import Logging
 
-/// Routes `credvend serve`'s HTTP requests, keeps the access log and request
-/// metrics, and runs blocking work (STS, JWKS refresh) off the HTTP threads.
+/// Routes `credvend serve`'s HTTP requests, keeps the access log, the audit log of
+/// vending decisions and request metrics, and runs blocking work (STS, JWKS refresh)
+/// off the HTTP threads.
 public final class ServeApplication: HTTPHandler, Sendable {
     let vending: VendingService
     let readiness: @Sendable () -> [String]
     let metrics: ServerMetrics
     let logger: Logger
     let admin: (any HTTPHandler)?
+    let audit: AuditLog?
+    let auditRequired: Bool
     private let upstream = DispatchQueue(label: "credvend.upstream", attributes: .concurrent)
 
     public init(vending: VendingService, readiness: @escaping @Sendable () -> [String], metrics: ServerMetrics,
-                logger: Logger, admin: (any HTTPHandler)? = nil) {
+                logger: Logger, admin: (any HTTPHandler)? = nil, audit: AuditLog? = nil, auditRequired: Bool = false) {
         self.vending = vending
         self.readiness = readiness
         self.metrics = metrics
         self.logger = logger
         self.admin = admin
+        self.audit = audit
+        self.auditRequired = auditRequired
     }
 
     public func handle(_ request: HTTPRequest) -> HandlerResult {
         let started = DispatchTime.now().uptimeNanoseconds
         switch (request.path, request.method) {
         case ("/v1/credentials", "POST"):
-            if request.bodyTooLarge { return finish(request, VendOutcome(.payloadTooLarge), started) }
+            if request.bodyTooLarge { return finish(request, VendOutcome(.payloadTooLarge), started, audited: true) }
             switch vending.vend(body: request.body, authorization: request.headers["authorization"]) {
             case .now(let outcome):
-                return finish(request, outcome, started)
+                return finish(request, outcome, started, audited: true)
             case .later(let work):
                 return .deferred { [self] responder in
                     upstream.async {
-                        responder.respond(self.finishResponse(request, work(), started))
+                        responder.respond(self.finishResponse(request, work(), started, audited: true))
                     }
                 }
             }
@@ -69,22 +74,43 @@ public final class ServeApplication: HTTPHandler, Sendable {
         return finish(request, outcome, started)
     }
 
-    private func finish(_ request: HTTPRequest, _ outcome: VendOutcome, _ started: UInt64) -> HandlerResult {
-        .respond(finishResponse(request, outcome, started))
+    private func finish(_ request: HTTPRequest, _ outcome: VendOutcome, _ started: UInt64,
+                        audited: Bool = false) -> HandlerResult {
+        .respond(finishResponse(request, outcome, started, audited: audited))
     }
 
-    /// Access log line and metrics for one answered request.
-    func finishResponse(_ request: HTTPRequest, _ outcome: VendOutcome, _ started: UInt64) -> HTTPResponse {
+    /// Audit record (for a vending decision), access log line and metrics for one
+    /// answered request. With `--audit-required`, a decision whose audit record cannot
+    /// be written is answered 503 instead.
+    func finishResponse(_ request: HTTPRequest, _ outcome: VendOutcome, _ started: UInt64,
+                        audited: Bool = false) -> HTTPResponse {
+        var outcome = outcome
+        let requestId = RequestID.next()
+        if audited {
+            if let audit, !audit.write(auditRecord(request, outcome, requestId).line), auditRequired {
+                outcome.response = APIError.unavailable("the audit record of this request could not be written; try again later").response
+                outcome.errorCode = "unavailable"
+            }
+            // Ties the client's answer to the access-log line and the audit record.
+            outcome.response.headers.set("X-Request-Id", requestId)
+        }
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         let route = ServerMetrics.routes.contains(request.path) ? request.path : "other"
         metrics.recordRequest(route: route, status: outcome.response.status, seconds: Double(micros) / 1_000_000)
         var meta: Logger.Metadata = ["method": "\(request.method)", "path": "\(request.path)",
                                      "status": "\(outcome.response.status)", "us": "\(micros)",
-                                     "remote": "\(request.remoteAddress)"]
+                                     "remote": "\(request.remoteAddress)", "request_id": "\(requestId)"]
         if let c = outcome.clientId { meta["client_id"] = "\(c)" }
         if let f = outcome.tokenFingerprint { meta["token_sha256"] = "\(f)" }
         if let e = outcome.errorCode { meta["error"] = "\(e)" }
         logger.info("request", metadata: meta)
         return outcome.response
+    }
+
+    private func auditRecord(_ request: HTTPRequest, _ outcome: VendOutcome, _ requestId: String) -> VendAuditRecord {
+        VendAuditRecord(time: Date(), requestId: requestId, clientId: outcome.clientId, roleArn: outcome.mapping?.roleArn,
+                        roleSessionName: outcome.mapping.map { RoleSessionName.make(serverName: $0.serverName, clientId: $0.clientId) },
+                        source: request.remoteAddress, status: outcome.response.status, errorCode: outcome.errorCode,
+                        token: outcome.tokenId)
     }
 }

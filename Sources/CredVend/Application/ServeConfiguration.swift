@@ -23,6 +23,8 @@ public struct ServeConfiguration: Sendable {
     public var adminTokenFile: String?
     public var auditLog: String?
     public var auditRequired = false
+    /// Key for the audit log's token identities; random per start when nil.
+    public var auditHMACKeyFile: String?
 
     public init(issuer: String) { self.issuer = issuer }
 
@@ -40,6 +42,8 @@ public struct ServeConfiguration: Sendable {
         try Self.checkURL(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
         guard clockSkew >= 0, clockSkew <= 600 else { throw ConfigurationError("--clock-skew must be 0-600 seconds") }
         guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
+        if auditRequired && auditLog == nil { throw ConfigurationError("--audit-required needs --audit-log PATH") }
+        if auditHMACKeyFile != nil && auditLog == nil { throw ConfigurationError("--audit-hmac-key-file needs --audit-log PATH") }
         guard region.range(of: "^[a-z]{2}(-[a-z]+)+-[0-9]+$", options: .regularExpression) != nil else {
             throw ConfigurationError("--region \"\(region)\" is not an AWS region name (e.g. us-east-1)")
         }

@@ -3,8 +3,10 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Builds and runs `credvend serve`: role store, JWKS cache, source
-/// credentials, STS client, HTTP listener; stops gracefully on SIGTERM/SIGINT.
+/// Builds and runs `credvend serve`: role store, JWKS cache, source credentials, STS
+/// client, HTTP listener, and the operator's plane (admin API on a Unix socket and/or
+/// under `/admin/` for bearer tokens, audit log). Stops gracefully on SIGTERM/SIGINT;
+/// SIGHUP re-reads the admin token file and reopens the audit log.
 public final class ServeRuntime: Sendable {
     public let configuration: ServeConfiguration
     public let metrics = ServerMetrics()
@@ -21,7 +23,16 @@ public final class ServeRuntime: Sendable {
     /// flight finish (up to 10 s) and returns.
     public func run() throws {
         let config = configuration
+        let metrics = metrics
+        let startedAt = Date()
         try config.validate()
+        // Operator inputs are checked before anything is opened or listens.
+        let tokens = try config.adminTokenFile.map(Self.loadTokens)
+        let tokenIdentifier = try auditTokenIdentifier(config)
+        let audit = try config.auditLog.map { path throws(ConfigurationError) in
+            try AuditLog(path: path, metrics: metrics, logger: logger)
+        }
+
         let roles = try RoleStore(directory: config.dbPath, mapSize: config.mapSize)
         let client = HTTPClient()
         let jwks = JWKSCache(source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
@@ -33,66 +44,131 @@ public final class ServeRuntime: Sendable {
         let verifier = JWTVerifier(config: .init(issuer: config.issuer, clockSkew: config.clockSkew,
                                                  requiredScopes: config.requiredScopes))
         let vending = VendingService(verifier: verifier, jwks: jwks, roles: roles, cache: cache, sts: sts,
-                                     source: source, metrics: metrics, logger: logger)
+                                     source: source, metrics: metrics, logger: logger, tokenIdentifier: tokenIdentifier)
+
+        let adminAPI = AdminAPI(roles: roles, cache: cache, logRing: logRing, info: {
+            let snapshot = jwks.current
+            let status = jwks.currentStatus
+            return AdminInfo(
+                startedAt: startedAt, now: Date(), issuer: config.issuer,
+                jwksSource: config.jwksFile == nil ? "url" : "file",
+                jwksLocation: config.jwksFile ?? config.effectiveJWKSURL,
+                jwksKeyIds: snapshot?.keys.kids ?? [], jwksFetchedAt: snapshot?.fetchedAt,
+                jwksLastAttempt: status.lastAttempt, jwksLastOutcome: status.lastOutcome,
+                roleStorePath: config.dbPath, roleCount: try? roles.count, cacheEntries: cache.count,
+                sourceOrigin: source.origin?.rawValue, sourceExpiration: source.expiration,
+                sourceLoaded: source.current() != nil, adminSocket: config.adminSocket,
+                adminTokenFile: config.adminTokenFile, adminTokens: tokens?.count, auditLog: config.auditLog,
+                auditRequired: config.auditRequired, auditWriteFailures: metrics.auditWriteFailures.current)
+        })
+        func adminHandler(_ authentication: AdminHandler.Authentication) -> AdminHandler {
+            AdminHandler(api: adminAPI, authentication: authentication, audit: audit,
+                         auditRequired: config.auditRequired, metrics: metrics, logger: logger)
+        }
         let app = ServeApplication(vending: vending, readiness: {
             var missing: [String] = []
             if jwks.current == nil { missing.append("jwks: the issuer's signing keys are not loaded") }
             if (try? roles.count) == nil { missing.append("role store: cannot be read") }
             if source.current() == nil { missing.append("source credentials: none found in the AWS chain") }
             return missing
-        }, metrics: metrics, logger: logger)
+        }, metrics: metrics, logger: logger, admin: tokens.map { adminHandler(.bearer($0)) }, audit: audit,
+           auditRequired: config.auditRequired)
 
+        // Handled from now on, so a SIGHUP can never kill a server that is up.
+        let signals = SignalWaiter(signals: [SIGTERM, SIGINT], actions: [SIGHUP: { [logger] in
+            Self.reload(tokens: tokens, audit: audit, logger: logger)
+        }])
+        let adminServer = config.adminSocket.map { path in
+            HTTPServer(configuration: HTTPServerConfiguration(listen: .unix(path: path), threadPoolSize: 1,
+                                                              connectionLimit: 64, maxBodyBytes: 8 << 20),
+                       handler: adminHandler(.socket))
+        }
+        do {
+            try adminServer?.start()
+        } catch {
+            throw ConfigurationError("--admin-socket: \(error.message)")
+        }
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 listen: .tcp(host: config.listenHost, port: Int(config.listenPort)), threadPoolSize: config.threads,
                 connectionLimit: config.connectionLimit, connectionTimeoutSeconds: config.connectionTimeoutSeconds,
                 maxBodyBytes: 16 * 1024),
             handler: app)
-        try server.start()
-        let stopSignal = SignalWaiter(signals: [SIGTERM, SIGINT])
+        do {
+            try server.start()
+        } catch {
+            adminServer?.stop(gracePeriod: .zero)
+            throw error
+        }
         FileHandle.standardError.write(Data("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
-        logger.info("credvend serve started", metadata: [
+        var started: Logger.Metadata = [
             "version": "\(CredVendVersion.string)", "issuer": "\(config.issuer)", "db": "\(config.dbPath)",
-            "sts": "\(config.effectiveSTSEndpoint)", "region": "\(config.region)"])
+            "sts": "\(config.effectiveSTSEndpoint)", "region": "\(config.region)"]
+        if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
+        if let tokens { started["admin_tokens"] = "\(tokens.count)" }
+        if let path = config.auditLog {
+            started["audit_log"] = "\(path)"
+            started["audit_hmac_key"] = "\(config.auditHMACKeyFile == nil ? "random per start" : "from file")"
+        }
+        logger.info("credvend serve started", metadata: started)
 
         let jwksLoop = jwks.startBackgroundRefresh()
         let sourceLoop = BackgroundLoop(name: "credvend-source-credentials") {
             source.refreshIfNeeded()
             return 30
         }
-        let signal = stopSignal.wait()
+        let signal = signals.wait()
         logger.info("shutting down: finishing requests in flight", metadata: ["signal": "\(signal)"])
-        server.stop(gracePeriod: .seconds(10))
+        // Both listeners drain at the same time, within the one 10 s grace period.
+        let adminStopped = DispatchGroup()
+        if let adminServer {
+            DispatchQueue.global().async(group: adminStopped) { adminServer.stop(gracePeriod: Duration.seconds(10)) }
+        }
+        server.stop(gracePeriod: Duration.seconds(10))
+        adminStopped.wait()
         jwksLoop.stop()
         sourceLoop.stop()
         logger.info("stopped")
     }
-}
 
-/// Blocks until one of the given signals arrives (handled, not fatal).
-public final class SignalWaiter: @unchecked Sendable {
-    // @unchecked: `sources` is filled in init and only read again in wait().
-    private let semaphore = DispatchSemaphore(value: 0)
-    private let received = Mutex<Int32>(0)
-    private var sources: [any DispatchSourceSignal] = []
-
-    public init(signals: [Int32]) {
-        for s in signals {
-            Foundation.signal(s, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
-            src.setEventHandler { [self] in
-                received.withLock { $0 = s }
-                semaphore.signal()
-            }
-            src.resume()
-            sources.append(src)
+    private static func loadTokens(_ path: String) throws(ConfigurationError) -> AdminTokenStore {
+        do {
+            return try AdminTokenStore(path: path)
+        } catch {
+            throw ConfigurationError(error.description)
         }
     }
 
-    /// The signal that arrived.
-    public func wait() -> Int32 {
-        semaphore.wait()
-        for s in sources { s.cancel() }
-        return received.withLock { $0 }
+    private func auditTokenIdentifier(_ config: ServeConfiguration) throws(ConfigurationError) -> AuditTokenIdentifier? {
+        guard config.auditLog != nil else { return nil }
+        if let path = config.auditHMACKeyFile { return try AuditTokenIdentifier.load(path: path) }
+        do {
+            return try AuditTokenIdentifier.random()
+        } catch {
+            throw ConfigurationError("cannot make a random audit HMAC key: \(error)")
+        }
+    }
+
+    /// SIGHUP: a new token file replaces the old one only when it is valid as a whole;
+    /// the audit log is reopened (after rotation).
+    static func reload(tokens: AdminTokenStore?, audit: AuditLog?, logger: Logger) {
+        if let tokens {
+            do {
+                let n = try tokens.reload()
+                logger.info("admin token file reloaded", metadata: ["tokens": "\(n)"])
+            } catch {
+                logger.error("admin token file not reloaded; the previous tokens stay in force",
+                             metadata: ["error": "\(error)", "tokens": "\(tokens.count)"])
+            }
+        }
+        if let audit {
+            do {
+                try audit.reopen()
+                logger.info("audit log reopened", metadata: ["audit_log": "\(audit.path)"])
+            } catch {
+                logger.error("audit log not reopened; still writing to the previous file", metadata: ["error": "\(error)"])
+            }
+        }
+        if tokens == nil && audit == nil { logger.info("SIGHUP: nothing to reload") }
     }
 }

@@ -66,11 +66,15 @@ private final class CurlEasy: @unchecked Sendable {
     }
 
     func perform(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse {
-        curl_easy_reset(handle)  // options only: open connections and TLS sessions stay
         errorBuffer[0] = 0
         let sink = ResponseSink(maxBodyBytes: request.maxResponseBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+        defer {
+            // Reset drops the options (header list, sink pointer) but keeps open connections and
+            // TLS sessions, so an idle pooled handle points at nothing that is freed here.
+            curl_easy_reset(handle)
+            curl_slist_free_all(headerList)
+        }
         try configure(request, headerList: &headerList)
 
         let context = Unmanaged.passUnretained(sink).toOpaque()

@@ -92,7 +92,7 @@ final class ListenSocket {
 
     /// Refuses a path that is not a socket or whose directory is missing; removes a stale
     /// socket (one nobody listens on); binds in a fresh 0700 directory beside the path, sets
-    /// mode 0600, and renames into place, so the socket is never reachable with a wider mode.
+    /// mode 0600, and links it into place, so the socket is never reachable with a wider mode.
     static func unix(path: String) throws(HTTPServerError) -> ListenSocket {
         let display = "unix socket \(path)"
         let directory = parentDirectory(of: path)
@@ -132,7 +132,11 @@ final class ListenSocket {
                 try check(bind(fd, address, length), "cannot bind \(display)")
             }
             try check(chmod(tmpPath, 0o600), "chmod 0600 \(display)")
-            try check(rename(tmpPath, path), "cannot move \(display) into place")
+            // link, not rename: it fails (EEXIST) rather than replace a file that appeared meanwhile.
+            guard link(tmpPath, path) == 0 else {
+                throw errno == EEXIST ? HTTPServerError(.socketPathRefused, "\(display): a file appeared at the path while binding")
+                                      : socketError("cannot move \(display) into place")
+            }
             try check(lstat(path, &st), "stat \(display)")
             try listenNonBlocking(fd, display: display)
             return ListenSocket(fd: fd, port: nil, unixPath: path, unixIdentity: (dev: UInt(st.st_dev), ino: UInt(st.st_ino)))

@@ -1,67 +1,16 @@
-// The only file that imports CMicroHTTPD. HTTPServer runs a libmicrohttpd daemon: epoll
-// worker threads (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE), never a
-// thread per connection. Handlers get whole requests; a `.deferred` answer suspends the
-// connection (MHD_suspend_connection) so no worker waits, and the responder resumes it.
+// The only file that imports CMicroHTTPD: the backing of HTTPServer. A libmicrohttpd daemon
+// with epoll worker threads (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE),
+// never a thread per connection. Handlers get whole requests; a `.deferred` answer suspends
+// the connection (MHD_suspend_connection) so no worker waits, and the responder resumes it.
 internal import CMicroHTTPD
-import Foundation
 import Glibc
 import Synchronization
-
-/// An HTTP/1.1 server over libmicrohttpd. `start()` binds and serves; `stop(gracePeriod:)`
-/// stops accepting, lets requests in flight finish (deferred ones too), then closes.
-public final class HTTPServer: Sendable {
-    public let configuration: HTTPServerConfiguration
-    private let handler: any HTTPHandler
-    private let running = Mutex<MHDDaemon?>(nil)
-
-    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler) {
-        self.configuration = configuration
-        self.handler = handler
-    }
-
-    /// Binds the listen address and starts the worker threads. Throws before anything
-    /// listens when the address or socket path is unusable.
-    public func start() throws(HTTPServerError) {
-        try running.withLock { (daemon: inout MHDDaemon?) throws(HTTPServerError) in
-            guard daemon == nil else { throw HTTPServerError(.alreadyRunning, "already listening on \(configuration.listen)") }
-            daemon = try MHDDaemon(configuration: configuration, handler: handler)
-        }
-    }
-
-    /// The TCP port bound (useful with port 0); nil for a Unix socket or when not running.
-    public var boundPort: Int? { running.withLock { $0?.listener.port } }
-
-    /// Stops accepting at once, waits up to `gracePeriod` for requests in flight (including
-    /// deferred ones) to be answered, answers any still deferred with 503, then closes every
-    /// connection and removes the Unix socket file. Blocks the calling thread; idempotent.
-    public func stop(gracePeriod: Duration = .seconds(10)) {
-        let daemon = running.withLock { (daemon: inout MHDDaemon?) -> MHDDaemon? in
-            defer { daemon = nil }
-            return daemon
-        }
-        daemon?.stop(gracePeriod: gracePeriod)
-    }
-
-    /// `stop(gracePeriod:)` on a thread of its own, so no task of the caller's pool blocks.
-    public func stop(gracePeriod: Duration = .seconds(10)) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                self.stop(gracePeriod: gracePeriod)
-                done.resume()
-            }
-        }
-    }
-
-    deinit {
-        running.withLock { $0 }?.stop(gracePeriod: .zero)
-    }
-}
 
 /// A running daemon and the listening socket it serves.
 /// @unchecked Sendable: `daemon` is only passed to MHD_quiesce_daemon and MHD_stop_daemon,
 /// which MHD allows from any thread, and `stopped` makes the stop sequence run once.
-private final class MHDDaemon: @unchecked Sendable {
-    let listener: ListenSocket
+final class MHDDaemon: @unchecked Sendable {
+    private let listener: ListenSocket
     private let daemon: OpaquePointer
     private let core: ServerCore
     /// The retain held by C (the callbacks' closure); released once, after MHD_stop_daemon.
@@ -101,6 +50,10 @@ private final class MHDDaemon: @unchecked Sendable {
         daemon = started
     }
 
+    /// The TCP port bound, nil for a Unix socket.
+    var port: Int? { listener.port }
+
+    /// See `HTTPServer.stop(gracePeriod:)`.
     func stop(gracePeriod: Duration) {
         let first = stopped.withLock { done in
             defer { done = true }
@@ -127,115 +80,6 @@ private final class MHDDaemon: @unchecked Sendable {
 
     deinit {
         stop(gracePeriod: .zero)
-    }
-}
-
-/// State shared by all callbacks of one daemon (their closure pointer).
-private final class ServerCore: Sendable {
-    let handler: any HTTPHandler
-    let maxBodyBytes: Int
-    /// Set when stop begins: responses then carry `Connection: close`.
-    let draining = Atomic(false)
-    private let books = Mutex(Books())
-
-    struct Books {
-        var inFlight = 0
-        var parked: [ObjectIdentifier: RequestContext] = [:]
-        var closed = false
-    }
-
-    init(handler: any HTTPHandler, maxBodyBytes: Int) {
-        self.handler = handler
-        self.maxBodyBytes = maxBodyBytes
-    }
-
-    func requestStarted() { books.withLock { $0.inFlight += 1 } }
-
-    func requestFinished(_ request: RequestContext) {
-        books.withLock { books in
-            books.inFlight -= 1
-            books.parked[ObjectIdentifier(request)] = nil
-        }
-    }
-
-    /// Records a suspended request; false once stop has swept the parked ones.
-    func park(_ request: RequestContext) -> Bool {
-        books.withLock { books in
-            guard !books.closed else { return false }
-            books.parked[ObjectIdentifier(request)] = request
-            return true
-        }
-    }
-
-    func closeAndTakeParked() -> [RequestContext] {
-        books.withLock { books in
-            books.closed = true
-            return Array(books.parked.values)
-        }
-    }
-
-    func waitUntilIdle(until deadline: ContinuousClock.Instant) {
-        while books.withLock({ $0.inFlight }) > 0, ContinuousClock.now < deadline {
-            usleep(5_000)
-        }
-    }
-}
-
-/// One request's state between MHD callbacks.
-/// @unchecked Sendable: the mutable fields are touched only by the worker thread that owns the
-/// connection (MHD runs one callback of a connection at a time, always on that thread); the
-/// one hand-off between threads, the deferred answer, goes through the `answer` mutex.
-private final class RequestContext: @unchecked Sendable {
-    enum Phase { case headers, body, parked, done }
-
-    let connection: OpaquePointer
-    let rawURI: String
-    var phase = Phase.headers
-    var method = ""
-    var path = ""
-    var headers = HTTPHeaders()
-    var remoteAddress = ""
-    var body: [UInt8] = []
-    var bodyTooLarge = false
-    private let answer = Mutex<(given: Bool, response: HTTPResponse?)>((false, nil))
-
-    init(connection: OpaquePointer, rawURI: String) {
-        self.connection = connection
-        self.rawURI = rawURI
-    }
-
-    func append(_ chunk: UnsafeRawBufferPointer, limit: Int) {
-        guard !bodyTooLarge else { return }
-        if body.count + chunk.count > limit {
-            bodyTooLarge = true
-        } else {
-            body.append(contentsOf: chunk)
-        }
-    }
-
-    var request: HTTPRequest {
-        var query = ""
-        if let mark = rawURI.firstIndex(of: "?") {
-            query = String(rawURI[rawURI.index(after: mark)...].prefix { $0 != "#" })
-        }
-        return HTTPRequest(method: method, path: path, queryString: query, headers: headers, body: body,
-                           remoteAddress: remoteAddress, bodyTooLarge: bodyTooLarge)
-    }
-
-    /// Stores the deferred answer; true only for the first one.
-    func give(_ response: HTTPResponse) -> Bool {
-        answer.withLock { answer in
-            guard !answer.given else { return false }
-            answer = (true, response)
-            return true
-        }
-    }
-
-    func takeAnswer() -> HTTPResponse? {
-        answer.withLock { answer in
-            defer { answer.response = nil }
-            return answer.response
-        }
     }
 }
 

@@ -354,18 +354,7 @@ public final class SigningKey: @unchecked Sendable {
     /// rather than prompting for a passphrase on the terminal.
     public convenience init(pem: String) throws(OpenSSLError) {
         let op = "PEM private key"
-        let bytes = Array(pem.utf8)
-        guard !bytes.isEmpty, bytes.count < Int(Int32.max) else { throw .refused(op, "the PEM text is empty or too large") }
-        let pkey: OpaquePointer? = bytes.withUnsafeBufferPointer { buf in
-            // The memory BIO reads `buf` in place, so it lives and dies inside this closure.
-            guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return nil }
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil)
-        }
-        guard let pkey else {
-            throw .fromQueue(op + " (expected an unencrypted PKCS#8 or traditional RSA/EC PEM private key)")
-        }
-        try self.init(owning: pkey, operation: op)
+        try self.init(owning: try readPEMPrivateKey(Array(pem.utf8), operation: op), operation: op)
     }
 
     /// The private key as unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`).
@@ -458,5 +447,79 @@ public final class SigningKey: @unchecked Sendable {
         }
         guard ok else { throw .fromQueue(operation) }
         return raw
+    }
+}
+
+// MARK: - PEM files
+
+/// Runs `body` with a read-only memory BIO over `bytes`. The BIO reads the bytes in place,
+/// so it lives and dies inside this call.
+private func withMemoryBIO<R>(_ bytes: [UInt8], operation: String,
+                              _ body: (OpaquePointer) -> R) throws(OpenSSLError) -> R {
+    guard !bytes.isEmpty, bytes.count < Int(Int32.max) else { throw .refused(operation, "the PEM text is empty or too large") }
+    let result: R? = bytes.withUnsafeBufferPointer { buf in
+        guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return nil }
+        defer { BIO_free(bio) }
+        return body(bio)
+    }
+    guard let result else { throw .fromQueue(operation) }
+    return result
+}
+
+/// An unencrypted PEM private key of any type OpenSSL reads; the caller owns (frees) it.
+/// Encrypted keys are refused rather than prompting for a passphrase on the terminal.
+private func readPEMPrivateKey(_ bytes: [UInt8], operation: String) throws(OpenSSLError) -> OpaquePointer {
+    let pkey = try withMemoryBIO(bytes, operation: operation) { bio in
+        PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil)
+    }
+    guard let pkey else {
+        throw .fromQueue(operation + " (expected an unencrypted PKCS#8 or traditional RSA/EC PEM private key)")
+    }
+    return pkey
+}
+
+/// X.509 certificates in PEM files, checked before they are handed to libcurl so that a
+/// bad file is a clear message at start-up rather than a TLS failure later.
+public enum X509PEM {
+    /// The number of certificates in a PEM bundle. Throws when there is none, or when a
+    /// `-----BEGIN CERTIFICATE-----` block cannot be read (bad base64, markers not on lines
+    /// of their own). A missing newline at the very end is fine.
+    public static func certificateCount(_ pem: [UInt8]) throws(OpenSSLError) -> Int {
+        let op = "PEM certificate"
+        let count = try withMemoryBIO(pem, operation: op) { bio -> Int in
+            var n = 0
+            while let cert = PEM_read_bio_X509(bio, nil, nil, nil) {
+                X509_free(cert)
+                n += 1
+            }
+            return n
+        }
+        ERR_clear_error()  // the loop always ends on "no start line"
+        let markers = occurrences(of: Array("-----BEGIN CERTIFICATE-----".utf8), in: pem)
+        guard count >= markers else {
+            throw .refused(op, "certificate \(count + 1) of \(markers) cannot be read; each -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- must be on a line of its own")
+        }
+        guard count > 0 else { throw .refused(op, "no PEM certificate (-----BEGIN CERTIFICATE-----) in it") }
+        return count
+    }
+
+    private static func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> Int {
+        guard haystack.count >= needle.count else { return 0 }
+        return (0...(haystack.count - needle.count)).count { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    /// Whether `keyPEM`, an unencrypted PEM private key, is the private half of the first
+    /// certificate in `certificatePEM`. Throws when either cannot be read.
+    public static func keyMatchesCertificate(certificatePEM: [UInt8], keyPEM: [UInt8]) throws(OpenSSLError) -> Bool {
+        let certificate = try withMemoryBIO(certificatePEM, operation: "PEM certificate") { bio in
+            PEM_read_bio_X509(bio, nil, nil, nil)
+        }
+        guard let certificate else { throw .fromQueue("PEM certificate") }
+        defer { X509_free(certificate) }
+        let key = try readPEMPrivateKey(keyPEM, operation: "PEM private key")
+        defer { EVP_PKEY_free(key) }
+        let matches = X509_check_private_key(certificate, key) == 1
+        ERR_clear_error()  // a mismatch leaves "key values mismatch" on the queue
+        return matches
     }
 }

@@ -64,24 +64,8 @@ public enum RoleMappingJSON {
         return records
     }
 
-    /// A JSON string literal; escapes quotes, backslashes and control characters.
-    public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (one escaping rule for the whole code base).
+    public static func quoted(_ s: String) -> String { JSONText.quote(s) }
 
     private static func describe(_ error: any Error, in data: Data, expecting: String) -> String {
         switch error as? DecodingError {

@@ -20,6 +20,19 @@ public struct RoleImportSummary: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// One record an import or admin call added, replaced or removed.
+public struct RoleChange: Sendable, Equatable {
+    public let clientId: String
+    public let before: RoleMapping?
+    public let after: RoleMapping?
+
+    public init(clientId: String, before: RoleMapping?, after: RoleMapping?) {
+        self.clientId = clientId
+        self.before = before
+        self.after = after
+    }
+}
+
 /// The role store of SPEC.md section 3: an LMDB environment with one named
 /// database `roles`, key client_id, value the record's canonical JSON.
 ///
@@ -88,6 +101,20 @@ public final class RoleStore: Sendable {
         return try env.write { txn in try txn.delete(Array(clientId.utf8), in: roles) }
     }
 
+    /// Removes the mapping for `clientId` and returns it, read in the same transaction
+    /// (nil when there was none). For callers that record what they removed (audit).
+    public func remove(_ clientId: String) throws -> RoleMapping? {
+        guard RoleRules.clientId(clientId) == nil else { return nil }
+        let roles = try writableRoles()
+        let key = Array(clientId.utf8)
+        let previous = try env.write { txn -> [UInt8]? in
+            guard let old = try txn.get(key, in: roles) else { return nil }
+            _ = try txn.delete(key, in: roles)
+            return old
+        }
+        return try previous.map { try Self.decodeStored($0, key: clientId) }
+    }
+
     /// Every mapping, ordered by client_id (bytewise).
     public func list() throws -> [RoleMapping] {
         guard let roles = try roles() else { return [] }
@@ -108,6 +135,14 @@ public final class RoleStore: Sendable {
     /// With `replace`, records whose client_id is not in `records` are removed.
     @discardableResult
     public func importAll(_ records: [RoleMapping], replace: Bool) throws -> RoleImportSummary {
+        try importAllReportingChanges(records, replace: replace).summary
+    }
+
+    /// `importAll`, also returning each record it added, updated or removed with the
+    /// stored record it replaced (read in the same transaction), ordered by client_id.
+    /// A damaged stored record shows as `before: nil`.
+    public func importAllReportingChanges(_ records: [RoleMapping], replace: Bool) throws
+        -> (summary: RoleImportSummary, changes: [RoleChange]) {
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
             try record.validate(recordIndex: index)
@@ -118,23 +153,36 @@ public final class RoleStore: Sendable {
         }
         let roles = try writableRoles()
         let encoded = records.map { (Array($0.clientId.utf8), Array(RoleMappingJSON.encode($0).utf8)) }
-        return try env.write { txn in
+        var raw: [(key: [UInt8], before: [UInt8]?, after: [UInt8]?)] = []
+        let summary = try env.write { txn in
             var summary = RoleImportSummary()
-            var changed: [([UInt8], [UInt8])] = []
             for (key, value) in encoded {
                 switch try txn.get(key, in: roles) {
-                case nil: summary.added += 1; changed.append((key, value))
-                case value?: summary.unchanged += 1; if replace { changed.append((key, value)) }
-                default: summary.updated += 1; changed.append((key, value))
+                case nil: summary.added += 1; raw.append((key, nil, value))
+                case value?: summary.unchanged += 1
+                case let old?: summary.updated += 1; raw.append((key, old, value))
                 }
             }
             if replace {
-                summary.removed = try txn.count(in: roles) - summary.updated - summary.unchanged
+                let kept = Set(encoded.map(\.0))
+                try txn.forEach(in: roles) { key, value in
+                    if !kept.contains(key) { raw.append((key, value, nil)) }
+                }
+                summary.removed = raw.count - summary.added - summary.updated
                 try txn.removeAll(in: roles)
+                for (key, value) in encoded { try txn.put(key, value, in: roles) }
+            } else {
+                for change in raw { try txn.put(change.key, change.after!, in: roles) }
             }
-            for (key, value) in changed { try txn.put(key, value, in: roles) }
             return summary
         }
+        let changes = raw.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { change in
+            let clientId = String(decoding: change.key, as: UTF8.self)
+            return RoleChange(clientId: clientId,
+                              before: change.before.flatMap { try? Self.decodeStored($0, key: clientId) },
+                              after: change.after.flatMap { try? Self.decodeStored($0, key: clientId) })
+        }
+        return (summary, changes)
     }
 
     /// All records as the JSON array `importAll` (and `credvend roles import`) reads back.

@@ -10,11 +10,12 @@ public struct VendOutcome: Sendable {
     public var clientId: String?
     /// First 12 hex chars of SHA-256 of the token, for correlating log lines.
     public var tokenFingerprint: String?
-    public var tokenId: String?
+    /// The token's identity for the audit log (a keyed HMAC), when an audit log is kept.
+    public var tokenId: AuditTokenID?
     public var mapping: RoleMapping?
     public var errorCode: String?
 
-    init(_ error: APIError, clientId: String? = nil, fingerprint: String? = nil, tokenId: String? = nil) {
+    init(_ error: APIError, clientId: String? = nil, fingerprint: String? = nil, tokenId: AuditTokenID? = nil) {
         response = error.response
         self.clientId = clientId
         tokenFingerprint = fingerprint
@@ -22,7 +23,7 @@ public struct VendOutcome: Sendable {
         errorCode = error.code
     }
 
-    init(entry: CredentialCache.Entry, fingerprint: String, tokenId: String) {
+    init(entry: CredentialCache.Entry, fingerprint: String, tokenId: AuditTokenID?) {
         response = HTTPResponse(status: 200, headers: VendingService.successHeaders, body: entry.body)
         clientId = entry.mapping.clientId
         tokenFingerprint = fingerprint
@@ -50,9 +51,13 @@ public final class VendingService: Sendable {
     private let source: SourceCredentialsProvider
     private let metrics: ServerMetrics
     private let logger: Logger
+    private let tokenIdentifier: AuditTokenIdentifier?
 
+    /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
+    /// token's `AuditTokenID`.
     public init(verifier: JWTVerifier, jwks: JWKSCache, roles: RoleStore, cache: CredentialCache, sts: STSClient,
-                source: SourceCredentialsProvider, metrics: ServerMetrics, logger: Logger) {
+                source: SourceCredentialsProvider, metrics: ServerMetrics, logger: Logger,
+                tokenIdentifier: AuditTokenIdentifier? = nil) {
         self.verifier = verifier
         self.jwks = jwks
         self.roles = roles
@@ -61,6 +66,7 @@ public final class VendingService: Sendable {
         self.source = source
         self.metrics = metrics
         self.logger = logger
+        self.tokenIdentifier = tokenIdentifier
     }
 
     public func vend(body: [UInt8], authorization: String?, now: Date = Date()) -> VendResult {
@@ -70,29 +76,32 @@ public final class VendingService: Sendable {
         case .failure(let e): return .now(VendOutcome(e))
         }
         let fingerprint = Hex.encode(SHA256.hash(token).prefix(6))
+        // Before verification no claim is trusted: the audit identity is the whole token's.
+        let unverifiedId = tokenIdentifier?.identify(token: token, verifiedJTI: nil)
         guard let keys = jwks.current?.keys else {
-            return .now(VendOutcome(.unavailable("the issuer's signing keys (JWKS) are not loaded yet"), fingerprint: fingerprint))
+            return .now(VendOutcome(.unavailable("the issuer's signing keys (JWKS) are not loaded yet"), fingerprint: fingerprint,
+                                    tokenId: unverifiedId))
         }
         switch verify(token, keys: keys, now: now, fingerprint: fingerprint) {
         case .success(let verified):
-            return afterVerification(verified, fingerprint: fingerprint, now: now)
+            return afterVerification(verified, token: token, fingerprint: fingerprint, now: now)
         case .failure(let error) where error.code == .unknownKid:
             // Maybe the issuer rotated its keys: one refresh per 30 s, off-thread.
             return .later { [self] in
                 guard jwks.refreshForUnknownKid(), let fresh = jwks.current?.keys else {
-                    return VendOutcome(.invalidToken(error.message), fingerprint: fingerprint)
+                    return VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId)
                 }
                 switch verify(token, keys: fresh, now: Date(), fingerprint: fingerprint) {
                 case .success(let verified):
-                    switch afterVerification(verified, fingerprint: fingerprint, now: Date()) {
+                    switch afterVerification(verified, token: token, fingerprint: fingerprint, now: Date()) {
                     case .now(let o): return o
                     case .later(let work): return work()
                     }
-                case .failure(let e): return VendOutcome(apiError(e), fingerprint: fingerprint)
+                case .failure(let e): return VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId)
                 }
             }
         case .failure(let error):
-            return .now(VendOutcome(apiError(error), fingerprint: fingerprint))
+            return .now(VendOutcome(apiError(error), fingerprint: fingerprint, tokenId: unverifiedId))
         }
     }
 
@@ -104,9 +113,9 @@ public final class VendingService: Sendable {
         e.httpStatus == 403 ? .insufficientScope(e.message) : .invalidToken(e.message)
     }
 
-    private func afterVerification(_ token: VerifiedToken, fingerprint: String, now: Date) -> VendResult {
+    private func afterVerification(_ token: VerifiedToken, token raw: String, fingerprint: String, now: Date) -> VendResult {
         let clientId = token.clientId
-        let tokenId = token.jti ?? fingerprint
+        let tokenId = tokenIdentifier?.identify(token: raw, verifiedJTI: token.jti)
         let mapping: RoleMapping
         do {
             guard let m = try roles.get(clientId) else {
@@ -116,7 +125,8 @@ public final class VendingService: Sendable {
             mapping = m
         } catch {
             logger.error("role store lookup failed", metadata: ["client_id": "\(clientId)", "error": "\(error)"])
-            return .now(VendOutcome(.unavailable("the role store cannot be read"), clientId: clientId, fingerprint: fingerprint))
+            return .now(VendOutcome(.unavailable("the role store cannot be read"), clientId: clientId, fingerprint: fingerprint,
+                                    tokenId: tokenId))
         }
         if let hit = cache.fresh(mapping: mapping, now: now) {
             metrics.cacheHits.increment()

@@ -1,10 +1,11 @@
 import CredVend
 
-/// What the `credvend roles` subcommands need from a role store. The local
-/// implementation opens the LMDB directory; a remote one over the admin API
-/// (`--admin-url`, SPEC.md section 4) can be added behind the same protocol,
-/// giving the same output and exit codes.
+/// What the `credvend roles` subcommands need from a role store: the local LMDB
+/// directory, or a running server's admin API (`--admin-url`, SPEC.md section 4,
+/// `RemoteRoleStoreClient`), with the same output and exit codes.
 protocol RoleStoreClient: Sendable {
+    /// Where the records live, for messages: the directory or the admin URL.
+    var location: String { get }
     func get(_ clientId: String) async throws -> RoleMapping?
     func put(_ mapping: RoleMapping) async throws
     /// False when there was no mapping.
@@ -19,6 +20,8 @@ protocol RoleStoreClient: Sendable {
 struct LocalRoleStoreClient: RoleStoreClient {
     let directory: String
     let mapSize: Int
+
+    var location: String { directory }
 
     func get(_ clientId: String) async throws -> RoleMapping? {
         try open(readOnly: true).get(clientId)

@@ -7,7 +7,11 @@ struct RolesImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a JSON array of role records in one transaction (all or nothing).",
-        discussion: "Records with a client_id already in the store replace it. Use - to read standard input.")
+        discussion: """
+            Records with a client_id already in the store replace it. Use - to read standard input.
+            With --admin-url the file is checked here, then sent to the server's all-or-nothing
+            import (POST /admin/v1/roles:import), which checks it again and writes it in one transaction.
+            """)
 
     @ParentCommand var roles: RolesCommand
 
@@ -20,8 +24,9 @@ struct RolesImport: AsyncParsableCommand {
     func run() async throws {
         try await RolesOutput.run {
             let records = try RoleMappingJSON.decodeList(try Self.read(file))
-            let summary = try await roles.client().importAll(records, replace: replace)
-            RolesOutput.note("imported \(records.count) records into \(roles.directory): \(summary)")
+            let store = try roles.client()
+            let summary = try await store.importAll(records, replace: replace)
+            RolesOutput.note("imported \(records.count) records into \(store.location): \(summary)")
         }
     }
 

@@ -10,12 +10,13 @@ struct HTTPServerLifecycleTests {
     }
 
     @Test func gracefulStopCompletesTheRequestInFlight() async throws {
-        let server = makeServer(.tcp(host: "127.0.0.1", port: 0))
+        let echo = EchoHandler()
+        let server = makeServer(.tcp(host: "127.0.0.1", port: 0), echo)
         try server.start()
         let port = try #require(server.boundPort)
         let client = HTTPClient()
         async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=1500"))
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await echo.slowArrivals.wait())  // in flight: stop must wait for it
         let stopSeconds = try await blocking { timed { server.stop(gracePeriod: .seconds(10)) }.1 }
         let (response, _) = try await slow
         #expect(response.status == 200)
@@ -27,12 +28,18 @@ struct HTTPServerLifecycleTests {
 
     @Test func stopAnswers503WhenTheGracePeriodRunsOut() async throws {
         let held = Mutex<[HTTPResponder]>([])  // keeps the responders alive, never answered
-        let handler = HTTPClosureHandler { _ in .deferred { responder in held.withLock { $0.append(responder) } } }
+        let arrivals = Arrivals()
+        let handler = HTTPClosureHandler { _ in
+            .deferred { responder in
+                held.withLock { $0.append(responder) }
+                arrivals.arrive()
+            }
+        }
         let server = makeServer(.tcp(host: "127.0.0.1", port: 0), handler)
         try server.start()
         let port = try #require(server.boundPort)
         async let stuck = fetch(HTTPClientRequest(url: "http://127.0.0.1:\(port)/", timeout: .seconds(10)))
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await arrivals.wait())
         let stopSeconds = try await blocking { timed { server.stop(gracePeriod: .milliseconds(500)) }.1 }
         let response = try await stuck
         #expect(response.status == 503)
@@ -57,7 +64,7 @@ struct HTTPServerLifecycleTests {
     }
 
     @Test func addressInUseIsAClearError() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let second = makeServer(.tcp(host: "127.0.0.1", port: port))
             let error = #expect(throws: HTTPServerError.self) { try second.start() }
             #expect(error?.code == .socketFailed)

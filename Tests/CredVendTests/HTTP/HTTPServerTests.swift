@@ -6,7 +6,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct HTTPServerTests {
     @Test func getRoundTripWithHeadersAndQuery() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let response = try await fetch(HTTPClientRequest(
                 url: "http://127.0.0.1:\(port)/hello/w%20orld?a=1&b=two+x&c=%2F", headers: [("X-Test", "abc")]))
             #expect(response.status == 200)
@@ -23,7 +23,7 @@ struct HTTPServerTests {
     }
 
     @Test func postRoundTripKeepsBinaryBodyAndSendsNoExpect() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let body = (0..<4000).map { UInt8($0 % 256) }
             let response = try await fetch(HTTPClientRequest(
                 method: "POST", url: "http://127.0.0.1:\(port)/echo",
@@ -38,7 +38,7 @@ struct HTTPServerTests {
 
     @Test(arguments: ["PUT", "DELETE", "PATCH", "HEAD"])
     func otherMethods(method: String) async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let body: [UInt8] = method == "PUT" || method == "PATCH" ? Array("payload".utf8) : []
             let response = try await fetch(HTTPClientRequest(method: method, url: "http://127.0.0.1:\(port)/m", body: body))
             #expect(response.status == 200)
@@ -48,7 +48,7 @@ struct HTTPServerTests {
     }
 
     @Test func bodyLimitIs16KiB() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let client = HTTPClient()
             let atLimit = try await fetch(client, HTTPClientRequest(
                 method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 16384)))
@@ -85,15 +85,16 @@ struct HTTPServerTests {
 
     /// One worker thread: if a deferred request held it, the fast requests would wait.
     @Test func deferredResponseDoesNotBlockTheWorker() async throws {
-        try await withServer(threads: 1) { _, port in
+        try await withServer(threads: 1) { _, port, echo in
             let client = HTTPClient()
             async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=2000"))
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await echo.slowArrivals.wait())
             let (fast, fastSeconds) = try await blocking {
                 try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
             }
             #expect(fast.allSatisfy { $0.status == 200 })
-            #expect(fastSeconds < 1.0, "10 fast requests took \(fastSeconds) s behind a deferred one")
+            // Answered while the deferred one (2 s from its arrival) was still parked on the only worker.
+            #expect(fastSeconds < 1.5, "10 fast requests took \(fastSeconds) s behind a deferred one")
             let (slowResponse, slowSeconds) = try await slow
             #expect(slowResponse.status == 200)
             #expect(slowResponse.bodyText == "slow done")
@@ -124,7 +125,7 @@ struct HTTPServerTests {
     }
 
     @Test func manyConcurrentClients() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let shared = HTTPClient()
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for clientIndex in 0..<32 {
@@ -149,7 +150,7 @@ struct HTTPServerTests {
     }
 
     @Test func keepAliveReusesTheConnection() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let client = HTTPClient()
             let first = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/1"))
             let second = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/2"))
@@ -160,12 +161,16 @@ struct HTTPServerTests {
 
     /// A client sending its request line one byte a second holds no worker: others are served.
     @Test func slowClientDoesNotBlockOthers() async throws {
-        try await withServer(threads: 1) { _, port in
+        try await withServer(threads: 1) { _, port, echo in
+            let dir = try TemporaryDirectory()
+            defer { dir.remove() }
             let script = """
-                import socket, sys, time
+                import os, socket, sys, time
                 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-                for b in b"GET /":
-                    s.sendall(bytes([b])); time.sleep(1)
+                for i, b in enumerate(b"GET /"):
+                    s.sendall(bytes([b]))
+                    if i == 0: open(sys.argv[2], "w").write("sending")
+                    time.sleep(1)
                 s.sendall(b"trickle HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n")
                 data = b""
                 while True:
@@ -174,17 +179,19 @@ struct HTTPServerTests {
                     data += chunk
                 sys.exit(0 if data.startswith(b"HTTP/1.1 200") and b"/trickle" in data else 3)
                 """
-            let slow = try BackgroundProcess(python: script, [String(port)])
+            let marker = dir.file("sending")
+            let slow = try BackgroundProcess(python: script, [String(port), marker])
             defer { slow.stop() }
-            try await Task.sleep(for: .milliseconds(1500))  // the slow client is mid-request
-            #expect(slow.isRunning)
+            #expect(try await blocking { waitForFile(marker) } != nil)  // the slow client is mid-request
+            try await Task.sleep(for: .milliseconds(500))
             let client = HTTPClient()
             let (responses, elapsed) = try await blocking {
                 try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
             }
             #expect(responses.allSatisfy { $0.status == 200 })
-            #expect(elapsed < 1.0, "10 requests took \(elapsed) s next to a slow client")
+            // The proof is that they were answered while the slow client was still sending (~4 s left).
             #expect(slow.isRunning, "the slow client should still be sending")
+            #expect(elapsed < 3.0, "10 requests took \(elapsed) s next to a slow client")
             let finished = try await blocking { slow.wait(timeout: 15) }
             #expect(finished)
             #expect(slow.exitStatus == 0, "the slow client's own request should be answered")

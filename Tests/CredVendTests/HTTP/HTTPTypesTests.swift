@@ -15,6 +15,10 @@ import Testing
         headers.remove("CONTENT-TYPE")
         #expect(headers["content-type"] == nil)
         #expect(headers.count == 1)
+        #expect(HTTPHeaders.sameName("X-Amz-Date", "x-amz-date"))
+        #expect(!HTTPHeaders.sameName("X-Amz-Date", "x-amz-datf"))
+        #expect(!HTTPHeaders.sameName("a", "ab"))
+        #expect(!HTTPHeaders.sameName("[", "{"))  // only letters fold
     }
 
     @Test func queryDecoding() {

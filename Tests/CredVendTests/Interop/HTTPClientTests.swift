@@ -6,7 +6,7 @@ import Testing
 struct HTTPClientTests {
     /// A port that was just free: bound by a server that has stopped.
     private func closedPort() async throws -> Int {
-        try await withServer { _, port in port }
+        try await withServer { _, port, _ in port }
     }
 
     @Test func closedPortIsCouldNotConnect() async throws {
@@ -27,7 +27,7 @@ struct HTTPClientTests {
     }
 
     @Test func slowAnswerTimesOut() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let (result, elapsed) = try await blocking {
                 timed { Result { try HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=3000",
                                                                          timeout: .milliseconds(500))) } }
@@ -51,7 +51,7 @@ struct HTTPClientTests {
     }
 
     @Test func malformedHeadersAndMethodsAreRefusedWithoutEchoingValues() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let url = "http://127.0.0.1:\(port)/"
             let injected = await #expect(throws: CurlError.self) {
                 try await fetch(HTTPClientRequest(url: url, headers: [("Authorization", "Bearer secret-token\r\nX-Evil: 1")]))
@@ -84,7 +84,7 @@ struct HTTPClientTests {
     }
 
     @Test func handlesAreReusedAcrossThreadsOneAtATime() async throws {
-        try await withServer { _, port in
+        try await withServer { _, port, _ in
             let client = HTTPClient(maxIdleHandles: 2)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<8 {

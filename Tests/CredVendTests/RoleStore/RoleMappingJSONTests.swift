@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func quotedEscapesControlCharacters() {
-        #expect(RoleMappingJSON.quoted("a\"b\\c\n\u{1}\u{7f}") == #""a\"b\\c\n\u0001\u007f""#)
+        #expect(RoleMappingJSON.quoted("a\"b\\c\n\u{1}\u{1f}") == #""a\"b\\c\n\u0001\u001f""#)
     }
 
     @Test func singleRecordDecode() throws {

@@ -110,3 +110,13 @@ func waitForFile(_ path: String, timeout: Double = 15) -> String? {
     }
     return nil
 }
+
+/// Polls `condition` every 10 ms for up to `timeout` seconds.
+func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !condition() {
+        if Date() >= deadline { return false }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return true
+}

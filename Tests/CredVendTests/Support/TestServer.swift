@@ -1,12 +1,17 @@
 import Foundation
+import Synchronization
 @testable import CredVend
 
 /// Echoes what it received: the body as the body, the rest in `X-Echo-*` headers.
-/// `/slow?ms=N` answers deferred, from another thread, after N ms.
+/// `/slow?ms=N` answers deferred, from another thread, after N ms; `slowArrivals` counts them,
+/// so a test can wait until its slow request is really in the server.
 struct EchoHandler: HTTPHandler {
+    let slowArrivals = Arrivals()
+
     func handle(_ request: HTTPRequest) -> HandlerResult {
         if request.bodyTooLarge { return .respond(.payloadTooLarge(limit: 16 * 1024)) }
         if request.path == "/slow" {
+            slowArrivals.arrive()
             let delay = Double(request.query["ms"] ?? "1000").map { $0 / 1000 } ?? 1
             return .deferred { responder in
                 Thread.detachNewThread {
@@ -29,13 +34,26 @@ struct EchoHandler: HTTPHandler {
     }
 }
 
-/// A server on 127.0.0.1, port 0, stopped when `body` returns.
+/// Counts requests that reached a handler.
+final class Arrivals: Sendable {
+    private let count = Mutex(0)
+    func arrive() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+
+    /// Waits (on its own thread) until `n` requests have arrived; false after 10 s.
+    func wait(for n: Int = 1) async throws -> Bool {
+        try await blocking { waitUntil(timeout: 10) { self.value >= n } }
+    }
+}
+
+/// A server on 127.0.0.1, port 0, with an `EchoHandler`, stopped when `body` returns.
 func withServer<T>(
     threads: Int = 2,
     maxBodyBytes: Int = 16 * 1024,
-    _ body: (HTTPServer, Int) async throws -> T
+    _ body: (HTTPServer, Int, EchoHandler) async throws -> T
 ) async throws -> T {
-    try await withServer(EchoHandler(), threads: threads, maxBodyBytes: maxBodyBytes, body)
+    let handler = EchoHandler()
+    return try await withServer(handler, threads: threads, maxBodyBytes: maxBodyBytes) { try await body($0, $1, handler) }
 }
 
 func withServer<T>(

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Testing
+@testable import CredVend
+
+@Suite struct AuditLogTests {
+    let logger = Logger(label: "test")
+
+    func mode(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    @Test func createsA0600FileAndAppends() throws {
+        let tmp = TempDir()
+        let path = tmp.sub("audit.jsonl")
+        try "earlier\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let log = try AuditLog(path: path, metrics: nil, logger: logger)
+        #expect(try mode(path) == 0o600)  // narrowed
+        #expect(log.write("{\"a\":1}\n"))
+        #expect(log.write("{\"a\":2}\n"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "earlier\n{\"a\":1}\n{\"a\":2}\n")
+
+        let fresh = tmp.sub("new.jsonl")
+        _ = try AuditLog(path: fresh, metrics: nil, logger: logger)
+        #expect(try mode(fresh) == 0o600)
+    }
+
+    @Test func anUnopenablePathIsAConfigurationError() {
+        let tmp = TempDir()
+        #expect { try AuditLog(path: tmp.sub("no/such/dir/audit"), metrics: nil, logger: logger) } throws: {
+            "\($0)".contains("--audit-log") && "\($0)".contains("No such file")
+        }
+    }
+
+    @Test func aFailedWriteIsCountedAndReported() throws {
+        let metrics = ServerMetrics()
+        let log = try AuditLog(path: "/dev/full", metrics: metrics, logger: logger)
+        #expect(!log.write("{}\n"))
+        #expect(!log.write("{}\n"))
+        #expect(metrics.auditWriteFailures.current == 2)
+        #expect(metrics.render().contains("credvend_audit_write_failures_total 2"))
+    }
+
+    @Test func reopenFollowsRotation() throws {
+        let tmp = TempDir()
+        let path = tmp.sub("audit.jsonl")
+        let log = try AuditLog(path: path, metrics: nil, logger: logger)
+        log.write("one\n")
+        try FileManager.default.moveItem(atPath: path, toPath: tmp.sub("audit.jsonl.1"))
+        log.write("two\n")  // still the old file
+        try log.reopen()
+        log.write("three\n")
+        #expect(try String(contentsOfFile: tmp.sub("audit.jsonl.1"), encoding: .utf8) == "one\ntwo\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "three\n")
+    }
+
+    @Test func concurrentWritersNeverInterleaveLines() async throws {
+        let tmp = TempDir()
+        let path = tmp.sub("audit.jsonl")
+        let log = try AuditLog(path: path, metrics: nil, logger: logger)
+        let padding = String(repeating: "x", count: 300)
+        await withTaskGroup(of: Void.self) { group in
+            for writer in 0..<8 {
+                group.addTask {
+                    for n in 0..<250 { log.write("{\"w\":\(writer),\"n\":\(n),\"p\":\"\(padding)\"}\n") }
+                }
+            }
+        }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2000)
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil)
+        }
+    }
+}

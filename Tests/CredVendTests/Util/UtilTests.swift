@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CredVend
+
+@Suite struct UtilTests {
+    @Test func formDecoding() {
+        let f = FormURLEncoding.parse(Array("grant_type=client_credentials&scope=a%2Fb+c&empty=&x".utf8))
+        #expect(f["grant_type"] == "client_credentials")
+        #expect(f["scope"] == "a/b c")
+        #expect(f["empty"] == "" && f["x"] == "")
+        #expect(FormURLEncoding.decode(ArraySlice("%zz".utf8)) == nil)
+        #expect(FormURLEncoding.decode(ArraySlice("%4".utf8)) == nil)
+    }
+
+    @Test func jsonQuoteEscapes() {
+        #expect(JSONText.quote("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
+    }
+
+    @Test func logRingKeepsTheNewest() {
+        let ring = LogRing(capacity: 3)
+        for i in 1...5 { ring.append("line \(i)") }
+        #expect(ring.latest(10) == ["line 3", "line 4", "line 5"])
+        #expect(ring.latest(2) == ["line 4", "line 5"])
+        #expect(ring.latest(0) == [])
+    }
+
+    @Test func singleFlightRunsOnceForConcurrentCallers() async {
+        let flight = SingleFlight<String, Int, Never>()
+        let runs = Counter()
+        await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    flight.runBlocking("k") {
+                        runs.increment()
+                        usleep(200_000)
+                        return .success(42)
+                    }.get()
+                }
+            }
+            for await v in group { #expect(v == 42) }
+        }
+        #expect(runs.current < 8)
+    }
+
+    @Test func metricsRender() {
+        let m = ServerMetrics()
+        m.recordRequest(route: "/v1/credentials", status: 200, seconds: 0.0003)
+        m.recordRequest(route: "/nope", status: 418, seconds: 2)
+        m.stsCalls.increment("success")
+        let text = m.render()
+        #expect(text.contains(#"credvend_http_requests_total{route="/v1/credentials",status="200"} 1"#))
+        #expect(text.contains(#"credvend_http_requests_total{route="other",status="other"} 1"#))
+        #expect(text.contains(#"credvend_http_request_duration_seconds_bucket{le="0.0005"} 1"#))
+        #expect(text.contains(#"credvend_http_request_duration_seconds_count 2"#))
+        #expect(text.contains(#"credvend_sts_calls_total{outcome="success"} 1"#))
+    }
+}
