@@ -57,7 +57,7 @@ step "Client $client_id: credvend get-credentials (token from dev-idp, then the 
 creds=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY IDP_TYPE=cognito COGNITO_DOMAIN="$issuer" \
     COGNITO_CLIENT_ID="$client_id" COGNITO_CLIENT_SECRET="$client_secret" COGNITO_RESOURCE_SERVER=credvend \
     COGNITO_CREDENTIAL_API_URL="$api/v1/credentials" XDG_CACHE_HOME="$work/cache" "$BIN" get-credentials)
-echo "$creds" | "$PYTHON" -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps({k: (v[:8]+"…" if k in ("SecretAccessKey","SessionToken") else v) for k,v in c.items()}, indent=2))'
+echo "$creds" | "$PYTHON" -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps({k: (f"<{len(v)} characters, not shown>" if k in ("SecretAccessKey","SessionToken") else v) for k,v in c.items()}, indent=2))'
 
 step "boto3 with the vended credentials: sts get-caller-identity"
 echo "$creds" | env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$PYTHON" -c '
