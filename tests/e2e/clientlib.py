@@ -20,7 +20,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from conftest import BIN
-from e2elib import LISTEN_RE, serve_in_thread, wait_for_log
+from e2elib import LISTEN_RE, reply, serve_in_thread, wait_for_log
 
 CLIENTS = [{"client_id": "client-a", "client_secret": "s3cret-a-value", "scopes": ["credvend/write", "credvend/read"]},
            {"client_id": "client-b", "client_secret": "s3cret-b-value", "scopes": ["credvend/write"]}]
@@ -92,12 +92,7 @@ class FakeVending:
                 status, obj, delay = fake.answer(n)
                 if delay:
                     time.sleep(delay)
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, json.dumps(obj).encode())
 
         self.srv, self.port = serve_in_thread(H)
         self.url = f"http://127.0.0.1:{self.port}/v1/credentials"
@@ -166,12 +161,7 @@ class Auth0TokenEndpoint:
                 self.reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": ep.expires_in})
 
             def reply(self, status, obj):
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, json.dumps(obj).encode())
 
         self.srv, self.port = serve_in_thread(H)
         self.url = f"http://127.0.0.1:{self.port}"

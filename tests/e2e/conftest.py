@@ -70,3 +70,28 @@ def procs(tmp_path):
 def credvend_bin() -> str:
     assert os.access(BIN, os.X_OK), f"build credvend first: {BIN} missing"
     return BIN
+
+
+@pytest.fixture
+def issuer():
+    """A JWKS issuer whose keys the test controls (tokens minted with joserfc)."""
+    from e2elib import Issuer
+    i = Issuer()
+    yield i
+    i.close()
+
+
+@pytest.fixture
+def sts():
+    """A scripted STS for failures moto cannot produce."""
+    from e2elib import FakeSTS
+    s = FakeSTS()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def moto(procs, tmp_path):
+    """moto_server as a real, signature-checking STS."""
+    from e2elib import Moto
+    return Moto(procs, tmp_path)

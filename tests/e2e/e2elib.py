@@ -34,6 +34,18 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type="application/json",
+          headers: dict | None = None) -> None:
+    """One complete HTTP answer from a fake peer."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def serve_in_thread(handler_cls) -> tuple[_Server, int]:
     srv = _Server(("127.0.0.1", 0), handler_cls)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -60,12 +72,7 @@ class Issuer:
                 issuer.fetches += 1
                 if issuer.down:
                     self.send_response(503); self.end_headers(); return
-                body = json.dumps({"keys": [k.as_dict(private=False) for k in issuer.keys]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply(self, 200, json.dumps({"keys": [k.as_dict(private=False) for k in issuer.keys]}).encode())
 
         self.srv, self.port = serve_in_thread(H)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -123,12 +130,7 @@ class FakeSTS:
                 if delay:
                     time.sleep(delay)
                 status, body = sts.render(kind, form)
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, body.encode(), "text/xml")
 
         self.srv, self.port = serve_in_thread(H)
         self.url = f"http://127.0.0.1:{self.port}"

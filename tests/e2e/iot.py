@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from conftest import BIN
-from e2elib import LISTEN_RE, http, wait_for_log
+from e2elib import LISTEN_RE, http, reply, wait_for_log
 
 THING = "thing-01"
 ROLE_ALIAS = "device-role-alias"
@@ -165,13 +165,8 @@ class FakeIoTProvider:
                     provider.calls.append({"time": time.time(), "path": self.path, "thing": thing,
                                            "client": subject.get("commonName"), "status": status})
                 body = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                if status == 403:
-                    self.send_header("x-amzn-ErrorType", "AccessDeniedException")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply(self, status, body,
+                      headers={"x-amzn-ErrorType": "AccessDeniedException"} if status == 403 else None)
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True

@@ -30,20 +30,6 @@ CID = "5h2k9q4w7e1r3t6y8u0i2o4pzz"
 
 
 @pytest.fixture
-def issuer():
-    i = Issuer()
-    yield i
-    i.close()
-
-
-@pytest.fixture
-def sts():
-    s = FakeSTS()
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def sockdir():
     d = short_tmpdir()
     yield d

@@ -22,25 +22,6 @@ ARN = f"arn:aws:iam::{ACCOUNT}:role/app-a"
 FAKE_SRC = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLESOURCE", "AWS_SECRET_ACCESS_KEY": "source-secret-do-not-log"}
 
 
-@pytest.fixture
-def issuer():
-    i = Issuer()
-    yield i
-    i.close()
-
-
-@pytest.fixture
-def sts():
-    s = FakeSTS()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def moto(procs, tmp_path):
-    return Moto(procs, tmp_path)
-
-
 def fake_server(procs, tmp_path, issuer, sts, roles=None, args=None, env=None, **kw):
     e = dict(FAKE_SRC)
     e.update(env or {})
