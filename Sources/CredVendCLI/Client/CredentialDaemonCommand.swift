@@ -21,21 +21,14 @@ struct CredentialDaemonCommand: ParsableCommand {
     var credsDir: String
     @Option(help: "Profile name in the credentials file.")
     var profile = "default"
-    @Flag(help: "Write the files once and exit (status 1 on failure).")
-    var once = false
-    @Option(help: "Also refresh at least every this many seconds, even while the credentials are fresh.")
-    var refreshInterval: Double?
-    @Option(help: "First wait after a failed refresh, in seconds; doubles on each failure in a row.")
-    var minRetryDelay: Double = 5
-    @Option(help: "Longest wait between retries, in seconds.")
-    var maxRetryDelay: Double = 300
+    @OptionGroup var refresh: DaemonOptions
 
     func run() throws {
         let command = "credential-daemon"
         guard CredentialFileFormats.isValidProfileName(profile) else {
             CLILogging.fail("credvend \(command): --profile \"\(profile)\" cannot be an INI section name")
         }
-        let schedule = DaemonOptions.schedule(client.policy, refreshInterval, minRetryDelay, maxRetryDelay, command: command)
+        let schedule = refresh.schedule(client.policy, command: command)
         let logger = Logger(label: "credvend.credential-daemon")
         let settings = client.settings(command: command)
         let source = client.source(settings: settings, logger: logger, command: command)
@@ -56,7 +49,7 @@ struct CredentialDaemonCommand: ParsableCommand {
                 metadata: ["dir": "\(dir)", "access_key_id": "\(c.accessKeyId)",
                            "expiration": "\(c.expiration.map(ISO8601.string) ?? "none")"])
         }
-        if once {
+        if refresh.once {
             do {
                 let item = try daemon.refreshOnce()
                 logger.info("credentials written", metadata: item.metadata)
@@ -71,13 +64,25 @@ struct CredentialDaemonCommand: ParsableCommand {
     }
 }
 
-enum DaemonOptions {
-    static func schedule(_ policy: ClientCachePolicy, _ interval: Double?, _ minRetry: Double, _ maxRetry: Double,
-                         command: String) -> RefreshSchedule {
-        if let interval, !(interval > 0) { CLILogging.fail("credvend \(command): --refresh-interval must be positive") }
-        guard minRetry > 0, maxRetry >= minRetry else {
+/// The refresh options both daemons take.
+struct DaemonOptions: ParsableArguments {
+    @Flag(help: "Write once and exit (status 1 on failure).")
+    var once = false
+    @Option(help: "Also refresh at least every this many seconds, even while what was written is fresh.")
+    var refreshInterval: Double?
+    @Option(help: "First wait after a failed refresh, in seconds; doubles on each failure in a row.")
+    var minRetryDelay: Double = 5
+    @Option(help: "Longest wait between retries, in seconds.")
+    var maxRetryDelay: Double = 300
+
+    func schedule(_ policy: ClientCachePolicy, command: String) -> RefreshSchedule {
+        if let interval = refreshInterval, !(interval > 0) {
+            CLILogging.fail("credvend \(command): --refresh-interval must be positive")
+        }
+        guard minRetryDelay > 0, maxRetryDelay >= minRetryDelay else {
             CLILogging.fail("credvend \(command): --min-retry-delay must be positive and not above --max-retry-delay")
         }
-        return RefreshSchedule(policy: policy, maxInterval: interval, minRetryDelay: minRetry, maxRetryDelay: maxRetry)
+        return RefreshSchedule(policy: policy, maxInterval: refreshInterval, minRetryDelay: minRetryDelay,
+                               maxRetryDelay: maxRetryDelay)
     }
 }

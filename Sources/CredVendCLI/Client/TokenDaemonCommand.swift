@@ -18,18 +18,11 @@ struct TokenDaemonCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
     @Option(help: ArgumentHelp("The token file (its directory is created, mode 0700, if missing).", valueName: "file"))
     var tokenFile: String
-    @Flag(help: "Write the file once and exit (status 1 on failure).")
-    var once = false
-    @Option(help: "Also refresh at least every this many seconds, even while the token is fresh.")
-    var refreshInterval: Double?
-    @Option(help: "First wait after a failed refresh, in seconds; doubles on each failure in a row.")
-    var minRetryDelay: Double = 5
-    @Option(help: "Longest wait between retries, in seconds.")
-    var maxRetryDelay: Double = 300
+    @OptionGroup var refresh: DaemonOptions
 
     func run() throws {
         let command = "token-daemon"
-        let schedule = DaemonOptions.schedule(client.policy, refreshInterval, minRetryDelay, maxRetryDelay, command: command)
+        let schedule = refresh.schedule(client.policy, command: command)
         let logger = Logger(label: "credvend.token-daemon")
         guard client.sources(command: command).lookup(.idpType)?.value.lowercased() != IdPType.cognito.rawValue else {
             CLILogging.fail("credvend \(command): IDP_TYPE=cognito is not supported: Cognito access tokens have no aud "
@@ -52,7 +45,7 @@ struct TokenDaemonCommand: ParsableCommand {
                 metadata: ["file": "\(path)", "token_sha256": "\(token.fingerprint)",
                            "expires": "\(token.expiresAt.map(ISO8601.string) ?? "unknown")"])
         }
-        if once {
+        if refresh.once {
             do {
                 let item = try daemon.refreshOnce()
                 logger.info("token written", metadata: item.metadata)
