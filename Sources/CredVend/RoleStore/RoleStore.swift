@@ -38,6 +38,7 @@ public final class RoleStore: Sendable {
     /// missing at open; it then looks again (under the lock) until it appears.
     private let openedRoles: LMDBDatabase?
     private let lateRoles = Mutex<LMDBDatabase?>(nil)
+    private let decoded = DecodedRecords()
 
     /// Opens the store at `directory`.
     /// - `readOnly`: no writes possible; the store must exist.
@@ -59,10 +60,25 @@ public final class RoleStore: Sendable {
 
     /// The mapping for `clientId`, or nil (also nil for a string that cannot be a client_id).
     /// Throws `LMDBError`, or `RoleValidationError` when the stored record is damaged.
+    ///
+    /// Decoded records are kept per client_id with the bytes they came from; each call
+    /// still reads the record in a new snapshot and decodes again only when its bytes
+    /// changed, so a change by any process is seen by the next call.
     public func get(_ clientId: String) throws -> RoleMapping? {
         guard RoleRules.clientId(clientId) == nil, let roles = try roles() else { return nil }
-        let bytes = try env.read { txn in try txn.get(Array(clientId.utf8), in: roles) }
-        return try bytes.map { try Self.decodeStored($0, key: clientId) }
+        let key = Array(clientId.utf8)
+        let known = decoded.get(clientId)
+        switch try env.lookup(key, in: roles, unlessEqualTo: known?.raw) {
+        case .missing:
+            if known != nil { decoded.remove(clientId) }
+            return nil
+        case .unchanged:
+            return known?.mapping
+        case .value(let bytes):
+            let mapping = try Self.decodeStored(bytes, key: clientId)
+            decoded.set(clientId, DecodedRecords.Record(raw: bytes, mapping: mapping))
+            return mapping
+        }
     }
 
     /// Validates and stores `mapping`, replacing any record with its client_id.
@@ -174,4 +190,43 @@ public final class RoleStore: Sendable {
             throw error
         }
     }
+}
+
+/// Decoded role records with the stored bytes they were decoded from, for `get`.
+/// Sharded so that lookups of different clients do not share a lock; bounded
+/// (a full shard forgets an arbitrary record, which costs one decode later).
+final class DecodedRecords: Sendable {
+    struct Record: Sendable {
+        let raw: [UInt8]
+        let mapping: RoleMapping
+    }
+
+    private final class Shard: Sendable {
+        let records = Mutex<[String: Record]>([:])
+    }
+
+    private let shards: [Shard]
+    private let perShard: Int
+
+    init(capacity: Int = 65_536, shardCount: Int = 64) {
+        shards = (0..<shardCount).map { _ in Shard() }
+        perShard = max(1, capacity / shardCount)
+    }
+
+    private func shard(_ clientId: String) -> Shard {
+        var h: UInt32 = 2_166_136_261
+        for b in clientId.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return shards[Int(h % UInt32(shards.count))]
+    }
+
+    func get(_ clientId: String) -> Record? { shard(clientId).records.withLock { $0[clientId] } }
+
+    func set(_ clientId: String, _ record: Record) {
+        shard(clientId).records.withLock { records in
+            if records.count >= perShard, records[clientId] == nil { records.remove(at: records.startIndex) }
+            records[clientId] = record
+        }
+    }
+
+    func remove(_ clientId: String) { _ = shard(clientId).records.withLock { $0.removeValue(forKey: clientId) } }
 }
