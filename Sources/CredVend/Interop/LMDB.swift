@@ -131,7 +131,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return try body(LMDBReadTransaction(txn: txn, path: path))
     }
 
-    /// What `lookup` found.
+    /// What `lookup` found, and the id of the snapshot it looked in (`mdb_txn_id`).
     public enum Lookup: Sendable, Equatable {
         case missing
         /// The stored value equals the `known` bytes given.
@@ -142,22 +142,24 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// The value under `key` in a snapshot taken now; `.unchanged` (no copy) when it
     /// equals `known`. For callers that keep a decoded copy of a record and only need
     /// to know whether it changed (non-generic: the request path's lookup).
-    public func lookup(_ key: [UInt8], in db: LMDBDatabase, unlessEqualTo known: [UInt8]?) throws(LMDBError) -> Lookup {
+    public func lookup(_ key: [UInt8], in db: LMDBDatabase,
+                       unlessEqualTo known: [UInt8]?) throws(LMDBError) -> (found: Lookup, snapshot: Int) {
         let (txn, owner) = try beginRead()
         defer { endRead(txn, owner: owner) }
+        let snapshot = Int(mdb_txn_id(txn))
         var value = MDB_val()
         let rc = key.withUnsafeBytes { k in
             var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             return mdb_get(txn, db.dbi, &keyVal, &value)
         }
-        if rc == MDB_NOTFOUND { return .missing }
+        if rc == MDB_NOTFOUND { return (.missing, snapshot) }
         try check(rc, "get from '\(db.name)' in \(path)")
         let stored = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
         if let known, known.count == stored.count,
            known.withUnsafeBytes({ k in stored.isEmpty || memcmp(k.baseAddress!, stored.baseAddress!, stored.count) == 0 }) {
-            return .unchanged
+            return (.unchanged, snapshot)
         }
-        return .value(stored.isEmpty ? [] : Array(stored))
+        return (.value(stored.isEmpty ? [] : Array(stored)), snapshot)
     }
 
     /// Runs `body` in the write transaction: committed when `body` returns,
@@ -175,6 +177,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
         }
         try check(mdb_txn_commit(txn), "commit to \(path)")  // commit frees txn on failure too
         return result
+    }
+
+    /// The id of the environment's last committed write transaction (by any process), from
+    /// the meta pages, without a transaction. A writer updates the meta page before the
+    /// snapshot that new readers get, so this is never below the id of a read snapshot
+    /// taken before it: a value read in snapshot X is current while this is still X.
+    /// Nil if LMDB cannot say.
+    public var lastTransactionId: Int? {
+        var info = MDB_envinfo()
+        return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_last_txnid : nil
     }
 
     /// The map size in effect (may exceed the one asked for when the store was larger).

@@ -61,22 +61,27 @@ public final class RoleStore: Sendable {
     /// The mapping for `clientId`, or nil (also nil for a string that cannot be a client_id).
     /// Throws `LMDBError`, or `RoleValidationError` when the stored record is damaged.
     ///
-    /// Decoded records are kept per client_id with the bytes they came from; each call
-    /// still reads the record in a new snapshot and decodes again only when its bytes
-    /// changed, so a change by any process is seen by the next call.
+    /// Decoded records are kept per client_id with the bytes they came from and the id
+    /// of the snapshot they were read in. While no write has been committed since that
+    /// snapshot (by any process: `lastTransactionId` still equals it), the record is
+    /// returned as is; otherwise it is read in a new snapshot and decoded again only if
+    /// its bytes changed. So a change by any process is seen by the next call.
     public func get(_ clientId: String) throws -> RoleMapping? {
         guard RoleRules.clientId(clientId) == nil, let roles = try roles() else { return nil }
-        let key = Array(clientId.utf8)
         let known = decoded.get(clientId)
-        switch try env.lookup(key, in: roles, unlessEqualTo: known?.raw) {
+        if let known, let last = env.lastTransactionId, known.snapshot == last { return known.mapping }
+        let (found, snapshot) = try env.lookup(Array(clientId.utf8), in: roles, unlessEqualTo: known?.raw)
+        switch found {
         case .missing:
             if known != nil { decoded.remove(clientId) }
             return nil
         case .unchanged:
-            return known?.mapping
+            guard let known else { return nil }
+            decoded.set(clientId, DecodedRecords.Record(raw: known.raw, mapping: known.mapping, snapshot: snapshot))
+            return known.mapping
         case .value(let bytes):
             let mapping = try Self.decodeStored(bytes, key: clientId)
-            decoded.set(clientId, DecodedRecords.Record(raw: bytes, mapping: mapping))
+            decoded.set(clientId, DecodedRecords.Record(raw: bytes, mapping: mapping, snapshot: snapshot))
             return mapping
         }
     }
@@ -196,9 +201,18 @@ public final class RoleStore: Sendable {
 /// Sharded so that lookups of different clients do not share a lock; bounded
 /// (a full shard forgets an arbitrary record, which costs one decode later).
 final class DecodedRecords: Sendable {
-    struct Record: Sendable {
+    /// A class: one reference count per lookup rather than one per string inside.
+    final class Record: Sendable {
         let raw: [UInt8]
         let mapping: RoleMapping
+        /// The id of the read snapshot in which `raw` was the stored value.
+        let snapshot: Int
+
+        init(raw: [UInt8], mapping: RoleMapping, snapshot: Int) {
+            self.raw = raw
+            self.mapping = mapping
+            self.snapshot = snapshot
+        }
     }
 
     private final class Shard: Sendable {

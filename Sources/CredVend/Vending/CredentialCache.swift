@@ -5,7 +5,9 @@ import Synchronization
 /// clients never contend on one lock; misses go through `SingleFlight`, so N
 /// concurrent requests for one client make one STS call.
 public final class CredentialCache: Sendable {
-    public struct Entry: Sendable {
+    /// A class, so that handing an entry to each request is one reference count
+    /// (a struct of strings cost a dozen atomic retains, shared by every core).
+    public final class Entry: Sendable {
         public let credentials: AWSCredentials
         public let mapping: RoleMapping
         public let refreshAt: Date

@@ -39,12 +39,19 @@ public final class VerifiedTokenCache: Sendable {
         case refused(JWTError)
     }
 
-    struct Entry: Sendable {
+    /// A class: a hit hands out one reference, not one per string of the token's claims.
+    final class Entry: Sendable {
         let outcome: Outcome
         /// Seconds since 1970 after which the entry is dead.
         let until: Double
         /// Which JWKS snapshot decided it (its fetch time).
         let keysVersion: Double
+
+        init(outcome: Outcome, until: Double, keysVersion: Double) {
+            self.outcome = outcome
+            self.until = until
+            self.keysVersion = keysVersion
+        }
     }
 
     private final class Shard: Sendable {
