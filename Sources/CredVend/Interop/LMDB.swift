@@ -139,11 +139,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
         case value([UInt8])
     }
 
-    /// The value under `key` in a snapshot taken now; `.unchanged` (no copy) when it
-    /// equals `known`. For callers that keep a decoded copy of a record and only need
-    /// to know whether it changed (non-generic: the request path's lookup).
+    /// The value under `key` in a snapshot taken now; `.unchanged` (no copy) when its
+    /// SHA-256 is `knownDigest`. For callers that keep a decoded copy of a record and only
+    /// need to know whether it changed (non-generic: the request path's lookup).
     public func lookup(_ key: [UInt8], in db: LMDBDatabase,
-                       unlessEqualTo known: [UInt8]?) throws(LMDBError) -> (found: Lookup, snapshot: Int) {
+                       unlessDigestIs knownDigest: [UInt8]?) throws(LMDBError) -> (found: Lookup, snapshot: Int) {
         let (txn, owner) = try beginRead()
         defer { endRead(txn, owner: owner) }
         let snapshot = Int(mdb_txn_id(txn))
@@ -155,10 +155,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         if rc == MDB_NOTFOUND { return (.missing, snapshot) }
         try check(rc, "get from '\(db.name)' in \(path)")
         let stored = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
-        if let known, known.count == stored.count,
-           known.withUnsafeBytes({ k in stored.isEmpty || memcmp(k.baseAddress!, stored.baseAddress!, stored.count) == 0 }) {
-            return (.unchanged, snapshot)
-        }
+        if let knownDigest, SHA256.hash(stored) == knownDigest { return (.unchanged, snapshot) }
         return (.value(stored.isEmpty ? [] : Array(stored)), snapshot)
     }
 

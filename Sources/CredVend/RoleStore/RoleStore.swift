@@ -61,7 +61,7 @@ public final class RoleStore: Sendable {
     /// The mapping for `clientId`, or nil (also nil for a string that cannot be a client_id).
     /// Throws `LMDBError`, or `RoleValidationError` when the stored record is damaged.
     ///
-    /// Decoded records are kept per client_id with the bytes they came from and the id
+    /// Decoded records are kept per client_id with the SHA-256 of their bytes and the id
     /// of the snapshot they were read in. While no write has been committed since that
     /// snapshot (by any process: `lastTransactionId` still equals it), the record is
     /// returned as is; otherwise it is read in a new snapshot and decoded again only if
@@ -70,18 +70,19 @@ public final class RoleStore: Sendable {
         guard RoleRules.clientId(clientId) == nil, let roles = try roles() else { return nil }
         let known = decoded.get(clientId)
         if let known, let last = env.lastTransactionId, known.snapshot == last { return known.mapping }
-        let (found, snapshot) = try env.lookup(Array(clientId.utf8), in: roles, unlessEqualTo: known?.raw)
+        let (found, snapshot) = try env.lookup(Array(clientId.utf8), in: roles, unlessDigestIs: known?.digest.bytes)
         switch found {
         case .missing:
             if known != nil { decoded.remove(clientId) }
             return nil
         case .unchanged:
             guard let known else { return nil }
-            decoded.set(clientId, DecodedRecords.Record(raw: known.raw, mapping: known.mapping, snapshot: snapshot))
+            decoded.set(clientId, DecodedRecords.Record(digest: known.digest, mapping: known.mapping, snapshot: snapshot))
             return known.mapping
         case .value(let bytes):
             let mapping = try Self.decodeStored(bytes, key: clientId)
-            decoded.set(clientId, DecodedRecords.Record(raw: bytes, mapping: mapping, snapshot: snapshot))
+            decoded.set(clientId, DecodedRecords.Record(digest: VerifiedTokenCache.Key(digest: SHA256.hash(bytes)),
+                                                        mapping: mapping, snapshot: snapshot))
             return mapping
         }
     }
@@ -197,19 +198,21 @@ public final class RoleStore: Sendable {
     }
 }
 
-/// Decoded role records with the stored bytes they were decoded from, for `get`.
+/// Decoded role records with the digest of the stored bytes they were decoded from, for `get`.
 /// Sharded so that lookups of different clients do not share a lock; bounded
 /// (a full shard forgets an arbitrary record, which costs one decode later).
 final class DecodedRecords: Sendable {
     /// A class: one reference count per lookup rather than one per string inside.
     final class Record: Sendable {
-        let raw: [UInt8]
+        /// SHA-256 of the stored bytes the mapping was decoded from (not the bytes, and
+        /// inline: no allocation of its own).
+        let digest: VerifiedTokenCache.Key
         let mapping: RoleMapping
-        /// The id of the read snapshot in which `raw` was the stored value.
+        /// The id of the read snapshot in which these bytes were the stored value.
         let snapshot: Int
 
-        init(raw: [UInt8], mapping: RoleMapping, snapshot: Int) {
-            self.raw = raw
+        init(digest: VerifiedTokenCache.Key, mapping: RoleMapping, snapshot: Int) {
+            self.digest = digest
             self.mapping = mapping
             self.snapshot = snapshot
         }

@@ -16,7 +16,7 @@ import Synchronization
 /// - Bounded: `capacity` entries in 64 shards, each behind its own lock, so requests
 ///   for different tokens almost never meet on a lock.
 public final class VerifiedTokenCache: Sendable {
-    /// The SHA-256 of a token, as four words.
+    /// A SHA-256 digest (of a token, or of a stored role record), as four words.
     public struct Key: Hashable, Sendable {
         let a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
@@ -32,6 +32,14 @@ public final class VerifiedTokenCache: Sendable {
         }
 
         public func hash(into hasher: inout Hasher) { hasher.combine(a) }  // already uniform
+
+        /// The 32 digest bytes back.
+        public var bytes: [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(32)
+            for w in [a, b, c, d] { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) } }
+            return out
+        }
     }
 
     public enum Outcome: Sendable {

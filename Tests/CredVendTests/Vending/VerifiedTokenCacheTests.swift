@@ -67,3 +67,10 @@ extension VerifiedTokenCache.Outcome: Equatable {
         }
     }
 }
+
+@Suite struct DigestKeyTests {
+    @Test func bytesRoundTrip() {
+        let digest = SHA256.hash("record")
+        #expect(VerifiedTokenCache.Key(digest: digest).bytes == digest)
+    }
+}
