@@ -3,7 +3,7 @@ Python, minus the network: parse the API Gateway body, validate the Cognito
 access token with joserfc against a cached JWKS (issuer, token_use, exp,
 client_id), look the client up (a dict stands in for DynamoDB), and sign the
 STS AssumeRole request with botocore's SigV4Auth (the call itself is not made).
-Prints one JSON line: ops/s and ns/op over --seconds.
+Prints one JSON line: ops/s and ns/op, best of 3 rounds within --seconds.
 """
 import argparse
 import json
@@ -45,14 +45,17 @@ def handler(event):
 
 
 handler(EVENT)  # warm
-n = 0
-start = time.perf_counter()
-deadline = start + a.seconds
-while True:
-    for _ in range(20):
-        handler(EVENT)
-    n += 20
-    if time.perf_counter() >= deadline:
-        break
-elapsed = time.perf_counter() - start
-print(json.dumps({"library": "joserfc + botocore SigV4Auth", "opsPerSecond": n / elapsed, "nsPerOp": elapsed / n * 1e9}))
+best = None
+for _ in range(3):  # best of 3 rounds, the statistic credvend-load micro reports too
+    n = 0
+    start = time.perf_counter()
+    deadline = start + a.seconds / 3
+    while True:
+        for _ in range(20):
+            handler(EVENT)
+        n += 20
+        if time.perf_counter() >= deadline:
+            break
+    ns = (time.perf_counter() - start) / n * 1e9
+    best = ns if best is None else min(best, ns)
+print(json.dumps({"library": "joserfc + botocore SigV4Auth", "opsPerSecond": 1e9 / best, "nsPerOp": best}))
