@@ -14,20 +14,17 @@ public final class CredentialCache: Sendable {
         public let refreshAt: Date
         /// The response body, built once per STS call rather than once per request.
         public let body: [UInt8]
-        public let accessKeyId: String
         public let expiration: Date?
 
         /// The vended credentials, read back from `body` (not on the request path).
         public var credentials: AWSCredentials {
-            CredentialProcessOutput.parse(body)
-                ?? AWSCredentials(accessKeyId: accessKeyId, secretAccessKey: "", expiration: expiration)
+            CredentialProcessOutput.parse(body) ?? AWSCredentials(accessKeyId: "", secretAccessKey: "", expiration: expiration)
         }
 
         public init(credentials: AWSCredentials, mapping: RoleMapping, refreshAt: Date) {
             self.mapping = mapping
             self.refreshAt = refreshAt
             self.body = CredentialProcessOutput.render(credentials)
-            self.accessKeyId = credentials.accessKeyId
             self.expiration = credentials.expiration
         }
     }

@@ -93,9 +93,13 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Remembers an acceptance until the token's `exp + skew`.
+    /// Remembers an acceptance until the token's `exp + skew`. The scopes are not kept
+    /// (they were checked against the required ones; nothing reads them after), which
+    /// saves an array per cached token.
     public func accept(_ key: Key, _ token: VerifiedToken, skew: Double, keysVersion: Double, now: Double) {
-        insert(key, Entry(outcome: .accepted(token), until: token.exp.timeIntervalSince1970 + skew, keysVersion: keysVersion),
+        let kept = VerifiedToken(clientId: token.clientId, scopes: [], exp: token.exp, iat: token.iat, jti: token.jti,
+                                 sub: token.sub)
+        insert(key, Entry(outcome: .accepted(kept), until: token.exp.timeIntervalSince1970 + skew, keysVersion: keysVersion),
                now: now)
     }
 
