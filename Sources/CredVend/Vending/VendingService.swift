@@ -94,7 +94,7 @@ public final class VendingService: Sendable {
         case .refused(let error)?:
             result = .failure(error)
         case nil:
-            result = verify(Array(token), keys: snapshot.keys, now: now)
+            result = verify(token, keys: snapshot.keys, now: now)
             switch result {
             case .success(let verified):
                 verifiedTokens.accept(key, verified, skew: verifier.config.clockSkew, keysVersion: version, now: nowSeconds)
@@ -161,8 +161,12 @@ public final class VendingService: Sendable {
         return latest
     }
 
+    private func verify(_ token: ArraySlice<UInt8>, keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
+        Result { () throws(JWTError) -> VerifiedToken in try verifier.verify(tokenSlice: token, keys: keys, now: now) }
+    }
+
     private func verify(_ token: [UInt8], keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
-        Result { () throws(JWTError) -> VerifiedToken in try verifier.verify(tokenBytes: token, keys: keys, now: now) }
+        verify(token[...], keys: keys, now: now)
     }
 
     private func apiError(_ e: JWTError) -> APIError {
