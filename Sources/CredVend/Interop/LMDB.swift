@@ -4,6 +4,7 @@
 // inside the transaction.
 internal import CLMDB
 import Foundation
+import Synchronization
 
 /// A named database inside an environment, opened once and kept (an LMDB
 /// `MDB_dbi` handle stays valid for the environment's lifetime).
@@ -15,17 +16,19 @@ public struct LMDBDatabase: Sendable, Hashable {
 /// One LMDB environment (a directory holding `data.mdb` and `lock.mdb`).
 ///
 /// Opened with `MDB_NOTLS`, so a read transaction belongs to its scope, not to
-/// a thread; finished read transactions are reset and kept in a small pool
-/// and renewed (`mdb_txn_renew`) by the next `read`, which makes a lookup one
-/// renew + get + reset, with no allocation of a reader slot. A renewed
-/// transaction sees the latest commit of any process.
+/// a thread. Each thread keeps one read transaction of its own (up to
+/// `pooledReaders` threads), reset after every `read` and renewed
+/// (`mdb_txn_renew`) by the next one on that thread: a lookup is one renew +
+/// get + reset, with no reader-slot allocation and no lock shared between
+/// threads. A renewed transaction sees the latest commit of any process.
 ///
 /// LMDB rule that applies to users: do not open the same directory twice in
 /// one process at the same time (its POSIX locks are per process), and do not
 /// start a `write` inside a `write` (the writer lock is not re-entrant).
 public final class LMDBEnvironment: @unchecked Sendable {
-    // @unchecked: an MDB_env opened with MDB_NOTLS may be used from any thread; the
-    // mutable state here (reader pool, active-transaction count, dbi opening) is guarded by `lock`.
+    // @unchecked: an MDB_env opened with MDB_NOTLS may be used from any thread; per-thread
+    // readers are thread-local, the registry and dbi opening are guarded by locks, and the
+    // active-transaction count is atomic (see `enterTransaction`).
 
     public struct Options: Sendable {
         /// The most the data file may grow to. LMDB reserves this much address space.
@@ -36,7 +39,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
         /// Create the directory (mode 0700, parents too) and the store if missing.
         /// When false, a missing store is `LMDBError.Code.storeMissing`.
         public var create: Bool = true
-        /// Finished read transactions kept for renewal.
+        /// Threads that keep a read transaction of their own for renewal (each holds a
+        /// reader slot); reads on further threads begin and abort a transaction each.
         public var pooledReaders: Int = 16
 
         public init(mapSize: Int = 1 << 30, maxDatabases: Int = 8, readOnly: Bool = false, create: Bool = true,
@@ -53,13 +57,17 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public let options: Options
     private let env: OpaquePointer
     private let lock = NSLock()
-    private var idleReaders: [OpaquePointer] = []
     /// Transactions of this process in flight (mdb_env_set_mapsize needs none).
-    private var activeTransactions = 0
+    private let activeTransactions = Atomic<Int>(0)
+    /// Set while a grown map is being adopted: no transaction may start meanwhile.
+    private let resizing = Atomic<Bool>(false)
+    private let readers: ReaderRegistry
+    private let threadReader = ThreadLocal<ThreadReader>()
 
     public init(path: String, options: Options = Options()) throws(LMDBError) {
         self.path = path
         self.options = options
+        readers = ReaderRegistry(limit: max(0, options.pooledReaders))
         let opening = "open role store at \(path)"
         if options.create && !options.readOnly {
             try makeLMDBDirectories(path, operation: opening)
@@ -82,7 +90,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     deinit {
-        for txn in idleReaders { mdb_txn_abort(txn) }
+        readers.close()  // aborts every thread's reader; threads exiting later find it closed
         mdb_env_close(env)
     }
 
@@ -115,12 +123,40 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// outlive `body` (it is `borrowing` and cannot be stored).
     // Never specialized: Swift 6.3's generic specializer crashes on this borrowing
     // ~Copyable closure parameter in release builds ("Cannot initialize a nonCopyable
-    // type with a guaranteed value").
+    // type with a guaranteed value"). The request path uses `lookup`, which is not generic.
     @_semantics("optimize.sil.specialize.generic.never")
     public func read<R>(_ body: (borrowing LMDBReadTransaction) throws -> R) throws -> R {
-        let txn = try beginRead()
-        defer { endRead(txn) }
+        let (txn, owner) = try beginRead()
+        defer { endRead(txn, owner: owner) }
         return try body(LMDBReadTransaction(txn: txn, path: path))
+    }
+
+    /// What `lookup` found, and the id of the snapshot it looked in (`mdb_txn_id`).
+    public enum Lookup: Sendable, Equatable {
+        case missing
+        /// The stored value equals the `known` bytes given.
+        case unchanged
+        case value([UInt8])
+    }
+
+    /// The value under `key` in a snapshot taken now; `.unchanged` (no copy) when its
+    /// SHA-256 is `knownDigest`. For callers that keep a decoded copy of a record and only
+    /// need to know whether it changed (non-generic: the request path's lookup).
+    public func lookup(_ key: [UInt8], in db: LMDBDatabase,
+                       unlessDigestIs knownDigest: [UInt8]?) throws(LMDBError) -> (found: Lookup, snapshot: Int) {
+        let (txn, owner) = try beginRead()
+        defer { endRead(txn, owner: owner) }
+        let snapshot = Int(mdb_txn_id(txn))
+        var value = MDB_val()
+        let rc = key.withUnsafeBytes { k in
+            var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            return mdb_get(txn, db.dbi, &keyVal, &value)
+        }
+        if rc == MDB_NOTFOUND { return (.missing, snapshot) }
+        try check(rc, "get from '\(db.name)' in \(path)")
+        let stored = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+        if let knownDigest, SHA256.hash(stored) == knownDigest { return (.unchanged, snapshot) }
+        return (.value(stored.isEmpty ? [] : Array(stored)), snapshot)
     }
 
     /// Runs `body` in the write transaction: committed when `body` returns,
@@ -128,7 +164,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     @_semantics("optimize.sil.specialize.generic.never")  // as `read`
     public func write<R>(_ body: (borrowing LMDBWriteTransaction) throws -> R) throws -> R {
         let txn = try beginWrite()
-        defer { lock.withLock { activeTransactions -= 1 } }
+        defer { leaveTransaction() }
         let result: R
         do {
             result = try body(LMDBWriteTransaction(reader: LMDBReadTransaction(txn: txn, path: path)))
@@ -140,6 +176,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return result
     }
 
+    /// The id of the environment's last committed write transaction (by any process), from
+    /// the meta pages, without a transaction. A writer updates the meta page before the
+    /// snapshot that new readers get, so this is never below the id of a read snapshot
+    /// taken before it: a value read in snapshot X is current while this is still X.
+    /// Nil if LMDB cannot say.
+    public var lastTransactionId: Int? {
+        var info = MDB_envinfo()
+        return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_last_txnid : nil
+    }
+
     /// The map size in effect (may exceed the one asked for when the store was larger).
     public var mapSize: Int {
         var info = MDB_envinfo()
@@ -148,16 +194,30 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     // MARK: - transaction lifecycle
 
-    private func beginRead() throws(LMDBError) -> OpaquePointer {
-        let pooled: OpaquePointer? = lock.withLock {
-            activeTransactions += 1
-            return idleReaders.popLast()
+    /// Counts a transaction in, unless a grown map is being adopted; then waits for that.
+    private func enterTransaction() {
+        while true {
+            activeTransactions.add(1, ordering: .sequentiallyConsistent)
+            if !resizing.load(ordering: .sequentiallyConsistent) { return }
+            activeTransactions.subtract(1, ordering: .sequentiallyConsistent)
+            lock.withLock {}  // the adoption holds the lock until it is done
         }
+    }
+
+    private func leaveTransaction() { activeTransactions.subtract(1, ordering: .sequentiallyConsistent) }
+
+    /// This thread's reader renewed, or a transaction of its own (`owner` nil) when the
+    /// thread has none to spare. Only a thread's first read takes a lock (the registry's).
+    private func beginRead() throws(LMDBError) -> (OpaquePointer, ThreadReader?) {
+        enterTransaction()
         var rc: Int32 = MDB_SUCCESS
-        if let pooled {
-            rc = mdb_txn_renew(pooled)
-            if rc == MDB_SUCCESS { return pooled }
-            mdb_txn_abort(pooled)
+        if let mine = threadReader.value, !mine.busy {
+            rc = mdb_txn_renew(mine.txn)
+            if rc == MDB_SUCCESS {
+                mine.busy = true
+                return (mine.txn, mine)
+            }
+            threadReader.value = nil  // its deinit aborts the transaction
         }
         var txn: OpaquePointer?
         if rc != MDB_MAP_RESIZED { rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) }
@@ -165,32 +225,37 @@ public final class LMDBEnvironment: @unchecked Sendable {
             rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
         }
         guard rc == MDB_SUCCESS, let txn else {
-            lock.withLock { activeTransactions -= 1 }
+            leaveTransaction()
             throw LMDBError(status: rc == MDB_SUCCESS ? EINVAL : rc, operation: "read from \(path)")
         }
-        return txn
+        if threadReader.value == nil, readers.adopt(txn) {
+            let mine = ThreadReader(txn: txn, registry: readers)
+            mine.busy = true
+            threadReader.value = mine
+            return (txn, mine)
+        }
+        return (txn, nil)
     }
 
-    private func endRead(_ txn: OpaquePointer) {
-        mdb_txn_reset(txn)
-        let keep = lock.withLock {
-            activeTransactions -= 1
-            guard idleReaders.count < options.pooledReaders else { return false }
-            idleReaders.append(txn)
-            return true
+    private func endRead(_ txn: OpaquePointer, owner: ThreadReader?) {
+        if let owner {
+            mdb_txn_reset(txn)
+            owner.busy = false
+        } else {
+            mdb_txn_abort(txn)
         }
-        if !keep { mdb_txn_abort(txn) }
+        leaveTransaction()
     }
 
     private func beginWrite() throws(LMDBError) -> OpaquePointer {
         let operation = "write to \(path)"
         if options.readOnly { throw readOnlyError(operation) }
-        lock.withLock { activeTransactions += 1 }
+        enterTransaction()
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, 0, &txn)
         if rc == MDB_MAP_RESIZED, adoptGrownMap(ownTransactions: 1) { rc = mdb_txn_begin(env, nil, 0, &txn) }
         guard rc == MDB_SUCCESS, let txn else {
-            lock.withLock { activeTransactions -= 1 }
+            leaveTransaction()
             throw LMDBError(status: rc == MDB_SUCCESS ? EINVAL : rc, operation: operation)
         }
         return txn
@@ -198,15 +263,74 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Another process grew the data file past our map: adopt its size, which
     /// LMDB allows only while no other transaction of this process is active
-    /// (`ownTransactions` counts the caller's own failed attempt). Holding the
-    /// lock keeps new transactions from starting meanwhile.
+    /// (`ownTransactions` counts the caller's own failed attempt). `resizing`
+    /// keeps new transactions from starting meanwhile.
     private func adoptGrownMap(ownTransactions: Int) -> Bool {
-        lock.withLock { activeTransactions <= ownTransactions && mdb_env_set_mapsize(env, 0) == MDB_SUCCESS }
+        lock.withLock {
+            resizing.store(true, ordering: .sequentiallyConsistent)
+            defer { resizing.store(false, ordering: .sequentiallyConsistent) }
+            return activeTransactions.load(ordering: .sequentiallyConsistent) <= ownTransactions
+                && mdb_env_set_mapsize(env, 0) == MDB_SUCCESS
+        }
     }
 
     private func readOnlyError(_ operation: String) -> LMDBError {
         LMDBError(code: .readOnly, status: EACCES, operation: operation, detail: "store opened read-only")
     }
+}
+
+/// The read transactions that threads keep for one environment, so that closing
+/// the environment can abort them all, and a thread that exits aborts its own.
+/// @unchecked Sendable: `txns` and `closed` are only touched under `lock`.
+private final class ReaderRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    private var txns = Set<OpaquePointer>()
+    private var closed = false
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes `txn` on as a thread's reader, if there is room.
+    func adopt(_ txn: OpaquePointer) -> Bool {
+        lock.withLock {
+            guard !closed, txns.count < limit else { return false }
+            txns.insert(txn)
+            return true
+        }
+    }
+
+    /// Aborts a thread's reader (its thread exited or it failed to renew), unless
+    /// the environment is already closed, which aborted it then.
+    func drop(_ txn: OpaquePointer) {
+        lock.withLock {
+            if !closed, txns.remove(txn) != nil { mdb_txn_abort(txn) }
+        }
+    }
+
+    func close() {
+        lock.withLock {
+            closed = true
+            for txn in txns { mdb_txn_abort(txn) }
+            txns.removeAll()
+        }
+    }
+}
+
+/// One thread's reset read transaction.
+/// @unchecked Sendable: used only by the thread whose `ThreadLocal` holds it (and by
+/// that thread's exit, which runs `deinit`).
+private final class ThreadReader: @unchecked Sendable {
+    let txn: OpaquePointer
+    let registry: ReaderRegistry
+    /// A `read` on this thread is using it (a nested read then takes its own).
+    var busy = false
+
+    init(txn: OpaquePointer, registry: ReaderRegistry) {
+        self.txn = txn
+        self.registry = registry
+    }
+
+    deinit { registry.drop(txn) }
 }
 
 /// A read snapshot, valid only inside `LMDBEnvironment.read` (or `write`).

@@ -197,21 +197,63 @@ private func makeResponse(_ response: HTTPResponse, closing: Bool) -> OpaquePoin
         MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
     }
     guard let made else { return nil }
-    var headers = response.headers
-    headers.remove("Content-Length")  // MHD writes it
-    if closing { headers.set("Connection", "close") }
+    // MHD writes Content-Length itself; with `closing`, Connection is replaced by "close".
     // MHD refuses empty values (and control characters); an empty header carries nothing, so skip it.
-    for field in headers where !field.value.isEmpty && MHD_add_response_header(made, field.name, field.value) != .YES {
+    // Names are compared without allocating (this runs for every response).
+    for field in response.headers where !field.value.isEmpty && !asciiCaseEqual(field.name, "Content-Length")
+        && !(closing && asciiCaseEqual(field.name, "Connection")) {
+        if MHD_add_response_header(made, field.name, field.value) != .YES {
+            MHD_destroy_response(made)
+            return nil
+        }
+    }
+    if closing && MHD_add_response_header(made, "Connection", "close") != .YES {
         MHD_destroy_response(made)
         return nil
     }
     return made
 }
 
+/// ASCII case-insensitive equality of header names, without lowercased copies.
+private func asciiCaseEqual(_ a: String, _ b: StaticString) -> Bool {
+    guard a.utf8.count == b.utf8CodeUnitCount else { return false }
+    return b.withUTF8Buffer { lit in
+        var i = 0
+        for c in a.utf8 {
+            if c | 0x20 != lit[i] | 0x20 { return false }
+            i += 1
+        }
+        return true
+    }
+}
+
 // MARK: Peer address
+
+/// Each worker thread's formatted IPv4 peers (address and port as one key): the text of
+/// a keep-alive connection's peer is made once, not once per request.
+private final class PeerNames {
+    var names: [UInt64: String] = [:]
+    static let perThread = ThreadLocal<PeerNames>()
+}
 
 private func clientAddress(_ connection: OpaquePointer) -> String {
     guard let address = CMicroHTTPD_client_address(connection) else { return "" }
+    if Int32(address.pointee.sa_family) == AF_INET {
+        let key = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+            UInt64(v4.pointee.sin_addr.s_addr) << 16 | UInt64(v4.pointee.sin_port)
+        }
+        let cache: PeerNames
+        if let c = PeerNames.perThread.value { cache = c } else { cache = PeerNames(); PeerNames.perThread.value = cache }
+        if let name = cache.names[key] { return name }
+        let name = formatAddress(address)
+        if cache.names.count >= 4096 { cache.names.removeAll(keepingCapacity: true) }
+        cache.names[key] = name
+        return name
+    }
+    return formatAddress(address)
+}
+
+private func formatAddress(_ address: UnsafePointer<sockaddr>) -> String {
     var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
     switch Int32(address.pointee.sa_family) {
     case AF_INET:

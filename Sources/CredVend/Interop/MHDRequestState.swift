@@ -9,10 +9,12 @@ final class ServerCore: Sendable {
     let maxBodyBytes: Int
     /// Set when stop begins: responses then carry `Connection: close`.
     let draining = Atomic(false)
+    /// Requests started and not yet completed: atomic, so the request path takes no
+    /// lock shared by all workers (only deferred requests touch `books`).
+    private let inFlight = Atomic<Int>(0)
     private let books = Mutex(Books())
 
     struct Books {
-        var inFlight = 0
         var parked: [ObjectIdentifier: RequestContext] = [:]
         var closed = false
     }
@@ -22,13 +24,13 @@ final class ServerCore: Sendable {
         self.maxBodyBytes = maxBodyBytes
     }
 
-    func requestStarted() { books.withLock { $0.inFlight += 1 } }
+    func requestStarted() { inFlight.add(1, ordering: .relaxed) }
 
     func requestFinished(_ request: RequestContext) {
-        books.withLock { books in
-            books.inFlight -= 1
-            books.parked[ObjectIdentifier(request)] = nil
+        if request.wasParked.load(ordering: .acquiring) {
+            _ = books.withLock { $0.parked.removeValue(forKey: ObjectIdentifier(request)) }
         }
+        inFlight.subtract(1, ordering: .releasing)
     }
 
     /// Records a suspended request; false once stop has swept the parked ones.
@@ -36,6 +38,7 @@ final class ServerCore: Sendable {
         books.withLock { books in
             guard !books.closed else { return false }
             books.parked[ObjectIdentifier(request)] = request
+            request.wasParked.store(true, ordering: .releasing)
             return true
         }
     }
@@ -48,7 +51,7 @@ final class ServerCore: Sendable {
     }
 
     func waitUntilIdle(until deadline: ContinuousClock.Instant) {
-        while books.withLock({ $0.inFlight }) > 0, ContinuousClock.now < deadline {
+        while inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
             usleep(5_000)
         }
     }
@@ -70,6 +73,8 @@ final class RequestContext: @unchecked Sendable {
     var remoteAddress = ""
     var body: [UInt8] = []
     var bodyTooLarge = false
+    /// Set (under the books lock) when the request was parked, so completion knows to unpark it.
+    let wasParked = Atomic<Bool>(false)
     private let answer = Mutex<(given: Bool, response: HTTPResponse?)>((false, nil))
 
     init(connection: OpaquePointer, rawURI: String) {

@@ -41,8 +41,9 @@ public enum Base64URL {
         out.reserveCapacity(text.count / 4 * 3 + 2)
         var accumulator: UInt32 = 0
         var pending = 0
+        let table = values  // one access to the lazily made table, not one per character
         for char in text {
-            let value = values[Int(char)]
+            let value = table[Int(char)]
             if value == 0xFF { return nil }
             accumulator = accumulator << 6 | UInt32(value)
             pending += 1

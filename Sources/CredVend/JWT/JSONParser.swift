@@ -65,6 +65,7 @@ public struct JSONParser {
         guard depth <= maxDepth else { throw error("nested too deeply") }
         index += 1  // {
         var members: [String: JSONValue] = [:]
+        members.reserveCapacity(12)  // JOSE headers and claim sets: no growth on the request path
         skipWhitespace()
         if current == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -129,6 +130,18 @@ public struct JSONParser {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
             guard digits(&self) > 0 else { throw error("invalid number") }
         }
+        // Integers of up to 15 digits (NumericDate claims) are exact as Double: no String.
+        let digitsStart = bytes[start] == UInt8(ascii: "-") ? start + 1 : start
+        if index - digitsStart <= 15 {
+            var integer = 0
+            var plain = true
+            for i in digitsStart..<index {
+                let d = bytes[i] &- UInt8(ascii: "0")
+                if d > 9 { plain = false; break }
+                integer = integer * 10 + Int(d)
+            }
+            if plain { return digitsStart == start ? Double(integer) : -Double(integer) }
+        }
         guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
             throw JSONParseError(reason: "invalid number", offset: start)
         }
@@ -139,13 +152,20 @@ public struct JSONParser {
         index += 1  // opening quote
         let start = index
         var decoded: [UInt8]? = nil  // only built once an escape is seen
+        var ascii = true
         while true {
             guard let c = current else { throw error("unterminated string") }
             switch c {
             case UInt8(ascii: "\""):
-                let raw = decoded ?? Array(bytes[start..<index])
-                index += 1
-                guard let s = String(validating: raw, as: UTF8.self) else {
+                defer { index += 1 }
+                if decoded == nil && ascii {
+                    // ASCII without escapes: the bytes are the string (the common case, no copy).
+                    return String(decoding: bytes[start..<index], as: UTF8.self)
+                }
+                let raw = decoded.map { ArraySlice($0) } ?? bytes[start..<index]
+                // Valid UTF-8 exactly when decoding (which repairs) gives the same bytes back.
+                let s = String(decoding: raw, as: UTF8.self)
+                guard s.utf8.elementsEqual(raw) else {
                     throw JSONParseError(reason: "string is not valid UTF-8", offset: start)
                 }
                 return s
@@ -156,6 +176,7 @@ public struct JSONParser {
             case 0x00..<0x20:
                 throw error("control character in string")
             default:
+                if c >= 0x80 { ascii = false }
                 decoded?.append(c)
                 index += 1
             }

@@ -47,6 +47,11 @@ public struct JWTVerifier: Sendable {
     }
 
     public func verify(tokenBytes token: [UInt8], keys: JWKSet, now: Date) throws(JWTError) -> VerifiedToken {
+        try verify(tokenSlice: token[...], keys: keys, now: now)
+    }
+
+    /// `verify(tokenBytes:)` on a slice (of a request body, say): no copy of the token.
+    public func verify(tokenSlice token: ArraySlice<UInt8>, keys: JWKSet, now: Date) throws(JWTError) -> VerifiedToken {
         // 1. Shape.
         guard token.count <= Self.maxTokenBytes else {
             throw JWTError(.malformed, "token is longer than \(Self.maxTokenBytes) bytes")
@@ -58,29 +63,31 @@ public struct JWTVerifier: Sendable {
         else {
             throw JWTError(.malformed, "token is not a compact JWS: expected three base64url parts separated by dots")
         }
-        guard let headerBytes = Base64URL.decode(bytes: token[..<first]),
-              let payloadBytes = Base64URL.decode(bytes: token[(first + 1)..<second]),
+        // The header part is the same for every token of one issuer key: its checks are
+        // remembered per thread by its exact bytes (base64url is canonical here: strict decoding).
+        let headerPart = token[..<first]
+        let checked: HeaderMemo
+        if let memo = Self.lastHeader.value, memo.part.elementsEqual(headerPart) {
+            checked = memo
+        } else {
+            checked = HeaderMemo(part: Array(headerPart), outcome: Self.checkHeader(headerPart))
+            Self.lastHeader.value = checked
+        }
+        guard let payloadBytes = Base64URL.decode(bytes: token[(first + 1)..<second]),
               let signature = Base64URL.decode(bytes: token[(second + 1)...])
         else {
             throw JWTError(.malformed, "token part is not unpadded base64url (alphabet A-Z a-z 0-9 - _)")
         }
-        guard let header = (try? JSONParser.parse(headerBytes))?.objectValue else {
-            throw JWTError(.malformed, "token header is not a JSON object")
-        }
+        if case .failure(let e) = checked.outcome, e.code == .malformed { throw e }
         guard let claims = (try? JSONParser.parse(payloadBytes))?.objectValue else {
             throw JWTError(.malformed, "token payload is not a JSON object")
         }
 
         // 2. Header. `jku`, `x5u` and `jwk` may be present; they are never looked at.
-        guard let alg = header["alg"]?.stringValue.flatMap(SignatureAlgorithm.init(rawValue:)) else {
-            throw JWTError(.unsupportedAlgorithm,
-                           "token alg is not accepted; sign with one of \(SignatureAlgorithm.acceptedNames)")
-        }
-        guard let kid = header["kid"]?.stringValue, !kid.isEmpty else {
-            throw JWTError(.missingKid, "token header has no kid naming the signing key in the issuer's JWKS")
-        }
-        guard header["crit"] == nil else {
-            throw JWTError(.critHeader, "token header has a crit parameter; no JWS extensions are supported")
+        let (alg, kid): (SignatureAlgorithm, String)
+        switch checked.outcome {
+        case .success(let h): (alg, kid) = h
+        case .failure(let e): throw e
         }
 
         // 3. Key.
@@ -105,6 +112,29 @@ public struct JWTVerifier: Sendable {
         // 5. Claims.
         return try checkClaims(claims, now: now)
     }
+
+    /// Check 1 for the header part (base64url, a JSON object) and check 2.
+    private static func checkHeader(_ part: ArraySlice<UInt8>) -> Result<(SignatureAlgorithm, String), JWTError> {
+        guard let headerBytes = Base64URL.decode(bytes: part) else {
+            return .failure(JWTError(.malformed, "token part is not unpadded base64url (alphabet A-Z a-z 0-9 - _)"))
+        }
+        guard let header = (try? JSONParser.parse(headerBytes))?.objectValue else {
+            return .failure(JWTError(.malformed, "token header is not a JSON object"))
+        }
+        guard let alg = header["alg"]?.stringValue.flatMap(SignatureAlgorithm.init(rawValue:)) else {
+            return .failure(JWTError(.unsupportedAlgorithm,
+                                     "token alg is not accepted; sign with one of \(SignatureAlgorithm.acceptedNames)"))
+        }
+        guard let kid = header["kid"]?.stringValue, !kid.isEmpty else {
+            return .failure(JWTError(.missingKid, "token header has no kid naming the signing key in the issuer's JWKS"))
+        }
+        guard header["crit"] == nil else {
+            return .failure(JWTError(.critHeader, "token header has a crit parameter; no JWS extensions are supported"))
+        }
+        return .success((alg, kid))
+    }
+
+    private static let lastHeader = ThreadLocal<HeaderMemo>()
 
     private func checkClaims(_ claims: [String: JSONValue], now: Date) throws(JWTError) -> VerifiedToken {
         guard claims["iss"]?.stringValue == config.issuer else {
@@ -154,5 +184,16 @@ public struct JWTVerifier: Sendable {
             throw JWTError(.invalidClaim, "token \(name) must be a number of seconds since 1970")
         }
         return seconds
+    }
+}
+
+/// One thread's last token header part and what checks 1-2 said about it.
+private final class HeaderMemo {
+    let part: [UInt8]
+    let outcome: Result<(SignatureAlgorithm, String), JWTError>
+
+    init(part: [UInt8], outcome: Result<(SignatureAlgorithm, String), JWTError>) {
+        self.part = part
+        self.outcome = outcome
     }
 }

@@ -2,8 +2,12 @@ import Foundation
 import Logging
 
 /// One line per event on stderr (and into a `LogRing`): time, level, label,
-/// message, then `key=value` metadata. Callers pass no secret; this handler
-/// adds none.
+/// message, then `key=value` metadata in key order. Callers pass no secret; this
+/// handler adds none.
+///
+/// Cheap enough for one line per request: the line is built as bytes in one buffer,
+/// the `YYYY-MM-DDTHH:MM:SS` part is formatted once per second per thread, and the
+/// line goes out in a single write(2) (no FileHandle, no Data, no String(format:)).
 public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -21,19 +25,68 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "\(timestamp()) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        Self.appendTimestamp(&line)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: label.utf8)
+        line.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+        line.append(contentsOf: "\(event.message)".utf8)
         var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
-        ring?.append(line)
-        line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        if let extra = event.metadata {
+            if merged.isEmpty { merged = extra } else { merged.merge(extra) { $1 } }
+        }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: key.utf8)
+            line.append(UInt8(ascii: "="))
+            switch value {
+            case .string(let s): line.append(contentsOf: s.utf8)
+            default: line.append(contentsOf: value.description.utf8)
+            }
+        }
+        ring?.append(String(decoding: line, as: UTF8.self))
+        line.append(UInt8(ascii: "\n"))
+        StandardError.write(line)
     }
 
-    private func timestamp() -> String {
+    private static let levelNames: [Logger.Level: [UInt8]] = Dictionary(
+        uniqueKeysWithValues: Logger.Level.allCases.map { ($0, Array($0.rawValue.uppercased().utf8)) })
+
+    /// `2026-11-24T23:31:37.123Z` (UTC, milliseconds).
+    private static func appendTimestamp(_ line: inout [UInt8]) {
         var tv = timeval()
         gettimeofday(&tv, nil)
-        let base = ISO8601.string(Date(timeIntervalSince1970: TimeInterval(tv.tv_sec)))
-        return String(base.dropLast()) + String(format: ".%03dZ", Int(tv.tv_usec) / 1000)
+        let seconds = Int(tv.tv_sec)
+        let memo: SecondStamp
+        if let m = stamps.value, m.second == seconds {
+            memo = m
+        } else {
+            let base = ISO8601.string(Date(timeIntervalSince1970: TimeInterval(seconds)))  // ...SSZ
+            memo = SecondStamp(second: seconds, text: Array(base.utf8.dropLast()))
+            stamps.value = memo
+        }
+        line.append(contentsOf: memo.text)
+        let millis = Int(tv.tv_usec) / 1000
+        line.append(UInt8(ascii: "."))
+        line.append(UInt8(ascii: "0") + UInt8(millis / 100))
+        line.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
+        line.append(UInt8(ascii: "0") + UInt8(millis % 10))
+        line.append(UInt8(ascii: "Z"))
+    }
+
+    private static let stamps = ThreadLocal<SecondStamp>()
+}
+
+/// One thread's formatted current second.
+private final class SecondStamp {
+    let second: Int
+    let text: [UInt8]
+
+    init(second: Int, text: [UInt8]) {
+        self.second = second
+        self.text = text
     }
 }

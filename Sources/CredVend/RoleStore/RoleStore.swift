@@ -51,6 +51,7 @@ public final class RoleStore: Sendable {
     /// missing at open; it then looks again (under the lock) until it appears.
     private let openedRoles: LMDBDatabase?
     private let lateRoles = Mutex<LMDBDatabase?>(nil)
+    private let decoded = DecodedRecords()
 
     /// Opens the store at `directory`.
     /// - `readOnly`: no writes possible; the store must exist.
@@ -72,10 +73,31 @@ public final class RoleStore: Sendable {
 
     /// The mapping for `clientId`, or nil (also nil for a string that cannot be a client_id).
     /// Throws `LMDBError`, or `RoleValidationError` when the stored record is damaged.
+    ///
+    /// Decoded records are kept per client_id with the SHA-256 of their bytes and the id
+    /// of the snapshot they were read in. While no write has been committed since that
+    /// snapshot (by any process: `lastTransactionId` still equals it), the record is
+    /// returned as is; otherwise it is read in a new snapshot and decoded again only if
+    /// its bytes changed. So a change by any process is seen by the next call.
     public func get(_ clientId: String) throws -> RoleMapping? {
         guard RoleRules.clientId(clientId) == nil, let roles = try roles() else { return nil }
-        let bytes = try env.read { txn in try txn.get(Array(clientId.utf8), in: roles) }
-        return try bytes.map { try Self.decodeStored($0, key: clientId) }
+        let known = decoded.get(clientId)
+        if let known, let last = env.lastTransactionId, known.snapshot == last { return known.mapping }
+        let (found, snapshot) = try env.lookup(Array(clientId.utf8), in: roles, unlessDigestIs: known?.digest.bytes)
+        switch found {
+        case .missing:
+            if known != nil { decoded.remove(clientId) }
+            return nil
+        case .unchanged:
+            guard let known else { return nil }
+            decoded.set(clientId, DecodedRecords.Record(digest: known.digest, mapping: known.mapping, snapshot: snapshot))
+            return known.mapping
+        case .value(let bytes):
+            let mapping = try Self.decodeStored(bytes, key: clientId)
+            decoded.set(clientId, DecodedRecords.Record(digest: VerifiedTokenCache.Key(digest: SHA256.hash(bytes)),
+                                                        mapping: mapping, snapshot: snapshot))
+            return mapping
+        }
     }
 
     /// Validates and stores `mapping`, replacing any record with its client_id.
@@ -222,4 +244,54 @@ public final class RoleStore: Sendable {
             throw error
         }
     }
+}
+
+/// Decoded role records with the digest of the stored bytes they were decoded from, for `get`.
+/// Sharded so that lookups of different clients do not share a lock; bounded
+/// (a full shard forgets an arbitrary record, which costs one decode later).
+final class DecodedRecords: Sendable {
+    /// A class: one reference count per lookup rather than one per string inside.
+    final class Record: Sendable {
+        /// SHA-256 of the stored bytes the mapping was decoded from (not the bytes, and
+        /// inline: no allocation of its own).
+        let digest: VerifiedTokenCache.Key
+        let mapping: RoleMapping
+        /// The id of the read snapshot in which these bytes were the stored value.
+        let snapshot: Int
+
+        init(digest: VerifiedTokenCache.Key, mapping: RoleMapping, snapshot: Int) {
+            self.digest = digest
+            self.mapping = mapping
+            self.snapshot = snapshot
+        }
+    }
+
+    private final class Shard: Sendable {
+        let records = Mutex<[String: Record]>([:])
+    }
+
+    private let shards: [Shard]
+    private let perShard: Int
+
+    init(capacity: Int = 65_536, shardCount: Int = 64) {
+        shards = (0..<shardCount).map { _ in Shard() }
+        perShard = max(1, capacity / shardCount)
+    }
+
+    private func shard(_ clientId: String) -> Shard {
+        var h: UInt32 = 2_166_136_261
+        for b in clientId.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return shards[Int(h % UInt32(shards.count))]
+    }
+
+    func get(_ clientId: String) -> Record? { shard(clientId).records.withLock { $0[clientId] } }
+
+    func set(_ clientId: String, _ record: Record) {
+        shard(clientId).records.withLock { records in
+            if records.count >= perShard, records[clientId] == nil { records.remove(at: records.startIndex) }
+            records[clientId] = record
+        }
+    }
+
+    func remove(_ clientId: String) { _ = shard(clientId).records.withLock { $0.removeValue(forKey: clientId) } }
 }

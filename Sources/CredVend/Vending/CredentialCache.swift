@@ -5,18 +5,27 @@ import Synchronization
 /// clients never contend on one lock; misses go through `SingleFlight`, so N
 /// concurrent requests for one client make one STS call.
 public final class CredentialCache: Sendable {
-    public struct Entry: Sendable {
-        public let credentials: AWSCredentials
+    /// A class, so that handing an entry to each request is one reference count
+    /// (a struct of strings cost a dozen atomic retains, shared by every core).
+    /// The secret parts are kept once, inside the response body, not twice: with
+    /// ~1 KiB session tokens that halves the memory each cached client costs.
+    public final class Entry: Sendable {
         public let mapping: RoleMapping
         public let refreshAt: Date
         /// The response body, built once per STS call rather than once per request.
         public let body: [UInt8]
+        public let expiration: Date?
+
+        /// The vended credentials, read back from `body` (not on the request path).
+        public var credentials: AWSCredentials {
+            CredentialProcessOutput.parse(body) ?? AWSCredentials(accessKeyId: "", secretAccessKey: "", expiration: expiration)
+        }
 
         public init(credentials: AWSCredentials, mapping: RoleMapping, refreshAt: Date) {
-            self.credentials = credentials
             self.mapping = mapping
             self.refreshAt = refreshAt
             self.body = CredentialProcessOutput.render(credentials)
+            self.expiration = credentials.expiration
         }
     }
 

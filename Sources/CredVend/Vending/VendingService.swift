@@ -52,12 +52,18 @@ public final class VendingService: Sendable {
     private let metrics: ServerMetrics
     private let logger: Logger
     private let tokenIdentifier: AuditTokenIdentifier?
+    private let verifiedTokens: VerifiedTokenCache
+    private let keysMemo = ThreadLocal<KeysMemo>()
+    /// When (ms since 1970) this service last let an unknown kid ask for a JWKS refresh.
+    private let lastKidRefresh = Atomic<Int64>(Int64.min / 2)
 
     /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
     /// token's `AuditTokenID`.
     public init(verifier: JWTVerifier, jwks: JWKSCache, roles: RoleStore, cache: CredentialCache, sts: STSClient,
                 source: SourceCredentialsProvider, metrics: ServerMetrics, logger: Logger,
-                tokenIdentifier: AuditTokenIdentifier? = nil) {
+                tokenIdentifier: AuditTokenIdentifier? = nil, verifiedTokens: VerifiedTokenCache = VerifiedTokenCache()) {
+        self.tokenIdentifier = tokenIdentifier
+        self.verifiedTokens = verifiedTokens
         self.verifier = verifier
         self.jwks = jwks
         self.roles = roles
@@ -66,56 +72,120 @@ public final class VendingService: Sendable {
         self.source = source
         self.metrics = metrics
         self.logger = logger
-        self.tokenIdentifier = tokenIdentifier
     }
 
     public func vend(body: [UInt8], authorization: String?, now: Date = Date()) -> VendResult {
-        let token: String
-        switch TokenExtractor.token(body: body, authorization: authorization) {
+        let token: ArraySlice<UInt8>
+        switch TokenExtractor.tokenBytes(body: body, authorization: authorization) {
         case .success(let t): token = t
         case .failure(let e): return .now(VendOutcome(e))
         }
-        let fingerprint = Hex.encode(SHA256.hash(token).prefix(6))
+        let digest = SHA256.hash(token)
+        let fingerprint = Hex.encode(digest.prefix(6))
         // Before verification no claim is trusted: the audit identity is the whole token's.
-        let unverifiedId = tokenIdentifier?.identify(token: token, verifiedJTI: nil)
-        guard let keys = jwks.current?.keys else {
+        let unverifiedId = tokenIdentifier.map { $0.identify(token: String(decoding: token, as: UTF8.self), verifiedJTI: nil) }
+        guard let snapshot = currentKeys() else {
             return .now(VendOutcome(.unavailable("the issuer's signing keys (JWKS) are not loaded yet"), fingerprint: fingerprint,
                                     tokenId: unverifiedId))
         }
-        switch verify(token, keys: keys, now: now, fingerprint: fingerprint) {
+        let key = VerifiedTokenCache.Key(digest: digest)
+        let version = snapshot.fetchedAt.timeIntervalSince1970
+        let nowSeconds = now.timeIntervalSince1970
+        let result: Result<VerifiedToken, JWTError>
+        switch verifiedTokens.lookup(key, keysVersion: version, now: nowSeconds) {
+        case .accepted(let verified)?:
+            // A token seen before skips checks 1-5, but its expiry is checked every time.
+            guard nowSeconds < verified.exp.timeIntervalSince1970 + verifier.config.clockSkew else {
+                return .now(VendOutcome(.invalidToken(Self.expired.message), fingerprint: fingerprint, tokenId: unverifiedId))
+            }
+            result = .success(verified)
+        case .refused(let error)?:
+            result = .failure(error)
+        case nil:
+            result = verify(token, keys: snapshot.keys, now: now)
+            switch result {
+            case .success(let verified):
+                verifiedTokens.accept(key, verified, skew: verifier.config.clockSkew, keysVersion: version, now: nowSeconds)
+            case .failure(let error):
+                verifiedTokens.refuse(key, error, keysVersion: version, now: nowSeconds)
+            }
+        }
+        switch result {
         case .success(let verified):
             return afterVerification(verified, token: token, fingerprint: fingerprint, now: now)
         case .failure(let error) where error.code == .unknownKid:
-            // Maybe the issuer rotated its keys: one refresh per 30 s, off-thread.
-            return .later { [self] in
-                guard jwks.refreshForUnknownKid(), let fresh = jwks.current?.keys else {
-                    return VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId)
-                }
-                switch verify(token, keys: fresh, now: Date(), fingerprint: fingerprint) {
-                case .success(let verified):
-                    switch afterVerification(verified, token: token, fingerprint: fingerprint, now: Date()) {
-                    case .now(let o): return o
-                    case .later(let work): return work()
-                    }
-                case .failure(let e): return VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId)
-                }
-            }
+            return unknownKid(Array(token), error, seen: snapshot, fingerprint: fingerprint, tokenId: unverifiedId, now: now)
         case .failure(let error):
             return .now(VendOutcome(apiError(error), fingerprint: fingerprint, tokenId: unverifiedId))
         }
     }
 
-    private func verify(_ token: String, keys: JWKSet, now: Date, fingerprint: String) -> Result<VerifiedToken, JWTError> {
-        Result { () throws(JWTError) -> VerifiedToken in try verifier.verify(token: token, keys: keys, now: now) }
+    private static let expired = JWTError(.expired, "token expired; get a new access token from the issuer")
+
+    /// Maybe the issuer rotated its keys. If the keys changed since this thread's
+    /// snapshot, check again now; else refresh (off-thread) at most once per 30 s, and
+    /// refuse at once otherwise, so a storm of forged kids costs no thread hop and
+    /// no fetch beyond the JWKS cache's own 30 s rule.
+    private func unknownKid(_ token: [UInt8], _ error: JWTError, seen: JWKSCache.Snapshot, fingerprint: String,
+                            tokenId unverifiedId: AuditTokenID?, now: Date) -> VendResult {
+        if let latest = jwks.current, latest.fetchedAt != seen.fetchedAt {
+            keysMemo.value = KeysMemo(latest)
+            switch verify(token, keys: latest.keys, now: now) {
+            case .success(let verified): return afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now)
+            case .failure(let e) where e.code != .unknownKid:
+                return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
+            case .failure: break
+            }
+        }
+        let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
+        let last = lastKidRefresh.load(ordering: .relaxed)
+        guard nowMillis - last >= Int64(JWKSCache.unknownKidInterval * 1000),
+              lastKidRefresh.compareExchange(expected: last, desired: nowMillis, ordering: .relaxed).exchanged else {
+            return .now(VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId))
+        }
+        return .later { [self] in
+            _ = jwks.refreshForUnknownKid()
+            guard let fresh = jwks.current?.keys else {
+                return VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId)
+            }
+            switch verify(token, keys: fresh, now: Date()) {
+            case .success(let verified):
+                switch afterVerification(verified, token: token[...], fingerprint: fingerprint, now: Date()) {
+                case .now(let o): return o
+                case .later(let work): return work()
+                }
+            case .failure(let e): return VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId)
+            }
+        }
+    }
+
+    /// The JWKS snapshot, read from the cache at most every 100 ms per thread, so that
+    /// request threads do not meet on the JWKS cache's lock (a refresh is hourly, or
+    /// after an unknown kid, which reads the cache directly).
+    private func currentKeys() -> JWKSCache.Snapshot? {
+        let t = DispatchTime.now().uptimeNanoseconds
+        if let memo = keysMemo.value, t &- memo.readAt < 100_000_000 { return memo.snapshot }
+        guard let latest = jwks.current else { return nil }
+        keysMemo.value = KeysMemo(latest, readAt: t)
+        return latest
+    }
+
+    private func verify(_ token: ArraySlice<UInt8>, keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
+        Result { () throws(JWTError) -> VerifiedToken in try verifier.verify(tokenSlice: token, keys: keys, now: now) }
+    }
+
+    private func verify(_ token: [UInt8], keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
+        verify(token[...], keys: keys, now: now)
     }
 
     private func apiError(_ e: JWTError) -> APIError {
         e.httpStatus == 403 ? .insufficientScope(e.message) : .invalidToken(e.message)
     }
 
-    private func afterVerification(_ token: VerifiedToken, token raw: String, fingerprint: String, now: Date) -> VendResult {
+    private func afterVerification(_ token: VerifiedToken, token raw: ArraySlice<UInt8>, fingerprint: String,
+                                   now: Date) -> VendResult {
         let clientId = token.clientId
-        let tokenId = tokenIdentifier?.identify(token: raw, verifiedJTI: token.jti)
+        let tokenId = tokenIdentifier.map { $0.identify(token: String(decoding: raw, as: UTF8.self), verifiedJTI: token.jti) }
         let mapping: RoleMapping
         do {
             guard let m = try roles.get(clientId) else {
@@ -156,5 +226,16 @@ public final class VendingService: Sendable {
             return .failure(.unavailable("credvend has no source AWS credentials to call STS with", retryAfter: 30))
         }
         return sts.assumeRole(mapping: mapping, source: creds)
+    }
+}
+
+/// One thread's copy of the JWKS snapshot and when it was read.
+private final class KeysMemo {
+    let snapshot: JWKSCache.Snapshot
+    let readAt: UInt64
+
+    init(_ snapshot: JWKSCache.Snapshot, readAt: UInt64 = DispatchTime.now().uptimeNanoseconds) {
+        self.snapshot = snapshot
+        self.readAt = readAt
     }
 }

@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+
+/// Outcomes of the token checks (SPEC 2, checks 1-5) by SHA-256 of the token, so
+/// that a token seen before skips the RSA check.
+///
+/// - An accepted token's entry lives no longer than the token: it is dropped once
+///   `exp + skew` has passed, and `exp` is checked again on every hit by the caller.
+/// - A refusal is kept only when it cannot turn into an acceptance while the keys stay
+///   the same (bad signature, wrong issuer, expired, unknown kid, ...), for at most
+///   `refusalTTL`. Refusals that time could heal (not yet valid, issued in the future)
+///   are never kept. For an unknown kid the caller still applies its refresh rule on
+///   every hit (the issuer may have rotated its keys).
+/// - Every entry names the JWKS snapshot it was decided with; a different snapshot
+///   (a refresh) is a miss, so a removed key stops being honoured at once.
+/// - Bounded: `capacity` entries in 64 shards, each behind its own lock, so requests
+///   for different tokens almost never meet on a lock.
+public final class VerifiedTokenCache: Sendable {
+    /// A SHA-256 digest (of a token, or of a stored role record), as four words.
+    public struct Key: Hashable, Sendable {
+        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+        /// `digest` must be 32 bytes (SHA-256).
+        public init(digest: [UInt8]) {
+            precondition(digest.count == 32, "a verified-token key is a SHA-256 digest")
+            func word(_ i: Int) -> UInt64 {
+                var w: UInt64 = 0
+                for j in 0..<8 { w = w << 8 | UInt64(digest[i * 8 + j]) }
+                return w
+            }
+            a = word(0); b = word(1); c = word(2); d = word(3)
+        }
+
+        public func hash(into hasher: inout Hasher) { hasher.combine(a) }  // already uniform
+
+        /// The 32 digest bytes back.
+        public var bytes: [UInt8] {
+            var out: [UInt8] = []
+            out.reserveCapacity(32)
+            for w in [a, b, c, d] { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) } }
+            return out
+        }
+    }
+
+    public enum Outcome: Sendable {
+        case accepted(VerifiedToken)
+        case refused(JWTError)
+    }
+
+    /// A class: a hit hands out one reference, not one per string of the token's claims.
+    final class Entry: Sendable {
+        let outcome: Outcome
+        /// Seconds since 1970 after which the entry is dead.
+        let until: Double
+        /// Which JWKS snapshot decided it (its fetch time).
+        let keysVersion: Double
+
+        init(outcome: Outcome, until: Double, keysVersion: Double) {
+            self.outcome = outcome
+            self.until = until
+            self.keysVersion = keysVersion
+        }
+    }
+
+    private final class Shard: Sendable {
+        let entries = Mutex<[Key: Entry]>([:])
+    }
+
+    public let capacity: Int
+    public let refusalTTL: Double
+    private let shards: [Shard]
+    private let perShard: Int
+
+    public init(capacity: Int = 65_536, refusalTTL: Double = 300) {
+        self.capacity = capacity
+        self.refusalTTL = refusalTTL
+        shards = (0..<64).map { _ in Shard() }
+        perShard = max(1, capacity / 64)
+    }
+
+    private func shard(_ key: Key) -> Shard { shards[Int(truncatingIfNeeded: key.b & 63)] }
+
+    /// The live outcome for this token under this key set, or nil.
+    public func lookup(_ key: Key, keysVersion: Double, now: Double) -> Outcome? {
+        guard capacity > 0 else { return nil }
+        return shard(key).entries.withLock { entries -> Outcome? in
+            guard let e = entries[key] else { return nil }
+            guard e.keysVersion == keysVersion, now < e.until else {
+                entries.removeValue(forKey: key)
+                return nil
+            }
+            return e.outcome
+        }
+    }
+
+    /// Remembers an acceptance until the token's `exp + skew`. The scopes are not kept
+    /// (they were checked against the required ones; nothing reads them after), which
+    /// saves an array per cached token.
+    public func accept(_ key: Key, _ token: VerifiedToken, skew: Double, keysVersion: Double, now: Double) {
+        let kept = VerifiedToken(clientId: token.clientId, scopes: [], exp: token.exp, iat: token.iat, jti: token.jti,
+                                 sub: token.sub)
+        insert(key, Entry(outcome: .accepted(kept), until: token.exp.timeIntervalSince1970 + skew, keysVersion: keysVersion),
+               now: now)
+    }
+
+    /// Remembers a refusal, if it is one that stays a refusal under the same keys.
+    public func refuse(_ key: Key, _ error: JWTError, keysVersion: Double, now: Double) {
+        guard Self.isLasting(error.code) else { return }
+        insert(key, Entry(outcome: .refused(error), until: now + refusalTTL, keysVersion: keysVersion), now: now)
+    }
+
+    /// Refusals that no later moment can turn into an acceptance while the keys stay.
+    static func isLasting(_ code: JWTError.Code) -> Bool {
+        switch code {
+        case .malformed, .unsupportedAlgorithm, .missingKid, .critHeader, .unknownKid, .keyMismatch, .badSignature,
+             .wrongIssuer, .wrongTokenUse, .invalidClaim, .expired, .missingClientId, .insufficientScope:
+            return true
+        case .notYetValid, .issuedInFuture:
+            return false
+        }
+    }
+
+    private func insert(_ key: Key, _ entry: Entry, now: Double) {
+        guard capacity > 0, now < entry.until else { return }
+        shard(key).entries.withLock { entries in
+            if entries.count >= perShard, entries[key] == nil {
+                // Full: keep the live entries, at most 7/8 of the shard (arbitrary ones go; that
+                // only costs them a re-check), so the next sweep is perShard/8 inserts away.
+                var kept = [Key: Entry](minimumCapacity: perShard)
+                let keep = perShard - max(1, perShard / 8)
+                for (k, e) in entries where now < e.until && kept.count < keep { kept[k] = e }
+                entries = kept
+            }
+            entries[key] = entry
+        }
+    }
+
+    public var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }
+}

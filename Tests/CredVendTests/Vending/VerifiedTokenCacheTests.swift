@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import CredVend
+
+@Suite struct VerifiedTokenCacheTests {
+    static func key(_ text: String) -> VerifiedTokenCache.Key { .init(digest: SHA256.hash(text)) }
+
+    static func token(exp: Double) -> VerifiedToken {
+        VerifiedToken(clientId: "c1", scopes: [], exp: Date(timeIntervalSince1970: exp), iat: nil, jti: nil, sub: nil)
+    }
+
+    @Test func anAcceptanceLivesUntilExpPlusSkewAndNoLonger() {
+        let cache = VerifiedTokenCache()
+        let k = Self.key("t1")
+        cache.accept(k, Self.token(exp: 1000), skew: 60, keysVersion: 1, now: 900)
+        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1059) else { Issue.record("miss"); return }
+        #expect(t.clientId == "c1")
+        #expect(cache.lookup(k, keysVersion: 1, now: 1060) == nil)
+        #expect(cache.count == 0)  // dead entries are dropped on sight
+    }
+
+    @Test func anotherKeySetIsAMiss() {
+        let cache = VerifiedTokenCache()
+        let k = Self.key("t1")
+        cache.accept(k, Self.token(exp: 1000), skew: 0, keysVersion: 1, now: 900)
+        #expect(cache.lookup(k, keysVersion: 2, now: 901) == nil)
+    }
+
+    @Test func onlyRefusalsThatCannotHealAreKept() {
+        let cache = VerifiedTokenCache(refusalTTL: 300)
+        for code in [JWTError.Code.badSignature, .expired, .wrongIssuer, .unknownKid] {
+            let k = Self.key("r-\(code)")
+            cache.refuse(k, JWTError(code, "x"), keysVersion: 1, now: 0)
+            guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 299) else { Issue.record("\(code)"); continue }
+            #expect(e.code == code)
+            #expect(cache.lookup(k, keysVersion: 1, now: 300) == nil)
+        }
+        for code in [JWTError.Code.notYetValid, .issuedInFuture] {
+            let k = Self.key("r-\(code)")
+            cache.refuse(k, JWTError(code, "x"), keysVersion: 1, now: 0)
+            #expect(cache.lookup(k, keysVersion: 1, now: 1) == nil)
+        }
+    }
+
+    @Test func staysWithinItsCapacity() {
+        let cache = VerifiedTokenCache(capacity: 640)
+        for i in 0..<10_000 { cache.accept(Self.key("t\(i)"), Self.token(exp: 1e9), skew: 0, keysVersion: 1, now: 0) }
+        #expect(cache.count <= 640)
+        #expect(cache.count >= 500)
+        // The newest entries are there.
+        #expect(cache.lookup(Self.key("t9999"), keysVersion: 1, now: 0) != nil)
+    }
+
+    @Test func capacityZeroKeepsNothing() {
+        let cache = VerifiedTokenCache(capacity: 0)
+        cache.accept(Self.key("t"), Self.token(exp: 1e9), skew: 0, keysVersion: 1, now: 0)
+        #expect(cache.lookup(Self.key("t"), keysVersion: 1, now: 0) == nil)
+    }
+}
+
+extension VerifiedTokenCache.Outcome: Equatable {
+    public static func == (a: Self, b: Self) -> Bool {
+        switch (a, b) {
+        case (.accepted(let x), .accepted(let y)): x == y
+        case (.refused(let x), .refused(let y)): x == y
+        default: false
+        }
+    }
+}
+
+@Suite struct DigestKeyTests {
+    @Test func bytesRoundTrip() {
+        let digest = SHA256.hash("record")
+        #expect(VerifiedTokenCache.Key(digest: digest).bytes == digest)
+    }
+}

@@ -1,0 +1,166 @@
+import CredVend
+import Foundation
+import Glibc
+import Logging
+
+/// In-process benchmarks of the hot path (SPEC 9 `micro`), no HTTP:
+/// (a) the RS256 check of a 2048-bit token, (b) full validation with claims,
+/// (c) SigV4 signing of an AssumeRole request, (d) validate + role lookup +
+/// cached credentials through `VendingService` (a new token each time, and one
+/// repeated token), (e) what the seed's Lambda does per call: validate, look
+/// up, sign the AssumeRole request.
+struct MicroBench {
+    struct Row: Codable {
+        var name: String
+        var nsPerOp: Double
+        var opsPerSecond: Double
+        var iterations: Int
+    }
+
+    let factory: TokenFactory
+    let workDir: String
+    let seconds: Double
+    /// Run only the benchmark of this name (for profiling one path).
+    var only: String? = nil
+
+    /// Runs `body` for about `seconds` (at least `minimum` times) and returns ns/op.
+    /// Rounds per benchmark; the best round is reported (as for `openssl speed`, which
+    /// also runs best-of-`rounds`): on a shared machine the best round is the one least
+    /// disturbed by other work, and the statistic is the same on both sides of a ratio.
+    var rounds = 3
+
+    func measure(_ name: String, seconds: Double, minimum: Int = 200, limit: Int = .max,
+                 _ body: (Int) -> Void) -> Row? {
+        if let only, only != name { return nil }
+        var best: Row?
+        let perRound = limit == .max ? limit : limit / rounds
+        for round in 0..<rounds {
+            let offset = perRound == .max ? 0 : round * perRound
+            let row = Self.measure(name, seconds: seconds / Double(rounds), minimum: minimum, limit: perRound) { body(offset + $0) }
+            if best == nil || row.nsPerOp < best!.nsPerOp { best = row }
+        }
+        return best
+    }
+
+    static func measure(_ name: String, seconds: Double, minimum: Int = 200, limit: Int = .max,
+                        _ body: (Int) -> Void) -> Row {
+        if limit == .max { for i in 0..<50 { body(i) } }  // warm (not with tokens used once: they must stay new)
+        var n = 0
+        let start = monotonicNanos()
+        let stop = start + UInt64(seconds * 1e9)
+        while n < limit {
+            for _ in 0..<50 where n < limit {
+                body(n)
+                n += 1
+            }
+            if n >= minimum && monotonicNanos() >= stop { break }
+        }
+        let ns = Double(monotonicNanos() - start) / Double(n)
+        return Row(name: name, nsPerOp: ns, opsPerSecond: 1e9 / ns, iterations: n)
+    }
+
+    func run(freshTokens: Int) throws -> [Row] {
+        let clientId = ClientIds.hot(1)
+        let now = Date()
+        // Keys, verifier, role store, caches: the server's own objects.
+        let jwk = try factory.minter.signer.publicJWK()
+        let jwksPath = workDir + "/micro-jwks.json"
+        try JWKSet.document([jwk]).write(toFile: jwksPath, atomically: true, encoding: .utf8)
+        let logger = Logger(label: "micro") { _ in SwiftLogNoOpLogHandler() }
+        let http = HTTPClient()
+        let jwks = JWKSCache(source: .file(jwksPath), client: http, logger: logger, metrics: nil)
+        guard jwks.refresh(reason: "micro"), let keys = jwks.current?.keys else { throw MicroError("JWKS did not load") }
+        let roles = try RoleStore(directory: workDir + "/micro-db")
+        let mapping = RoleMapping(clientId: clientId, roleArn: "arn:aws:iam::123456789012:role/load-\(clientId)",
+                                  serverName: "server-1", bucket: "load-bucket", s3PathPrefix: "backups/server-1/")
+        try roles.put(mapping)
+        let cache = CredentialCache(refreshBuffer: 900)
+        let creds = AWSCredentials(accessKeyId: "ASIA0000000000000001", secretAccessKey: String(repeating: "s", count: 40),
+                                   sessionToken: String(repeating: "A", count: 800), expiration: now.addingTimeInterval(3600))
+        cache.load(mapping: mapping, now: now, fetch: { .success(creds) }) { _ in }
+        let verifier = JWTVerifier(issuer: factory.issuer, clockSkew: 60)
+        let source = SourceCredentialsProvider(environment: ["AWS_ACCESS_KEY_ID": "AKIALOADTEST00000000",
+                                                             "AWS_SECRET_ACCESS_KEY": "load-test-secret"],
+                                               client: http, logger: logger)
+        let sts = try STSClient(endpoint: "http://127.0.0.1:9", region: "us-east-1", client: http, metrics: nil, logger: logger)
+        let vending = VendingService(verifier: verifier, jwks: jwks, roles: roles, cache: cache, sts: sts, source: source,
+                                     metrics: ServerMetrics(), logger: logger)
+        let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint.regional("us-east-1"), region: "us-east-1")
+        let sourceCreds = AWSCredentials(accessKeyId: "AKIALOADTEST00000000", secretAccessKey: "load-test-secret")
+
+        let token = try factory.token(clientId: clientId)
+        let tokenBytes = Array(token.utf8)
+        let lastDot = tokenBytes.lastIndex(of: UInt8(ascii: "."))!
+        let signingInput = Array(tokenBytes[..<lastDot])
+        let signature = Base64URL.decode(bytes: tokenBytes[(lastDot + 1)...])!
+        let key = keys.entries.values.first!.key
+        let body = Array("{\"access_token\": \"\(token)\"}".utf8)
+        FileHandle.standardError.write(Data("micro: minting \(freshTokens) fresh tokens\n".utf8))
+        let fresh = TokenFactory.mint(count: only == nil || only == "d_vend_new_token" ? freshTokens : 1) { [factory] _ in try factory.token(clientId: clientId) }
+            .map { Array("{\"access_token\": \"\($0)\"}".utf8) }
+
+        var rows: [Row?] = []
+        var sink = 0
+        rows.append(measure("a_rs256_verify", seconds: seconds) { _ in
+            sink &+= key.verify(.RS256, message: signingInput, signature: signature) ? 1 : 0
+        })
+        rows.append(measure("b_validate_claims", seconds: seconds) { _ in
+            sink &+= ((try? verifier.verify(tokenBytes: tokenBytes, keys: keys, now: Date())) != nil) ? 1 : 0
+        })
+        let parameters = AssumeRoleParameters(mapping: mapping)
+        rows.append(measure("c_sigv4_assume_role", seconds: seconds) { _ in
+            sink &+= builder.assumeRole(parameters, credentials: sourceCreds, date: Date()).body.count
+        })
+        rows.append(measure("d_vend_new_token", seconds: seconds, limit: fresh.count) { i in
+            if case .now(let o) = vending.vend(body: fresh[i], authorization: nil) { sink &+= o.response.status }
+        })
+        rows.append(measure("d_vend_repeated_token", seconds: seconds) { _ in
+            if case .now(let o) = vending.vend(body: body, authorization: nil) { sink &+= o.response.status }
+        })
+        rows.append(measure("e_lambda_path_validate_lookup_sign", seconds: seconds) { _ in
+            guard let v = try? verifier.verify(tokenBytes: tokenBytes, keys: keys, now: Date()),
+                  let m = try? roles.get(v.clientId) else { return }
+            sink &+= builder.assumeRole(AssumeRoleParameters(mapping: m), credentials: sourceCreds, date: Date()).body.count
+        })
+        if sink == 42 { print("") }
+        // Every path must have succeeded, or the numbers mean nothing.
+        guard case .now(let check) = vending.vend(body: body, authorization: nil), check.response.status == 200 else {
+            throw MicroError("the vending path did not answer 200; the benchmark is invalid")
+        }
+        return rows.compactMap { $0 }
+    }
+}
+
+struct MicroError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// `openssl speed -seconds 2 rsa2048`, `rounds` times: the machine's own RSA-2048 verify
+/// time in µs, best round (the same statistic as the micro rows).
+func opensslVerifyMicros(seconds: Int = 2, rounds: Int = 3) -> Double? {
+    var best: Double?
+    for _ in 0..<rounds {
+        guard let out = runCapture("/usr/bin/env", ["openssl", "speed", "-seconds", "\(seconds)", "rsa2048"]) else { return nil }
+        for line in out.split(separator: "\n") where line.hasPrefix("rsa 2048 bits") {
+            let fields = line.split(separator: " ").filter { !$0.isEmpty }
+            // rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>
+            if fields.count >= 7, let verifyPerSec = Double(fields[6]) { best = min(best ?? .infinity, 1e6 / verifyPerSec) }
+        }
+    }
+    return best
+}
+
+func runCapture(_ path: String, _ args: [String], environment: [String: String]? = nil) -> String? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    if let environment { p.environment = environment }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    do { try p.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+}
