@@ -99,6 +99,7 @@ struct Drive {
                 ? (after!.cpuSeconds - before!.cpuSeconds) * 1e6 / Double(result.completed) : nil,
             rssSeriesMiB: series?.map { [$0[0], $0[1] / 1024] })
         phase.notes["request_bytes"] = String(measured.first?.count ?? 0)
+        phase.notes["server_stderr"] = args.string("server-log", "file")
         if unique && result.completed >= measured.count - connections {
             phase.notes["ended"] = "pre-minted requests used up after \(String(format: "%.1f", result.elapsedSeconds)) s"
         }

@@ -27,7 +27,7 @@ struct MicroBench {
     /// Rounds per benchmark; the best round is reported (as for `openssl speed`, which
     /// also runs best-of-`rounds`): on a shared machine the best round is the one least
     /// disturbed by other work, and the statistic is the same on both sides of a ratio.
-    var rounds = 3
+    var rounds = 5
 
     func measure(_ name: String, seconds: Double, minimum: Int = 200, limit: Int = .max,
                  _ body: (Int) -> Void) -> Row? {
@@ -136,9 +136,9 @@ struct MicroError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// `openssl speed -seconds 2 rsa2048`, `rounds` times: the machine's own RSA-2048 verify
+/// `openssl speed -seconds 1 rsa2048`, `rounds` times: the machine's own RSA-2048 verify
 /// time in µs, best round (the same statistic as the micro rows).
-func opensslVerifyMicros(seconds: Int = 2, rounds: Int = 3) -> Double? {
+func opensslVerifyMicros(seconds: Int = 1, rounds: Int = 5) -> Double? {
     var best: Double?
     for _ in 0..<rounds {
         guard let out = runCapture("/usr/bin/env", ["openssl", "speed", "-seconds", "\(seconds)", "rsa2048"]) else { return nil }

@@ -86,7 +86,7 @@ case "micro":
                                only: args.values["only"])
         let rows = try bench.run(freshTokens: args.int("fresh", 3000))
         let profiling = args.values["only"] != nil
-        if !profiling { note("openssl speed -seconds 2 rsa2048, 3 rounds ...") }
+        if !profiling { note("openssl speed -seconds 1 rsa2048, 5 rounds ...") }
         let openssl = profiling ? nil : opensslVerifyMicros()
         var python: PythonReference?
         if let script = args.values["python"], !profiling {
