@@ -2,32 +2,42 @@ import Synchronization
 
 /// The latest log lines kept in memory for `GET /admin/v1/logs`. Lines reach it
 /// only through the log handler, which never receives a token or secret.
+/// Writers claim a slot with one atomic increment and lock only that slot, so
+/// request threads logging at once do not meet on a shared lock.
 public final class LogRing: Sendable {
-    private struct State {
-        var lines: [String] = []
-        var next = 0
+    private final class Slot: Sendable {
+        let line = Mutex<(sequence: Int, text: String)?>(nil)
     }
-    public let capacity: Int
-    private let state = Mutex(State())
 
-    public init(capacity: Int = 2000) { self.capacity = capacity }
+    public let capacity: Int
+    private let slots: [Slot]
+    private let written = Atomic<Int>(0)
+
+    public init(capacity: Int = 2000) {
+        self.capacity = max(1, capacity)
+        self.slots = (0..<max(1, capacity)).map { _ in Slot() }
+    }
 
     public func append(_ line: String) {
-        state.withLock { s in
-            if s.lines.count < capacity {
-                s.lines.append(line)
-            } else {
-                s.lines[s.next] = line
-                s.next = (s.next + 1) % capacity
-            }
+        let sequence = written.add(1, ordering: .relaxed).newValue - 1
+        slots[sequence % capacity].line.withLock { current in
+            // A slower writer of an older line never overwrites a newer one.
+            if let c = current, c.sequence > sequence { return }
+            current = (sequence, line)
         }
     }
 
     /// The newest `n` lines, oldest first.
     public func latest(_ n: Int) -> [String] {
-        state.withLock { s in
-            let ordered = s.lines.count < capacity ? s.lines : Array(s.lines[s.next...] + s.lines[..<s.next])
-            return Array(ordered.suffix(max(0, n)))
+        let end = written.load(ordering: .relaxed)
+        let count = min(max(0, n), capacity, end)
+        var out: [String] = []
+        out.reserveCapacity(count)
+        for sequence in (end - count)..<end {
+            if let entry = slots[sequence % capacity].line.withLock({ $0 }), entry.sequence == sequence {
+                out.append(entry.text)
+            }
         }
+        return out
     }
 }
