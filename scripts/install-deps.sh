@@ -19,11 +19,13 @@ fi
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" - <<'PY' 2>/dev/null
 import importlib.util, sys
-mods = ["moto", "flask", "flask_cors", "boto3", "botocore", "joserfc", "cryptography", "pytest", "xmltodict"]
+mods = ["moto", "flask", "flask_cors", "boto3", "botocore", "joserfc", "cryptography", "pytest", "xmltodict", "awscli"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
 then
-    echo "install-deps: pip install moto[server] boto3 joserfc cryptography pytest" >&2
-    "$PYTHON" -m pip install -q 'moto[server]>=5.0' boto3 joserfc cryptography pytest
+    echo "install-deps: pip install moto[server] boto3 awscli joserfc cryptography pytest" >&2
+    "$PYTHON" -m pip install -q 'moto[server]>=5.0' boto3 awscli joserfc cryptography pytest
 fi
-command -v moto_server >/dev/null || { echo "install-deps: moto_server not on PATH after install" >&2; exit 1; }
+for tool in moto_server aws; do
+    command -v "$tool" >/dev/null || { echo "install-deps: $tool not on PATH after install" >&2; exit 1; }
+done
