@@ -23,23 +23,48 @@ struct MicroBench {
     /// Run only the benchmark of this name (for profiling one path).
     var only: String? = nil
 
-    /// Runs `body` for about `seconds` (at least `minimum` times) and returns ns/op.
-    /// Rounds per benchmark; the best round is reported (as for `openssl speed`, which
-    /// also runs best-of-`rounds`): on a shared machine the best round is the one least
-    /// disturbed by other work, and the statistic is the same on both sides of a ratio.
+    /// Rounds; the best round of each row is reported, and `openssl speed` runs one round
+    /// between ours (`between`), so a disturbed moment on this shared machine costs each row
+    /// at most one round, and both sides of a ratio are the same statistic.
     var rounds = 5
 
-    func measure(_ name: String, seconds: Double, minimum: Int = 200, limit: Int = .max,
-                 _ body: (Int) -> Void) -> Row? {
-        if let only, only != name { return nil }
+    private final class Bench {
+        let name: String
+        let seconds: Double
+        let limit: Int
+        let body: (Int) -> Void
         var best: Row?
-        let perRound = limit == .max ? limit : limit / rounds
-        for round in 0..<rounds {
-            let offset = perRound == .max ? 0 : round * perRound
-            let row = Self.measure(name, seconds: seconds / Double(rounds), minimum: minimum, limit: perRound) { body(offset + $0) }
-            if best == nil || row.nsPerOp < best!.nsPerOp { best = row }
+        var done = 0
+
+        init(name: String, seconds: Double, limit: Int, body: @escaping (Int) -> Void) {
+            self.name = name
+            self.seconds = seconds
+            self.limit = limit
+            self.body = body
         }
-        return best
+    }
+
+    private final class Benches { var list: [Bench] = [] }
+    private let benches = Benches()
+
+    /// Registers a benchmark; `runRounds` runs it.
+    func measure(_ name: String, seconds: Double, limit: Int = .max, _ body: @escaping (Int) -> Void) {
+        if let only, only != name { return }
+        benches.list.append(Bench(name: name, seconds: seconds, limit: limit, body: body))
+    }
+
+    private func runRounds(between: (Int) -> Void) -> [Row] {
+        for round in 0..<rounds {
+            between(round)
+            for b in benches.list {
+                let perRound = b.limit == .max ? b.limit : b.limit / rounds
+                let offset = b.done
+                let row = Self.measure(b.name, seconds: b.seconds / Double(rounds), limit: perRound) { b.body(offset + $0) }
+                b.done += row.iterations
+                if b.best == nil || row.nsPerOp < b.best!.nsPerOp { b.best = row }
+            }
+        }
+        return benches.list.compactMap(\.best)
     }
 
     static func measure(_ name: String, seconds: Double, minimum: Int = 200, limit: Int = .max,
@@ -59,7 +84,7 @@ struct MicroBench {
         return Row(name: name, nsPerOp: ns, opsPerSecond: 1e9 / ns, iterations: n)
     }
 
-    func run(freshTokens: Int) throws -> [Row] {
+    func run(freshTokens: Int, between: (Int) -> Void = { _ in }) throws -> [Row] {
         let clientId = ClientIds.hot(1)
         let now = Date()
         // Keys, verifier, role store, caches: the server's own objects.
@@ -99,35 +124,35 @@ struct MicroBench {
         let fresh = TokenFactory.mint(count: only == nil || only == "d_vend_new_token" ? freshTokens : 1) { [factory] _ in try factory.token(clientId: clientId) }
             .map { Array("{\"access_token\": \"\($0)\"}".utf8) }
 
-        var rows: [Row?] = []
         var sink = 0
-        rows.append(measure("a_rs256_verify", seconds: seconds) { _ in
+        measure("a_rs256_verify", seconds: seconds) { _ in
             sink &+= key.verify(.RS256, message: signingInput, signature: signature) ? 1 : 0
-        })
-        rows.append(measure("b_validate_claims", seconds: seconds) { _ in
+        }
+        measure("b_validate_claims", seconds: seconds) { _ in
             sink &+= ((try? verifier.verify(tokenBytes: tokenBytes, keys: keys, now: Date())) != nil) ? 1 : 0
-        })
+        }
         let parameters = AssumeRoleParameters(mapping: mapping)
-        rows.append(measure("c_sigv4_assume_role", seconds: seconds) { _ in
+        measure("c_sigv4_assume_role", seconds: seconds) { _ in
             sink &+= builder.assumeRole(parameters, credentials: sourceCreds, date: Date()).body.count
-        })
-        rows.append(measure("d_vend_new_token", seconds: seconds, limit: fresh.count) { i in
+        }
+        measure("d_vend_new_token", seconds: seconds, limit: fresh.count) { i in
             if case .now(let o) = vending.vend(body: fresh[i], authorization: nil) { sink &+= o.response.status }
-        })
-        rows.append(measure("d_vend_repeated_token", seconds: seconds) { _ in
+        }
+        measure("d_vend_repeated_token", seconds: seconds) { _ in
             if case .now(let o) = vending.vend(body: body, authorization: nil) { sink &+= o.response.status }
-        })
-        rows.append(measure("e_lambda_path_validate_lookup_sign", seconds: seconds) { _ in
+        }
+        measure("e_lambda_path_validate_lookup_sign", seconds: seconds) { _ in
             guard let v = try? verifier.verify(tokenBytes: tokenBytes, keys: keys, now: Date()),
                   let m = try? roles.get(v.clientId) else { return }
             sink &+= builder.assumeRole(AssumeRoleParameters(mapping: m), credentials: sourceCreds, date: Date()).body.count
-        })
+        }
+        let rows = runRounds(between: between)
         if sink == 42 { print("") }
         // Every path must have succeeded, or the numbers mean nothing.
         guard case .now(let check) = vending.vend(body: body, authorization: nil), check.response.status == 200 else {
             throw MicroError("the vending path did not answer 200; the benchmark is invalid")
         }
-        return rows.compactMap { $0 }
+        return rows
     }
 }
 
@@ -136,19 +161,15 @@ struct MicroError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// `openssl speed -seconds 1 rsa2048`, `rounds` times: the machine's own RSA-2048 verify
-/// time in µs, best round (the same statistic as the micro rows).
-func opensslVerifyMicros(seconds: Int = 1, rounds: Int = 5) -> Double? {
-    var best: Double?
-    for _ in 0..<rounds {
-        guard let out = runCapture("/usr/bin/env", ["openssl", "speed", "-seconds", "\(seconds)", "rsa2048"]) else { return nil }
-        for line in out.split(separator: "\n") where line.hasPrefix("rsa 2048 bits") {
-            let fields = line.split(separator: " ").filter { !$0.isEmpty }
-            // rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>
-            if fields.count >= 7, let verifyPerSec = Double(fields[6]) { best = min(best ?? .infinity, 1e6 / verifyPerSec) }
-        }
+/// One `openssl speed -seconds 1 rsa2048`: the machine's own RSA-2048 verify time in µs.
+func opensslVerifyMicros(seconds: Int = 1) -> Double? {
+    guard let out = runCapture("/usr/bin/env", ["openssl", "speed", "-seconds", "\(seconds)", "rsa2048"]) else { return nil }
+    for line in out.split(separator: "\n") where line.hasPrefix("rsa 2048 bits") {
+        let fields = line.split(separator: " ").filter { !$0.isEmpty }
+        // rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>
+        if fields.count >= 7, let verifyPerSec = Double(fields[6]) { return 1e6 / verifyPerSec }
     }
-    return best
+    return nil
 }
 
 func runCapture(_ path: String, _ args: [String], environment: [String: String]? = nil) -> String? {
