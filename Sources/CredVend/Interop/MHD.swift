@@ -200,8 +200,8 @@ private func makeResponse(_ response: HTTPResponse, closing: Bool) -> OpaquePoin
     // MHD writes Content-Length itself; with `closing`, Connection is replaced by "close".
     // MHD refuses empty values (and control characters); an empty header carries nothing, so skip it.
     // Names are compared without allocating (this runs for every response).
-    for field in response.headers where !field.value.isEmpty && !asciiCaseEqual(field.name, "Content-Length")
-        && !(closing && asciiCaseEqual(field.name, "Connection")) {
+    for field in response.headers where !field.value.isEmpty && !HTTPHeaders.sameName(field.name, "Content-Length")
+        && !(closing && HTTPHeaders.sameName(field.name, "Connection")) {
         if MHD_add_response_header(made, field.name, field.value) != .YES {
             MHD_destroy_response(made)
             return nil
@@ -212,19 +212,6 @@ private func makeResponse(_ response: HTTPResponse, closing: Bool) -> OpaquePoin
         return nil
     }
     return made
-}
-
-/// ASCII case-insensitive equality of header names, without lowercased copies.
-private func asciiCaseEqual(_ a: String, _ b: StaticString) -> Bool {
-    guard a.utf8.count == b.utf8CodeUnitCount else { return false }
-    return b.withUTF8Buffer { lit in
-        var i = 0
-        for c in a.utf8 {
-            if c | 0x20 != lit[i] | 0x20 { return false }
-            i += 1
-        }
-        return true
-    }
 }
 
 // MARK: Peer address
