@@ -46,3 +46,24 @@ import Testing
         #expect(ISO8601.parse("yesterday") == nil)
     }
 }
+
+@Suite struct ISO8601FastPathTests {
+    @Test(arguments: ["2026-11-29T23:31:37Z", "2026-11-29T23:31:37.250Z", "2024-02-29T00:00:00Z", "1999-12-31T23:59:59Z"])
+    func agreesWithFoundation(text: String) throws {
+        let fast = try #require(ISO8601.parseUTC(Array(text.utf8)))
+        let f = ISO8601DateFormatter()
+        f.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+        let reference = try #require(f.date(from: text))
+        #expect(abs(fast.timeIntervalSince(reference)) < 0.001)
+    }
+
+    @Test(arguments: ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-29 23:31:37Z", "2026-11-29T23:31:37",
+                      "2026-11-29T23:31:37.Z", "2026-11-29T24:00:00Z", "x026-11-29T23:31:37Z"])
+    func refusesWhatIsNotAValidUTCTime(text: String) {
+        #expect(ISO8601.parseUTC(Array(text.utf8)) == nil)
+    }
+
+    @Test func offsetsStillParseThroughFoundation() {
+        #expect(ISO8601.parse("2026-11-30T00:31:37+01:00") == ISO8601.parse("2026-11-29T23:31:37Z"))
+    }
+}
