@@ -97,13 +97,11 @@ public final class ServeApplication: HTTPHandler, Sendable {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         let route = ServerMetrics.routes.contains(request.path) ? request.path : "other"
         metrics.recordRequest(route: route, status: outcome.response.status, seconds: Double(micros) / 1_000_000)
-        var meta: Logger.Metadata = ["method": "\(request.method)", "path": "\(request.path)",
-                                     "status": "\(outcome.response.status)", "us": "\(micros)",
-                                     "remote": "\(request.remoteAddress)", "request_id": "\(requestId)"]
-        if let c = outcome.clientId { meta["client_id"] = "\(c)" }
-        if let f = outcome.tokenFingerprint { meta["token_sha256"] = "\(f)" }
-        if let e = outcome.errorCode { meta["error"] = "\(e)" }
-        logger.info("request", metadata: meta)
+        let line = AccessLogLine.message(
+            method: request.method, path: request.path, status: outcome.response.status, micros: micros,
+            remote: request.remoteAddress, requestId: requestId, clientId: outcome.clientId,
+            tokenFingerprint: outcome.tokenFingerprint, errorCode: outcome.errorCode)
+        logger.info("\(line)")
         return outcome.response
     }
 
