@@ -37,21 +37,9 @@ public struct HTTPClientRequest: Sendable {
     }
 }
 
-/// The final response of an exchange (after any `100 Continue`).
-public struct HTTPClientResponse: Sendable {
-    public var status: Int
-    /// Header names lower-cased, values trimmed, in the order received.
-    public var headers: HTTPHeaders
-    public var body: [UInt8]
-
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
-    public var bodyText: String { String(decoding: body, as: UTF8.self) }
-}
+/// The final response of an exchange (after any `100 Continue`): the same value as a
+/// server's response; `HTTPClient` gives header names lower-cased, in the order received.
+public typealias HTTPClientResponse = HTTPResponse
 
 /// A failed `HTTPClient.send`. `kind` tells callers whether a retry makes sense;
 /// `message` is libcurl's error text. Never carries a request body or a header value.

@@ -13,6 +13,9 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// The body as UTF-8 text (invalid bytes replaced).
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
     /// A JSON body that is already encoded.
     public static func json(status: Int = 200, bytes: [UInt8], headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var all = headers
