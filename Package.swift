@@ -1,13 +1,24 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
-// Upcoming features that keep C interop contained: every C module is imported
-// `internal` in exactly one Interop/ file, and members must come from an
-// explicit import.
-let strictSettings: [SwiftSetting] = [
+// The target graph is the architecture:
+//   C<Lib>            one system library each, nothing but a modulemap and shim.h
+//   CredVendCrypto    OpenSSL behind a small facade (digests, HMAC, JWK keys, randomness)
+//   CredVendSystem    the POSIX calls (secret files, append-only logs, stderr, thread-locals)
+//   CredVendCore      pure: JWT, SigV4, STS messages, role records, HTTP values, policies
+//   CredVendStore     LMDB and the role store on it
+//   CredVendHTTP      libmicrohttpd (server transport) and libcurl (HTTP client)
+//   CredVend          the services and their runtimes
+//   CredVendTesting   fakes and fixtures for in-process tests
+//   CredVendCLI       argument parsing only
+// Only the interop targets may use unsafe constructs: every other target is
+// compiled with strict memory safety, so the compiler refuses a leak.
+let common: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
+let safe: [SwiftSetting] = common + [.strictMemorySafety()]
 
 let package = Package(
     name: "credvend",
@@ -15,10 +26,12 @@ let package = Package(
     products: [
         .executable(name: "credvend", targets: ["CredVendCLI"]),
         .library(name: "CredVend", targets: ["CredVend"]),
+        .library(name: "CredVendTesting", targets: ["CredVendTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,25 +46,56 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Interop: the only targets that touch C or unsafe pointers.
+        .target(name: "CredVendCrypto", dependencies: ["COpenSSL", "CredVendSystem"], swiftSettings: common),
+        .target(name: "CredVendSystem", swiftSettings: common),
+        .target(
+            name: "CredVendStore",
+            dependencies: ["CLMDB", "CredVendCore", "CredVendCrypto", "CredVendSystem"],
+            swiftSettings: common),
+        .target(
+            name: "CredVendHTTP",
+            dependencies: ["CMicroHTTPD", "CCurl", "CredVendCore", "CredVendSystem"],
+            swiftSettings: common),
+
+        // Pure: no C, no I/O; time and randomness come in as parameters.
+        .target(name: "CredVendCore", dependencies: ["CredVendCrypto"], swiftSettings: safe),
+
         .target(
             name: "CredVend",
             dependencies: [
-                "CMicroHTTPD", "CLMDB", "COpenSSL", "CCurl",
+                "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: safe),
+        .target(
+            name: "CredVendTesting",
+            dependencies: [
+                "CredVend", "CredVendCore", "CredVendCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings),
+            swiftSettings: safe),
         .executableTarget(
             name: "CredVendCLI",
             dependencies: [
-                "CredVend",
+                "CredVend", "CredVendCore", "CredVendCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings),
+            swiftSettings: safe),
         .testTarget(
             name: "CredVendTests",
-            dependencies: ["CredVend"],
+            dependencies: [
+                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem",
+                "CredVendTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             resources: [.copy("Fixtures")],
-            swiftSettings: strictSettings),
+            swiftSettings: common),
     ]
 )

@@ -1,6 +1,6 @@
 import ArgumentParser
-import CredVend
 import Foundation
+import CredVendCore
 
 @main
 struct CredVendCommand: AsyncParsableCommand {

@@ -1,9 +1,10 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
-struct DevIdpCommand: ParsableCommand {
+struct DevIdpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-idp",
         abstract: "A local Cognito-style issuer for demos and tests (development only).",
@@ -11,7 +12,7 @@ struct DevIdpCommand: ParsableCommand {
         defaultSubcommand: DevIdpRun.self)
 }
 
-struct DevIdpRun: ParsableCommand {
+struct DevIdpRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Serve the issuer (the default: `credvend dev-idp --clients F` runs this).",
@@ -35,11 +36,11 @@ struct DevIdpRun: ParsableCommand {
     @Flag(help: "Allow listening on a non-loopback address.")
     var allowRemote = false
 
-    func run() throws {
+    func run() async throws {
         guard let (host, port) = HostPort.parse(listen) else {
             throw ValidationError("--listen \"\(listen)\" must be HOST:PORT")
         }
-        guard allowRemote || ServeConfiguration.isLoopback(host) else {
+        guard allowRemote || URLCheck.isLoopback(host) else {
             throw ValidationError("dev-idp refuses to listen on non-loopback \(host) without --allow-remote")
         }
         let logger = Logger(label: "credvend.dev-idp")
@@ -47,16 +48,7 @@ struct DevIdpRun: ParsableCommand {
             let minter = try TokenMinter.loadOrCreate(keyPath: key)
             let idp = DevIdentityProvider(minter: minter, clients: try DevIdentityProvider.loadClients(path: clients),
                                           tokenTTL: tokenTtl)
-            let server = HTTPServer(configuration: HTTPServerConfiguration(listen: .tcp(host: host, port: Int(port))),
-                                    handler: idp)
-            try server.start()
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            idp.setIssuer("http://\(shownHost):\(server.boundPort ?? 0)")
-            let stop = SignalWaiter(signals: [SIGTERM, SIGINT])
-            FileHandle.standardError.write(Data("listening on \(host):\(server.boundPort ?? 0)\n".utf8))
-            logger.info("dev-idp started", metadata: ["issuer": "\(idp.issuer)", "kid": "\(minter.kid)"])
-            _ = stop.wait()
-            server.stop(gracePeriod: .seconds(2))
+            try await DevIdPRuntime(host: host, port: Int(port), provider: idp, logger: logger).run()
         } catch let e as ValidationError {
             throw e
         } catch {
@@ -65,7 +57,7 @@ struct DevIdpRun: ParsableCommand {
     }
 }
 
-struct DevIdpMint: ParsableCommand {
+struct DevIdpMint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mint",
         abstract: "Print one signed access token (for scripts and load tests).")
@@ -81,7 +73,7 @@ struct DevIdpMint: ParsableCommand {
     @Option(help: "Space-separated scopes.")
     var scope = "credvend/write"
 
-    func run() throws {
+    func run() async throws {
         do {
             guard FileManager.default.fileExists(atPath: key) else {
                 throw ValidationError("--key \(key) does not exist")

@@ -1,6 +1,6 @@
 import ArgumentParser
-import CredVend
 import Foundation
+import CredVend
 
 /// `credvend roles`: offline seeding and editing of the LMDB role store (SPEC.md section 3).
 /// Safe while `credvend serve` runs on the same directory: the server sees each
@@ -41,7 +41,7 @@ struct RolesCommand: ParsableCommand {
 
     @Option(name: .customLong("map-size"), help: ArgumentHelp(
         "Largest size the store may grow to, in bytes (1 GiB by default).", valueName: "bytes"))
-    var mapSize: Int = RoleStore.defaultMapSize
+    var mapSize: Int = LocalRoleStoreClient.defaultMapSize
 
     @Option(name: .customLong("admin-url"), help: ArgumentHelp(
         "Work on a running server's role store through its admin API instead of --db.",

@@ -1,9 +1,10 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the credential-vending server.",
@@ -62,7 +63,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
     var allowInsecureHttp = false
 
-    func run() throws {
+    func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func pick(_ flag: String?, _ variable: String) -> String? {
             flag ?? env[variable].flatMap { $0.isEmpty ? nil : $0 }
@@ -97,7 +98,7 @@ struct ServeCommand: ParsableCommand {
         }
         let runtime = ServeRuntime(configuration: config, logRing: CLILogging.ring, logger: Logger(label: "credvend.serve"))
         do {
-            try runtime.run()
+            try await runtime.run()
         } catch {
             CLILogging.fail("credvend serve: \(error)")
         }

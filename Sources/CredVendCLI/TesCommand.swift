@@ -1,10 +1,11 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
 /// `credvend tes`: the device's Token Exchange Service worker (SPEC 5, seeds/000).
-struct TesCommand: ParsableCommand {
+struct TesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tes",
         abstract: "Turn the device's AWS IoT certificate into AWS credentials and serve them locally.",
@@ -53,9 +54,9 @@ struct TesCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         do {
-            try TESRuntime(configuration: try configuration(), logger: Logger(label: "credvend.tes")).run()
+            try await TESRuntime(configuration: try configuration(), logger: Logger(label: "credvend.tes")).run()
         } catch {
             CLILogging.fail("credvend tes: \(error)")
         }

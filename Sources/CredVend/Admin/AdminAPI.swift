@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
 import Logging
+public import CredVendCore
+public import CredVendStore
 
 /// What one admin operation came to: the response, and the role records it changed
 /// (each becomes one audit record).

@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
-import Logging
+public import Logging
+public import CredVendCore
+import CredVendStore
 
 /// Serves the admin API on one transport. Every request goes the same way:
 /// 1. who is calling: the Unix socket (its file permissions already decided) or a

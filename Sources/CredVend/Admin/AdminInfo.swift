@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+public import CredVendCore
 
 /// What `GET /admin/v1/info` reports (SPEC 4). Built from the running server's parts
 /// each time it is asked; holds no secret (no key, token or credential, not even the

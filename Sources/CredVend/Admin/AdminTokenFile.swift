@@ -1,4 +1,5 @@
 import Foundation
+public import CredVendCore
 
 /// One line of `--admin-token-file`: a role and the SHA-256 of a bearer token.
 public struct AdminTokenEntry: Sendable, Equatable {
@@ -104,11 +105,5 @@ public enum AdminTokenFile {
                 "has mode \(String(mode & 0o777, radix: 8, uppercase: false).leftPadded(to: 4)): group or others may access it; "
                     + "run chmod 600 \(path)")
         }
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }

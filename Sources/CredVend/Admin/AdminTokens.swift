@@ -1,5 +1,7 @@
 import Foundation
 import Synchronization
+import CredVendCrypto
+public import CredVendCore
 
 /// The result of checking a request's bearer token against the token file.
 public enum AdminAuthentication: Sendable, Equatable {

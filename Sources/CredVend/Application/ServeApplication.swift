@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
-import Logging
+public import Logging
+public import CredVendCore
 
 /// Routes `credvend serve`'s HTTP requests, keeps the access log, the audit log of
 /// vending decisions and request metrics, and runs blocking work (STS, JWKS refresh)

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+public import CredVendCore
 
 /// Everything `credvend serve` needs, validated once at start-up so that a bad
 /// flag is a clear message before anything listens.
@@ -37,9 +38,9 @@ public struct ServeConfiguration: Sendable {
     /// Refuses what would make the server unsafe or unusable, naming the flag.
     public func validate() throws(ConfigurationError) {
         guard !issuer.isEmpty else { throw ConfigurationError("--issuer is required (or CREDVEND_ISSUER)") }
-        try Self.checkURL(issuer, flag: "--issuer", allowInsecure: allowInsecureHTTP)
-        if jwksFile == nil { try Self.checkURL(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP) }
-        try Self.checkURL(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
+        try URLCheck.check(issuer, flag: "--issuer", allowInsecure: allowInsecureHTTP)
+        if jwksFile == nil { try URLCheck.check(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP) }
+        try URLCheck.check(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
         guard clockSkew >= 0, clockSkew <= 600 else { throw ConfigurationError("--clock-skew must be 0-600 seconds") }
         guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
         if auditRequired && auditLog == nil { throw ConfigurationError("--audit-required needs --audit-log PATH") }
@@ -48,31 +49,4 @@ public struct ServeConfiguration: Sendable {
             throw ConfigurationError("--region \"\(region)\" is not an AWS region name (e.g. us-east-1)")
         }
     }
-
-    /// `http://` only for loopback hosts unless explicitly allowed.
-    public static func checkURL(_ text: String, flag: String, allowInsecure: Bool) throws(ConfigurationError) {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
-            throw ConfigurationError("\(flag) \"\(text)\" is not an absolute URL")
-        }
-        switch scheme {
-        case "https": return
-        case "http":
-            if allowInsecure || isLoopback(host) { return }
-            throw ConfigurationError("\(flag) \(text) uses plain http to a non-loopback host; use https or pass --allow-insecure-http")
-        default:
-            throw ConfigurationError("\(flag) \"\(text)\" must be an http(s) URL")
-        }
-    }
-
-    public static func isLoopback(_ host: String) -> Bool {
-        let h = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
-}
-
-/// A flag or setting that cannot work, in words that name it.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

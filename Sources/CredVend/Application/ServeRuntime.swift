@@ -1,7 +1,12 @@
-import Dispatch
 import Foundation
-import Logging
+public import Logging
 import Synchronization
+import CredVendCore
+import CredVendStore
+import CredVendHTTP
+import CredVendSystem
+import ServiceLifecycle
+import UnixSignals
 
 /// Builds and runs `credvend serve`: role store, JWKS cache, source credentials, STS
 /// client, HTTP listener, and the operator's plane (admin API on a Unix socket and/or
@@ -21,7 +26,7 @@ public final class ServeRuntime: Sendable {
 
     /// Runs until SIGTERM or SIGINT; then stops accepting, lets requests in
     /// flight finish (up to 10 s) and returns.
-    public func run() throws {
+    public func run() async throws {
         let config = configuration
         let metrics = metrics
         let startedAt = Date()
@@ -34,7 +39,7 @@ public final class ServeRuntime: Sendable {
         }
 
         let roles = try RoleStore(directory: config.dbPath, mapSize: config.mapSize)
-        let client = HTTPClient()
+        let client = CurlHTTPClient()
         let jwks = JWKSCache(source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
                              client: client, logger: logger, metrics: metrics)
         let source = SourceCredentialsProvider(client: client, logger: logger)
@@ -74,10 +79,6 @@ public final class ServeRuntime: Sendable {
         }, metrics: metrics, logger: logger, admin: tokens.map { adminHandler(.bearer($0)) }, audit: audit,
            auditRequired: config.auditRequired)
 
-        // Handled from now on, so a SIGHUP can never kill a server that is up.
-        let signals = SignalWaiter(signals: [SIGTERM, SIGINT], actions: [SIGHUP: { [logger] in
-            Self.reload(tokens: tokens, audit: audit, logger: logger)
-        }])
         let adminServer = config.adminSocket.map { path in
             HTTPServer(configuration: HTTPServerConfiguration(listen: .unix(path: path), threadPoolSize: 1,
                                                               connectionLimit: 64, maxBodyBytes: 8 << 20),
@@ -97,10 +98,10 @@ public final class ServeRuntime: Sendable {
         do {
             try server.start()
         } catch {
-            adminServer?.stop(gracePeriod: .zero)
+            await adminServer?.stop(gracePeriod: .zero)
             throw error
         }
-        FileHandle.standardError.write(Data("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
+        StandardError.write(Array("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
         var started: Logger.Metadata = [
             "version": "\(CredVendVersion.string)", "issuer": "\(config.issuer)", "db": "\(config.dbPath)",
             "sts": "\(config.effectiveSTSEndpoint)", "region": "\(config.region)"]
@@ -112,22 +113,17 @@ public final class ServeRuntime: Sendable {
         }
         logger.info("credvend serve started", metadata: started)
 
-        let jwksLoop = jwks.startBackgroundRefresh()
-        let sourceLoop = BackgroundLoop(name: "credvend-source-credentials") {
+        // Shut down in reverse order: the listeners drain first, then the loops stop.
+        let sourceRefresh = PeriodicService(name: "credvend-source-credentials") {
             source.refreshIfNeeded()
             return 30
         }
-        let signal = signals.wait()
-        logger.info("shutting down: finishing requests in flight", metadata: ["signal": "\(signal)"])
-        // Both listeners drain at the same time, within the one 10 s grace period.
-        let adminStopped = DispatchGroup()
-        if let adminServer {
-            DispatchQueue.global().async(group: adminStopped) { adminServer.stop(gracePeriod: Duration.seconds(10)) }
-        }
-        server.stop(gracePeriod: Duration.seconds(10))
-        adminStopped.wait()
-        jwksLoop.stop()
-        sourceLoop.stop()
+        let reload = SignalActionService(.sighup) { [logger] in Self.reload(tokens: tokens, audit: audit, logger: logger) }
+        let group = ServiceGroup(
+            services: [jwks.refreshService, sourceRefresh, reload,
+                       ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
         logger.info("stopped")
     }
 

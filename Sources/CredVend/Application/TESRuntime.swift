@@ -1,5 +1,10 @@
 import Foundation
-import Logging
+public import Logging
+import CredVendCore
+import CredVendHTTP
+import CredVendSystem
+import ServiceLifecycle
+import UnixSignals
 
 /// Builds and runs `credvend tes`: loads (or creates) the authz token, serves the local
 /// endpoint, and keeps credentials fresh on a background thread; stops on SIGTERM/SIGINT.
@@ -15,7 +20,7 @@ public final class TESRuntime: Sendable {
     /// Runs until SIGTERM or SIGINT. The configuration must have passed `validate()` (the
     /// command does that while parsing flags). Throws when the authz token file is unusable
     /// and when the listener cannot start, both before any network call.
-    public func run() throws {
+    public func run() async throws {
         let config = configuration
         let (token, origin) = try TESAuthToken.loadOrCreate(path: config.authzTokenFile)
         switch origin {
@@ -31,11 +36,11 @@ public final class TESRuntime: Sendable {
         if config.refreshBuffer < 900 {
             logger.warning("--refresh-buffer \(Int(config.refreshBuffer)) s is under 900 s: AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left")
         }
-        if !ServeConfiguration.isLoopback(config.listenHost) {
+        if !URLCheck.isLoopback(config.listenHost) {
             logger.warning("listening on non-loopback \(config.listenHost): credentials cross the network in plain HTTP, and AWS SDKs accept http:// container endpoints only on loopback")
         }
 
-        let provider = IoTCredentialClient(configuration: config, client: HTTPClient(maxIdleHandles: 1))
+        let provider = IoTCredentialClient(configuration: config, client: CurlHTTPClient(maxIdleHandles: 1))
         let worker = TESWorker(policy: TESRefreshPolicy(refreshBuffer: config.refreshBuffer), logger: logger,
                                fetch: { provider.fetch() })
         let handler = TESHandler(token: token, serving: { worker.serving() })
@@ -52,17 +57,13 @@ public final class TESRuntime: Sendable {
                 return result
             })
         try server.start()
-        let stopSignal = SignalWaiter(signals: [SIGTERM, SIGINT])
-        FileHandle.standardError.write(Data("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
+        StandardError.write(Array("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
         logger.info("credvend tes started", metadata: [
             "version": "\(CredVendVersion.string)", "endpoint": "\(provider.url)", "thing_name": "\(config.thingName)",
             "authz_token_file": "\(config.authzTokenFile)", "refresh_buffer": "\(Int(config.refreshBuffer))s"])
-
-        let loop = worker.start()
-        let signal = stopSignal.wait()
-        logger.info("shutting down", metadata: ["signal": "\(signal)"])
-        loop.stop()
-        server.stop(gracePeriod: .seconds(2))
+        let group = ServiceGroup(services: [worker.service, ListenerService([server], gracePeriod: .seconds(2))],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
         logger.info("stopped")
     }
 }

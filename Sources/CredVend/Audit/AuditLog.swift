@@ -1,6 +1,7 @@
 import Foundation
-import Logging
+public import Logging
 import Synchronization
+public import CredVendCore
 
 /// The audit log file (`--audit-log`): JSON lines, opened `O_APPEND` and created mode
 /// 0600. Each record is rendered before the lock is taken; the lock covers only the

@@ -1,5 +1,7 @@
 import Foundation
-import Logging
+public import Logging
+public import CredVendCore
+import CredVendSystem
 
 /// The client's token and credential cache on disk: one JSON file per
 /// settings identity (`ClientCacheRecord`), written with `SecretFile` (mode

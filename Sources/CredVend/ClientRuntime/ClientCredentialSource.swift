@@ -1,5 +1,7 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
+public import CredVendCore
+import CredVendHTTP
 
 /// Gets an IdP token and exchanges it for AWS credentials (seeds/004's two
 /// flows), reusing cached ones while `ClientCachePolicy` allows. Blocking.
@@ -41,7 +43,7 @@ public final class ClientCredentialSource: Sendable {
     /// The production wiring: libcurl for HTTP, `STSClient` for Auth0's STS call.
     public static func live(settings: ClientSettings, policy: ClientCachePolicy, cache: ClientCacheStore?,
                             logger: Logger) throws(ClientError) -> ClientCredentialSource {
-        let client = HTTPClient(maxIdleHandles: 1)
+        let client = CurlHTTPClient(maxIdleHandles: 1)
         var webIdentity: WebIdentity = { _, _ in .failure(STSError.network("STS is not used with IDP_TYPE=cognito")) }
         if settings.idpType == .auth0 {
             let sts: STSClient

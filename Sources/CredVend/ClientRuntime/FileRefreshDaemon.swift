@@ -1,6 +1,10 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
+import ServiceLifecycle
+import UnixSignals
 import Synchronization
+public import CredVendCore
+import CredVendSystem
 
 /// What one refresh produced: the files to (re)write and what to log.
 public struct RefreshedFiles: Sendable {
@@ -58,16 +62,14 @@ public final class FileRefreshDaemon: Sendable {
         return item
     }
 
-    /// Refreshes until SIGTERM or SIGINT; returns the signal.
-    public func run(threadName: String) -> Int32 {
-        let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
-        let loop = BackgroundLoop(name: threadName) { [self] in step() }
-        let signal = signals.wait()
+    /// Refreshes until SIGTERM or SIGINT.
+    public func run(threadName: String) async throws {
+        let group = ServiceGroup(services: [PeriodicService(name: threadName) { [self] in step() }],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
         // Taking the lock waits for a write in progress; after it, none starts.
         state.withLock { $0.stopping = true }
-        loop.stop()
-        logger.info("stopped", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-        return signal
+        logger.info("stopped")
     }
 
     /// One turn of the loop; the seconds to sleep before the next.

@@ -1,6 +1,8 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import Synchronization
+public import CredVendCore
+public import CredVendHTTP
 
 /// The credentials that sign credvend's own STS calls, from the standard AWS
 /// chain (SPEC 2): environment, container endpoint, shared credentials file.
@@ -16,7 +18,7 @@ public final class SourceCredentialsProvider: Sendable {
     }
 
     private let environment: [String: String]
-    private let client: HTTPClient
+    private let client: any HTTPClient
     private let logger: Logger
     private let state = Mutex(State())
     private let refreshing = Mutex(false)
@@ -25,7 +27,7 @@ public final class SourceCredentialsProvider: Sendable {
     /// Files and endpoints are re-read at least this often, so rotation is seen.
     public static let rereadInterval: TimeInterval = 300
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, client: HTTPClient, logger: Logger) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, client: any HTTPClient, logger: Logger) {
         self.environment = environment
         self.client = client
         self.logger = logger
@@ -104,7 +106,7 @@ public final class SourceCredentialsProvider: Sendable {
     }
 
     private func fetchContainer(uri: String, env: (String) -> String?) throws(ConfigurationError) -> AWSCredentials {
-        try ServeConfiguration.checkURL(uri, flag: "AWS_CONTAINER_CREDENTIALS_FULL_URI", allowInsecure: false)
+        try URLCheck.check(uri, flag: "AWS_CONTAINER_CREDENTIALS_FULL_URI", allowInsecure: false)
         var token = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")
         if token == nil, let file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
             guard let t = try? String(contentsOfFile: file, encoding: .utf8) else {

@@ -1,5 +1,7 @@
 import Foundation
 import Synchronization
+public import CredVendCore
+import CredVendCrypto
 
 /// A local stand-in for a Cognito user pool (SPEC 8), so that demos and tests
 /// run the whole flow with no cloud account. Development only.
@@ -14,7 +16,7 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
     }
 
     private let issuerURL = Mutex("")
-    private let minter: TokenMinter
+    public let minter: TokenMinter
     private let clients: [String: Client]
     private let tokenTTL: Int
     private let jwksBody: [UInt8]

@@ -1,6 +1,8 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import Synchronization
+public import CredVendCore
+public import CredVendHTTP
 
 /// The issuer's signing keys, fetched in the background and swapped in whole:
 /// request threads only read the current snapshot. Keys are parsed once per
@@ -27,7 +29,7 @@ public final class JWKSCache: Sendable {
     public static let unknownKidInterval: TimeInterval = 30
 
     private let source: Source
-    private let client: HTTPClient
+    private let client: any HTTPClient
     private let logger: Logger
     private let metrics: ServerMetrics?
     private let snapshot = Mutex<Snapshot?>(nil)
@@ -35,7 +37,7 @@ public final class JWKSCache: Sendable {
     private let lastKidRefresh = Mutex<Date?>(nil)
     private let flight = SingleFlight<Int, Bool, Never>()
 
-    public init(source: Source, client: HTTPClient, logger: Logger, metrics: ServerMetrics?) {
+    public init(source: Source, client: any HTTPClient, logger: Logger, metrics: ServerMetrics?) {
         self.source = source
         self.client = client
         self.logger = logger
@@ -112,9 +114,9 @@ public final class JWKSCache: Sendable {
 
     /// The refresh loop: retries with backoff (1 s doubling to 30 s) until keys
     /// are in, then every hour.
-    public func startBackgroundRefresh() -> BackgroundLoop {
+    public var refreshService: PeriodicService {
         let failures = Mutex(0)
-        return BackgroundLoop(name: "credvend-jwks") { [self] in
+        return PeriodicService(name: "credvend-jwks") { [self] in
             if refresh(reason: current == nil ? "start-up" : "hourly") {
                 failures.withLock { $0 = 0 }
                 return Self.refreshInterval

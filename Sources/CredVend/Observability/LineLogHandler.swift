@@ -1,5 +1,7 @@
 import Foundation
-import Logging
+public import Logging
+import CredVendCore
+import CredVendSystem
 
 /// One line per event on stderr (and into a `LogRing`): time, level, label,
 /// message, then `key=value` metadata in key order. Callers pass no secret; this

@@ -1,17 +1,19 @@
 import Foundation
-import Logging
+public import Logging
+public import CredVendCore
+public import CredVendHTTP
 
 /// Calls STS over HTTPS (blocking; run it off the HTTP threads), retrying
 /// throttling, 5xx and network failures with jittered backoff (3 attempts).
 public final class STSClient: Sendable {
     public let builder: AssumeRoleRequestBuilder
-    private let client: HTTPClient
+    private let client: any HTTPClient
     private let retry: RetryPolicy
     private let metrics: ServerMetrics?
     private let logger: Logger
     private let timeout: Duration
 
-    public init(endpoint: String, region: String, client: HTTPClient, retry: RetryPolicy = .default,
+    public init(endpoint: String, region: String, client: any HTTPClient, retry: RetryPolicy = .default,
                 timeout: Duration = .seconds(10), metrics: ServerMetrics?, logger: Logger) throws(STSError) {
         self.builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint(endpoint), region: region)
         self.client = client

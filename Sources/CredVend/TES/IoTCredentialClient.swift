@@ -2,13 +2,16 @@
 /// `GET https://<endpoint>/role-aliases/<alias>/credentials` with the thing name in
 /// `x-amzn-iot-thingname`, through `HTTPClient` (libcurl on OpenSSL, peer and host always
 /// verified, here against `--rootca` only). Blocking: call it from a background thread.
+public import CredVendCore
+public import CredVendHTTP
+
 public struct IoTCredentialClient: Sendable {
     public let configuration: TESConfiguration
-    private let client: HTTPClient
+    private let client: any HTTPClient
     public var connectTimeout: Duration = .seconds(5)
     public var timeout: Duration = .seconds(15)
 
-    public init(configuration: TESConfiguration, client: HTTPClient) {
+    public init(configuration: TESConfiguration, client: any HTTPClient) {
         self.configuration = configuration
         self.client = client
     }

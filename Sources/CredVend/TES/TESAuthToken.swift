@@ -1,4 +1,8 @@
 import Foundation
+public import CredVendCore
+import CredVendCrypto
+import CredVendHTTP
+import CredVendSystem
 
 /// The token a caller of the TES endpoint must send as its `Authorization` header
 /// (seeds/000 `authz_token`; the SDKs' `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`).

@@ -1,4 +1,6 @@
-import Foundation
+public import Foundation
+public import CredVendCore
+import CredVendCrypto
 
 /// Everything `credvend tes` needs, checked once at start-up, before any network call,
 /// so that a bad flag is a message naming it (SPEC 5).

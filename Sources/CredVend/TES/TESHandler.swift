@@ -1,4 +1,5 @@
 import Foundation
+public import CredVendCore
 
 /// The TES worker's local endpoint. `GET /2016-11-01/credentialprovider/` answers the
 /// container-credentials shape `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`

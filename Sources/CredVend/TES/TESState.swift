@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+public import CredVendCore
 
 /// What the TES worker serves, or why it cannot.
 public enum TESServing: Sendable, Equatable {

@@ -1,6 +1,7 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import Synchronization
+public import CredVendCore
 
 /// Keeps device credentials fresh: asks the AWS IoT credential provider, remembers the last
 /// good credentials, and schedules the next request by `TESRefreshPolicy`. Requests run on
@@ -43,9 +44,9 @@ public final class TESWorker: Sendable {
         return delay
     }
 
-    /// Runs `step` on a thread of its own until the loop is stopped.
-    public func start() -> BackgroundLoop {
-        BackgroundLoop(name: "credvend-tes-refresh") { [self] in step() }
+    /// Runs `step` on a thread of its own until the group shuts down.
+    public var service: PeriodicService {
+        PeriodicService(name: "credvend-tes-refresh") { [self] in step() }
     }
 
     private func log(_ s: TESState, now: Date, delay: TimeInterval) {

@@ -1,5 +1,6 @@
-import Foundation
+public import Foundation
 import Synchronization
+public import CredVendCore
 
 /// Vended credentials per client_id. Sharded so that requests for different
 /// clients never contend on one lock; misses go through `SingleFlight`, so N

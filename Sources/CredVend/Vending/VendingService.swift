@@ -1,7 +1,11 @@
 import Dispatch
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import Synchronization
+public import CredVendCore
+import CredVendCrypto
+public import CredVendStore
+import CredVendSystem
 
 /// What one vending decision came to: the response, and who asked, for the
 /// access log, metrics and the audit log. Never holds the token itself.
@@ -54,6 +58,8 @@ public final class VendingService: Sendable {
     private let tokenIdentifier: AuditTokenIdentifier?
     private let verifiedTokens: VerifiedTokenCache
     private let keysMemo = ThreadLocal<KeysMemo>()
+    /// Each thread's last token header and its checks (one issuer key signs them all).
+    private let headerMemos = ThreadLocal<HeaderMemoBox>()
     /// When (ms since 1970) this service last let an unknown kid ask for a JWKS refresh.
     private let lastKidRefresh = Atomic<Int64>(Int64.min / 2)
 
@@ -171,7 +177,11 @@ public final class VendingService: Sendable {
     }
 
     private func verify(_ token: ArraySlice<UInt8>, keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
-        Result { () throws(JWTError) -> VerifiedToken in try verifier.verify(tokenSlice: token, keys: keys, now: now) }
+        let box: HeaderMemoBox
+        if let b = headerMemos.value { box = b } else { box = HeaderMemoBox(); headerMemos.value = box }
+        return Result { () throws(JWTError) -> VerifiedToken in
+            try verifier.verify(tokenSlice: token, keys: keys, now: now, headerMemo: &box.memo)
+        }
     }
 
     private func verify(_ token: [UInt8], keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
@@ -238,4 +248,9 @@ private final class KeysMemo {
         self.snapshot = snapshot
         self.readAt = readAt
     }
+}
+
+/// One thread's `JWTHeaderMemo`.
+private final class HeaderMemoBox {
+    var memo: JWTHeaderMemo?
 }

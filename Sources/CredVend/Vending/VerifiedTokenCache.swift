@@ -1,5 +1,8 @@
 import Foundation
 import Synchronization
+public import CredVendCore
+import CredVendStore
+public import CredVendCrypto
 
 /// Outcomes of the token checks (SPEC 2, checks 1-5) by SHA-256 of the token, so
 /// that a token seen before skips the RSA check.
@@ -16,31 +19,7 @@ import Synchronization
 /// - Bounded: `capacity` entries in 64 shards, each behind its own lock, so requests
 ///   for different tokens almost never meet on a lock.
 public final class VerifiedTokenCache: Sendable {
-    /// A SHA-256 digest (of a token, or of a stored role record), as four words.
-    public struct Key: Hashable, Sendable {
-        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
-
-        /// `digest` must be 32 bytes (SHA-256).
-        public init(digest: [UInt8]) {
-            precondition(digest.count == 32, "a verified-token key is a SHA-256 digest")
-            func word(_ i: Int) -> UInt64 {
-                var w: UInt64 = 0
-                for j in 0..<8 { w = w << 8 | UInt64(digest[i * 8 + j]) }
-                return w
-            }
-            a = word(0); b = word(1); c = word(2); d = word(3)
-        }
-
-        public func hash(into hasher: inout Hasher) { hasher.combine(a) }  // already uniform
-
-        /// The 32 digest bytes back.
-        public var bytes: [UInt8] {
-            var out: [UInt8] = []
-            out.reserveCapacity(32)
-            for w in [a, b, c, d] { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) } }
-            return out
-        }
-    }
+    public typealias Key = SHA256Digest
 
     public enum Outcome: Sendable {
         case accepted(VerifiedToken)

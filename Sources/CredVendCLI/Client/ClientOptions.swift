@@ -1,7 +1,8 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
 /// The settings every client command shares: seeds/004's variables, each
 /// overridable by a flag, optionally from `--config FILE`; and the cache.

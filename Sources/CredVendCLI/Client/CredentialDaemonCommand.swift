@@ -1,9 +1,10 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
-struct CredentialDaemonCommand: ParsableCommand {
+struct CredentialDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credential-daemon",
         abstract: "Keep AWS credential files fresh: aws-credentials.env, aws-credentials.json, credentials.",
@@ -23,7 +24,7 @@ struct CredentialDaemonCommand: ParsableCommand {
     var profile = "default"
     @OptionGroup var refresh: DaemonOptions
 
-    func run() throws {
+    func run() async throws {
         let command = "credential-daemon"
         guard CredentialFileFormats.isValidProfileName(profile) else {
             CLILogging.fail("credvend \(command): --profile \"\(profile)\" cannot be an INI section name")
@@ -60,7 +61,7 @@ struct CredentialDaemonCommand: ParsableCommand {
         }
         logger.info("credential-daemon started", metadata: ["dir": "\(dir)", "idp": "\(settings.idpType.rawValue)",
                                                             "client_id": "\(settings.clientId)"])
-        _ = daemon.run(threadName: "credvend-credential-daemon")
+        try await daemon.run(threadName: "credvend-credential-daemon")
     }
 }
 

@@ -1,7 +1,8 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
 struct GetCredentialsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,10 @@
 import ArgumentParser
-import CredVend
 import Foundation
 import Logging
+import CredVend
+import CredVendCore
 
-struct TokenDaemonCommand: ParsableCommand {
+struct TokenDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token-daemon",
         abstract: "Keep an OIDC token file fresh for AWS_WEB_IDENTITY_TOKEN_FILE (Auth0).",
@@ -20,7 +21,7 @@ struct TokenDaemonCommand: ParsableCommand {
     var tokenFile: String
     @OptionGroup var refresh: DaemonOptions
 
-    func run() throws {
+    func run() async throws {
         let command = "token-daemon"
         let schedule = refresh.schedule(client.policy, command: command)
         let logger = Logger(label: "credvend.token-daemon")
@@ -55,6 +56,6 @@ struct TokenDaemonCommand: ParsableCommand {
             return
         }
         logger.info("token-daemon started", metadata: ["file": "\(path)", "client_id": "\(settings.clientId)"])
-        _ = daemon.run(threadName: "credvend-token-daemon")
+        try await daemon.run(threadName: "credvend-token-daemon")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
-import CredVend
 import Foundation
+import CredVend
+import CredVendCore
 
 /// `credvend roles import FILE [--replace]`: a JSON array of records, all or nothing.
 struct RolesImport: AsyncParsableCommand {

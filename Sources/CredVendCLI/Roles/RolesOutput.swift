@@ -1,6 +1,6 @@
 import ArgumentParser
-import CredVend
 import Foundation
+import CredVendCore
 
 /// Output and failure handling shared by the `roles` subcommands: results on
 /// stdout, one message per failure on stderr, exit codes of `RolesCommand`.
@@ -29,8 +29,6 @@ enum RolesOutput {
         } catch let exit as ExitCode {
             throw exit
         } catch let error as RoleValidationError {
-            throw fail(error.description)
-        } catch let error as LMDBError {
             throw fail(error.description)
         } catch {
             throw fail("\(error)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredVend
+import CredVendCore
 
 /// `credvend roles put CLIENT_ID --role-arn ARN [...]`: create or replace one record.
 struct RolesPut: AsyncParsableCommand {

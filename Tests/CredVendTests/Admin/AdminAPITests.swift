@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 @Suite struct AdminAPITests {
     func perform(_ f: AdminFixture, _ route: AdminRoute, _ id: String = "", body: String = "", query: String = "") -> AdminOutcome {

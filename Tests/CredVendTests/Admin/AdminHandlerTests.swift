@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
+@testable import CredVendStore
 
 @Suite struct AdminHandlerTests {
     static let admin = "admin-token-" + String(repeating: "a", count: 40)

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 /// An admin API over a fresh store in a temp dir, with a credential cache and a log ring.
 struct AdminFixture {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct AdminTokenFileTests {
     static let hashA = String(repeating: "a", count: 64)

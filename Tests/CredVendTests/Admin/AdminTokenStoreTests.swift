@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 @Suite struct AdminTokenStoreTests {
     static let adminToken = "admin-token-0123456789abcdef0123456789abcdef"

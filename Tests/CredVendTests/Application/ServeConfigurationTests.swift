@@ -1,5 +1,6 @@
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct ServeConfigurationTests {
     @Test func defaultsDeriveFromIssuerAndRegion() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct AuditRecordTests {
     static let time = Date(timeIntervalSince1970: 1_795_044_697.123)  // 2026-11-18T...

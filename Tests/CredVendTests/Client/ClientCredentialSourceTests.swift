@@ -3,6 +3,8 @@ import Logging
 import Synchronization
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendSystem
 
 /// The IdP and the vending API in-process: answers scripted per URL, every request recorded.
 final class FakeClientNetwork: Sendable {

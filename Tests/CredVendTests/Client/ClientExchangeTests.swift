@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct OAuthTokenExchangeTests {
     let cognito = ClientSettings(idpType: .cognito, domain: "https://pool.auth.eu-west-1.amazoncognito.com",

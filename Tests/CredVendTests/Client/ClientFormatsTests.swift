@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 let sampleCredentials = AWSCredentials(accessKeyId: "ASIAEXAMPLE123", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCY",
                                        sessionToken: "FQoGZXIvYXdzEJr//////////wEaDP+/=",

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct FileRefreshDaemonTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)

@@ -1,5 +1,7 @@
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 @Suite struct DigestTests {
     // FIPS 180-2 Appendix B.1 and B.2.

@@ -1,4 +1,6 @@
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
+
 
 // RFC 7515 Appendix A.2 (RS256) and A.3 (ES256): the JWKs and compact serializations
 // exactly as the RFC prints them (lines joined). The examples carry no `kid`.

@@ -1,5 +1,6 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 /// Keys generated once per test run (RSA generation is slow).
 enum TestKeys {

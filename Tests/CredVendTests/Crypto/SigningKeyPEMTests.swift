@@ -1,5 +1,6 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 @Suite struct SigningKeyPEMTests {
     @Test func traditionalRSAPEMLoads() throws {

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendHTTP
 
 @Suite(.timeLimit(.minutes(2)))
 struct HTTPServerLifecycleTests {
@@ -14,7 +15,7 @@ struct HTTPServerLifecycleTests {
         let server = makeServer(.tcp(host: "127.0.0.1", port: 0), echo)
         try server.start()
         let port = try #require(server.boundPort)
-        let client = HTTPClient()
+        let client = CurlHTTPClient()
         async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=1500"))
         #expect(try await echo.slowArrivals.wait())  // in flight: stop must wait for it
         let stopSeconds = try await blocking { timed { server.stop(gracePeriod: .seconds(10)) }.1 }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendHTTP
 
 @Suite(.timeLimit(.minutes(2)))
 struct HTTPServerTests {
@@ -49,7 +50,7 @@ struct HTTPServerTests {
 
     @Test func bodyLimitIs16KiB() async throws {
         try await withServer { _, port, _ in
-            let client = HTTPClient()
+            let client = CurlHTTPClient()
             let atLimit = try await fetch(client, HTTPClientRequest(
                 method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 16384)))
             #expect(atLimit.status == 200)
@@ -86,7 +87,7 @@ struct HTTPServerTests {
     /// One worker thread: if a deferred request held it, the fast requests would wait.
     @Test func deferredResponseDoesNotBlockTheWorker() async throws {
         try await withServer(threads: 1) { _, port, echo in
-            let client = HTTPClient()
+            let client = CurlHTTPClient()
             async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=2000"))
             #expect(try await echo.slowArrivals.wait())
             let (fast, fastSeconds) = try await blocking {
@@ -126,7 +127,7 @@ struct HTTPServerTests {
 
     @Test func manyConcurrentClients() async throws {
         try await withServer { _, port, _ in
-            let shared = HTTPClient()
+            let shared = CurlHTTPClient()
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for clientIndex in 0..<32 {
                     group.addTask {
@@ -151,7 +152,7 @@ struct HTTPServerTests {
 
     @Test func keepAliveReusesTheConnection() async throws {
         try await withServer { _, port, _ in
-            let client = HTTPClient()
+            let client = CurlHTTPClient()
             let first = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/1"))
             let second = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/2"))
             #expect(first.headers["x-echo-remote"] != nil)
@@ -184,7 +185,7 @@ struct HTTPServerTests {
             defer { slow.stop() }
             #expect(try await blocking { waitForFile(marker) } != nil)  // the slow client is mid-request
             try await Task.sleep(for: .milliseconds(500))
-            let client = HTTPClient()
+            let client = CurlHTTPClient()
             let (responses, elapsed) = try await blocking {
                 try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
             }
@@ -210,6 +211,6 @@ func timedResult<T>(_ body: () throws -> T) throws -> (T, Double) {
     try timed(body)
 }
 
-func timedFetch(_ client: HTTPClient, _ request: HTTPClientRequest) async throws -> (HTTPClientResponse, Double) {
+func timedFetch(_ client: any HTTPClient, _ request: HTTPClientRequest) async throws -> (HTTPClientResponse, Double) {
     try await blocking { try timed { try client.send(request) } }
 }

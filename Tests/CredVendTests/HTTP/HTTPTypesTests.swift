@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct HTTPTypesTests {
     @Test func headersAreCaseInsensitiveAndOrdered() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendHTTP
 
 /// HTTPClient against a real TLS peer: a python `http.server` wrapped in `ssl`, requiring a
 /// client certificate, with a CA and certificates made by the `openssl` command line.
@@ -80,7 +81,7 @@ struct HTTPClientTLSTests {
             let request = HTTPClientRequest(
                 url: "https://127.0.0.1:\(port)/role-aliases/a/credentials", headers: [("x-amzn-iot-thingname", "thing-01")],
                 timeout: .seconds(10), caFile: pki.ca, clientCertificateFile: pki.clientCert, clientKeyFile: pki.clientKey)
-            let client = HTTPClient()
+            let client = CurlHTTPClient()
             let response = try await fetch(client, request)
             #expect(response.status == 200)
             #expect(response.bodyText == #"{"client": "thing-01", "thing": "thing-01"}"#)

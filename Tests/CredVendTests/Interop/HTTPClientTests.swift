@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
+@testable import CredVendHTTP
 
 @Suite(.timeLimit(.minutes(1)))
 struct HTTPClientTests {
@@ -29,7 +31,7 @@ struct HTTPClientTests {
     @Test func slowAnswerTimesOut() async throws {
         try await withServer { _, port, _ in
             let (result, elapsed) = try await blocking {
-                timed { Result { try HTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=3000",
+                timed { Result { try CurlHTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=3000",
                                                                          timeout: .milliseconds(500))) } }
             }
             #expect(throws: CurlError.self) { try result.get() }
@@ -85,7 +87,7 @@ struct HTTPClientTests {
 
     @Test func handlesAreReusedAcrossThreadsOneAtATime() async throws {
         try await withServer { _, port, _ in
-            let client = HTTPClient(maxIdleHandles: 2)
+            let client = CurlHTTPClient(maxIdleHandles: 2)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<8 {
                     group.addTask {

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 @Suite struct LMDBTests {
     private struct Boom: Error {}

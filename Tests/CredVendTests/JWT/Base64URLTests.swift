@@ -1,5 +1,5 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct Base64URLTests {
     // RFC 4648 section 10, unpadded, plus bytes that use the two url-safe characters.

@@ -1,5 +1,5 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct JSONParserTests {
     func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }

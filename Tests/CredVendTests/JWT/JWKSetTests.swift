@@ -1,5 +1,6 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 @Suite struct JWKSetTests {
     static func document(_ keys: [String]) -> [UInt8] { Array("{\"keys\":[\(keys.joined(separator: ","))]}".utf8) }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
+@testable import CredVendStore
 
 /// A JWKS and token factory for verifier tests. Distinctive kid and client_id values let
 /// tests check that no error message repeats them.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
+@testable import CredVendCrypto
 
 private typealias F = JWTFixture
 

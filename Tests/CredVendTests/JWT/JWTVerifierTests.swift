@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 private typealias F = JWTFixture
 

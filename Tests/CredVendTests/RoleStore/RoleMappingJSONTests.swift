@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct RoleMappingJSONTests {
     private func decodeList(_ json: String) -> Result<[RoleMapping], RoleValidationError> {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 /// `remove` and `importAllReportingChanges`: what the admin API's audit records are made of.
 @Suite struct RoleStoreChangesTests {

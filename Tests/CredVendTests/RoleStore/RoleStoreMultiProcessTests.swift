@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 /// A running server keeps its RoleStore open; `credvend roles` in another
 /// process edits the same directory. Each get must see the latest commit

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 @Suite struct RoleStoreTests {
     @Test func putGetDeleteListCount() throws {

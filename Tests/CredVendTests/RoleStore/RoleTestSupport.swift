@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 /// A fresh directory under /tmp, removed when the value is released.
 final class TempDir {

@@ -1,5 +1,5 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct RoleValidationTests {
     private func problem(_ edit: (inout RoleMapping) -> Void) -> RoleValidationError? {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
+@testable import CredVendStore
 
 @Suite struct AssumeRoleRequestBuilderTests {
     let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct MiniXMLTests {
     func parse(_ text: String) throws(MiniXMLParseError) -> MiniXMLElement { try MiniXML.parse(Array(text.utf8)) }

@@ -1,5 +1,5 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct RetryPolicyTests {
     @Test func defaults() {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendStore
 
 @Suite struct STSResponseParserTests {
     func parse(_ text: String, status: Int = 200, action: STSAction = .assumeRole,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct SessionPolicyTests {
     func mapping(bucket: String? = "my-bucket", prefix: String? = "backups/server-01/",

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 /// The signer against botocore's `SigV4Auth` (what the AWS CLI, boto3 and
 /// moto's signature check use), for real AssumeRole requests from

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 /// What `sign` adds, signs and leaves out.
 @Suite struct SigV4SignerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 /// Each SigV4 stage on its own, including what the AWS suite does not cover.
 @Suite struct SigV4StageTests {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import CredVend
+@testable import CredVendCore
 
 /// A raw HTTP/1.1 request as the AWS SigV4 test suite writes it (`.req`, `.sreq`).
 /// The suite's request lines are not valid HTTP: the target may hold raw spaces

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
 
 /// Every case of the AWS SigV4 test suite: canonical request, string to sign and
 /// Authorization header must match the suite's files byte for byte.

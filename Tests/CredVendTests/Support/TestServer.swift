@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-@testable import CredVend
+@testable import CredVendCore
+@testable import CredVendHTTP
 
 /// Echoes what it received: the body as the body, the rest in `X-Echo-*` headers.
 /// `/slow?ms=N` answers deferred, from another thread, after N ms; `slowArrivals` counts them,
@@ -78,10 +79,10 @@ func withServer<T>(
 }
 
 /// One request with a fresh or given client, on its own thread.
-func fetch(_ client: HTTPClient, _ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+func fetch(_ client: any HTTPClient, _ request: HTTPClientRequest) async throws -> HTTPClientResponse {
     try await blocking { try client.send(request) }
 }
 
 func fetch(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
-    try await fetch(HTTPClient(), request)
+    try await fetch(CurlHTTPClient(), request)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct IoTCredentialResponseTests {
     let context = IoTCredentialResponse.Context(endpoint: "https://abc.credentials.iot.us-east-1.amazonaws.com",

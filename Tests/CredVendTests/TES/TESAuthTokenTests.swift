@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct TESAuthTokenTests {
     @Test func generatesAPrivateTokenFileWhenMissing() throws {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCrypto
+@testable import CredVendCore
 
 /// `TESConfiguration.validate` against files made by the `openssl` command line.
 @Suite(.serialized) struct TESConfigurationTests {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct TESHandlerTests {
     let token = "tes-token-0123456789abcdef"

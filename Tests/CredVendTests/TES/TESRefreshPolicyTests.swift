@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct TESRefreshPolicyTests {
     let standard = TESRefreshPolicy(refreshBuffer: 900)

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct UtilTests {
     @Test func formDecoding() {

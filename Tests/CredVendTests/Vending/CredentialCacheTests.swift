@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import CredVend
+@testable import CredVendCore
 
 @Suite struct CredentialCacheTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)

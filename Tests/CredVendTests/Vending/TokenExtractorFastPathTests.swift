@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct TokenExtractorFastPathTests {
     static func extract(_ body: String, _ auth: String? = nil) -> Result<String, APIError> {

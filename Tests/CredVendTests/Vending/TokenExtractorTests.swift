@@ -1,5 +1,5 @@
 import Testing
-@testable import CredVend
+@testable import CredVendCore
 
 @Suite struct TokenExtractorTests {
     func extract(_ body: String, _ auth: String? = nil) -> Result<String, APIError> {

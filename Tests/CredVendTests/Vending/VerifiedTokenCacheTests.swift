@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import CredVend
+@testable import CredVendCore
+@testable import CredVendCrypto
+@testable import CredVendStore
 
 @Suite struct VerifiedTokenCacheTests {
     static func key(_ text: String) -> VerifiedTokenCache.Key { .init(digest: SHA256.hash(text)) }
@@ -59,7 +62,7 @@ import Testing
 }
 
 extension VerifiedTokenCache.Outcome: Equatable {
-    public static func == (a: Self, b: Self) -> Bool {
+    static func == (a: Self, b: Self) -> Bool {
         switch (a, b) {
         case (.accepted(let x), .accepted(let y)): x == y
         case (.refused(let x), .refused(let y)): x == y

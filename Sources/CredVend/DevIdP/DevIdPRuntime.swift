@@ -1,0 +1,36 @@
+public import CredVendCore
+import CredVendHTTP
+import Foundation
+public import Logging
+import ServiceLifecycle
+import UnixSignals
+import CredVendSystem
+
+/// Runs `credvend dev-idp`: the token endpoint and JWKS on one listener, until
+/// SIGTERM or SIGINT.
+public struct DevIdPRuntime: Sendable {
+    public let host: String
+    public let port: Int
+    public let provider: DevIdentityProvider
+    public let logger: Logger
+
+    public init(host: String, port: Int, provider: DevIdentityProvider, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.provider = provider
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let server = HTTPServer(configuration: HTTPServerConfiguration(listen: .tcp(host: host, port: port)),
+                                handler: provider)
+        try server.start()
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        provider.setIssuer("http://\(shownHost):\(server.boundPort ?? 0)")
+        StandardError.write(Array("listening on \(host):\(server.boundPort ?? 0)\n".utf8))
+        logger.info("dev-idp started", metadata: ["issuer": "\(provider.issuer)", "kid": "\(provider.minter.kid)"])
+        let group = ServiceGroup(services: [ListenerService([server], gracePeriod: .seconds(2))],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+
+/// Runs blocking work (a libcurl call, a listener's drain) on a thread of its own and
+/// awaits it, so that the cooperative pool (one thread per core) never waits on I/O.
+package func onOwnThread<T: Sendable>(_ name: String, _ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.name = name
+        thread.start()
+    }
+}

@@ -1,0 +1,25 @@
+public import ServiceLifecycle
+public import UnixSignals
+import Foundation
+
+/// Runs an action for every arrival of a signal (SIGHUP: reload), each on a thread of
+/// its own, so that one action that blocks (a log path that became a FIFO, say) never
+/// keeps a later signal's action from running.
+public struct SignalActionService: Service {
+    private let signal: UnixSignal
+    private let action: @Sendable () -> Void
+
+    public init(_ signal: UnixSignal, action: @escaping @Sendable () -> Void) {
+        self.signal = signal
+        self.action = action
+    }
+
+    public func run() async throws {
+        let arrivals = await UnixSignalsSequence(trapping: signal)
+        for await _ in arrivals.cancelOnGracefulShutdown() {
+            let thread = Thread { [action] in action() }
+            thread.name = "credvend-signal-action"
+            thread.start()
+        }
+    }
+}

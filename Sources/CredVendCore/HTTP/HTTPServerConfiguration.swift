@@ -1,0 +1,73 @@
+public import Foundation
+
+/// Where an `HTTPServer` listens.
+public enum HTTPListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// A TCP address: an IP literal or host name, and a port (0 picks a free port).
+    case tcp(host: String, port: Int)
+    /// A Unix stream socket, created with mode 0600 (the file permissions are the access control).
+    case unix(path: String)
+
+    public var description: String {
+        switch self {
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unix(let path): "unix:\(path)"
+        }
+    }
+}
+
+/// How an `HTTPServer` runs. Every limit is enforced by the transport before a handler runs.
+public struct HTTPServerConfiguration: Sendable {
+    public var listen: HTTPListenAddress
+    /// Worker threads, each with its own epoll loop. Default: the number of cores.
+    public var threadPoolSize: Int
+    /// Connections open at once; more are refused at accept.
+    public var connectionLimit: Int
+    /// An idle connection (no bytes in either direction) is closed after this many seconds.
+    public var connectionTimeoutSeconds: Int
+    /// Bodies longer than this are not kept: the request reaches the handler with
+    /// `bodyTooLarge` set. Default 16 KiB.
+    public var maxBodyBytes: Int
+
+    public init(listen: HTTPListenAddress,
+                threadPoolSize: Int = ProcessInfo.processInfo.activeProcessorCount,
+                connectionLimit: Int = 1000,
+                connectionTimeoutSeconds: Int = 30,
+                maxBodyBytes: Int = 16 * 1024) {
+        self.listen = listen
+        self.threadPoolSize = threadPoolSize
+        self.connectionLimit = connectionLimit
+        self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Why an `HTTPServer` could not start. The message names the address and what to change.
+public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Code: Sendable, Equatable {
+        /// The configuration is out of range (pool size, limits).
+        case invalidConfiguration
+        /// The host could not be resolved or is not a usable address.
+        case invalidAddress
+        /// The Unix socket path is unusable: a regular file is there, its directory is
+        /// missing, it is too long, or a live server already listens on it.
+        case socketPathRefused
+        /// A socket call failed (the message carries `strerror`), e.g. the address is in use.
+        case socketFailed
+        /// libmicrohttpd refused to start the daemon.
+        case daemonStartFailed
+        /// `start()` was called on a server that is running.
+        case alreadyRunning
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "HTTP server: \(message)" }
+
+    public static func == (a: HTTPServerError, b: HTTPServerError) -> Bool { a.code == b.code }
+}

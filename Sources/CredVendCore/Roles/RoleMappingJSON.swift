@@ -1,0 +1,161 @@
+public import Foundation
+
+/// The JSON form of role records: strict reading (unknown fields, wrong types
+/// and rule breaks are refused, naming record and field) and one canonical
+/// writing (fixed key order, absent optionals omitted), so that
+/// export → import → export gives the same bytes.
+public enum RoleMappingJSON {
+    /// The record's fields, in the order they are written.
+    public static let fieldNames = [
+        "client_id", "role_arn", "server_name", "bucket", "s3_path_prefix", "permission", "session_duration_s",
+    ]
+
+    /// One record, on one line: `{"client_id":"...","role_arn":"...",...}`.
+    public static func encode(_ m: RoleMapping) -> String {
+        var out = "{"
+        func field(_ name: String, _ value: String) {
+            if out.count > 1 { out += "," }
+            out += "\"\(name)\":" + value
+        }
+        field("client_id", quoted(m.clientId))
+        field("role_arn", quoted(m.roleArn))
+        if let v = m.serverName { field("server_name", quoted(v)) }
+        if let v = m.bucket { field("bucket", quoted(v)) }
+        if let v = m.s3PathPrefix { field("s3_path_prefix", quoted(v)) }
+        field("permission", quoted(m.permission.rawValue))
+        field("session_duration_s", String(m.sessionDurationSeconds))
+        return out + "}"
+    }
+
+    /// A JSON array, one record per line, ending in a newline; what export prints and import reads.
+    public static func encodeList(_ records: [RoleMapping]) -> String {
+        records.isEmpty ? "[]\n" : "[\n" + records.map { "  " + encode($0) }.joined(separator: ",\n") + "\n]\n"
+    }
+
+    /// One record from a JSON object.
+    public static func decode(_ data: Data) throws(RoleValidationError) -> RoleMapping {
+        do {
+            return try JSONDecoder().decode(RoleMapping.self, from: data)
+        } catch let error as RoleValidationError {
+            throw error
+        } catch {
+            throw RoleValidationError(message: describe(error, in: data, expecting: "a JSON object (one role record)"))
+        }
+    }
+
+    /// An import file: a JSON array of records. Every record is checked; a
+    /// client_id given twice is refused too.
+    public static func decodeList(_ data: Data) throws(RoleValidationError) -> [RoleMapping] {
+        let records: [RoleMapping]
+        do {
+            records = try JSONDecoder().decode([RoleMapping].self, from: data)
+        } catch let error as RoleValidationError {
+            throw error
+        } catch {
+            throw RoleValidationError(message: describe(error, in: data, expecting: "a JSON array of role records"))
+        }
+        var seen: [String: Int] = [:]
+        for (index, record) in records.enumerated() {
+            if let first = seen.updateValue(index, forKey: record.clientId) {
+                throw RoleValidationError(recordIndex: index, clientId: record.clientId, field: "client_id",
+                                          message: "duplicate client_id (also record \(first))")
+            }
+        }
+        return records
+    }
+
+    /// A JSON string literal (one escaping rule for the whole code base).
+    public static func quoted(_ s: String) -> String { JSONText.quote(s) }
+
+    private static func describe(_ error: any Error, in data: Data, expecting: String) -> String {
+        switch error as? DecodingError {
+        case .dataCorrupted?:
+            return "not valid JSON: \(syntaxProblem(data))"
+        case .typeMismatch(_, let context)? where context.codingPath.isEmpty:
+            return "must be \(expecting)"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .keyNotFound(_, let context)?:
+            return "must be \(expecting) (\(context.debugDescription))"
+        default:
+            return "could not read JSON: \(error)"
+        }
+    }
+}
+
+extension RoleMappingJSON {
+    /// Where JSON text goes wrong, as "line L, column C: ..." (JSONDecoder does not say).
+    static func syntaxProblem(_ data: Data) -> String {
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return "the input is empty" }
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "syntax error"
+        } catch {
+            let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "syntax error"
+            // "Invalid value around character 22." -> line and column of byte 22.
+            guard let range = text.range(of: "character "),
+                  let offset = Int(text[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
+            else { return text }
+            let before = data.prefix(offset)
+            let line = before.filter { $0 == 0x0A }.count + 1
+            let column = offset - (before.lastIndex(of: 0x0A).map { $0 - data.startIndex + 1 } ?? 0) + 1
+            return "line \(line), column \(column): \(text)"
+        }
+    }
+}
+
+extension RoleMapping {
+    /// Strict: refuses unknown fields and wrong types, applies the defaults
+    /// (permission write, 3600 s), then `validate`s. Errors name the record
+    /// (its index when decoded as part of an array) and the field.
+    public init(from decoder: any Decoder) throws {
+        let index = decoder.codingPath.last?.intValue
+        guard let c = try? decoder.container(keyedBy: FieldKey.self) else {
+            throw RoleValidationError(recordIndex: index, message: "must be a JSON object (a role record)")
+        }
+        let namedId = try? c.decode(String.self, forKey: FieldKey("client_id"))
+        func fail(_ field: String, _ message: String) -> RoleValidationError {
+            RoleValidationError(recordIndex: index, clientId: namedId, field: field, message: message)
+        }
+        for key in c.allKeys where !RoleMappingJSON.fieldNames.contains(key.stringValue) {
+            throw fail(key.stringValue, "unknown field (known: \(RoleMappingJSON.fieldNames.joined(separator: ", ")))")
+        }
+        /// A string field; nil when absent or null (optional fields only).
+        func string(_ name: String, required: Bool = false) throws(RoleValidationError) -> String? {
+            let key = FieldKey(name)
+            let isNull = c.contains(key) && ((try? c.decodeNil(forKey: key)) ?? false)
+            guard c.contains(key), !isNull else {
+                if required { throw fail(name, "is required") }
+                return nil
+            }
+            guard let value = try? c.decode(String.self, forKey: key) else { throw fail(name, "must be a string") }
+            return value
+        }
+        guard let clientId = try string("client_id", required: true) else { throw fail("client_id", "is required") }
+        guard let roleArn = try string("role_arn", required: true) else { throw fail("role_arn", "is required") }
+        var permission = Permission.write
+        if let text = try string("permission") {
+            guard let level = Permission(rawValue: text) else { throw fail("permission", RoleRules.permissionProblem(text)) }
+            permission = level
+        }
+        var seconds = RoleMapping.defaultSessionDuration
+        let durationKey = FieldKey("session_duration_s")
+        if c.contains(durationKey), !((try? c.decodeNil(forKey: durationKey)) ?? false) {
+            guard let value = try? c.decode(Int.self, forKey: durationKey) else {
+                throw fail("session_duration_s", "must be an integer number of seconds (900-43200), not a string or fraction")
+            }
+            seconds = value
+        }
+        self.init(clientId: clientId, roleArn: roleArn, serverName: try string("server_name"),
+                  bucket: try string("bucket"), s3PathPrefix: try string("s3_path_prefix"),
+                  permission: permission, sessionDurationSeconds: seconds)
+        try validate(recordIndex: index)
+    }
+}
+
+/// Any JSON object key, so unknown fields can be listed and refused.
+struct FieldKey: CodingKey {
+    let stringValue: String
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}

@@ -1,0 +1,112 @@
+public import Foundation
+
+/// Where a session token goes. The SigV4 suite's `post-sts-token` folder has one
+/// case of each: `post-sts-header-before` signs `X-Amz-Security-Token`,
+/// `post-sts-header-after` adds it after the signature is computed. botocore
+/// (and hence moto, which re-signs with botocore) signs it, so `.signed` is the
+/// default and what credvend uses for STS.
+public enum SecurityTokenPlacement: Sendable {
+    case signed
+    case appendedAfterSigning
+}
+
+/// The result of signing, with every intermediate stage (tests compare them to
+/// the AWS suite's `.creq`, `.sts` and `.authz` files).
+struct SigV4Signature {
+    let canonicalRequest: String
+    let stringToSign: String
+    let signature: String
+    let authorization: String
+    /// The header fields to add to the request, `Authorization` last.
+    let headers: [(name: String, value: String)]
+}
+
+/// AWS Signature Version 4, header-based. Pure: time is a parameter, nothing is
+/// read from the environment. Safe to share across threads; derived signing
+/// keys are cached per instance.
+public final class SigV4Signer: Sendable {
+    /// Never signed, whatever the caller asks: botocore's
+    /// `SIGNED_HEADERS_BLACKLIST`. moto refuses a signature over `user-agent`,
+    /// `expect` or `connection`, and proxies or libcurl may change these.
+    static let neverSigned: Set<String> = [
+        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
+    ]
+    /// Set by the signer; the request's own fields of these names are ignored.
+    static let ownedBySigner: Set<String> = ["authorization", "x-amz-date", "x-amz-security-token"]
+
+    let keyCache: SigningKeyCache
+
+    public init(keyCacheCapacity: Int = 16) {
+        keyCache = SigningKeyCache(capacity: keyCacheCapacity)
+    }
+
+    /// Signs `request` and returns the header fields to add to it:
+    /// `X-Amz-Date`, `X-Amz-Security-Token` (when `credentials` carry a session
+    /// token), `X-Amz-Content-Sha256` (with `includeContentSHA256`) and
+    /// `Authorization`.
+    ///
+    /// - Parameters:
+    ///   - normalizePath: resolve `.`/`..` and repeated slashes in the path before
+    ///     encoding it. AWS wants this for every service but S3.
+    ///   - signedHeaderNames: the request fields to sign (case-insensitive); nil
+    ///     signs them all. `host` and the signer's own fields are always signed,
+    ///     the `neverSigned` ones never.
+    ///   - securityToken: whether the session token header is signed (default) or
+    ///     appended after signing.
+    public func sign(request: SigV4Request, credentials: AWSCredentials, region: String, service: String,
+                     date: Date, normalizePath: Bool = true, signedHeaderNames: Set<String>? = nil,
+                     securityToken: SecurityTokenPlacement = .signed,
+                     includeContentSHA256: Bool = false) -> [(name: String, value: String)] {
+        signature(request: request, credentials: credentials, region: region, service: service, date: date,
+                  normalizePath: normalizePath, signedHeaderNames: signedHeaderNames,
+                  securityToken: securityToken, includeContentSHA256: includeContentSHA256).headers
+    }
+
+    /// `sign` with every stage kept.
+    func signature(request: SigV4Request, credentials: AWSCredentials, region: String, service: String,
+                   date: Date, normalizePath: Bool = true, signedHeaderNames: Set<String>? = nil,
+                   securityToken: SecurityTokenPlacement = .signed,
+                   includeContentSHA256: Bool = false) -> SigV4Signature {
+        let time = SigV4Date(date)
+        let payloadHash = CanonicalRequest.hashedPayload(request.body)
+        let token = credentials.sessionToken.flatMap { $0.isEmpty ? nil : $0 }
+        let wanted = signedHeaderNames.map { Set($0.map { $0.lowercased() }) }
+
+        var owned = SigV4Signer.ownedBySigner
+        if includeContentSHA256 { owned.insert("x-amz-content-sha256") }
+        var toSign = request.headers.filter { field in
+            let name = field.name.lowercased()
+            if owned.contains(name) || SigV4Signer.neverSigned.contains(name) { return false }
+            return name == "host" || wanted?.contains(name) ?? true
+        }
+        var added: [(name: String, value: String)] = [("X-Amz-Date", time.amzDate)]
+        if let token { added.append(("X-Amz-Security-Token", token)) }
+        if includeContentSHA256 { added.append(("X-Amz-Content-Sha256", payloadHash)) }
+        toSign += added.filter { !($0.name == "X-Amz-Security-Token" && securityToken == .appendedAfterSigning) }
+
+        let entries = CanonicalRequest.headerEntries(toSign)
+        let signedHeaders = CanonicalRequest.signedHeaders(entries)
+        let canonicalRequest = CanonicalRequest.make(
+            method: request.method, uri: CanonicalRequest.uri(path: request.path, normalize: normalizePath),
+            queryString: CanonicalRequest.queryString(request.query),
+            canonicalHeaders: CanonicalRequest.headers(entries), signedHeaders: signedHeaders,
+            hashedPayload: payloadHash)
+        let scope = StringToSign.credentialScope(dateStamp: time.dateStamp, region: region, service: service)
+        let stringToSign = StringToSign.make(amzDate: time.amzDate, credentialScope: scope,
+                                             canonicalRequest: canonicalRequest)
+        let key = keyCache.signingKey(secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStamp,
+                                      region: region, service: service)
+        let signature = SigV4SigningKey.signature(signingKey: key, stringToSign: stringToSign)
+        let authorization = SigV4Signer.authorization(accessKeyId: credentials.accessKeyId, credentialScope: scope,
+                                                      signedHeaders: signedHeaders, signature: signature)
+        return SigV4Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
+                              authorization: authorization, headers: added + [("Authorization", authorization)])
+    }
+
+    /// Task 4: `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b, Signature=hex`.
+    static func authorization(accessKeyId: String, credentialScope: String, signedHeaders: String,
+                              signature: String) -> String {
+        "\(StringToSign.algorithm) Credential=\(accessKeyId)/\(credentialScope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Synchronization
+public import CredVendCore
+
+/// An HTTP/1.1 server over libmicrohttpd. `start()` binds and serves; `stop(gracePeriod:)`
+/// stops accepting, lets requests in flight finish (deferred ones too), then closes.
+public final class HTTPServer: Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let running = Mutex<MHDDaemon?>(nil)
+
+    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// Binds the listen address and starts the worker threads. Throws before anything
+    /// listens when the address or socket path is unusable.
+    public func start() throws(HTTPServerError) {
+        try running.withLock { (daemon: inout MHDDaemon?) throws(HTTPServerError) in
+            guard daemon == nil else { throw HTTPServerError(.alreadyRunning, "already listening on \(configuration.listen)") }
+            daemon = try MHDDaemon(configuration: configuration, handler: handler)
+        }
+    }
+
+    /// The TCP port bound (useful with port 0); nil for a Unix socket or when not running.
+    public var boundPort: Int? { running.withLock { $0?.port } }
+
+    /// Stops accepting at once, waits up to `gracePeriod` for requests in flight (including
+    /// deferred ones) to be answered, answers any still deferred with 503, then closes every
+    /// connection and removes the Unix socket file. Blocks the calling thread; idempotent.
+    public func stop(gracePeriod: Duration = .seconds(10)) {
+        let daemon = running.withLock { (daemon: inout MHDDaemon?) -> MHDDaemon? in
+            defer { daemon = nil }
+            return daemon
+        }
+        daemon?.stop(gracePeriod: gracePeriod)
+    }
+
+    /// `stop(gracePeriod:)` on a thread of its own, so no task of the caller's pool blocks.
+    public func stop(gracePeriod: Duration = .seconds(10)) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                self.stop(gracePeriod: gracePeriod)
+                done.resume()
+            }
+        }
+    }
+
+    deinit {
+        running.withLock { $0 }?.stop(gracePeriod: .zero)
+    }
+}

@@ -1,0 +1,269 @@
+// The only file that imports CMicroHTTPD: the backing of HTTPServer. A libmicrohttpd daemon
+// with epoll worker threads (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE),
+// never a thread per connection. Handlers get whole requests; a `.deferred` answer suspends
+// the connection (MHD_suspend_connection) so no worker waits, and the responder resumes it.
+internal import CMicroHTTPD
+import Glibc
+import Synchronization
+import CredVendCore
+import CredVendSystem
+
+/// A running daemon and the listening socket it serves.
+/// @unchecked Sendable: `daemon` is only passed to MHD_quiesce_daemon and MHD_stop_daemon,
+/// which MHD allows from any thread, and `stopped` makes the stop sequence run once.
+final class MHDDaemon: @unchecked Sendable {
+    private let listener: ListenSocket
+    private let daemon: OpaquePointer
+    private let core: ServerCore
+    /// The retain held by C (the callbacks' closure); released once, after MHD_stop_daemon.
+    private let coreForC: Unmanaged<ServerCore>
+    private let stopped = Mutex(false)
+
+    init(configuration c: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
+        guard c.threadPoolSize >= 1, c.connectionLimit >= 1, c.connectionTimeoutSeconds >= 1, c.maxBodyBytes >= 0 else {
+            throw HTTPServerError(.invalidConfiguration,
+                                  "thread pool size, connection limit and timeout must be at least 1, the body limit at least 0")
+        }
+        listener = switch c.listen {
+        case .tcp(let host, let port): try ListenSocket.tcp(host: host, port: port)
+        case .unix(let path): try ListenSocket.unix(path: path)
+        }
+        core = ServerCore(handler: handler, maxBodyBytes: c.maxBodyBytes)
+        coreForC = Unmanaged.passRetained(core)
+        let context = coreForC.toOpaque()
+        var options: [MHD_OptionItem] = [
+            MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(listener.fd), ptr_value: nil),
+            MHD_OptionItem(option: .THREAD_POOL_SIZE, value: c.threadPoolSize, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_LIMIT, value: c.connectionLimit, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
+            CMicroHTTPD_option_uri_log(mhdRequestStarted, context),
+            CMicroHTTPD_option_notify_completed(mhdRequestCompleted, context),
+            MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
+        ]
+        let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
+        let started = options.withUnsafeMutableBufferPointer {
+            CMicroHTTPD_start(flags, 0, mhdAccessHandler, context, $0.baseAddress)
+        }
+        guard let started else {
+            coreForC.release()
+            listener.close()
+            throw HTTPServerError(.daemonStartFailed, "libmicrohttpd could not start on \(c.listen)")
+        }
+        daemon = started
+    }
+
+    /// The TCP port bound, nil for a Unix socket.
+    var port: Int? { listener.port }
+
+    /// See `HTTPServer.stop(gracePeriod:)`.
+    func stop(gracePeriod: Duration) {
+        let first = stopped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        core.draining.store(true, ordering: .releasing)
+        // Stop accepting: MHD hands the listening socket back, and it is ours to close.
+        let listenFD = MHD_quiesce_daemon(daemon)
+        if listenFD >= 0 { _ = Glibc.close(listenFD) }
+        listener.removeSocketFile()
+
+        let clock = ContinuousClock()
+        core.waitUntilIdle(until: clock.now + gracePeriod)
+        // MHD_stop_daemon must not meet a suspended connection: answer what is still parked.
+        for request in core.closeAndTakeParked() {
+            resume(request, with: .error(status: 503, code: "unavailable", message: "the server is shutting down",
+                                         headers: ["Retry-After": "1"]))
+        }
+        core.waitUntilIdle(until: clock.now + .seconds(1))
+        MHD_stop_daemon(daemon)
+        coreForC.release()
+    }
+
+    deinit {
+        stop(gracePeriod: .zero)
+    }
+}
+
+/// Completes a parked request: only the first answer resumes the connection, so MHD sees
+/// exactly one resume per suspend, and none after the daemon has stopped.
+private func resume(_ request: RequestContext, with response: HTTPResponse) {
+    if request.give(response) { MHD_resume_connection(request.connection) }
+}
+
+// MARK: C callbacks (free functions: nonisolated, no captures)
+
+/// MHD_OPTION_URI_LOG_CALLBACK: the first callback of every request. Its result becomes the
+/// request's context pointer (`*req_cls`), released in `mhdRequestCompleted`.
+private func mhdRequestStarted(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePointer<CChar>?,
+                               _ connection: OpaquePointer?) -> UnsafeMutableRawPointer? {
+    guard let cls, let connection else { return nil }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    core.requestStarted()
+    let request = RequestContext(connection: connection, rawURI: uri.map { String(cString: $0) } ?? "")
+    return Unmanaged.passRetained(request).toOpaque()
+}
+
+/// MHD_OPTION_NOTIFY_COMPLETED: called once per request that `mhdRequestStarted` saw.
+private func mhdRequestCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
+                                 _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                 _ code: MHD_RequestTerminationCode) {
+    guard let cls, let slot, let raw = slot.pointee else { return }
+    slot.pointee = nil
+    let request = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
+    Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue().requestFinished(request)
+}
+
+/// MHD_AccessHandlerCallback: called once when the headers are in, once per body chunk,
+/// once at the end of the body (dispatch), and once more after a resume.
+private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
+                              _ url: UnsafePointer<CChar>?, _ method: UnsafePointer<CChar>?,
+                              _ version: UnsafePointer<CChar>?, _ uploadData: UnsafePointer<CChar>?,
+                              _ uploadDataSize: UnsafeMutablePointer<Int>?,
+                              _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> MHD_Result {
+    guard let cls, let connection, let uploadDataSize, let raw = slot?.pointee else { return .NO }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    let request = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
+    switch request.phase {
+    case .headers:
+        request.method = method.map { String(cString: $0) } ?? ""
+        request.path = url.map { String(cString: $0) } ?? ""
+        request.remoteAddress = clientAddress(connection)
+        _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
+        request.phase = .body
+        return .YES
+    case .body:
+        if uploadDataSize.pointee > 0 {
+            request.append(UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee), limit: core.maxBodyBytes)
+            uploadDataSize.pointee = 0
+            return .YES
+        }
+        return dispatch(request, core: core, connection: connection)
+    case .parked:
+        guard let response = request.takeAnswer() else { return .NO }
+        request.phase = .done
+        return queue(response, core: core, connection: connection)
+    case .done:
+        return .NO
+    }
+}
+
+private func dispatch(_ request: RequestContext, core: ServerCore, connection: OpaquePointer) -> MHD_Result {
+    switch core.handler.handle(request.request) {
+    case .respond(let response):
+        request.phase = .done
+        return queue(response, core: core, connection: connection)
+    case .deferred(let start):
+        // Suspend before the work can possibly finish, so every resume follows its suspend.
+        MHD_suspend_connection(connection)
+        request.phase = .parked
+        let responder = HTTPResponder { response in resume(request, with: response) }
+        if core.park(request) {
+            start(responder)
+        } else {
+            responder.respond(.error(status: 503, code: "unavailable", message: "the server is shutting down",
+                                     headers: ["Retry-After": "1"]))
+        }
+        return .YES
+    }
+}
+
+private func mhdCollectHeader(_ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind,
+                              _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?) -> MHD_Result {
+    guard let cls, let key else { return .YES }
+    let request = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
+    request.headers.add(String(cString: key), value.map { String(cString: $0) } ?? "")
+    return .YES
+}
+
+// MARK: Responses
+
+private func queue(_ response: HTTPResponse, core: ServerCore, connection: OpaquePointer) -> MHD_Result {
+    let closing = core.draining.load(ordering: .acquiring)
+    var status = response.status
+    var built = (100...999).contains(status) ? makeResponse(response, closing: closing) : nil
+    if built == nil {  // a status or header MHD refuses: answer 500 rather than drop the connection
+        status = 500
+        built = makeResponse(.error(status: 500, code: "internal_error", message: "the response could not be sent"),
+                             closing: closing)
+    }
+    guard let built else { return .NO }
+    defer { MHD_destroy_response(built) }
+    return MHD_queue_response(connection, UInt32(status), built)
+}
+
+/// An MHD response holding a copy of the body (RESPMEM_MUST_COPY), so nothing Swift owns is
+/// referenced after this returns.
+private func makeResponse(_ response: HTTPResponse, closing: Bool) -> OpaquePointer? {
+    let made = response.body.withUnsafeBytes { bytes in
+        MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+    }
+    guard let made else { return nil }
+    // MHD writes Content-Length itself; with `closing`, Connection is replaced by "close".
+    // MHD refuses empty values (and control characters); an empty header carries nothing, so skip it.
+    // Names are compared without allocating (this runs for every response).
+    for field in response.headers where !field.value.isEmpty && !HTTPHeaders.sameName(field.name, "Content-Length")
+        && !(closing && HTTPHeaders.sameName(field.name, "Connection")) {
+        if MHD_add_response_header(made, field.name, field.value) != .YES {
+            MHD_destroy_response(made)
+            return nil
+        }
+    }
+    if closing && MHD_add_response_header(made, "Connection", "close") != .YES {
+        MHD_destroy_response(made)
+        return nil
+    }
+    return made
+}
+
+// MARK: Peer address
+
+/// Each worker thread's formatted IPv4 peers (address and port as one key): the text of
+/// a keep-alive connection's peer is made once, not once per request.
+private final class PeerNames {
+    var names: [UInt64: String] = [:]
+    static let perThread = ThreadLocal<PeerNames>()
+}
+
+private func clientAddress(_ connection: OpaquePointer) -> String {
+    guard let address = CMicroHTTPD_client_address(connection) else { return "" }
+    if Int32(address.pointee.sa_family) == AF_INET {
+        let key = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+            UInt64(v4.pointee.sin_addr.s_addr) << 16 | UInt64(v4.pointee.sin_port)
+        }
+        let cache: PeerNames
+        if let c = PeerNames.perThread.value { cache = c } else { cache = PeerNames(); PeerNames.perThread.value = cache }
+        if let name = cache.names[key] { return name }
+        let name = formatAddress(address)
+        if cache.names.count >= 4096 { cache.names.removeAll(keepingCapacity: true) }
+        cache.names[key] = name
+        return name
+    }
+    return formatAddress(address)
+}
+
+private func formatAddress(_ address: UnsafePointer<sockaddr>) -> String {
+    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+    switch Int32(address.pointee.sa_family) {
+    case AF_INET:
+        return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+            var ip = v4.pointee.sin_addr
+            guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return "" }
+            return "\(cText(text)):\(UInt16(bigEndian: v4.pointee.sin_port))"
+        }
+    case AF_INET6:
+        return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+            var ip = v6.pointee.sin6_addr
+            guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return "" }
+            return "[\(cText(text))]:\(UInt16(bigEndian: v6.pointee.sin6_port))"
+        }
+    case AF_UNIX:
+        return "unix"
+    default:
+        return ""
+    }
+}
+
+private func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
