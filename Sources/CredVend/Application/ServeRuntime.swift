@@ -119,11 +119,8 @@ public final class ServeRuntime: Sendable {
             return 30
         }
         let reload = SignalActionService(.sighup) { [logger] in Self.reload(tokens: tokens, audit: audit, logger: logger) }
-        let group = ServiceGroup(
-            services: [jwks.refreshService, sourceRefresh, reload,
-                       ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
+        _ = try await runUntilStopSignal([jwks.refreshService, sourceRefresh, reload, listeners], logger: logger)
         logger.info("stopped")
     }
 

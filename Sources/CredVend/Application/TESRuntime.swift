@@ -61,9 +61,8 @@ public final class TESRuntime: Sendable {
         logger.info("credvend tes started", metadata: [
             "version": "\(CredVendVersion.string)", "endpoint": "\(provider.url)", "thing_name": "\(config.thingName)",
             "authz_token_file": "\(config.authzTokenFile)", "refresh_buffer": "\(Int(config.refreshBuffer))s"])
-        let group = ServiceGroup(services: [worker.service, ListenerService([server], gracePeriod: .seconds(2))],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-        logger.info("stopped")
+        let signal = try await runUntilStopSignal(
+            [worker.service, ListenerService([server], gracePeriod: .seconds(2))], logger: logger)
+        logger.info("stopped", metadata: signal.map { ["signal": "\($0)"] } ?? [:])
     }
 }

@@ -64,12 +64,11 @@ public final class FileRefreshDaemon: Sendable {
 
     /// Refreshes until SIGTERM or SIGINT.
     public func run(threadName: String) async throws {
-        let group = ServiceGroup(services: [PeriodicService(name: threadName) { [self] in step() }],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        let signal = try await runUntilStopSignal([PeriodicService(name: threadName) { [self] in step() }],
+                                                  logger: logger)
         // Taking the lock waits for a write in progress; after it, none starts.
         state.withLock { $0.stopping = true }
-        logger.info("stopped")
+        logger.info("stopped", metadata: signal.map { ["signal": "\($0)"] } ?? [:])
     }
 
     /// One turn of the loop; the seconds to sleep before the next.

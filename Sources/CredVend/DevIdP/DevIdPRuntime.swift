@@ -29,8 +29,6 @@ public struct DevIdPRuntime: Sendable {
         provider.setIssuer("http://\(shownHost):\(server.boundPort ?? 0)")
         StandardError.write(Array("listening on \(host):\(server.boundPort ?? 0)\n".utf8))
         logger.info("dev-idp started", metadata: ["issuer": "\(provider.issuer)", "kid": "\(provider.minter.kid)"])
-        let group = ServiceGroup(services: [ListenerService([server], gracePeriod: .seconds(2))],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        _ = try await runUntilStopSignal([ListenerService([server], gracePeriod: .seconds(2))], logger: logger)
     }
 }

@@ -17,7 +17,7 @@ public struct PeriodicService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let delay = await onOwnThread(name, step)
             guard delay.isFinite, delay >= 0 else { return }
-            let slept = try? await cancelOnGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            let slept: Void? = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
             if slept == nil { return }
         }
     }
