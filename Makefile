@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 BIN_DEBUG := .build/debug/credvend
 
-.PHONY: deps build release test e2e-test demo load-test clean
+.PHONY: deps build release test e2e-test demo load-test format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -17,12 +17,24 @@ release: deps
 e2e-test: build
 	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) $(PYTHON) -m pytest -q tests/e2e
 
-# Every test: Swift units, then the end-to-end tests against the real binary.
+# Suites whose code shares state between threads: also run under ThreadSanitizer.
+TSAN_SUITES := VerifiedTokenCache|CredentialCache|SingleFlight|LogRing|Metrics|RoleStore|HTTPServer|VendingService|ServeApplication|JWKSCache|PeriodicService|Lifecycle
+
+# Every test: the interop and format checks, a release build with warnings as
+# errors, Swift units (also under ThreadSanitizer for the concurrent suites),
+# then the end-to-end tests against the real binary.
 test: deps
 	scripts/check-interop.sh
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests load-tests/Package.swift load-tests/Sources
+	$(SWIFT) build -c release -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --skip-build
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_SUITES)'
 	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) $(PYTHON) -m pytest -q tests/e2e
+
+# Rewrites the sources in the committed swift-format style.
+format:
+	$(SWIFT) format format --in-place --recursive Package.swift Sources Tests load-tests/Package.swift load-tests/Sources
 
 demo: release
 	scripts/demo.sh
@@ -31,4 +43,4 @@ load-test: deps
 	load-tests/run
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-tsan

@@ -25,7 +25,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "credvend", targets: ["CredVendCLI"]),
-        .library(name: "CredVend", targets: ["CredVend"]),
+        // The load tests drive the services in-process, so the library exports every layer.
+        .library(
+            name: "CredVend",
+            targets: ["CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem"]),
         .library(name: "CredVendTesting", targets: ["CredVendTesting"]),
     ],
     dependencies: [
