@@ -1,4 +1,4 @@
-# credvend server image (SPEC 7). The build stage installs the same Debian
+# credvend server image (docs/reference.md#container-image). The build stage installs the same Debian
 # packages as scripts/install-deps.sh; the runtime stage carries only the
 # shared libraries the binary links.
 FROM swift:6.3-bookworm AS build

@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The load-test tooling of credvend (SPEC 9), kept out of the root package:
+// The load-test tooling of credvend (load-tests/README.md), kept out of the root package:
 // `credvend-load` is the HTTP load driver (closed and open loop, HDR
 // histograms), the in-process micro benchmarks and the instant STS stub.
 // `load-tests/run` builds it in release mode together with `credvend` itself.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import CredVend
 
-/// `credvend roles`: offline seeding and editing of the LMDB role store (SPEC.md section 3).
+/// `credvend roles`: offline seeding and editing of the LMDB role store (docs/reference.md#credvend-roles).
 /// Safe while `credvend serve` runs on the same directory: the server sees each
 /// change on its next request.
 struct RolesCommand: ParsableCommand {

@@ -4,7 +4,7 @@ import Logging
 import CredVend
 import CredVendCore
 
-/// `credvend tes`: the device's Token Exchange Service worker (SPEC 5, seeds/000).
+/// `credvend tes`: the device's Token Exchange Service worker (docs/reference.md#credvend-tes).
 struct TesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tes",

@@ -35,7 +35,7 @@ public struct RoleChange: Sendable, Equatable {
     }
 }
 
-/// The role store of SPEC.md section 3: an LMDB environment with one named
+/// The role store (docs/reference.md#role-records): an LMDB environment with one named
 /// database `roles`, key client_id, value the record's canonical JSON.
 ///
 /// Every call runs in its own (renewed) LMDB transaction, so a change made by

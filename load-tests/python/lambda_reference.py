@@ -1,4 +1,4 @@
-"""The seed's credential-vending Lambda (seeds/004) as a user would write it in
+"""A credential-vending Lambda (API Gateway + DynamoDB) as a user would write it in
 Python, minus the network: parse the API Gateway body, validate the Cognito
 access token with joserfc against a cached JWKS (issuer, token_use, exp,
 client_id), look the client up (a dict stands in for DynamoDB), and sign the

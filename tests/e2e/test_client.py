@@ -163,7 +163,7 @@ def test_settings_come_from_a_config_file_the_environment_and_flags_in_that_orde
     assert r.returncode == 0, r.stderr
     r = get_credentials(bare, "--config", str(config), "--no-cache", "--cognito-client-secret", CLIENTS[0]["client_secret"])
     assert r.returncode == 0, r.stderr
-    # The seed's way: the shell sources the file first.
+    # The shell's way: it sources the file first.
     sourced = subprocess.run(["bash", "-c", f'source "$1" && exec {BIN} get-credentials --no-cache', "_", str(config)],
                              env=dict(bare, COGNITO_CLIENT_SECRET=CLIENTS[0]["client_secret"]), capture_output=True,
                              text=True, timeout=60)

@@ -16,7 +16,7 @@ public struct AdminOutcome: Sendable {
     }
 }
 
-/// The admin operations of SPEC 4, with no transport or authorization in them: those
+/// The admin operations (docs/reference.md#admin-routes), with no transport or authorization in them: those
 /// are `AdminHandler`'s, which calls `perform` only for a route the policy allowed.
 /// Records are read and checked by the same code as `credvend roles`
 /// (`RoleMappingJSON`, `RoleMapping.validate`, `RoleStore.importAll`). A change drops

@@ -1,7 +1,7 @@
 public import Foundation
 public import CredVendCore
 
-/// What `GET /admin/v1/info` reports (SPEC 4). Built from the running server's parts
+/// What `GET /admin/v1/info` reports (docs/reference.md#admin-routes). Built from the running server's parts
 /// each time it is asked; holds no secret (no key, token or credential, not even the
 /// source access key id).
 public struct AdminInfo: Sendable {

@@ -35,7 +35,7 @@ public struct AdminTokenFileError: Error, CustomStringConvertible, Sendable, Equ
     }
 }
 
-/// The admin token file (SPEC 4): one `ROLE SHA256HEX` per line, ROLE `admin` or
+/// The admin token file (docs/reference.md#admin-api): one `ROLE SHA256HEX` per line, ROLE `admin` or
 /// `reader`, SHA256HEX the 64 hex digits of the SHA-256 of the raw token. Blank
 /// lines and `#` comments (whole lines, or after the hash) are ignored.
 public enum AdminTokenFile {

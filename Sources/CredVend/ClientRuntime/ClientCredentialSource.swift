@@ -3,7 +3,7 @@ public import Logging
 public import CredVendCore
 import CredVendHTTP
 
-/// Gets an IdP token and exchanges it for AWS credentials (seeds/004's two
+/// Gets an IdP token and exchanges it for AWS credentials (the Cognito and Auth0
 /// flows), reusing cached ones while `ClientCachePolicy` allows. Blocking.
 ///
 /// Cognito: client_credentials at `<domain>/oauth2/token`, then the token to

@@ -5,7 +5,7 @@ public import CredVendCore
 public import CredVendHTTP
 
 /// The credentials that sign credvend's own STS calls, from the standard AWS
-/// chain (SPEC 2): environment, container endpoint, shared credentials file.
+/// chain (docs/reference.md#source-credentials): environment, container endpoint, shared credentials file.
 /// Temporary ones are fetched again before they expire.
 public final class SourceCredentialsProvider: Sendable {
     /// Where the credentials came from, for logs and /admin/v1/info.

@@ -3,7 +3,7 @@ import Synchronization
 public import CredVendCore
 import CredVendCrypto
 
-/// A local stand-in for a Cognito user pool (SPEC 8), so that demos and tests
+/// A local stand-in for a Cognito user pool (docs/reference.md#credvend-dev-idp), so that demos and tests
 /// run the whole flow with no cloud account. Development only.
 public final class DevIdentityProvider: HTTPHandler, Sendable {
     /// One registered app client of the clients file.

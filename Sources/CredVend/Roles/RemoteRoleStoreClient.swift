@@ -4,7 +4,7 @@ public import CredVendCore
 public import CredVendStore
 import CredVendHTTP
 
-/// The role store of a running `credvend serve`, through its admin API (SPEC 4):
+/// The role store of a running `credvend serve`, through its admin API (docs/reference.md#admin-api):
 /// `unix:PATH` (the admin socket) or `https://HOST:PORT` with a bearer token
 /// (plain `http://` only to a loopback host). Records are checked here by the same
 /// code as in local mode, and again by the server.

@@ -3,7 +3,7 @@ public import CredVendStore
 
 
 /// What the `credvend roles` subcommands need from a role store: the local LMDB
-/// directory, or a running server's admin API (`--admin-url`, SPEC.md section 4,
+/// directory, or a running server's admin API (`--admin-url`, docs/reference.md#admin-api,
 /// `RemoteRoleStoreClient`), with the same output and exit codes.
 public protocol RoleStoreClient: Sendable {
     /// Where the records live, for messages: the directory or the admin URL.

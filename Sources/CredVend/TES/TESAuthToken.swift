@@ -5,7 +5,7 @@ import CredVendHTTP
 import CredVendSystem
 
 /// The token a caller of the TES endpoint must send as its `Authorization` header
-/// (seeds/000 `authz_token`; the SDKs' `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`).
+/// (`--authz-token-file`; the SDKs' `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`).
 /// Only its SHA-256 is kept, and requests are compared against that in constant time.
 public struct TESAuthToken: Sendable {
     private let digest: [UInt8]

@@ -3,7 +3,7 @@ public import CredVendCore
 import CredVendCrypto
 
 /// Everything `credvend tes` needs, checked once at start-up, before any network call,
-/// so that a bad flag is a message naming it (SPEC 5).
+/// so that a bad flag is a message naming it (docs/reference.md#credvend-tes).
 public struct TESConfiguration: Sendable {
     /// `--endpoint`: the IoT credential endpoint, a host (`xxxx.credentials.iot.<region>.amazonaws.com`,
     /// optionally `:port`) or an `https://` URL.

@@ -50,7 +50,7 @@ public final class CredentialCache: Sendable {
     }
 
     /// When to fetch again: `refreshBuffer` before expiry, or at half the
-    /// lifetime when the session is too short for that (SPEC 3).
+    /// lifetime when the session is too short for that (docs/reference.md#credential-cache).
     public func refreshTime(issued: Date, expiration: Date) -> Date {
         let lifetime = expiration.timeIntervalSince(issued)
         if lifetime > 2 * refreshBuffer { return expiration.addingTimeInterval(-refreshBuffer) }

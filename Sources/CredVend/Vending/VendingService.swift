@@ -43,7 +43,7 @@ public enum VendResult: Sendable {
     case later(@Sendable () -> VendOutcome)
 }
 
-/// The product: token in, credentials out (SPEC 2 `POST /v1/credentials`).
+/// The product: token in, credentials out (docs/reference.md#post-v1credentials).
 public final class VendingService: Sendable {
     static let successHeaders: HTTPHeaders = ["Content-Type": "application/json", "Cache-Control": "no-store"]
 

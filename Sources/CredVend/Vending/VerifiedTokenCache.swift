@@ -4,7 +4,7 @@ public import CredVendCore
 import CredVendStore
 public import CredVendCrypto
 
-/// Outcomes of the token checks (SPEC 2, checks 1-5) by SHA-256 of the token, so
+/// Outcomes of the token checks (docs/reference.md#token-checks, 1-5) by SHA-256 of the token, so
 /// that a token seen before skips the RSA check.
 ///
 /// - An accepted token's entry lives no longer than the token: it is dropped once

@@ -4,7 +4,7 @@ import Logging
 import CredVend
 import CredVendCore
 
-/// The settings every client command shares: seeds/004's variables, each
+/// The settings every client command shares: the variables of docs/reference.md#client-settings, each
 /// overridable by a flag, optionally from `--config FILE`; and the cache.
 struct ClientOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read settings from this env file (KEY=value lines, as seeds/004's config.env); the environment and flags win.",

@@ -21,7 +21,7 @@ public enum AdminRole: String, Sendable, CaseIterable, Comparable {
 /// Who made an admin request, as the access log and the audit log show it.
 public enum AdminCaller: Sendable, Equatable {
     /// Connected to `--admin-socket`: the socket's file permissions are the access
-    /// control (SPEC 4, seeds/001), so the caller acts as `admin`.
+    /// control (docs/reference.md#admin-api), so the caller acts as `admin`.
     case socket
     /// Presented a bearer token listed in `--admin-token-file`; `tokenHashPrefix` is the
     /// first 8 hex characters of the token's SHA-256 (the start of its line in the file).

@@ -54,7 +54,7 @@ public enum AdminDecision: Sendable {
     case deny(APIError)
 }
 
-/// Authorization in one place, before any handler runs (the seeds' per-route role
+/// Authorization in one place, before any handler runs (a per-route role
 /// interceptor): a table of route -> least role. A path the table does not list is
 /// denied (404) whoever asks; a listed path with another method is 405; a caller
 /// whose role is below the route's is 403.
@@ -63,7 +63,7 @@ public struct AdminPolicy: Sendable {
 
     public init(rules: [AdminRouteRule]) { self.rules = rules }
 
-    /// The table of SPEC 4 (and the all-or-nothing import of `credvend roles --admin-url`).
+    /// The table of docs/reference.md#admin-routes (and the all-or-nothing import of `credvend roles --admin-url`).
     public static let standard = AdminPolicy(rules: [
         AdminRouteRule("GET", "/admin/v1/roles", .listRoles, requires: .reader),
         AdminRouteRule("POST", "/admin/v1/roles:import", .importRoles, requires: .admin),

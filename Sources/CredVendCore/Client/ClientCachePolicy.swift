@@ -14,7 +14,7 @@ public import Foundation
 /// of one), that rule would never reuse it, and every SDK call inside the
 /// window would go to the network. Such an item is reused for half of the time
 /// it had left when it arrived, the same rule `credvend serve` applies to
-/// short sessions (SPEC 3): the SDK still calls back on each use, but gets an
+/// short sessions (docs/reference.md#credential-cache): the SDK still calls back on each use, but gets an
 /// answer from the cache, always with at least half its original time left.
 public struct ClientCachePolicy: Sendable, Equatable {
     public static let defaultRefreshBuffer: TimeInterval = 900

@@ -6,7 +6,7 @@ public struct ClientConfigError: Error, Sendable, Equatable, CustomStringConvert
     public let missing: [ClientSettingKey]
     /// Given settings that cannot work, one sentence each.
     public let invalid: [String]
-    /// IDP_TYPE was not given and the seed's default (auth0) applied.
+    /// IDP_TYPE was not given and its default (auth0) applied.
     public let idpTypeDefaulted: Bool
 
     public init(idpType: IdPType?, missing: [ClientSettingKey] = [], invalid: [String] = [], idpTypeDefaulted: Bool = false) {

@@ -36,7 +36,7 @@ public struct ClientConfigSources: Sendable {
 }
 
 /// Turns flags, environment and config file into checked `ClientSettings`
-/// (SPEC 6, seeds/004's variables). Pure: the caller reads the environment and the file.
+/// (docs/reference.md#client-settings). Pure: the caller reads the environment and the file.
 public enum ClientConfigResolver {
     public static let defaultScope = "write"
     public static let defaultRegion = "us-east-1"
@@ -51,7 +51,7 @@ public enum ClientConfigResolver {
             }
             idp = parsed
         } else {
-            idp = .auth0  // seeds/004: "IDP_TYPE auth0 (default)"
+            idp = .auth0  // IDP_TYPE defaults to auth0 (docs/reference.md#client-settings)
         }
         let missing = ClientSettingKey.required(for: idp, forToken: forToken).filter { sources.lookup($0) == nil }
         guard missing.isEmpty else {

@@ -1,4 +1,4 @@
-/// Which identity provider a client gets its token from (seeds/004 `IDP_TYPE`).
+/// Which identity provider a client gets its token from (`IDP_TYPE`).
 public enum IdPType: String, Sendable, CaseIterable {
     /// Token from Cognito, credentials from the vending API (`credvend serve`).
     case cognito
@@ -6,7 +6,7 @@ public enum IdPType: String, Sendable, CaseIterable {
     case auth0
 }
 
-/// One client setting: the environment variable of seeds/004 (also read from
+/// One client setting: its environment variable (docs/reference.md#client-settings; also read from
 /// `--config FILE`) and the flag that overrides it.
 public enum ClientSettingKey: String, CaseIterable, Sendable {
     case idpType = "IDP_TYPE"

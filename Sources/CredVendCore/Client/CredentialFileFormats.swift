@@ -1,4 +1,4 @@
-/// The three files credential-daemon keeps fresh (seeds/004 "Credential Daemon").
+/// The three files credential-daemon keeps fresh (docs/reference.md#credvend-credential-daemon).
 public enum CredentialFileFormats {
     public static let envFileName = "aws-credentials.env"
     public static let jsonFileName = "aws-credentials.json"

@@ -1,4 +1,4 @@
-/// Shell-style env files: the `config.env` of seeds/004 that `--config` reads,
+/// Shell-style env files: the `config.env` that `--config` reads,
 /// and the `aws-credentials.env` that credential-daemon writes.
 ///
 /// Reading accepts the part of shell syntax that means the same to `source`

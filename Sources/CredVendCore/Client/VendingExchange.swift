@@ -1,5 +1,5 @@
 /// The Cognito flow's second step: the access token POSTed to the vending API
-/// (`credvend serve`'s `/v1/credentials`, SPEC 2), credential_process JSON back. Pure.
+/// (`credvend serve`'s `/v1/credentials`, docs/reference.md#post-v1credentials), credential_process JSON back. Pure.
 public enum VendingExchange {
     public static func request(url: String, token: String) -> HTTPClientRequest {
         let body = "{\"access_token\":\(JSONText.quote(token))}"

@@ -1,5 +1,5 @@
 /// An error as the API shows it: `{"error": CODE, "message": TEXT}` with the
-/// status and headers SPEC 2's table gives. Messages never carry a token or secret.
+/// status and headers of docs/reference.md#errors. Messages never carry a token or secret.
 public struct APIError: Error, Sendable, Equatable {
     public let status: Int
     public let code: String

@@ -43,7 +43,7 @@ public struct JWTSigner: Sendable {
         }
     }
 
-    /// Cognito-shaped access-token claims (SPEC section 8).
+    /// Cognito-shaped access-token claims (docs/reference.md#dev-idp-run).
     public static func accessTokenClaims(issuer: String, clientId: String, scopes: [String], issuedAt: Date,
                                          ttl: TimeInterval, jti: String = UUID().uuidString.lowercased()) -> [String: JSONValue] {
         let iat = issuedAt.timeIntervalSince1970.rounded(.down)

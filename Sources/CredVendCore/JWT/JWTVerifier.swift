@@ -20,7 +20,7 @@ public struct VerifiedToken: Sendable, Equatable {
     }
 }
 
-/// The token checks of SPEC section 2, in the order the spec gives them:
+/// The token checks of docs/reference.md#token-checks, in that order:
 /// 1. compact JWS: three base64url parts, header and payload JSON objects;
 /// 2. header: supported `alg`, a `kid`, no `crit` (`jku`, `x5u`, `jwk` are never read);
 /// 3. key: the JWKS key with that `kid`, whose type, `alg` and `use` fit the header;

@@ -1,5 +1,5 @@
 /// One row of the role store: which IAM role a client_id gets, and how far the
-/// vended credentials reach in S3 (seeds/004 "S3 Permission Levels").
+/// vended credentials reach in S3 (docs/reference.md#role-records).
 public struct RoleMapping: Codable, Sendable, Hashable {
     public var clientId: String
     public var roleArn: String

@@ -1,4 +1,4 @@
-/// The access-log message of one request (SPEC 2): `request` and its fields as
+/// The access-log message of one request (docs/reference.md#access-log): `request` and its fields as
 /// `key=value`, in the sorted key order the line handler uses for metadata, built
 /// as one string so that no metadata dictionary is made and sorted per request.
 public enum AccessLogLine {

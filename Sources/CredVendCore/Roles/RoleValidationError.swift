@@ -1,4 +1,4 @@
-/// A role record that breaks a rule of SPEC.md section 3, or role JSON that
+/// A role record that breaks a rule of docs/reference.md#role-records, or role JSON that
 /// cannot be read. Names the record (its index in an import file and its
 /// client_id, when known) and the field, so an operator can find and fix it.
 public struct RoleValidationError: Error, Sendable, Equatable, CustomStringConvertible {

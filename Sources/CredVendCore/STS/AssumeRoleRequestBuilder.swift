@@ -30,7 +30,7 @@ public struct AssumeRoleParameters: Sendable, Equatable {
         self.policy = policy
     }
 
-    /// The call SPEC.md section 2 makes for a role mapping.
+    /// The call for a role mapping (docs/reference.md#sts-assumerole).
     public init(mapping: RoleMapping) {
         self.init(roleArn: mapping.roleArn,
                   roleSessionName: RoleSessionName.make(serverName: mapping.serverName, clientId: mapping.clientId),

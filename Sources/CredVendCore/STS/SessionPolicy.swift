@@ -1,5 +1,5 @@
 /// The session policy that narrows vended credentials to a mapping's S3 prefix
-/// (seeds/004 "S3 Permission Levels"): write = PutObject; read-write = +GetObject;
+/// (docs/reference.md#sts-assumerole): write = PutObject; read-write = +GetObject;
 /// full = +DeleteObject on the objects and ListBucket on the bucket, limited by
 /// `s3:prefix`. The effective permissions are the intersection of this policy
 /// and the role's own.

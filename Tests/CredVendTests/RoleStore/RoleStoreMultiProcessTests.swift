@@ -5,7 +5,7 @@ import Testing
 
 /// A running server keeps its RoleStore open; `credvend roles` in another
 /// process edits the same directory. Each get must see the latest commit
-/// without reopening (SPEC.md section 3: "seen on the next request").
+/// without reopening (a change is seen on the next request, docs/reference.md#credvend-roles).
 @Suite struct RoleStoreMultiProcessTests {
     @Test func readerSeesAnotherProcessesWritesOnItsNextGet() throws {
         let bin = try #require(Sample.credvendBinary, "build the credvend executable first (swift build), or set CREDVEND_BIN")

@@ -46,7 +46,7 @@ import Testing
         defer { f.dir.remove() }
         try f.config().validate()
         try f.config(cert: "rsa.pem", key: "rsa.key").validate()
-        // A root CA without its trailing newline (seeds/000 warns about it) and a two-certificate bundle.
+        // A root CA without its trailing newline and a two-certificate bundle.
         let ca = try f.read("ca.pem")
         try f.write("ca-no-newline.pem", String(ca.dropLast()))
         try f.config(rootCA: "ca-no-newline.pem").validate()

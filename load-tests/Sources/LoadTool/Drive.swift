@@ -2,7 +2,7 @@ import CredVend
 import Foundation
 import Glibc
 
-/// One scenario phase against a running server (SPEC 9): builds its requests,
+/// One scenario phase against a running server (load-tests/README.md): builds its requests,
 /// warms what the scenario says is warm, drives load, samples the server.
 struct Drive {
     let args: Args

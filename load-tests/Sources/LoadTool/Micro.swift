@@ -3,11 +3,11 @@ import Foundation
 import Glibc
 import Logging
 
-/// In-process benchmarks of the hot path (SPEC 9 `micro`), no HTTP:
+/// In-process benchmarks of the hot path (the `micro` scenario), no HTTP:
 /// (a) the RS256 check of a 2048-bit token, (b) full validation with claims,
 /// (c) SigV4 signing of an AssumeRole request, (d) validate + role lookup +
 /// cached credentials through `VendingService` (a new token each time, and one
-/// repeated token), (e) what the seed's Lambda does per call: validate, look
+/// repeated token), (e) what a credential-vending Lambda does per call: validate, look
 /// up, sign the AssumeRole request.
 struct MicroBench {
     struct Row: Codable {
