@@ -153,7 +153,7 @@ def test_errors_go_to_stderr_without_secrets(stack, tmp_path):
 
 def test_settings_come_from_a_config_file_the_environment_and_flags_in_that_order(stack, tmp_path):
     config = tmp_path / "config.env"
-    config.write_text("# as seeds/004's config.env, also usable with `source`\n"
+    config.write_text("# a client config.env, also usable with `source`\n"
                       + "".join(f"export {k}='{v}'\n" for k, v in stack.env.items() if k.startswith(("IDP_", "COGNITO_")))
                       + "COGNITO_CLIENT_SECRET=wrong-in-file  # wins over the line above\n")
     bare = base_env(tmp_path)

@@ -7,7 +7,7 @@ import CredVendCore
 /// The settings every client command shares: the variables of docs/reference.md#client-settings, each
 /// overridable by a flag, optionally from `--config FILE`; and the cache.
 struct ClientOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read settings from this env file (KEY=value lines, as seeds/004's config.env); the environment and flags win.",
+    @Option(help: ArgumentHelp("Read settings from this env file (KEY=value lines, the same file a shell can source); the environment and flags win.",
                                valueName: "file"))
     var config: String?
 
