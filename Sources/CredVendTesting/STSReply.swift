@@ -35,7 +35,7 @@ struct STSReply {
 
     static func success(_ credentials: AWSCredentials, roleArn: String, session: String) -> STSReply {
         let role = roleArn.split(separator: "/").last.map(String.init) ?? "role"
-        let account = roleArn.split(separator: ":").dropFirst(4).first.map(String.init) ?? "123456789012"
+        let account = roleArn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? "123456789012"
         let body = """
             <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
               <AssumeRoleResult>
