@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "CredVendTesting",
             dependencies: [
-                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore",
+                "CredVend", "CredVendCore", "CredVendCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: safe),
