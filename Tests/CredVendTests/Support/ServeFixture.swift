@@ -77,8 +77,9 @@ final class ServeFixture {
     }
 
     /// Changes (or adds) a client's role mapping, as `credvend roles put` does.
-    func map(_ clientId: String = clientId, to roleArn: String) throws {
-        _ = try roles.put(RoleMapping(clientId: clientId, roleArn: roleArn))
+    func map(_ clientId: String = clientId, to roleArn: String,
+             sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration) throws {
+        _ = try roles.put(RoleMapping(clientId: clientId, roleArn: roleArn, sessionDurationSeconds: sessionDurationSeconds))
     }
 }
 

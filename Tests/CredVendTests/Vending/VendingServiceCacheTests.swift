@@ -21,6 +21,22 @@ import CredVendTesting
         #expect(second.outcome.response.credentials == first.outcome.response.credentials)
         #expect(f.sts.callCount == 1)
         #expect(f.sts.calls.first?.errorCode == nil, "the FakeSTS refused credvend's own signature")
+        #expect(f.metrics.cacheMisses.current == 1 && f.metrics.cacheHits.current == 1)
+        #expect(f.metrics.stsCalls.value("success") == 1)
+    }
+
+    /// The refresh time is reckoned from the injected clock: with the system's, a 900 s
+    /// session would look days long and be refetched at once.
+    @Test func aShortSessionIsCachedForHalfItsLifetime() async throws {
+        let f = try ServeFixture()
+        try f.map(to: "arn:aws:iam::123456789012:role/first", sessionDurationSeconds: 900)
+        #expect(await f.vend(f.token()).status == 200)
+        f.clock.advance(by: 449)
+        #expect(await f.vend(f.token()).status == 200)
+        #expect(f.sts.callCount == 1)
+        f.clock.advance(by: 1)
+        #expect(await f.vend(f.token()).status == 200)
+        #expect(f.sts.callCount == 2)
     }
 
     @Test func theCacheIsRefilledAfterTheRefreshBuffer() async throws {
