@@ -71,7 +71,7 @@ public final class FakeSTS: HTTPClient {
         if delay > .zero { Thread.sleep(forTimeInterval: Self.seconds(delay)) }
         let parameters = FormURLEncoding.parse(request.body)
         let response: STSReply
-        if let refusal = SigV4Check(source: source, region: region, signer: signer).problem(with: request) {
+        if let refusal = SigV4Check(source: source, region: region, signer: signer).problem(with: request, now: clock.now()) {
             response = refusal
         } else if parameters["Action"] != STSAction.assumeRole.rawValue {
             response = .error(400, "InvalidAction", "Could not find operation \(parameters["Action"] ?? "(none)")")

@@ -9,8 +9,11 @@ struct SigV4Check {
     let region: String
     let signer: SigV4Signer
 
+    /// AWS refuses a request signed further than this from its own clock.
+    static let maximumSkew: TimeInterval = 15 * 60
+
     /// nil when the signature is good, else AWS's refusal.
-    func problem(with request: HTTPClientRequest) -> STSReply? {
+    func problem(with request: HTTPClientRequest, now: Date) -> STSReply? {
         let header = { (name: String) -> String? in request.headers.first { $0.0.lowercased() == name }?.1 }
         guard let authorization = header("authorization"), authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
             return .error(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
@@ -27,6 +30,9 @@ struct SigV4Check {
         }
         guard scope[2] == region, scope[3] == "sts", scope[4] == "aws4_request" else {
             return .error(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region and service")
+        }
+        guard abs(date.timeIntervalSince(now)) <= Self.maximumSkew else {
+            return .error(403, "SignatureDoesNotMatch", "Signature expired: \(amzDate) is more than 15 min from the server's time")
         }
         let signed = Set(signedNames.split(separator: ";").map(String.init))
         let headers = request.headers.filter { signed.contains($0.0.lowercased()) }.map { (name: $0.0, value: $0.1) }

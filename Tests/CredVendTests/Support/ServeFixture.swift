@@ -40,7 +40,7 @@ final class ServeFixture {
         if loadKeys { jwks.refresh(reason: "test start") }
         let stsClient = try STSClient(endpoint: sts.endpoint, region: sts.region, client: sts,
                                       retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2)),
-                                      metrics: metrics, logger: logger)
+                                      metrics: metrics, logger: logger, clock: clock)
         let audit = try auditPath.map { [metrics] path throws(ConfigurationError) in
             try AuditLog(path: path, metrics: metrics, logger: logger)
         }

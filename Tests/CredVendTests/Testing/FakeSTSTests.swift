@@ -8,19 +8,19 @@ import CredVendTesting
 @Suite struct FakeSTSTests {
     let parameters = AssumeRoleParameters(roleArn: "arn:aws:iam::123456789012:role/r", roleSessionName: "credvend-x",
                                           durationSeconds: 900)
+    let clock = FixedClock()
 
     func send(_ sts: FakeSTS, _ request: STSHTTPRequest, body: [UInt8]? = nil) throws -> HTTPResponse {
         try sts.send(HTTPClientRequest(method: request.method, url: request.url,
                                        headers: request.headers.map { ($0.name, $0.value) }, body: body ?? request.body))
     }
 
-    func signed(_ sts: FakeSTS, with credentials: AWSCredentials) throws -> STSHTTPRequest {
+    func signed(_ sts: FakeSTS, with credentials: AWSCredentials, skew: TimeInterval = 0) throws -> STSHTTPRequest {
         AssumeRoleRequestBuilder(endpoint: try STSEndpoint(sts.endpoint), region: sts.region)
-            .assumeRole(parameters, credentials: credentials, date: Date())
+            .assumeRole(parameters, credentials: credentials, date: clock.now().addingTimeInterval(skew))
     }
 
     @Test func aGoodSignatureGetsCredentialsThatTheParserReads() throws {
-        let clock = FixedClock()
         let sts = FakeSTS(clock: clock)
         let response = try send(sts, try signed(sts, with: FakeSTS.sourceCredentials))
         #expect(response.status == 200)
@@ -32,7 +32,7 @@ import CredVendTesting
     }
 
     @Test func aWrongSecretOrATamperedBodyIsSignatureDoesNotMatch() throws {
-        let sts = FakeSTS()
+        let sts = FakeSTS(clock: clock)
         var wrong = FakeSTS.sourceCredentials
         wrong.secretAccessKey += "x"
         let tampered = try signed(sts, with: FakeSTS.sourceCredentials)
@@ -49,7 +49,7 @@ import CredVendTesting
 
     @Test func anUnknownKeyOrSessionTokenIsInvalidClientTokenId() throws {
         let temporary = AWSCredentials(accessKeyId: "ASIASOURCE", secretAccessKey: "s3cr3t", sessionToken: "token-1")
-        let sts = FakeSTS(source: temporary)
+        let sts = FakeSTS(source: temporary, clock: clock)
         var otherToken = temporary
         otherToken.sessionToken = "token-2"
         var otherKey = temporary
@@ -61,10 +61,18 @@ import CredVendTesting
     }
 
     @Test func scriptedAnswersComeInOrderThenSuccess() throws {
-        let sts = FakeSTS()
+        let sts = FakeSTS(clock: clock)
         sts.script(.throttling, .serverError(status: 500), .accessDenied, .garbage)
         let statuses = try (0..<5).map { _ in try send(sts, try signed(sts, with: FakeSTS.sourceCredentials)).status }
         #expect(statuses == [400, 500, 403, 200, 200])
         #expect(sts.calls.map(\.errorCode) == ["Throttling", "ServiceUnavailable", "AccessDenied", "garbage", nil])
+    }
+
+    @Test func aSignatureMoreThan15MinutesOffIsRefused() throws {
+        let sts = FakeSTS(clock: clock)
+        #expect(try send(sts, try signed(sts, with: FakeSTS.sourceCredentials, skew: -14 * 60)).status == 200)
+        #expect(try send(sts, try signed(sts, with: FakeSTS.sourceCredentials, skew: 16 * 60)).status == 403)
+        #expect(try send(sts, try signed(sts, with: FakeSTS.sourceCredentials, skew: -16 * 60)).status == 403)
+        #expect(sts.calls.map(\.errorCode) == [nil, "SignatureDoesNotMatch", "SignatureDoesNotMatch"])
     }
 }
