@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CredVend
 @testable import CredVendCore
+import CredVendStore
 import CredVendTesting
 
 /// The credential cache as the product uses it: one STS call per client until refresh,
@@ -75,6 +76,17 @@ import CredVendTesting
         #expect(f.sts.callCount == 2)
         #expect(f.sts.calls.map(\.roleArn) == ["arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/second"])
         #expect(after.credentials?.accessKeyId != before.credentials?.accessKeyId)
+    }
+
+    @Test func aDeletedMappingIsRefusedAtOnceDespiteCachedCredentials() async throws {
+        let f = try ServeFixture()
+        let token = f.token()
+        #expect(await f.vend(token).status == 200)
+        #expect(try f.roles.delete(ServeFixture.clientId))
+        let response = await f.vend(token)
+        #expect(response.status == 403)
+        #expect(response.errorCode == "access_denied")
+        #expect(f.sts.callCount == 1)
     }
 
     @Test func eachClientGetsItsOwnSession() async throws {
