@@ -1,5 +1,5 @@
 public import CredVendCore
-public import Foundation
+import Foundation
 import Synchronization
 
 /// STS in-process, as an `HTTPClient`. Every request's SigV4 signature is recomputed with
