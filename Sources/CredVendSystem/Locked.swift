@@ -8,7 +8,7 @@ import Glibc
 /// @unchecked Sendable: `value` is only touched between lock and unlock of `mutex`.
 public final class Locked<Value>: @unchecked Sendable {
     @usableFromInline var value: Value
-    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     public init(_ value: Value) {
         self.value = value
@@ -26,12 +26,20 @@ public final class Locked<Value>: @unchecked Sendable {
     /// Runs `body` with the value, holding the lock; `body` must not call back into this lock.
     @inlinable
     public func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+        lock()
+        defer { unlock() }
+        return try body(&value)
+    }
+
+    @usableFromInline
+    func lock() {
         let rc = pthread_mutex_lock(mutex)
         precondition(rc == 0, "pthread_mutex_lock failed (\(rc))")
-        defer {
-            let rc = pthread_mutex_unlock(mutex)
-            precondition(rc == 0, "pthread_mutex_unlock failed (\(rc))")
-        }
-        return try body(&value)
+    }
+
+    @usableFromInline
+    func unlock() {
+        let rc = pthread_mutex_unlock(mutex)
+        precondition(rc == 0, "pthread_mutex_unlock failed (\(rc))")
     }
 }

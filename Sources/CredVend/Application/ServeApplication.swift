@@ -14,10 +14,13 @@ public final class ServeApplication: HTTPHandler, Sendable {
     let admin: (any HTTPHandler)?
     let audit: AuditLog?
     let auditRequired: Bool
+    let clock: any WallClock
     private let upstream = DispatchQueue(label: "credvend.upstream", attributes: .concurrent)
 
     public init(vending: VendingService, readiness: @escaping @Sendable () -> [String], metrics: ServerMetrics,
-                logger: Logger, admin: (any HTTPHandler)? = nil, audit: AuditLog? = nil, auditRequired: Bool = false) {
+                logger: Logger, admin: (any HTTPHandler)? = nil, audit: AuditLog? = nil, auditRequired: Bool = false,
+                clock: any WallClock = SystemClock()) {
+        self.clock = clock
         self.vending = vending
         self.readiness = readiness
         self.metrics = metrics
@@ -107,7 +110,7 @@ public final class ServeApplication: HTTPHandler, Sendable {
     }
 
     private func auditRecord(_ request: HTTPRequest, _ outcome: VendOutcome, _ requestId: String) -> VendAuditRecord {
-        VendAuditRecord(time: Date(), requestId: requestId, clientId: outcome.clientId, roleArn: outcome.mapping?.roleArn,
+        VendAuditRecord(time: clock.now(), requestId: requestId, clientId: outcome.clientId, roleArn: outcome.mapping?.roleArn,
                         roleSessionName: outcome.mapping.map { RoleSessionName.make(serverName: $0.serverName, clientId: $0.clientId) },
                         source: request.remoteAddress, status: outcome.response.status, errorCode: outcome.errorCode,
                         token: outcome.tokenId)

@@ -9,7 +9,14 @@ public import CredVendHTTP
 /// Temporary ones are fetched again before they expire.
 public final class SourceCredentialsProvider: Sendable {
     /// Where the credentials came from, for logs and /admin/v1/info.
-    public enum Origin: String, Sendable { case environment, container, sharedFile = "shared-credentials-file" }
+    public enum Origin: String, Sendable { case environment, container, sharedFile = "shared-credentials-file", fixed }
+
+    /// Where `resolve` looks: the standard chain, or credentials handed over once (tests,
+    /// embedders), so that nothing reads the process environment or the network.
+    private enum Chain: Sendable {
+        case standard(environment: [String: String])
+        case fixed(AWSCredentials?)
+    }
 
     private struct State {
         var credentials: AWSCredentials?
@@ -17,7 +24,7 @@ public final class SourceCredentialsProvider: Sendable {
         var fetchedAt: Date = .distantPast
     }
 
-    private let environment: [String: String]
+    private let chain: Chain
     private let client: any HTTPClient
     private let logger: Logger
     private let state = Mutex(State())
@@ -28,8 +35,15 @@ public final class SourceCredentialsProvider: Sendable {
     public static let rereadInterval: TimeInterval = 300
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, client: any HTTPClient, logger: Logger) {
-        self.environment = environment
+        self.chain = .standard(environment: environment)
         self.client = client
+        self.logger = logger
+    }
+
+    /// Always these credentials (nil: never any), re-read from nowhere.
+    public init(fixed credentials: AWSCredentials?, logger: Logger) {
+        self.chain = .fixed(credentials)
+        self.client = NoHTTPClient()
         self.logger = logger
     }
 
@@ -82,7 +96,13 @@ public final class SourceCredentialsProvider: Sendable {
     }
 
     private func resolve() throws(ConfigurationError) -> (AWSCredentials, Origin) {
-        let env = { (k: String) -> String? in self.environment[k].flatMap { $0.isEmpty ? nil : $0 } }
+        let environment: [String: String]
+        switch chain {
+        case .fixed(let credentials?): return (credentials, .fixed)
+        case .fixed(nil): throw ConfigurationError("no source credentials were given")
+        case .standard(let e): environment = e
+        }
+        let env = { (k: String) -> String? in environment[k].flatMap { $0.isEmpty ? nil : $0 } }
         if let id = env("AWS_ACCESS_KEY_ID") {
             guard let secret = env("AWS_SECRET_ACCESS_KEY") else {
                 throw ConfigurationError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
@@ -130,5 +150,12 @@ public final class SourceCredentialsProvider: Sendable {
             throw ConfigurationError("container credentials endpoint \(uri) returned no usable credentials")
         }
         return creds
+    }
+}
+
+/// The client of fixed credentials: they never fetch anything.
+private struct NoHTTPClient: HTTPClient {
+    func send(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse {
+        throw CurlError(kind: .other, code: 0, message: "fixed source credentials make no HTTP requests")
     }
 }

@@ -6,8 +6,8 @@ public import CredVendHTTP
 
 /// The issuer's signing keys, fetched in the background and swapped in whole:
 /// request threads only read the current snapshot. Keys are parsed once per
-/// fetch. An unknown `kid` may trigger one refresh per 30 s, never more, and a
-/// failed fetch keeps the old keys.
+/// fetch. An unknown `kid` may trigger one refresh per 30 s, never more (this is the
+/// only limiter for that rule), and a failed fetch keeps the old keys.
 public final class JWKSCache: Sendable {
     public enum Source: Sendable {
         case url(String)
@@ -18,6 +18,8 @@ public final class JWKSCache: Sendable {
     public struct Snapshot: Sendable {
         public let keys: JWKSet
         public let fetchedAt: Date
+        /// Counts fetches: tells snapshots apart even when a test's clock stands still.
+        public let generation: Int
     }
 
     public struct Status: Sendable {
@@ -34,14 +36,19 @@ public final class JWKSCache: Sendable {
     private let metrics: ServerMetrics?
     private let snapshot = Mutex<Snapshot?>(nil)
     private let status = Mutex(Status())
-    private let lastKidRefresh = Mutex<Date?>(nil)
+    private let clock: any WallClock
+    /// When (ms since 1970) an unknown kid last claimed a refresh. Atomic, so that a
+    /// storm of forged kids is turned away without meeting on a lock.
+    private let lastKidRefresh = Atomic<Int64>(Int64.min / 2)
     private let flight = SingleFlight<Int, Bool, Never>()
 
-    public init(source: Source, client: any HTTPClient, logger: Logger, metrics: ServerMetrics?) {
+    public init(source: Source, client: any HTTPClient, logger: Logger, metrics: ServerMetrics?,
+                clock: any WallClock = SystemClock()) {
         self.source = source
         self.client = client
         self.logger = logger
         self.metrics = metrics
+        self.clock = clock
     }
 
     public var current: Snapshot? { snapshot.withLock { $0 } }
@@ -56,19 +63,23 @@ public final class JWKSCache: Sendable {
         }
     }
 
+    /// Whether an unknown kid may refresh now: true at most once per 30 s (by the
+    /// injected clock), and the caller then owns that refresh. Never blocks.
+    public func claimUnknownKidRefresh() -> Bool {
+        let now = Int64(clock.now().timeIntervalSince1970 * 1000)
+        let last = lastKidRefresh.load(ordering: .relaxed)
+        guard now - last >= Int64(Self.unknownKidInterval * 1000) else { return false }
+        return lastKidRefresh.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
+    }
+
     /// For an unknown kid: refresh unless one was done for that reason in the
     /// last 30 s. Returns whether a refresh ran and loaded keys.
-    public func refreshForUnknownKid(now: Date = Date()) -> Bool {
-        let allowed = lastKidRefresh.withLock { last -> Bool in
-            if let l = last, now.timeIntervalSince(l) < Self.unknownKidInterval { return false }
-            last = now
-            return true
-        }
-        return allowed && refresh(reason: "unknown kid")
+    public func refreshForUnknownKid() -> Bool {
+        claimUnknownKidRefresh() && refresh(reason: "unknown kid")
     }
 
     private func fetch(reason: String) -> Bool {
-        let started = Date()
+        let started = clock.now()
         let result: Result<JWKSet, ConfigurationError>
         switch source {
         case .file(let path):
@@ -92,7 +103,7 @@ public final class JWKSCache: Sendable {
         }
         switch result {
         case .success(let keys):
-            snapshot.withLock { $0 = Snapshot(keys: keys, fetchedAt: started) }
+            snapshot.withLock { $0 = Snapshot(keys: keys, fetchedAt: started, generation: ($0?.generation ?? 0) + 1) }
             status.withLock { $0 = Status(lastAttempt: started, lastOutcome: "success") }
             metrics?.jwksRefreshes.increment("success")
             logger.info("JWKS loaded", metadata: ["reason": "\(reason)", "kids": "\(keys.kids.joined(separator: ","))"])

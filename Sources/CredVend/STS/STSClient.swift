@@ -12,9 +12,13 @@ public final class STSClient: Sendable {
     private let metrics: ServerMetrics?
     private let logger: Logger
     private let timeout: Duration
+    /// The signing time: STS refuses a signature more than 15 minutes off its own clock.
+    private let clock: any WallClock
 
     public init(endpoint: String, region: String, client: any HTTPClient, retry: RetryPolicy = .default,
-                timeout: Duration = .seconds(10), metrics: ServerMetrics?, logger: Logger) throws(STSError) {
+                timeout: Duration = .seconds(10), metrics: ServerMetrics?, logger: Logger,
+                clock: any WallClock = SystemClock()) throws(STSError) {
+        self.clock = clock
         self.builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint(endpoint), region: region)
         self.client = client
         self.retry = retry
@@ -28,7 +32,7 @@ public final class STSClient: Sendable {
         let parameters = AssumeRoleParameters(mapping: mapping)
         let secrets = [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
         let result = call(action: .assumeRole, secrets: secrets) {
-            builder.assumeRole(parameters, credentials: source, date: Date())
+            builder.assumeRole(parameters, credentials: source, date: clock.now())
         }
         switch result {
         case .success(let role):

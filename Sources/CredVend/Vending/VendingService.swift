@@ -60,14 +60,15 @@ public final class VendingService: Sendable {
     private let keysMemo = ThreadLocal<KeysMemo>()
     /// Each thread's last token header and its checks (one issuer key signs them all).
     private let headerMemos = ThreadLocal<HeaderMemoBox>()
-    /// When (ms since 1970) this service last let an unknown kid ask for a JWKS refresh.
-    private let lastKidRefresh = Atomic<Int64>(Int64.min / 2)
+    private let clock: any WallClock
 
     /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
     /// token's `AuditTokenID`.
     public init(verifier: JWTVerifier, jwks: JWKSCache, roles: RoleStore, cache: CredentialCache, sts: STSClient,
                 source: SourceCredentialsProvider, metrics: ServerMetrics, logger: Logger,
-                tokenIdentifier: AuditTokenIdentifier? = nil, verifiedTokens: VerifiedTokenCache = VerifiedTokenCache()) {
+                tokenIdentifier: AuditTokenIdentifier? = nil, verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
+                clock: any WallClock = SystemClock()) {
+        self.clock = clock
         self.tokenIdentifier = tokenIdentifier
         self.verifiedTokens = verifiedTokens
         self.verifier = verifier
@@ -80,7 +81,9 @@ public final class VendingService: Sendable {
         self.logger = logger
     }
 
-    public func vend(body: [UInt8], authorization: String?, now: Date = Date()) -> VendResult {
+    /// `now`: the injected clock's time unless given.
+    public func vend(body: [UInt8], authorization: String?, now: Date? = nil) -> VendResult {
+        let now = now ?? clock.now()
         let token: ArraySlice<UInt8>
         switch TokenExtractor.tokenBytes(body: body, authorization: authorization) {
         case .success(let t): token = t
@@ -95,7 +98,7 @@ public final class VendingService: Sendable {
                                     tokenId: unverifiedId))
         }
         let key = VerifiedTokenCache.Key(digest: digest)
-        let version = snapshot.fetchedAt.timeIntervalSince1970
+        let version = Double(snapshot.generation)
         let nowSeconds = now.timeIntervalSince1970
         let result: Result<VerifiedToken, JWTError>
         switch verifiedTokens.lookup(key, keysVersion: version, now: nowSeconds) {
@@ -129,12 +132,12 @@ public final class VendingService: Sendable {
     private static let expired = JWTError(.expired, "token expired; get a new access token from the issuer")
 
     /// Maybe the issuer rotated its keys. If the keys changed since this thread's
-    /// snapshot, check again now; else refresh (off-thread) at most once per 30 s, and
-    /// refuse at once otherwise, so a storm of forged kids costs no thread hop and
-    /// no fetch beyond the JWKS cache's own 30 s rule.
+    /// snapshot, check again now; else refresh (off-thread) when the JWKS cache's 30 s
+    /// limiter allows, and refuse at once otherwise, so a storm of forged kids costs
+    /// no thread hop and no fetch.
     private func unknownKid(_ token: [UInt8], _ error: JWTError, seen: JWKSCache.Snapshot, fingerprint: String,
                             tokenId unverifiedId: AuditTokenID?, now: Date) -> VendResult {
-        if let latest = jwks.current, latest.fetchedAt != seen.fetchedAt {
+        if let latest = jwks.current, latest.generation != seen.generation {
             keysMemo.value = KeysMemo(latest)
             switch verify(token, keys: latest.keys, now: now) {
             case .success(let verified): return afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now)
@@ -143,20 +146,18 @@ public final class VendingService: Sendable {
             case .failure: break
             }
         }
-        let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
-        let last = lastKidRefresh.load(ordering: .relaxed)
-        guard nowMillis - last >= Int64(JWKSCache.unknownKidInterval * 1000),
-              lastKidRefresh.compareExchange(expected: last, desired: nowMillis, ordering: .relaxed).exchanged else {
+        guard jwks.claimUnknownKidRefresh() else {
             return .now(VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId))
         }
         return .later { [self] in
-            _ = jwks.refreshForUnknownKid()
+            jwks.refresh(reason: "unknown kid")
             guard let fresh = jwks.current?.keys else {
                 return VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId)
             }
-            switch verify(token, keys: fresh, now: Date()) {
+            let now = clock.now()
+            switch verify(token, keys: fresh, now: now) {
             case .success(let verified):
-                switch afterVerification(verified, token: token[...], fingerprint: fingerprint, now: Date()) {
+                switch afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now) {
                 case .now(let o): return o
                 case .later(let work): return work()
                 }
@@ -216,7 +217,7 @@ public final class VendingService: Sendable {
         return .later { [self] in
             let result = Mutex<Result<CredentialCache.Entry, APIError>?>(nil)
             let done = DispatchSemaphore(value: 0)
-            cache.load(mapping: mapping, now: Date(), fetch: { fetchCredentials(mapping) }) { r in
+            cache.load(mapping: mapping, now: clock.now(), fetch: { fetchCredentials(mapping) }) { r in
                 result.withLock { $0 = r }
                 done.signal()
             }
@@ -232,7 +233,7 @@ public final class VendingService: Sendable {
     }
 
     private func fetchCredentials(_ mapping: RoleMapping) -> Result<AWSCredentials, APIError> {
-        guard let creds = source.refreshIfNeeded() else {
+        guard let creds = source.refreshIfNeeded(now: clock.now()) else {
             return .failure(.unavailable("credvend has no source AWS credentials to call STS with", retryAfter: 30))
         }
         return sts.assumeRole(mapping: mapping, source: creds)

@@ -31,7 +31,7 @@ public final class VerifiedTokenCache: Sendable {
         let outcome: Outcome
         /// Seconds since 1970 after which the entry is dead.
         let until: Double
-        /// Which JWKS snapshot decided it (its fetch time).
+        /// Which JWKS snapshot decided it (its generation).
         let keysVersion: Double
 
         init(outcome: Outcome, until: Double, keysVersion: Double) {
