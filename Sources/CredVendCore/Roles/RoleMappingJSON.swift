@@ -140,7 +140,7 @@ extension RoleMapping {
         let durationKey = FieldKey("session_duration_s")
         if c.contains(durationKey), !((try? c.decodeNil(forKey: durationKey)) ?? false) {
             guard let value = try? c.decode(Int.self, forKey: durationKey) else {
-                throw fail("session_duration_s", "must be an integer number of seconds (900-43200), not a string or fraction")
+                throw fail("session_duration_s", AWSRules.sessionDurationProblem + ", not a string or fraction")
             }
             seconds = value
         }
