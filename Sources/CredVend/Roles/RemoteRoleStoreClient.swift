@@ -90,9 +90,10 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
         let r = try send("POST", "/admin/v1/roles:import?replace=\(replace)",
                          body: Array(RoleMappingJSON.encodeList(records).utf8))
         try expect(r, [200])
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any],
-              let added = object["added"] as? Int, let updated = object["updated"] as? Int,
-              let unchanged = object["unchanged"] as? Int, let removed = object["removed"] as? Int
+        let object = (try? JSONParser.parse(r.body))?.objectValue
+        func count(_ name: String) -> Int? { object?[name]?.numberValue.flatMap { Int(exactly: $0) } }
+        guard let added = count("added"), let updated = count("updated"), let unchanged = count("unchanged"),
+              let removed = count("removed")
         else {
             throw RemoteAdminError("the admin API at \(location) answered the import with an unexpected body")
         }
@@ -135,7 +136,7 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     }
 
     private static func field(_ r: HTTPClientResponse, _ name: String) -> String? {
-        ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?[name] as? String
+        (try? JSONParser.parse(r.body))?[name]?.stringValue
     }
 
     private static func code(_ r: HTTPClientResponse) -> String? { field(r, "error") }
