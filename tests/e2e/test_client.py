@@ -204,7 +204,7 @@ def test_wrong_settings_are_named(tmp_path):
     r = get_credentials(auth0, "--duration-seconds", "100")
     assert r.returncode == 2 and r.stdout == ""
     assert "AUTH0_DOMAIN http://tenant.auth0.com uses plain http to a non-loopback host; use https" in r.stderr
-    assert 'AWS_ROLE_ARN "oidc-s3-dev-server" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)' in r.stderr
+    assert 'AWS_ROLE_ARN "oidc-s3-dev-server" is not an IAM role ARN: must look like arn:aws:iam::123456789012:role/NAME' in r.stderr
     assert '--duration-seconds "100" must be a whole number of seconds from 900 to 43200' in r.stderr
     assert "secret-xyz" not in r.stderr
     r = get_credentials(dict(auth0, AUTH0_DOMAIN="tenant.auth0.com", AWS_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/r",

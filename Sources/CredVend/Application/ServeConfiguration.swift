@@ -45,8 +45,8 @@ public struct ServeConfiguration: Sendable {
         guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
         if auditRequired && auditLog == nil { throw ConfigurationError("--audit-required needs --audit-log PATH") }
         if auditHMACKeyFile != nil && auditLog == nil { throw ConfigurationError("--audit-hmac-key-file needs --audit-log PATH") }
-        guard region.range(of: "^[a-z]{2}(-[a-z]+)+-[0-9]+$", options: .regularExpression) != nil else {
-            throw ConfigurationError("--region \"\(region)\" is not an AWS region name (e.g. us-east-1)")
+        if let problem = AWSRules.region(region) {
+            throw ConfigurationError("--region \"\(region)\" is not an AWS region name: \(problem)")
         }
     }
 }

@@ -81,8 +81,9 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
         if let auth = request.headers["authorization"], auth.lowercased().hasPrefix("basic "),
            let decoded = Data(base64Encoded: String(auth.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
            let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") {
-            id = String(pair[..<colon]).removingPercentEncoding
-            secret = String(pair[pair.index(after: colon)...]).removingPercentEncoding
+            // RFC 6749 2.3.1: each is form-encoded before base64.
+            id = FormURLEncoding.decode(ArraySlice(pair[..<colon].utf8))
+            secret = FormURLEncoding.decode(ArraySlice(pair[pair.index(after: colon)...].utf8))
         }
         guard let id, let secret, let client = clients[id],
               ConstantTime.equals(Array(secret.utf8), Array(client.clientSecret.utf8)) else {

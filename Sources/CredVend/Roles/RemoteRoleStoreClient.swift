@@ -61,20 +61,20 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     // MARK: RoleStoreClient
 
     public func get(_ clientId: String) async throws -> RoleMapping? {
-        let r = try send("GET", "/admin/v1/roles/" + Self.segment(clientId))
+        let r = try send("GET", "/admin/v1/roles/" + PercentEncoding.encode(clientId))
         if r.status == 404, Self.code(r) == "role_not_found" { return nil }
         try expect(r, [200])
         return try RoleMappingJSON.decode(Data(r.body))
     }
 
     public func put(_ mapping: RoleMapping) async throws {
-        let r = try send("PUT", "/admin/v1/roles/" + Self.segment(mapping.clientId),
+        let r = try send("PUT", "/admin/v1/roles/" + PercentEncoding.encode(mapping.clientId),
                          body: Array(RoleMappingJSON.encode(mapping).utf8))
         try expect(r, [200, 201])
     }
 
     public func delete(_ clientId: String) async throws -> Bool {
-        let r = try send("DELETE", "/admin/v1/roles/" + Self.segment(clientId))
+        let r = try send("DELETE", "/admin/v1/roles/" + PercentEncoding.encode(clientId))
         if r.status == 404, Self.code(r) == "role_not_found" { return false }
         try expect(r, [204])
         return true
@@ -90,9 +90,10 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
         let r = try send("POST", "/admin/v1/roles:import?replace=\(replace)",
                          body: Array(RoleMappingJSON.encodeList(records).utf8))
         try expect(r, [200])
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any],
-              let added = object["added"] as? Int, let updated = object["updated"] as? Int,
-              let unchanged = object["unchanged"] as? Int, let removed = object["removed"] as? Int
+        let object = (try? JSONParser.parse(r.body))?.objectValue
+        func count(_ name: String) -> Int? { object?[name]?.numberValue.flatMap { Int(exactly: $0) } }
+        guard let added = count("added"), let updated = count("updated"), let unchanged = count("unchanged"),
+              let removed = count("removed")
         else {
             throw RemoteAdminError("the admin API at \(location) answered the import with an unexpected body")
         }
@@ -135,26 +136,11 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     }
 
     private static func field(_ r: HTTPClientResponse, _ name: String) -> String? {
-        ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any])?[name] as? String
+        (try? JSONParser.parse(r.body))?[name]?.stringValue
     }
 
     private static func code(_ r: HTTPClientResponse) -> String? { field(r, "error") }
     private static func message(_ r: HTTPClientResponse) -> String? { field(r, "message") }
-
-    /// A client_id as one path segment (`+ = , @` percent-encoded, never taken as separators).
-    private static func segment(_ clientId: String) -> String {
-        var out = ""
-        for byte in clientId.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
-    }
 }
 
 /// A remote-mode failure, printed as `error: MESSAGE` (exit 2).

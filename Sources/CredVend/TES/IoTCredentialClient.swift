@@ -44,7 +44,7 @@ public struct IoTCredentialClient: Sendable {
             return IoTCredentialError(.network, "the credential provider at \(endpoint) is unreachable: \(error.message)")
         case .responseTooLarge:
             return IoTCredentialError(.badResponse, "the credential provider at \(endpoint) sent an oversized answer")
-        case .other:
+        default:
             return IoTCredentialError(.network, "the request to \(endpoint) failed: \(error.message)")
         }
     }

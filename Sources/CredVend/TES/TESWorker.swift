@@ -64,7 +64,7 @@ public final class TESWorker: Sendable {
             return
         }
         var metadata: Logger.Metadata = [
-            "code": "\(error.code.rawValue)", "attempt": "\(s.consecutiveFailures)", "retry_in": "\(next)"]
+            "code": "\(error.code)", "attempt": "\(s.consecutiveFailures)", "retry_in": "\(next)"]
         if let status = error.httpStatus { metadata["status"] = "\(status)" }
         switch s.serving(at: now) {
         case .credentials(let c): metadata["serving"] = "previous credentials until \(c.expiration.map(ISO8601.string) ?? "?")"

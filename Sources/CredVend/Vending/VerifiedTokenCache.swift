@@ -84,19 +84,8 @@ public final class VerifiedTokenCache: Sendable {
 
     /// Remembers a refusal, if it is one that stays a refusal under the same keys.
     public func refuse(_ key: Key, _ error: JWTError, keysVersion: Double, now: Double) {
-        guard Self.isLasting(error.code) else { return }
+        guard !error.code.mayPassLater else { return }
         insert(key, Entry(outcome: .refused(error), until: now + refusalTTL, keysVersion: keysVersion), now: now)
-    }
-
-    /// Refusals that no later moment can turn into an acceptance while the keys stay.
-    static func isLasting(_ code: JWTError.Code) -> Bool {
-        switch code {
-        case .malformed, .unsupportedAlgorithm, .missingKid, .critHeader, .unknownKid, .keyMismatch, .badSignature,
-             .wrongIssuer, .wrongTokenUse, .invalidClaim, .expired, .missingClientId, .insufficientScope:
-            return true
-        case .notYetValid, .issuedInFuture:
-            return false
-        }
     }
 
     private func insert(_ key: Key, _ entry: Entry, now: Double) {

@@ -80,13 +80,12 @@ public enum ClientConfigResolver {
             ClientURL.singleLine(v) ? nil : "\(o) must be one line of printable text (its value is not shown)"
         }
         let region = checked(.region) { v, o in
-            v.range(of: "^[a-z]{2}(-[a-z]+)+-[0-9]+$", options: .regularExpression) == nil
-                ? "\(o) \"\(v)\" is not an AWS region name (e.g. eu-west-1)" : nil
+            AWSRules.region(v).map { "\(o) \"\(v)\" is not an AWS region name: \($0)" }
         } ?? defaultRegion
-        var duration = 3600
+        var duration = RoleMapping.defaultSessionDuration
         if let found = sources.lookup(.durationSeconds) {
-            if let n = Int(found.value), (900...43200).contains(n) { duration = n } else {
-                problems.append("\(found.origin) \"\(found.value)\" must be a whole number of seconds from 900 to 43200")
+            if let n = Int(found.value), AWSRules.sessionDuration(n) == nil { duration = n } else {
+                problems.append("\(found.origin) \"\(found.value)\" \(AWSRules.sessionDurationProblem)")
             }
         }
 
@@ -106,8 +105,7 @@ public enum ClientConfigResolver {
             audience = value(.auth0Audience)
             if !forToken {
                 roleArn = checked(.roleArn) { v, o in
-                    v.range(of: #"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$"#, options: .regularExpression) == nil
-                        ? "\(o) \"\(v)\" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)" : nil
+                    AWSRules.roleArn(v).map { "\(o) \"\(v)\" is not an IAM role ARN: \($0)" }
                 }
                 if let found = sources.lookup(.stsEndpoint) {
                     switch ClientURL.endpoint(found.value, name: found.origin, defaultPath: "") {

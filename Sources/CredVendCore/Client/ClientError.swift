@@ -1,24 +1,33 @@
 /// A client command failed: the IdP, the vending API or STS refused or could
 /// not be reached, or a file could not be written. The message says what to
-/// fix; it never carries a token, a client secret or a secret key.
-public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+/// fix; it never carries a token, a client secret or a secret key. Compared by kind only.
+public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A struct over a private enum, so a new kind is not a breaking change.
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        fileprivate enum Backing: String, Sendable, Hashable {
+            case idp, exchange, tokenRejected, upstream, network, transport, malformed, files
+        }
+        fileprivate let backing: Backing
+        fileprivate init(_ backing: Backing) { self.backing = backing }
+
         /// The token endpoint refused the client (wrong id, secret, scope, audience).
-        case idp
+        public static let idp = Kind(.idp)
         /// The vending API or STS refused the exchange for a reason other than the token.
-        case exchange
+        public static let exchange = Kind(.exchange)
         /// The vending API or STS rejected the token itself (expired, unknown key): a new token may work.
-        case tokenRejected
+        public static let tokenRejected = Kind(.tokenRejected)
         /// A 5xx or 429 answer: worth another attempt.
-        case upstream
+        public static let upstream = Kind(.upstream)
         /// No answer (connect failure, timeout, reset): worth another attempt.
-        case network
+        public static let network = Kind(.network)
         /// A transport failure another attempt will not fix (TLS, an oversized answer).
-        case transport
+        public static let transport = Kind(.transport)
         /// An answer credvend cannot read.
-        case malformed
+        public static let malformed = Kind(.malformed)
         /// A local file could not be written.
-        case files
+        public static let files = Kind(.files)
+
+        public var description: String { backing.rawValue }
     }
 
     public let kind: Kind
@@ -34,20 +43,6 @@ public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
-    public static func == (a: ClientError, b: ClientError) -> Bool { a.kind == b.kind && a.message == b.message }
-}
-
-/// Makes text from a peer safe to show: one line, at most `limit` characters,
-/// every given secret replaced by `<redacted>`.
-public enum Redaction {
-    public static func clean(_ text: String, redacting secrets: [String], limit: Int = 400) -> String {
-        var out = text
-        for secret in secrets where secret.count >= 4 {
-            out = out.replacing(secret, with: "<redacted>")
-        }
-        out = String(String.UnicodeScalarView(out.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? " " : $0
-        }))
-        return out.count > limit ? String(out.prefix(limit - 1)) + "…" : out
-    }
+    public static func == (a: ClientError, b: ClientError) -> Bool { a.kind == b.kind }
+    public func hash(into hasher: inout Hasher) { hasher.combine(kind) }
 }

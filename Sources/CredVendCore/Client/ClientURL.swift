@@ -21,7 +21,8 @@ public enum ClientURL {
               let host = parts.host, !host.isEmpty, !host.contains(" ")
         else { return .failure(Problem(message: "\(name) \"\(text)\" is not a host name or an http(s) URL")) }
         guard parts.query == nil, parts.fragment == nil, parts.user == nil, parts.password == nil else {
-            return .failure(Problem(message: "\(name) \"\(text)\" must not have a query, fragment or user name"))
+            // Not quoted: user info or a query may hold a password or a secret.
+            return .failure(Problem(message: "\(name) must not have a query, fragment or user name (its value is not shown)"))
         }
         switch scheme {
         case "https": break

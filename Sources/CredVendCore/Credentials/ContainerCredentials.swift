@@ -1,15 +1,12 @@
-import Foundation
-
 /// The container-credentials JSON shape (ECS, Greengrass TES, `credvend tes`):
 /// `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`.
 public enum ContainerCredentials {
     public static func parse(_ body: [UInt8]) -> AWSCredentials? {
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
-              let id = o["AccessKeyId"] as? String, !id.isEmpty,
-              let secret = o["SecretAccessKey"] as? String, !secret.isEmpty else { return nil }
-        let token = o["Token"] as? String
-        let expiration = (o["Expiration"] as? String).flatMap(ISO8601.parse)
-        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)
+        guard let o = (try? JSONParser.parse(body))?.objectValue,
+              let id = o["AccessKeyId"]?.stringValue, !id.isEmpty,
+              let secret = o["SecretAccessKey"]?.stringValue, !secret.isEmpty else { return nil }
+        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: o["Token"]?.stringValue,
+                              expiration: o["Expiration"]?.stringValue.flatMap(ISO8601.parse))
     }
 
     public static func render(_ c: AWSCredentials) -> [UInt8] {
@@ -33,11 +30,10 @@ public enum CredentialProcessOutput {
     }
 
     public static func parse(_ body: [UInt8]) -> AWSCredentials? {
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
-              (o["Version"] as? Int) == 1,
-              let id = o["AccessKeyId"] as? String, !id.isEmpty,
-              let secret = o["SecretAccessKey"] as? String, !secret.isEmpty else { return nil }
-        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: o["SessionToken"] as? String,
-                              expiration: (o["Expiration"] as? String).flatMap(ISO8601.parse))
+        guard let o = (try? JSONParser.parse(body))?.objectValue, o["Version"]?.numberValue == 1,
+              let id = o["AccessKeyId"]?.stringValue, !id.isEmpty,
+              let secret = o["SecretAccessKey"]?.stringValue, !secret.isEmpty else { return nil }
+        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: o["SessionToken"]?.stringValue,
+                              expiration: o["Expiration"]?.stringValue.flatMap(ISO8601.parse))
     }
 }

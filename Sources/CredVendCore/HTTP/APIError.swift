@@ -1,6 +1,7 @@
 /// An error as the API shows it: `{"error": CODE, "message": TEXT}` with the
-/// status and headers of docs/reference.md#errors. Messages never carry a token or secret.
-public struct APIError: Error, Sendable, Equatable {
+/// status and headers of docs/reference.md#errors. Messages never carry a token or
+/// secret. Compared by status and code only.
+public struct APIError: Error, Sendable, Hashable {
     public let status: Int
     public let code: String
     public let message: String
@@ -14,6 +15,10 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     public static func == (a: APIError, b: APIError) -> Bool { a.status == b.status && a.code == b.code }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(status)
+        hasher.combine(code)
+    }
 
     public static func invalidRequest(_ m: String) -> APIError { APIError(status: 400, code: "invalid_request", message: m) }
     public static func invalidToken(_ m: String) -> APIError {

@@ -43,18 +43,28 @@ public typealias HTTPClientResponse = HTTPResponse
 
 /// A failed `HTTPClient.send`. `kind` tells callers whether a retry makes sense;
 /// `message` is libcurl's error text. Never carries a request body or a header value.
-public struct CurlError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+/// Compared by kind and curl code only.
+public struct CurlError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// A struct over a private enum, so a new kind is not a breaking change.
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        fileprivate enum Backing: String, Sendable, Hashable {
+            case couldNotConnect, timeout, tls, responseTooLarge, other
+        }
+        fileprivate let backing: Backing
+        fileprivate init(_ backing: Backing) { self.backing = backing }
+
         /// No connection: refused, unreachable, or the name did not resolve. Retriable.
-        case couldNotConnect
+        public static let couldNotConnect = Kind(.couldNotConnect)
         /// The connect or total timeout passed. Retriable.
-        case timeout
+        public static let timeout = Kind(.timeout)
         /// The TLS handshake failed: untrusted peer, wrong host name, bad client certificate or key.
-        case tls
+        public static let tls = Kind(.tls)
         /// The response body was longer than `maxResponseBytes`, or its headers too long.
-        case responseTooLarge
+        public static let responseTooLarge = Kind(.responseTooLarge)
         /// Anything else (send or receive failure, malformed URL, refused option).
-        case other
+        public static let other = Kind(.other)
+
+        public var description: String { backing.rawValue }
     }
 
     public let kind: Kind
@@ -71,6 +81,10 @@ public struct CurlError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String { "HTTP request failed (\(kind), curl code \(code)): \(message)" }
 
     public static func == (a: CurlError, b: CurlError) -> Bool { a.kind == b.kind && a.code == b.code }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(code)
+    }
 }
 
 /// Sends one request and waits for the whole answer. The services take this, so

@@ -47,36 +47,9 @@ public enum QueryString {
         }
     }
 
-    /// Percent-decodes `text` and turns `+` into a space. A malformed escape is kept as written;
-    /// bytes that are not UTF-8 become U+FFFD.
+    /// Percent-decodes `text` and turns `+` into a space; text with a malformed escape,
+    /// or that does not decode to UTF-8, is kept as written.
     public static func decode(_ text: Substring) -> String {
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), i + 2 < bytes.count,
-                      let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 3
-                continue
-            } else {
-                out.append(byte)
-            }
-            i += 1
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        FormURLEncoding.decode(ArraySlice(text.utf8)) ?? String(text)
     }
 }

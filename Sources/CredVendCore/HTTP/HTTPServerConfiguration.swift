@@ -42,21 +42,31 @@ public struct HTTPServerConfiguration: Sendable {
 }
 
 /// Why an `HTTPServer` could not start. The message names the address and what to change.
-public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Code: Sendable, Equatable {
+/// Compared by code only.
+public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// A struct over a private enum, so a new code is not a breaking change.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        fileprivate enum Backing: String, Sendable, Hashable {
+            case invalidConfiguration, invalidAddress, socketPathRefused, socketFailed, daemonStartFailed, alreadyRunning
+        }
+        fileprivate let backing: Backing
+        fileprivate init(_ backing: Backing) { self.backing = backing }
+
         /// The configuration is out of range (pool size, limits).
-        case invalidConfiguration
+        public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The host could not be resolved or is not a usable address.
-        case invalidAddress
+        public static let invalidAddress = Code(.invalidAddress)
         /// The Unix socket path is unusable: a regular file is there, its directory is
         /// missing, it is too long, or a live server already listens on it.
-        case socketPathRefused
+        public static let socketPathRefused = Code(.socketPathRefused)
         /// A socket call failed (the message carries `strerror`), e.g. the address is in use.
-        case socketFailed
+        public static let socketFailed = Code(.socketFailed)
         /// libmicrohttpd refused to start the daemon.
-        case daemonStartFailed
+        public static let daemonStartFailed = Code(.daemonStartFailed)
         /// `start()` was called on a server that is running.
-        case alreadyRunning
+        public static let alreadyRunning = Code(.alreadyRunning)
+
+        public var description: String { backing.rawValue }
     }
 
     public let code: Code
@@ -70,4 +80,5 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Equatab
     public var description: String { "HTTP server: \(message)" }
 
     public static func == (a: HTTPServerError, b: HTTPServerError) -> Bool { a.code == b.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -34,25 +34,27 @@ public enum RoleMappingJSON {
 
     /// One record from a JSON object.
     public static func decode(_ data: Data) throws(RoleValidationError) -> RoleMapping {
+        try checkSyntax(data)
         do {
             return try JSONDecoder().decode(RoleMapping.self, from: data)
         } catch let error as RoleValidationError {
             throw error
         } catch {
-            throw RoleValidationError(message: describe(error, in: data, expecting: "a JSON object (one role record)"))
+            throw RoleValidationError(message: describe(error, expecting: "a JSON object (one role record)"))
         }
     }
 
     /// An import file: a JSON array of records. Every record is checked; a
     /// client_id given twice is refused too.
     public static func decodeList(_ data: Data) throws(RoleValidationError) -> [RoleMapping] {
+        try checkSyntax(data)
         let records: [RoleMapping]
         do {
             records = try JSONDecoder().decode([RoleMapping].self, from: data)
         } catch let error as RoleValidationError {
             throw error
         } catch {
-            throw RoleValidationError(message: describe(error, in: data, expecting: "a JSON array of role records"))
+            throw RoleValidationError(message: describe(error, expecting: "a JSON array of role records"))
         }
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
@@ -67,10 +69,8 @@ public enum RoleMappingJSON {
     /// A JSON string literal (one escaping rule for the whole code base).
     public static func quoted(_ s: String) -> String { JSONText.quote(s) }
 
-    private static func describe(_ error: any Error, in data: Data, expecting: String) -> String {
+    private static func describe(_ error: any Error, expecting: String) -> String {
         switch error as? DecodingError {
-        case .dataCorrupted?:
-            return "not valid JSON: \(syntaxProblem(data))"
         case .typeMismatch(_, let context)? where context.codingPath.isEmpty:
             return "must be \(expecting)"
         case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .keyNotFound(_, let context)?:
@@ -82,22 +82,21 @@ public enum RoleMappingJSON {
 }
 
 extension RoleMappingJSON {
-    /// Where JSON text goes wrong, as "line L, column C: ..." (JSONDecoder does not say).
-    static func syntaxProblem(_ data: Data) -> String {
-        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return "the input is empty" }
+    /// Reads the text with the project's strict parser before JSONDecoder, which
+    /// neither says where text goes wrong nor refuses a member name given twice.
+    /// Its error is "not valid JSON: line L, column C: reason".
+    static func checkSyntax(_ data: Data) throws(RoleValidationError) {
+        let bytes = Array(data)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw RoleValidationError(message: "not valid JSON: the input is empty")
+        }
         do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return "syntax error"
+            _ = try JSONParser.parse(bytes)
         } catch {
-            let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "syntax error"
-            // "Invalid value around character 22." -> line and column of byte 22.
-            guard let range = text.range(of: "character "),
-                  let offset = Int(text[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
-            else { return text }
-            let before = data.prefix(offset)
+            let before = bytes[..<min(error.offset, bytes.count)]
             let line = before.filter { $0 == 0x0A }.count + 1
-            let column = offset - (before.lastIndex(of: 0x0A).map { $0 - data.startIndex + 1 } ?? 0) + 1
-            return "line \(line), column \(column): \(text)"
+            let column = before.count - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            throw RoleValidationError(message: "not valid JSON: line \(line), column \(column): \(error.reason)")
         }
     }
 }
@@ -140,7 +139,7 @@ extension RoleMapping {
         let durationKey = FieldKey("session_duration_s")
         if c.contains(durationKey), !((try? c.decodeNil(forKey: durationKey)) ?? false) {
             guard let value = try? c.decode(Int.self, forKey: durationKey) else {
-                throw fail("session_duration_s", "must be an integer number of seconds (900-43200), not a string or fraction")
+                throw fail("session_duration_s", AWSRules.sessionDurationProblem + ", not a string or fraction")
             }
             seconds = value
         }

@@ -12,8 +12,7 @@ public struct STSEndpoint: Sendable, Equatable {
 
     /// `https://sts.<region>.amazonaws.com`, the default of `--sts-endpoint`.
     public static func regional(_ region: String) throws(STSError) -> STSEndpoint {
-        guard !region.isEmpty, region.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
-        else { throw .invalidEndpoint("a region name is lower-case letters, digits and '-'") }
+        if let problem = AWSRules.region(region) { throw .invalidEndpoint("the region name \(problem)") }
         return try STSEndpoint("https://sts.\(region).amazonaws.com")
     }
 

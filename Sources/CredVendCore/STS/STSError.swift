@@ -1,15 +1,13 @@
-import Foundation
-
 /// A failed STS call: STS's own error (`<ErrorResponse>`), a response credvend
 /// could not read, or a transport failure.
 ///
 /// Nothing secret ever reaches `message` or `description`: credvend's own
 /// messages name elements, fields and HTTP statuses, never response text (a
-/// truncated success response would carry a secret key); STS's message is kept,
-/// cut to one line of at most 300 characters, with every string passed as
-/// `redacting` (the session token or web identity token that was sent) replaced
-/// by `<redacted>`. Compared by code only.
-public struct STSError: Error, Sendable, Equatable, CustomStringConvertible {
+/// truncated success response would carry a secret key); STS's message is kept
+/// as `Redaction` cleans it: one line of at most 300 characters, every string
+/// passed as `redacting` (the session token or web identity token that was sent)
+/// replaced by `<redacted>`. Compared by code only.
+public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
     /// STS's error code (`AccessDenied`, `Throttling`, ...) or one of `Code`'s.
     public let code: String
     public let message: String
@@ -34,10 +32,10 @@ public struct STSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(code: String, message: String, httpStatus: Int?, requestId: String? = nil,
                 redacting secrets: [String] = []) {
-        self.code = STSError.clean(code, limit: 64, redacting: secrets)
-        self.message = STSError.clean(message, limit: STSError.maxMessageLength, redacting: secrets)
+        self.code = Redaction.clean(code, redacting: secrets, limit: 64)
+        self.message = Redaction.clean(message, redacting: secrets, limit: STSError.maxMessageLength)
         self.httpStatus = httpStatus
-        self.requestId = requestId.map { STSError.clean($0, limit: 128, redacting: secrets) }
+        self.requestId = requestId.map { Redaction.clean($0, redacting: secrets, limit: 128) }
     }
 
     /// Throttling (by code or HTTP 429), any 5xx, an identity provider STS could
@@ -57,6 +55,7 @@ public struct STSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func == (lhs: STSError, rhs: STSError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// The response body was not what was expected; `reason` must not quote it.
     static func malformedResponse(_ reason: String, httpStatus: Int?) -> STSError {
@@ -70,16 +69,5 @@ public struct STSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     static func invalidEndpoint(_ reason: String) -> STSError {
         STSError(code: Code.invalidEndpoint, message: reason, httpStatus: nil)
-    }
-
-    /// One line, control characters as spaces, secrets replaced, then cut.
-    private static func clean(_ text: String, limit: Int, redacting secrets: [String]) -> String {
-        var out = text
-        for secret in secrets where !secret.isEmpty {
-            out = out.replacing(secret, with: "<redacted>")
-        }
-        out = String(out.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
-            .trimmingCharacters(in: .whitespaces)
-        return out.count > limit ? String(out.prefix(limit - 1)) + "…" : out
     }
 }

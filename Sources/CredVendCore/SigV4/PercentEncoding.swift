@@ -1,7 +1,8 @@
 /// RFC 3986 percent-encoding as SigV4 and the AWS query protocol use it: every
 /// UTF-8 byte outside the unreserved set `A-Z a-z 0-9 - _ . ~` becomes `%XX`
-/// (upper-case hex). A space is `%20`, never `+`.
-enum PercentEncoding {
+/// (upper-case hex). A space is `%20`, never `+`. The one encoder: form bodies
+/// (`FormURLEncoding`), OAuth Basic credentials and admin API path segments use it too.
+public enum PercentEncoding {
     private static let upperHex = Array("0123456789ABCDEF".utf8)
 
     static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -16,7 +17,7 @@ enum PercentEncoding {
     }
 
     /// Encodes `text`; with `keepSlash`, `/` stays literal (paths).
-    static func encode(_ text: String, keepSlash: Bool = false) -> String {
+    public static func encode(_ text: String, keepSlash: Bool = false) -> String {
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

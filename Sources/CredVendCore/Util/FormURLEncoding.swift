@@ -1,4 +1,5 @@
-/// `application/x-www-form-urlencoded`. Encoding as the AWS query protocol
+/// `application/x-www-form-urlencoded`, the one form and query-string coding
+/// (STS and OAuth bodies, the dev IdP, query strings). Encoding as the AWS query protocol
 /// wants it: names and values percent-encoded with the RFC 3986 unreserved set,
 /// so a space is `%20` (never `+`) and `+`, `*`, `/`, `:` are escaped. Decoding
 /// as browsers and OAuth clients send it (`+` is a space).
@@ -7,16 +8,16 @@ public enum FormURLEncoding {
         fields.map { "\(PercentEncoding.encode($0.name))=\(PercentEncoding.encode($0.value))" }.joined(separator: "&")
     }
 
+    /// The fields of a form body; for a repeated name the first value wins, as in `HTTPRequest.query`.
     public static func parse(_ bytes: [UInt8]) -> [String: String] {
         var out: [String: String] = [:]
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(parts[0]) else { continue }
-            out[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+        for item in QueryString.parse(String(decoding: bytes, as: UTF8.self)) where out[item.name] == nil {
+            out[item.name] = item.value
         }
         return out
     }
 
+    /// `+` is a space, `%XX` a byte; nil for a malformed escape or bytes that are not UTF-8.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -26,9 +27,9 @@ public enum FormURLEncoding {
             if b == UInt8(ascii: "+") {
                 out.append(0x20)
             } else if b == UInt8(ascii: "%") {
-                guard i + 2 < bytes.endIndex,
-                      let v = Hex.decode(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self))?.first else { return nil }
-                out.append(v)
+                guard i + 2 < bytes.endIndex, let hi = Hex.value(bytes[i + 1]), let lo = Hex.value(bytes[i + 2])
+                else { return nil }
+                out.append(hi << 4 | lo)
                 i += 2
             } else {
                 out.append(b)

@@ -151,4 +151,16 @@ import Testing
         let c = try resolve(env: env)
         #expect(c.tokenCacheIdentity == a.tokenCacheIdentity && c.credentialsCacheIdentity != a.credentialsCacheIdentity)
     }
+
+    @Test func aURLWithCredentialsIsRefusedWithoutShowingThem() {
+        for domain in ["https://user:hunter2@tenant.auth0.com", "https://tenant.auth0.com/?client_secret=hunter2"] {
+            do {
+                _ = try resolve(env: Self.auth0.merging(["AUTH0_DOMAIN": domain]) { $1 })
+                Issue.record("accepted \(domain)")
+            } catch {
+                #expect(error.message.contains("AUTH0_DOMAIN must not have a query, fragment or user name"))
+                #expect(!error.message.contains("hunter2"))
+            }
+        }
+    }
 }

@@ -57,8 +57,11 @@ import Testing
     @Test func refusalsNameTheEndpointAndTheOAuthError() {
         let body = #"{"error":"invalid_client","error_description":"bad secret s3cret-value"}"#
         let r = OAuthTokenExchange.parse(HTTPClientResponse(status: 401, body: Array(body.utf8)), settings: auth0, obtainedAt: t0)
-        #expect(r == .failure(ClientError(.idp, "the token endpoint https://tenant.auth0.com/oauth/token refused the client "
-            + "credentials: HTTP 401 invalid_client (bad secret <redacted>)")))
+        #expect(r == .failure(ClientError(.idp, "")))
+        if case .failure(let e) = r {
+            #expect(e.message == "the token endpoint https://tenant.auth0.com/oauth/token refused the client "
+                + "credentials: HTTP 401 invalid_client (bad secret <redacted>)")
+        }
         let busy = OAuthTokenExchange.parse(HTTPClientResponse(status: 503, body: Array("<html>".utf8)), settings: auth0, obtainedAt: t0)
         #expect((try? busy.get()) == nil)
         if case .failure(let e) = busy { #expect(e.kind == .upstream && e.isRetryable) }
@@ -94,8 +97,9 @@ import Testing
             return nil
         }
         let denied = kind(403, #"{"error":"access_denied","message":"client_id x has no role mapping"}"#)
-        #expect(denied == ClientError(.exchange, "the credential API \(url) refused the request: HTTP 403 access_denied: "
-            + "client_id x has no role mapping"))
+        #expect(denied == ClientError(.exchange, ""))
+        #expect(denied?.message == "the credential API \(url) refused the request: HTTP 403 access_denied: "
+            + "client_id x has no role mapping")
         #expect(kind(401, #"{"error":"invalid_token","message":"token eyJtoken expired"}"#)?.kind == .tokenRejected)
         #expect(kind(401, "{}")?.message.contains("eyJtoken") == false)
         #expect(kind(503, #"{"error":"unavailable"}"#)?.kind == .upstream)

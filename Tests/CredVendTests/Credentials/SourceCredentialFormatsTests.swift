@@ -33,6 +33,20 @@ import Testing
         #expect(ContainerCredentials.parse(Array("garbage".utf8)) == nil)
     }
 
+    @Test func ambiguousOrMistypedCredentialJSONIsRefused() {
+        let twice = #"{"AccessKeyId":"ASIA1","SecretAccessKey":"s","SecretAccessKey":"t"}"#
+        #expect(ContainerCredentials.parse(Array(twice.utf8)) == nil)
+        #expect(ContainerCredentials.parse(Array(#"{"AccessKeyId":"ASIA1","SecretAccessKey":5}"#.utf8)) == nil)
+        #expect(ContainerCredentials.parse(Array(#"{"AccessKeyId":"ASIA1","SecretAccessKey":"s"}"#.utf8))
+            == AWSCredentials(accessKeyId: "ASIA1", secretAccessKey: "s"))
+        let process = #"{"AccessKeyId":"ASIA1","SecretAccessKey":"s","Version":VERSION}"#
+        #expect(CredentialProcessOutput.parse(Array(process.replacingOccurrences(of: "VERSION", with: "1").utf8)) != nil)
+        for version in ["true", "\"1\"", "2", "1.5"] {
+            #expect(CredentialProcessOutput.parse(Array(process.replacingOccurrences(of: "VERSION", with: version).utf8)) == nil)
+        }
+        #expect(CredentialProcessOutput.parse(Array((process.dropLast() + #","Version":1}"#).utf8)) == nil)
+    }
+
     @Test func descriptionHidesSecrets() {
         let c = AWSCredentials(accessKeyId: "ASIA1", secretAccessKey: "very-secret", sessionToken: "session-secret")
         #expect(!c.description.contains("very-secret") && !c.description.contains("session-secret"))

@@ -95,6 +95,15 @@ import Testing
         #expect(e?.message.contains("line 3") == true)
     }
 
+    @Test func aFieldGivenTwiceIsRefused() {
+        let e = error("[\n  {\"client_id\": \"a\", \"role_arn\": \"\(arn)\", \"client_id\": \"b\"}]")
+        #expect(e?.message.hasPrefix("not valid JSON: line 2, column ") == true)
+        #expect(e?.message.contains("duplicate member name") == true)
+        #expect(throws: RoleValidationError.self) {
+            try RoleMappingJSON.decode(Data(#"{"client_id":"a","client_id":"a","role_arn":"\#(arn)"}"#.utf8))
+        }
+    }
+
     @Test func canonicalEncodingHasFixedKeyOrderAndOmitsAbsentFields() {
         let full = RoleMapping(clientId: "abc", roleArn: arn, serverName: "s", bucket: "bkt", s3PathPrefix: "p/",
                                permission: .readWrite, sessionDurationSeconds: 900)

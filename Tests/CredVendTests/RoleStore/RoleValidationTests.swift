@@ -44,7 +44,7 @@ import Testing
         "arn:aws:iam::123456789012:role/" + String(repeating: "n", count: 64),
     ])
     func validArns(_ arn: String) {
-        #expect(RoleRules.roleArn(arn) == nil)
+        #expect(AWSRules.roleArn(arn) == nil)
     }
 
     @Test("invalid role_arn", arguments: [
@@ -59,9 +59,9 @@ import Testing
     }
 
     @Test func roleArnMessagesSayWhatIsWrong() {
-        #expect(RoleRules.roleArn("arn:aws-eu:iam::123456789012:role/x")?.contains("partition") == true)
-        #expect(RoleRules.roleArn("arn:aws:iam::1234:role/x")?.contains("12 digits") == true)
-        #expect(RoleRules.roleArn("arn:aws:iam::123456789012:role/" + String(repeating: "n", count: 65))?
+        #expect(AWSRules.roleArn("arn:aws-eu:iam::123456789012:role/x")?.contains("partition") == true)
+        #expect(AWSRules.roleArn("arn:aws:iam::1234:role/x")?.contains("12 digits") == true)
+        #expect(AWSRules.roleArn("arn:aws:iam::123456789012:role/" + String(repeating: "n", count: 65))?
             .contains("1-64") == true)
     }
 

@@ -1,0 +1,58 @@
+/// The AWS name and value rules that both the role store and the client check,
+/// one function each, so a value one side accepts the other never refuses.
+/// Each returns nil when the value is fine, else what is wrong; the caller
+/// names the field, flag or variable.
+public enum AWSRules {
+    /// What STS AssumeRole and AssumeRoleWithWebIdentity accept as DurationSeconds.
+    public static let sessionDurationRange = 900...43200
+    public static let partitions = ["aws", "aws-cn", "aws-us-gov"]
+
+    /// `arn:<partition>:iam::<12-digit account>:role/<path/>name`.
+    public static func roleArn(_ value: String) -> String? {
+        let shape = "must look like arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)"
+        let parts = value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard value.utf8.count <= 2048, parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty
+        else { return shape }
+        guard partitions.contains(String(parts[1])) else {
+            return "partition must be one of \(partitions.joined(separator: ", ")); \(shape)"
+        }
+        guard parts[4].utf8.count == 12, parts[4].utf8.allSatisfy(isDigit) else {
+            return "account id must be 12 digits; \(shape)"
+        }
+        guard parts[5].hasPrefix("role/") else { return "resource must start with role/; \(shape)" }
+        let segments = parts[5].dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
+        for segment in segments where segment.isEmpty || !segment.utf8.allSatisfy(isIAMNameByte) {
+            return "role path and name segments must be non-empty and use only A-Z a-z 0-9 _+=,.@-"
+        }
+        guard let name = segments.last, name.utf8.count <= 64 else { return "role name must be 1-64 characters" }
+        guard parts[5].utf8.count - 5 - name.utf8.count <= 512 else { return "role path must be at most 512 characters" }
+        return nil
+    }
+
+    /// `<2 letters>-<word>[-<word>...]-<number>`, e.g. `us-east-1`, `us-gov-west-1`:
+    /// it becomes part of the STS host name and the SigV4 scope.
+    public static func region(_ value: String) -> String? {
+        let parts = value.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].count == 2, parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy(isLower) }),
+              let number = parts.last, !number.isEmpty, number.allSatisfy(isDigit)
+        else { return "must look like us-east-1 (lower-case words and a number, joined by -)" }
+        return nil
+    }
+
+    /// Also what to say when the text is not a whole number at all.
+    public static let sessionDurationProblem =
+        "must be a whole number of seconds from \(sessionDurationRange.lowerBound) to \(sessionDurationRange.upperBound)"
+
+    public static func sessionDuration(_ seconds: Int) -> String? {
+        sessionDurationRange.contains(seconds) ? nil : sessionDurationProblem
+    }
+
+    /// `[\w+=,.@-]` as IAM means it: ASCII letters, digits, underscore and `+=,.@-`.
+    static func isIAMNameByte(_ b: UInt8) -> Bool {
+        isLowerAlnum(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || "_+=,.@-".utf8.contains(b)
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    static func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
+    static func isLowerAlnum(_ b: UInt8) -> Bool { isDigit(b) || isLower(b) }
+}
