@@ -103,15 +103,19 @@ struct LMDBDirectoryObservation: Sendable, Equatable {
     /// Looks at `path`: the directory, its `data.mdb` (required) and its `lock.mdb`.
     static func look(at path: String) -> Result<LMDBDirectoryObservation, LMDBError> {
         let operation = "look at role store \(path)"
-        var dir = stat(), data = stat(), lock = stat()
-        guard stat(path, &dir) == 0 else { return .failure(LMDBError(status: errno, operation: operation)) }
-        guard (dir.st_mode & S_IFMT) == S_IFDIR else { return .failure(LMDBError(status: ENOTDIR, operation: operation)) }
-        guard stat(path + "/data.mdb", &data) == 0 else {
-            return .failure(LMDBError(status: errno, operation: operation))
+        func failure(_ status: Int32) -> Result<LMDBDirectoryObservation, LMDBError> {
+            .failure(LMDBError(status: status, operation: operation))
         }
-        guard (data.st_mode & S_IFMT) == S_IFREG else { return .failure(LMDBError(status: EISDIR, operation: operation)) }
+        var dir = stat()
+        var data = stat()
+        var lock = stat()
+        guard stat(path, &dir) == 0 else { return failure(errno) }
+        guard (dir.st_mode & S_IFMT) == S_IFDIR else { return failure(ENOTDIR) }
+        guard stat(path + "/data.mdb", &data) == 0 else { return failure(errno) }
+        guard (data.st_mode & S_IFMT) == S_IFREG else { return failure(EISDIR) }
         let hasLock = stat(path + "/lock.mdb", &lock) == 0
-        if !hasLock && errno != ENOENT { return .failure(LMDBError(status: errno, operation: operation)) }
-        return .success(LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: hasLock ? File(lock) : nil))
+        if !hasLock && errno != ENOENT { return failure(errno) }
+        return .success(
+            LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: hasLock ? File(lock) : nil))
     }
 }

@@ -55,10 +55,11 @@ public struct RoleStoreSwitch: Sendable, CustomStringConvertible {
     public let reason: String?
 
     public var description: String {
-        let what = switch kind {
-        case .closed: "role store closed"
-        case .opened: "role store opened"
-        case .openFailed: "role store not opened"
+        let what: String
+        switch kind {
+        case .closed: what = "role store closed"
+        case .opened: what = "role store opened"
+        case .openFailed: what = "role store not opened"
         }
         return "\(what) at \(directory): old \(old.map { "\($0)" } ?? "none"), new \(new.map { "\($0)" } ?? "none")"
             + (reason.map { "; \($0)" } ?? "")
@@ -340,6 +341,7 @@ public final class RoleStore: Sendable {
         }
         guard case .success(let observation) = seen else {
             watch.candidate = nil
+            watch.failure = nil
             publish(unavailable(seen))
             return
         }

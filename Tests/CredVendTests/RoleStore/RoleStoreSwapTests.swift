@@ -184,8 +184,11 @@ import Testing
                         if n % 7 == 0 {
                             let all = try store.list()
                             let kinds = Set(all.map(\.permission))
-                            let consistent = (kinds == [.write] && all.count == 30) || (kinds == [.full] && all.count == 45)
-                            if !consistent { problems.withLock { $0.append("list mixed: \(all.count) records, \(kinds)") } }
+                            let consistent = (kinds == [.write] && all.count == 30)
+                                || (kinds == [.full] && all.count == 45)
+                            if !consistent {
+                                problems.withLock { $0.append("list mixed: \(all.count) records, \(kinds)") }
+                            }
                         } else {
                             let id = 1 + (n + reader) % 45
                             let got = try store.get(Sample.clientId(id))
