@@ -222,4 +222,30 @@ import Testing
         #expect(problems.withLock { $0 }.isEmpty, "\(problems.withLock { $0.prefix(5) })")
         #expect(reads.load(ordering: .relaxed) > 0)
     }
+
+    @Test func anEnvironmentClosesOnlyWhenTheLastTransactionInItEnds() throws {
+        let tmp = TempDir()
+        let env = try LMDBEnvironment(path: tmp.sub("env"))
+        let db = try #require(try env.openDatabase(named: "t", create: true))
+        try env.write { txn in try txn.put(Array("k".utf8), Array("v".utf8), in: db) }
+        let (openInside, value, refused) = try env.read { txn -> (Bool, [UInt8]?, Bool) in
+            env.close()  // as another thread would: a reader is still inside
+            let openInside = !env.isClosed
+            let value = try txn.get(Array("k".utf8), in: db)
+            let refused = (try? env.read { _ in 0 }) == nil  // no new transaction starts
+            return (openInside && !env.isClosed, value, refused)
+        }
+        #expect(openInside)
+        #expect(value == Array("v".utf8))
+        #expect(refused)
+        #expect(env.isClosed)  // the reader's end closed it
+        #expect(env.lastTransactionId == nil)
+        do {
+            _ = try env.lookup(Array("k".utf8), in: db, unlessDigestIs: nil)
+            Issue.record("a closed environment was read")
+        } catch {
+            #expect(error.code == .closed)
+        }
+        env.close()  // idempotent
+    }
 }
