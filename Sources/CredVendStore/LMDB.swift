@@ -28,10 +28,16 @@ public struct LMDBDatabase: Sendable, Hashable {
 /// LMDB rule that applies to users: do not open the same directory twice in
 /// one process at the same time (its POSIX locks are per process), and do not
 /// start a `write` inside a `write` (the writer lock is not re-entrant).
+///
+/// Unlinking or renaming the files of an open environment does not disturb it: it
+/// keeps reading the files it opened. `identity` says which files those are, so a
+/// caller can tell when the directory holds other ones, and `close` ends the
+/// environment safely while other threads may still be in a transaction.
 public final class LMDBEnvironment: @unchecked Sendable {
     // @unchecked: an MDB_env opened with MDB_NOTLS may be used from any thread; per-thread
     // readers are thread-local, the registry and dbi opening are guarded by locks, and the
-    // active-transaction count is atomic (see `enterTransaction`).
+    // active-transaction count is atomic (see `enterTransaction`); every use of `env` is
+    // counted in it, so `close` never frees the environment under a transaction.
 
     public struct Options: Sendable {
         /// The most the data file may grow to. LMDB reserves this much address space.
@@ -64,6 +70,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private let activeTransactions = Atomic<Int>(0)
     /// Set while a grown map is being adopted: no transaction may start meanwhile.
     private let resizing = Atomic<Bool>(false)
+    /// Set by `close`: no transaction may start; the last one to end closes the environment.
+    private let closing = Atomic<Bool>(false)
+    /// mdb_env_close has been claimed (it runs once).
+    private let closed = Atomic<Bool>(false)
+    /// mdb_env_close has returned: the files are no longer open here.
+    private let closeDone = Atomic<Bool>(false)
     private let readers: ReaderRegistry
     private let threadReader = ThreadLocal<ThreadReader>()
 
@@ -90,11 +102,72 @@ public final class LMDBEnvironment: @unchecked Sendable {
             throw error
         }
         env = handle
+        identity = Self.identity(of: handle, path: path)
     }
 
     deinit {
+        if !closed.load(ordering: .sequentiallyConsistent) { closeNow() }
+    }
+
+    /// Closes the environment once no transaction of this process is using it: from
+    /// now on every call fails with `LMDBError.Code.closed` (`lastTransactionId` and
+    /// `mapSize` answer nil / the option), transactions under way finish first, and the
+    /// last of them closes it. Idempotent. For a store whose directory was removed or
+    /// replaced: the files stay mapped until then, never after.
+    public func close() {
+        closing.store(true, ordering: .sequentiallyConsistent)
+        if activeTransactions.load(ordering: .sequentiallyConsistent) == 0 { finishClose() }
+    }
+
+    /// True once `close` has taken effect: mdb_env_close has returned, so the store's
+    /// files may be opened again in this process.
+    public var isClosed: Bool { closeDone.load(ordering: .sequentiallyConsistent) }
+
+    /// The `data.mdb` (from its open descriptor) and `lock.mdb` (by path, just after
+    /// the open) that this environment uses.
+    public let identity: LMDBStoreIdentity
+
+    private static func identity(of handle: OpaquePointer, path: String) -> LMDBStoreIdentity {
+        var fd: mdb_filehandle_t = -1
+        var st = stat()
+        var data = LMDBFileIdentity(device: 0, inode: 0)
+        if mdb_env_get_fd(handle, &fd) == MDB_SUCCESS, fstat(fd, &st) == 0 { data = LMDBFileIdentity(st) }
+        var lock = stat()
+        return LMDBStoreIdentity(data: data, lock: stat(path + "/lock.mdb", &lock) == 0 ? LMDBFileIdentity(lock) : nil)
+    }
+
+    /// Throws `.corrupted` when the data file is shorter than the pages its newest meta
+    /// page says are in use: a copy still being written, or a truncated file. Reading
+    /// such a page through the map would fault, so a store that fails this is not used.
+    public func checkDataFileLength() throws(LMDBError) {
+        let operation = "check the data file of \(path)"
+        try enterTransaction()
+        defer { leaveTransaction() }
+        var info = MDB_envinfo()
+        var pages = MDB_stat()
+        var fd: mdb_filehandle_t = -1
+        try check(mdb_env_info(env, &info), operation)
+        try check(mdb_env_stat(env, &pages), operation)
+        try check(mdb_env_get_fd(env, &fd), operation)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw LMDBError(status: errno, operation: operation) }
+        let needed = (info.me_last_pgno + 1) * Int(pages.ms_psize)
+        if Int(st.st_size) < needed {
+            throw LMDBError(code: .corrupted, status: MDB_CORRUPTED, operation: operation,
+                            detail: "data.mdb has \(st.st_size) bytes but its pages need \(needed)")
+        }
+    }
+
+    private func finishClose() {
+        guard closed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
+        else { return }
+        closeNow()
+    }
+
+    private func closeNow() {
         readers.close()  // aborts every thread's reader; threads exiting later find it closed
         mdb_env_close(env)
+        closeDone.store(true, ordering: .sequentiallyConsistent)
     }
 
     /// Opens (or with `create`, creates) a named database. Call once and keep the
@@ -104,6 +177,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
         if create && options.readOnly { throw readOnlyError(operation) }
         // LMDB: mdb_dbi_open must not run concurrently, and its transaction must end
         // before another one may call it.
+        try enterTransaction()
+        defer { leaveTransaction() }
         lock.lock()
         defer { lock.unlock() }
         var txn: OpaquePointer?
@@ -185,12 +260,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// taken before it: a value read in snapshot X is current while this is still X.
     /// Nil if LMDB cannot say.
     public var lastTransactionId: Int? {
+        guard (try? enterTransaction()) != nil else { return nil }
+        defer { leaveTransaction() }
         var info = MDB_envinfo()
         return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_last_txnid : nil
     }
 
     /// The map size in effect (may exceed the one asked for when the store was larger).
     public var mapSize: Int {
+        guard (try? enterTransaction()) != nil else { return options.mapSize }
+        defer { leaveTransaction() }
         var info = MDB_envinfo()
         return mdb_env_info(env, &info) == MDB_SUCCESS ? info.me_mapsize : options.mapSize
     }
@@ -198,21 +277,32 @@ public final class LMDBEnvironment: @unchecked Sendable {
     // MARK: - transaction lifecycle
 
     /// Counts a transaction in, unless a grown map is being adopted; then waits for that.
-    private func enterTransaction() {
+    /// Refused once `close` was called: counted in first, then `closing` checked, so that
+    /// `close` (which sets `closing`, then reads the count) either sees this transaction
+    /// or this transaction sees `closing`.
+    private func enterTransaction() throws(LMDBError) {
         while true {
             activeTransactions.add(1, ordering: .sequentiallyConsistent)
+            if closing.load(ordering: .sequentiallyConsistent) {
+                leaveTransaction()
+                throw LMDBError(code: .closed, status: EBADF, operation: "use \(path)", detail: "environment closed")
+            }
             if !resizing.load(ordering: .sequentiallyConsistent) { return }
-            activeTransactions.subtract(1, ordering: .sequentiallyConsistent)
+            leaveTransaction()
             lock.withLock {}  // the adoption holds the lock until it is done
         }
     }
 
-    private func leaveTransaction() { activeTransactions.subtract(1, ordering: .sequentiallyConsistent) }
+    /// Counts a transaction out; the last one out of a closing environment closes it.
+    private func leaveTransaction() {
+        let left = activeTransactions.subtract(1, ordering: .sequentiallyConsistent).newValue
+        if left == 0, closing.load(ordering: .sequentiallyConsistent) { finishClose() }
+    }
 
     /// This thread's reader renewed, or a transaction of its own (`owner` nil) when the
     /// thread has none to spare. Only a thread's first read takes a lock (the registry's).
     private func beginRead() throws(LMDBError) -> (OpaquePointer, ThreadReader?) {
-        enterTransaction()
+        try enterTransaction()
         var rc: Int32 = MDB_SUCCESS
         if let mine = threadReader.value, !mine.busy {
             rc = mdb_txn_renew(mine.txn)
@@ -253,7 +343,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private func beginWrite() throws(LMDBError) -> OpaquePointer {
         let operation = "write to \(path)"
         if options.readOnly { throw readOnlyError(operation) }
-        enterTransaction()
+        try enterTransaction()
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, 0, &txn)
         if rc == MDB_MAP_RESIZED, adoptGrownMap(ownTransactions: 1) { rc = mdb_txn_begin(env, nil, 0, &txn) }
@@ -448,6 +538,7 @@ extension LMDBError {
         case MDB_DBS_FULL: .tooManyDatabases
         case MDB_READERS_FULL: .readersFull
         case MDB_BAD_VALSIZE: .invalidValue
+        case EBADF: .closed
         case EROFS: .readOnly
         case EACCES, EPERM: .permissionDenied
         case ENOENT: .storeMissing

@@ -31,3 +31,91 @@ func requireExistingLMDBStore(_ path: String, operation: String) throws(LMDBErro
         throw LMDBError(status: ENOENT, operation: operation)
     }
 }
+
+/// A file's device and inode: which file a path named when it was looked at.
+public struct LMDBFileIdentity: Sendable, Hashable, CustomStringConvertible {
+    public let device: UInt64
+    public let inode: UInt64
+
+    public init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    init(_ st: stat) { self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
+
+    public var description: String { "dev \(device) ino \(inode)" }
+}
+
+/// Which `data.mdb` and `lock.mdb` an open environment uses. A directory that no
+/// longer holds these two files (moved away, deleted, replaced by a restore) no
+/// longer holds the open store, even when its path is the same.
+public struct LMDBStoreIdentity: Sendable, Hashable, CustomStringConvertible {
+    public let data: LMDBFileIdentity
+    /// Nil when the environment has no lock file.
+    public let lock: LMDBFileIdentity?
+
+    public init(data: LMDBFileIdentity, lock: LMDBFileIdentity?) {
+        self.data = data
+        self.lock = lock
+    }
+
+    /// True when either file is one of `other`'s (opening one while the other is open
+    /// would open the same LMDB file twice in this process).
+    public func sharesAFile(with other: LMDBStoreIdentity) -> Bool {
+        data == other.data || (lock != nil && lock == other.lock)
+    }
+
+    public var description: String {
+        "data.mdb \(data), lock.mdb " + (lock.map { "\($0)" } ?? "none")
+    }
+}
+
+/// What a store directory holds right now, from `stat` alone (no file is opened).
+struct LMDBDirectoryObservation: Sendable, Equatable {
+    struct File: Sendable, Equatable {
+        let identity: LMDBFileIdentity
+        let size: Int64
+        let modified: Int64  // ns since the epoch
+        let changed: Int64
+
+        init(_ st: stat) {
+            identity = LMDBFileIdentity(st)
+            size = Int64(st.st_size)
+            modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        }
+    }
+
+    let directory: File
+    let data: File
+    let lock: File?
+
+    var identity: LMDBStoreIdentity { LMDBStoreIdentity(data: data.identity, lock: lock?.identity) }
+
+    /// Nothing was created, removed or written in the directory between `earlier` and
+    /// this observation (the lock file's times are left out: readers touch it).
+    func isSettled(since earlier: LMDBDirectoryObservation) -> Bool {
+        directory == earlier.directory && data == earlier.data && lock?.identity == earlier.lock?.identity
+            && lock?.size == earlier.lock?.size
+    }
+
+    /// Looks at `path`: the directory, its `data.mdb` (required) and its `lock.mdb`.
+    static func look(at path: String) -> Result<LMDBDirectoryObservation, LMDBError> {
+        let operation = "look at role store \(path)"
+        func failure(_ status: Int32) -> Result<LMDBDirectoryObservation, LMDBError> {
+            .failure(LMDBError(status: status, operation: operation))
+        }
+        var dir = stat()
+        var data = stat()
+        var lock = stat()
+        guard stat(path, &dir) == 0 else { return failure(errno) }
+        guard (dir.st_mode & S_IFMT) == S_IFDIR else { return failure(ENOTDIR) }
+        guard stat(path + "/data.mdb", &data) == 0 else { return failure(errno) }
+        guard (data.st_mode & S_IFMT) == S_IFREG else { return failure(EISDIR) }
+        let hasLock = stat(path + "/lock.mdb", &lock) == 0
+        if !hasLock && errno != ENOENT { return failure(errno) }
+        return .success(
+            LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: hasLock ? File(lock) : nil))
+    }
+}

@@ -11,7 +11,7 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Backing: Sendable, Hashable {
             case mapFull, readOnly, permissionDenied, storeMissing, notADirectory, busy, readersFull
-            case corrupted, incompatible, mapResized, tooManyDatabases, invalidValue, diskFull, other
+            case corrupted, incompatible, mapResized, tooManyDatabases, invalidValue, diskFull, closed, other
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -42,6 +42,9 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidValue = Code(.invalidValue)
         /// ENOSPC / ENOMEM.
         public static let diskFull = Code(.diskFull)
+        /// The environment was closed (its directory was removed or replaced while open);
+        /// a caller that retries gets whatever store is there now.
+        public static let closed = Code(.closed)
         /// Anything else; `status` and `detail` say what.
         public static let other = Code(.other)
 
@@ -79,6 +82,7 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
         case .tooManyDatabases: "too many named databases in the role store environment"
         case .invalidValue: "a key or value is too large or empty for LMDB"
         case .diskFull: "no space left on the device (or out of memory)"
+        case .closed: "the role store was closed because its directory was removed or replaced; retry"
         case .other: "unexpected LMDB error"
         }
     }

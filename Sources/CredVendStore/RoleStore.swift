@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 public import CredVendCore
 import CredVendCrypto
+import CredVendSystem
 
 /// What `RoleStore.importAll` changed.
 public struct RoleImportSummary: Sendable, Equatable, CustomStringConvertible {
@@ -35,6 +36,36 @@ public struct RoleChange: Sendable, Equatable {
     }
 }
 
+/// A change of the environment a `RoleStore` uses, for the log.
+public struct RoleStoreSwitch: Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The directory no longer holds the open store: it is no longer used (and is
+        /// closed once the calls still in it end). `new` is what the directory holds now.
+        case closed
+        /// The store now in the directory was opened and is used from now on.
+        case opened
+        /// The store now in the directory could not be opened (yet); `reason` says why.
+        case openFailed
+    }
+
+    public let kind: Kind
+    public let directory: String
+    public let old: LMDBStoreIdentity?
+    public let new: LMDBStoreIdentity?
+    public let reason: String?
+
+    public var description: String {
+        let what: String
+        switch kind {
+        case .closed: what = "role store closed"
+        case .opened: what = "role store opened"
+        case .openFailed: what = "role store not opened"
+        }
+        return "\(what) at \(directory): old \(old.map { "\($0)" } ?? "none"), new \(new.map { "\($0)" } ?? "none")"
+            + (reason.map { "; \($0)" } ?? "")
+    }
+}
+
 /// The role store (docs/reference.md#role-records): an LMDB environment with one named
 /// database `roles`, key client_id, value the record's canonical JSON.
 ///
@@ -42,35 +73,73 @@ public struct RoleChange: Sendable, Equatable {
 /// another process (`credvend roles` while the server runs) is seen by the
 /// next call. Safe to share between threads and tasks. Open a directory at
 /// most once per process.
+///
+/// The directory may be moved away, deleted or replaced while the store is open (a
+/// restore from backup). The open environment would go on reading the files it opened,
+/// so the store looks at the directory (`stat` of it, of `data.mdb` and of `lock.mdb`)
+/// whenever `checkDirectory()` is called and, on the call path, at most once per
+/// `checkInterval`, and compares the files with those the environment uses:
+/// - other files there, none, or none readable: from then on no call uses the open
+///   environment (they fail with an `LMDBError` until a store is open again), and it is
+///   closed as soon as the calls still in it end;
+/// - a store there that is not the open one: it is opened once two looks in a row,
+///   at least `settle` apart, saw it unchanged (a copy still being written is left
+///   alone) and its data file holds every page in use; calls then use it.
+/// Each switch goes to `onSwitch`, with the identities of the old and the new files.
 public final class RoleStore: Sendable {
     public static let databaseName = "roles"
     public static let defaultMapSize = 1 << 30
+    public static let defaultCheckInterval: Duration = .seconds(1)
 
     public let directory: String
     public let isReadOnly: Bool
-    private let env: LMDBEnvironment
-    /// The `roles` handle, opened once. Only a read-only store can find it
-    /// missing at open; it then looks again (under the lock) until it appears.
-    private let openedRoles: LMDBDatabase?
-    private let lateRoles = Mutex<LMDBDatabase?>(nil)
-    private let decoded = DecodedRecords()
+    private let mapSize: Int
+    private let checkNanos: UInt64
+    private let settleNanos: UInt64
+    private let onSwitch: (@Sendable (RoleStoreSwitch) -> Void)?
+
+    /// What calls use now. `generation` changes with it.
+    private let published: Mutex<Published>
+    private let generation = Atomic<UInt64>(0)
+    /// Each thread's copy of `published`, used while `generation` has not moved on:
+    /// the call path takes no lock shared between threads.
+    private let views = ThreadLocal<View>()
+    private let watch = Mutex<Watch>(Watch())
+    /// When the directory was last looked at (CLOCK_MONOTONIC_COARSE, ns).
+    private let lastLook: Atomic<UInt64>
 
     /// Opens the store at `directory`.
     /// - `readOnly`: no writes possible; the store must exist.
     /// - `create`: create the directory (0700) and the store when missing (ignored when `readOnly`);
     ///   when false a missing store is `LMDBError.Code.storeMissing` and nothing is created.
+    ///   A store that later replaces this one is never created, only opened.
+    /// - `checkInterval`: on the call path, look at the directory at most this often.
+    /// - `onSwitch`: told of each switch (called on the thread that noticed it).
     public init(directory: String, mapSize: Int = RoleStore.defaultMapSize, readOnly: Bool = false,
-                create: Bool = true) throws(LMDBError) {
+                create: Bool = true, checkInterval: Duration = RoleStore.defaultCheckInterval,
+                onSwitch: (@Sendable (RoleStoreSwitch) -> Void)? = nil) throws(LMDBError) {
         self.directory = directory
         isReadOnly = readOnly
-        env = try LMDBEnvironment(
+        self.mapSize = mapSize
+        let (seconds, attoseconds) = checkInterval.components
+        checkNanos = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        settleNanos = min(checkNanos, 200_000_000)
+        self.onSwitch = onSwitch
+        let env = try LMDBEnvironment(
             path: directory, options: .init(mapSize: mapSize, readOnly: readOnly, create: create && !readOnly))
-        openedRoles = try env.openDatabase(named: Self.databaseName, create: !readOnly)
+        let store = OpenStore(env: env, roles: try env.openDatabase(named: Self.databaseName, create: !readOnly))
+        published = Mutex(Published(generation: 0, state: .open(store)))
+        lastLook = Atomic(Self.monotonicNanos())
     }
 
     public static func open(directory: String, mapSize: Int = RoleStore.defaultMapSize, readOnly: Bool = false,
                             create: Bool = true) throws(LMDBError) -> RoleStore {
         try RoleStore(directory: directory, mapSize: mapSize, readOnly: readOnly, create: create)
+    }
+
+    deinit {
+        views.value = nil
+        if case .open(let store) = published.withLock({ $0.state }) { store.env.close() }
     }
 
     /// The mapping for `clientId`, or nil (also nil for a string that cannot be a client_id).
@@ -82,23 +151,15 @@ public final class RoleStore: Sendable {
     /// returned as is; otherwise it is read in a new snapshot and decoded again only if
     /// its bytes changed. So a change by any process is seen by the next call.
     public func get(_ clientId: String) throws -> RoleMapping? {
-        guard RoleRules.clientId(clientId) == nil, let roles = try roles() else { return nil }
-        let known = decoded.get(clientId)
-        if let known, let last = env.lastTransactionId, known.snapshot == last { return known.mapping }
-        let (found, snapshot) = try env.lookup(Array(clientId.utf8), in: roles, unlessDigestIs: known?.digest.bytes)
-        switch found {
-        case .missing:
-            if known != nil { decoded.remove(clientId) }
-            return nil
-        case .unchanged:
-            guard let known else { return nil }
-            decoded.set(clientId, DecodedRecords.Record(digest: known.digest, mapping: known.mapping, snapshot: snapshot))
-            return known.mapping
-        case .value(let bytes):
-            let mapping = try Self.decodeStored(bytes, key: clientId)
-            decoded.set(clientId, DecodedRecords.Record(digest: SHA256Digest(digest: SHA256.hash(bytes)),
-                                                        mapping: mapping, snapshot: snapshot))
-            return mapping
+        guard RoleRules.clientId(clientId) == nil else { return nil }
+        var attempts = 0
+        while true {
+            let store = try current()
+            do {
+                return try store.get(clientId)
+            } catch let error as LMDBError where error.code == .closed && attempts < 3 {
+                attempts += 1  // closed under this call: the next store (or its absence) is published
+            }
         }
     }
 
@@ -107,12 +168,14 @@ public final class RoleStore: Sendable {
     @discardableResult
     public func put(_ mapping: RoleMapping) throws -> RoleMapping? {
         try mapping.validate()
-        let roles = try writableRoles()
         let key = Array(mapping.clientId.utf8)
-        let previous = try env.write { txn in
-            let old = try txn.get(key, in: roles)
-            try txn.put(key, Array(RoleMappingJSON.encode(mapping).utf8), in: roles)
-            return old
+        let previous = try using { store in
+            let roles = try store.writableRoles(readOnly: isReadOnly, directory: directory)
+            return try store.env.write { txn in
+                let old = try txn.get(key, in: roles)
+                try txn.put(key, Array(RoleMappingJSON.encode(mapping).utf8), in: roles)
+                return old
+            }
         }
         return try previous.map { try Self.decodeStored($0, key: mapping.clientId) }
     }
@@ -121,36 +184,45 @@ public final class RoleStore: Sendable {
     @discardableResult
     public func delete(_ clientId: String) throws -> Bool {
         guard RoleRules.clientId(clientId) == nil else { return false }
-        let roles = try writableRoles()
-        return try env.write { txn in try txn.delete(Array(clientId.utf8), in: roles) }
+        return try using { store in
+            let roles = try store.writableRoles(readOnly: isReadOnly, directory: directory)
+            return try store.env.write { txn in try txn.delete(Array(clientId.utf8), in: roles) }
+        }
     }
 
     /// Removes the mapping for `clientId` and returns it, read in the same transaction
     /// (nil when there was none). For callers that record what they removed (audit).
     public func remove(_ clientId: String) throws -> RoleMapping? {
         guard RoleRules.clientId(clientId) == nil else { return nil }
-        let roles = try writableRoles()
         let key = Array(clientId.utf8)
-        let previous = try env.write { txn -> [UInt8]? in
-            guard let old = try txn.get(key, in: roles) else { return nil }
-            _ = try txn.delete(key, in: roles)
-            return old
+        let previous = try using { store in
+            let roles = try store.writableRoles(readOnly: isReadOnly, directory: directory)
+            return try store.env.write { txn -> [UInt8]? in
+                guard let old = try txn.get(key, in: roles) else { return nil }
+                _ = try txn.delete(key, in: roles)
+                return old
+            }
         }
         return try previous.map { try Self.decodeStored($0, key: clientId) }
     }
 
     /// Every mapping, ordered by client_id (bytewise).
     public func list() throws -> [RoleMapping] {
-        guard let roles = try roles() else { return [] }
-        var raw: [([UInt8], [UInt8])] = []
-        try env.read { txn in try txn.forEach(in: roles) { key, value in raw.append((key, value)) } }
+        let raw = try using { store -> [([UInt8], [UInt8])] in
+            guard let roles = try store.roles() else { return [] }
+            var raw: [([UInt8], [UInt8])] = []
+            try store.env.read { txn in try txn.forEach(in: roles) { key, value in raw.append((key, value)) } }
+            return raw
+        }
         return try raw.map { try Self.decodeStored($0.1, key: String(decoding: $0.0, as: UTF8.self)) }
     }
 
     public var count: Int {
         get throws {
-            guard let roles = try roles() else { return 0 }
-            return try env.read { txn in try txn.count(in: roles) }
+            try using { store in
+                guard let roles = try store.roles() else { return 0 }
+                return try store.env.read { txn in try txn.count(in: roles) }
+            }
         }
     }
 
@@ -175,30 +247,33 @@ public final class RoleStore: Sendable {
                                           message: "duplicate client_id (also record \(first))")
             }
         }
-        let roles = try writableRoles()
         let encoded = records.map { (Array($0.clientId.utf8), Array(RoleMappingJSON.encode($0).utf8)) }
-        var raw: [(key: [UInt8], before: [UInt8]?, after: [UInt8]?)] = []
-        let summary = try env.write { txn in
-            var summary = RoleImportSummary()
-            for (key, value) in encoded {
-                switch try txn.get(key, in: roles) {
-                case nil: summary.added += 1; raw.append((key, nil, value))
-                case value?: summary.unchanged += 1
-                case let old?: summary.updated += 1; raw.append((key, old, value))
+        let (summary, raw) = try using { store in
+            let roles = try store.writableRoles(readOnly: isReadOnly, directory: directory)
+            var raw: [(key: [UInt8], before: [UInt8]?, after: [UInt8]?)] = []
+            let summary = try store.env.write { txn in
+                var summary = RoleImportSummary()
+                for (key, value) in encoded {
+                    switch try txn.get(key, in: roles) {
+                    case nil: summary.added += 1; raw.append((key, nil, value))
+                    case value?: summary.unchanged += 1
+                    case let old?: summary.updated += 1; raw.append((key, old, value))
+                    }
                 }
-            }
-            if replace {
-                let kept = Set(encoded.map(\.0))
-                try txn.forEach(in: roles) { key, value in
-                    if !kept.contains(key) { raw.append((key, value, nil)) }
+                if replace {
+                    let kept = Set(encoded.map(\.0))
+                    try txn.forEach(in: roles) { key, value in
+                        if !kept.contains(key) { raw.append((key, value, nil)) }
+                    }
+                    summary.removed = raw.count - summary.added - summary.updated
+                    try txn.removeAll(in: roles)
+                    for (key, value) in encoded { try txn.put(key, value, in: roles) }
+                } else {
+                    for change in raw { try txn.put(change.key, change.after!, in: roles) }
                 }
-                summary.removed = raw.count - summary.added - summary.updated
-                try txn.removeAll(in: roles)
-                for (key, value) in encoded { try txn.put(key, value, in: roles) }
-            } else {
-                for change in raw { try txn.put(change.key, change.after!, in: roles) }
+                return summary
             }
-            return summary
+            return (summary, raw)
         }
         let changes = raw.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { change in
             let clientId = String(decoding: change.key, as: UTF8.self)
@@ -214,25 +289,171 @@ public final class RoleStore: Sendable {
         RoleMappingJSON.encodeList(try list())
     }
 
-    // MARK: -
+    // MARK: - the directory under the open store
 
-    private func roles() throws(LMDBError) -> LMDBDatabase? {
-        if let openedRoles { return openedRoles }
-        return try lateRoles.withLock { (late: inout LMDBDatabase?) throws(LMDBError) -> LMDBDatabase? in
-            if late == nil { late = try env.openDatabase(named: Self.databaseName, create: false) }
-            return late
+    /// Why calls fail now (the store in the directory is missing, unreadable, replaced
+    /// and not yet open, or could not be opened), or nil while a store is open.
+    public var unavailableReason: String? {
+        lookIfDue()
+        if case .unavailable(_, let reason) = view().state { return reason }
+        return nil
+    }
+
+    /// The files of the environment in use, or nil while none is.
+    public var openIdentity: LMDBStoreIdentity? {
+        lookIfDue()
+        if case .open(let store) = view().state { return store.env.identity }
+        return nil
+    }
+
+    /// Looks at the directory now (a few `stat` calls; opening a new store when one has
+    /// settled there). For a periodic task, so that the call path rarely has to.
+    public func checkDirectory() {
+        watch.withLock { watch in look(&watch, now: Self.monotonicNanos()) }
+    }
+
+    private func lookIfDue() {
+        let now = Self.monotonicNanos()
+        let last = lastLook.load(ordering: .relaxed)
+        guard now > last, now - last >= checkNanos else { return }
+        // One thread looks; the others go on with what is published.
+        _ = watch.withLockIfAvailable { watch in look(&watch, now: now) }
+    }
+
+    private func look(_ watch: inout Watch, now: UInt64) {
+        lastLook.store(now, ordering: .relaxed)
+        watch.retired.removeAll { $0.env.isClosed }
+        let seen = LMDBDirectoryObservation.look(at: directory)
+        let seenIdentity = try? seen.get().identity
+        if case .open(let open) = published.withLock({ $0.state }) {
+            if seenIdentity == open.env.identity {
+                watch.candidate = nil
+                return
+            }
+            // The directory no longer holds the open store: stop using it now, close it
+            // once the calls still in it end.
+            publish(unavailable(seen))
+            open.env.close()
+            watch.retired.append(open)
+            watch.previous = open.env.identity
+            watch.failure = nil
+            report(.closed, old: open.env.identity, new: seenIdentity, reason: unavailable(seen).reason)
+        }
+        guard case .success(let observation) = seen else {
+            watch.candidate = nil
+            watch.failure = nil
+            publish(unavailable(seen))
+            return
+        }
+        guard let candidate = watch.candidate, now >= candidate.at + settleNanos,
+              observation.isSettled(since: candidate.observation) else {
+            if watch.candidate?.observation != observation { watch.candidate = Candidate(observation: observation, at: now) }
+            if watch.failure == nil { publish(unavailable(seen)) }
+            return
+        }
+        // Its files must not be open here still (LMDB files are opened once per process).
+        if watch.retired.contains(where: { $0.env.identity.sharesAFile(with: observation.identity) }) { return }
+        do throws(LMDBError) {
+            let env = try LMDBEnvironment(
+                path: directory, options: .init(mapSize: mapSize, readOnly: isReadOnly, create: false))
+            do throws(LMDBError) {
+                guard env.identity == observation.identity else {
+                    throw LMDBError(code: .busy, status: EAGAIN, operation: "open role store at \(directory)",
+                                    detail: "its files changed while it was being opened")
+                }
+                try env.checkDataFileLength()
+                let store = OpenStore(env: env, roles: try env.openDatabase(named: Self.databaseName, create: false))
+                publish(.open(store))
+            } catch {
+                env.close()
+                throw error
+            }
+            watch.candidate = nil
+            watch.failure = nil
+            report(.opened, old: watch.previous, new: env.identity, reason: nil)
+            watch.previous = env.identity
+        } catch {
+            watch.candidate = nil  // settle again before the next attempt
+            let reason = "the store at \(directory) cannot be opened: \(error)"
+            publish(.unavailable(error, reason))
+            if watch.failure != reason { report(.openFailed, old: watch.previous, new: seenIdentity, reason: reason) }
+            watch.failure = reason
         }
     }
 
-    private func writableRoles() throws(LMDBError) -> LMDBDatabase {
-        guard !isReadOnly, let openedRoles else {
-            throw LMDBError(code: .readOnly, status: EACCES, operation: "write to role store at \(directory)",
-                            detail: "store opened read-only")
+    /// The state for a directory that does not hold an open store.
+    private func unavailable(_ seen: Result<LMDBDirectoryObservation, LMDBError>) -> State {
+        switch seen {
+        case .success(let observation):
+            return .unavailable(
+                LMDBError(code: .closed, status: EAGAIN, operation: "read role store at \(directory)",
+                          detail: "the directory holds a new store (\(observation.identity)), not open yet"),
+                "replaced at \(directory); the new store is opened once it is complete")
+        case .failure(let error) where error.code == .storeMissing || error.code == .notADirectory:
+            return .unavailable(
+                LMDBError(code: .storeMissing, status: ENOENT, operation: "read role store at \(directory)",
+                          detail: "the directory was removed or moved away while open (\(error.detail))"),
+                "missing at \(directory) (removed or moved away); waiting for a store there")
+        case .failure(let error):
+            return .unavailable(error, "cannot be read at \(directory): \(error.reason)")
         }
-        return openedRoles
     }
 
-    private static func decodeStored(_ bytes: [UInt8], key: String) throws -> RoleMapping {
+    /// Makes `state` the one calls use (a no-op when it says what is published already).
+    private func publish(_ state: State) {
+        published.withLock { published in
+            if case .unavailable(_, let now) = published.state, case .unavailable(_, let new) = state, now == new {
+                return
+            }
+            published.state = state
+            published.generation &+= 1
+            generation.store(published.generation, ordering: .releasing)
+        }
+    }
+
+    private func report(_ kind: RoleStoreSwitch.Kind, old: LMDBStoreIdentity?, new: LMDBStoreIdentity?,
+                        reason: String?) {
+        onSwitch?(RoleStoreSwitch(kind: kind, directory: directory, old: old, new: new, reason: reason))
+    }
+
+    /// The store calls use now, or the error they fail with.
+    private func current() throws(LMDBError) -> OpenStore {
+        lookIfDue()
+        switch view().state {
+        case .open(let store): return store
+        case .unavailable(let error, _): throw error
+        }
+    }
+
+    private func view() -> View {
+        let now = generation.load(ordering: .acquiring)
+        if let mine = views.value, mine.generation == now { return mine }
+        let view = published.withLock { View(generation: $0.generation, state: $0.state) }
+        views.value = view
+        return view
+    }
+
+    /// Runs `body` on the store in use; again on the next one when the store was closed
+    /// under it (its directory was replaced meanwhile).
+    private func using<R>(_ body: (OpenStore) throws -> R) throws -> R {
+        var attempts = 0
+        while true {
+            let store = try current()
+            do {
+                return try body(store)
+            } catch let error as LMDBError where error.code == .closed && attempts < 3 {
+                attempts += 1
+            }
+        }
+    }
+
+    private static func monotonicNanos() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    fileprivate static func decodeStored(_ bytes: [UInt8], key: String) throws -> RoleMapping {
         do {
             let record = try RoleMappingJSON.decode(Data(bytes))
             guard record.clientId == key else {
@@ -245,6 +466,101 @@ public final class RoleStore: Sendable {
             error.message = "stored record is damaged: " + error.message
             throw error
         }
+    }
+
+    private struct Published: Sendable {
+        var generation: UInt64
+        var state: State
+    }
+
+    fileprivate enum State: Sendable {
+        case open(OpenStore)
+        /// The error calls throw, and the words for readiness.
+        case unavailable(LMDBError, String)
+
+        var reason: String? {
+            if case .unavailable(_, let reason) = self { return reason }
+            return nil
+        }
+    }
+
+    private final class View: Sendable {
+        let generation: UInt64
+        let state: State
+
+        init(generation: UInt64, state: State) {
+            self.generation = generation
+            self.state = state
+        }
+    }
+
+    private struct Candidate: Sendable {
+        let observation: LMDBDirectoryObservation
+        let at: UInt64
+    }
+
+    private struct Watch: Sendable {
+        /// A store seen in the directory and not open yet, and when it was first seen so.
+        var candidate: Candidate?
+        /// Stores no longer used whose environment may still be open.
+        var retired: [OpenStore] = []
+        /// The files of the store used last, for the log.
+        var previous: LMDBStoreIdentity?
+        /// The last reason a store could not be opened (reported once).
+        var failure: String?
+    }
+}
+
+/// One open environment and what belongs to it: the `roles` handle and the decoded
+/// records (snapshot ids are per environment, so the records go with it).
+private final class OpenStore: Sendable {
+    let env: LMDBEnvironment
+    /// The `roles` handle, opened with the environment. When it was missing then, it is
+    /// looked for again (under the lock) until it appears.
+    private let openedRoles: LMDBDatabase?
+    private let lateRoles = Mutex<LMDBDatabase?>(nil)
+    private let decoded = DecodedRecords()
+
+    init(env: LMDBEnvironment, roles: LMDBDatabase?) {
+        self.env = env
+        openedRoles = roles
+    }
+
+    func get(_ clientId: String) throws -> RoleMapping? {
+        guard let roles = try roles() else { return nil }
+        let known = decoded.get(clientId)
+        if let known, let last = env.lastTransactionId, known.snapshot == last { return known.mapping }
+        let (found, snapshot) = try env.lookup(Array(clientId.utf8), in: roles, unlessDigestIs: known?.digest.bytes)
+        switch found {
+        case .missing:
+            if known != nil { decoded.remove(clientId) }
+            return nil
+        case .unchanged:
+            guard let known else { return nil }
+            decoded.set(clientId, DecodedRecords.Record(digest: known.digest, mapping: known.mapping, snapshot: snapshot))
+            return known.mapping
+        case .value(let bytes):
+            let mapping = try RoleStore.decodeStored(bytes, key: clientId)
+            decoded.set(clientId, DecodedRecords.Record(digest: SHA256Digest(digest: SHA256.hash(bytes)),
+                                                        mapping: mapping, snapshot: snapshot))
+            return mapping
+        }
+    }
+
+    func roles(create: Bool = false) throws(LMDBError) -> LMDBDatabase? {
+        if let openedRoles { return openedRoles }
+        return try lateRoles.withLock { (late: inout LMDBDatabase?) throws(LMDBError) -> LMDBDatabase? in
+            if late == nil { late = try env.openDatabase(named: RoleStore.databaseName, create: create) }
+            return late
+        }
+    }
+
+    func writableRoles(readOnly: Bool, directory: String) throws(LMDBError) -> LMDBDatabase {
+        guard !readOnly, let roles = try roles(create: true) else {
+            throw LMDBError(code: .readOnly, status: EACCES, operation: "write to role store at \(directory)",
+                            detail: "store opened read-only")
+        }
+        return roles
     }
 }
 

@@ -38,7 +38,18 @@ public final class ServeRuntime: Sendable {
             try AuditLog(path: path, metrics: metrics, logger: logger)
         }
 
-        let roles = try RoleStore(directory: config.dbPath, mapSize: config.mapSize)
+        // The directory may be replaced under the server (a restore): `roleStoreWatch` looks
+        // at it every 250 ms, and each switch is logged with the old and new files.
+        let roles = try RoleStore(directory: config.dbPath, mapSize: config.mapSize) { [logger] change in
+            let metadata: Logger.Metadata = [
+                "db": "\(change.directory)", "old": "\(change.old.map { "\($0)" } ?? "none")",
+                "new": "\(change.new.map { "\($0)" } ?? "none")", "reason": "\(change.reason ?? "")"]
+            switch change.kind {
+            case .opened: logger.notice("role store opened: now serving the store in the directory", metadata: metadata)
+            case .closed: logger.error("role store closed: its directory was removed or replaced", metadata: metadata)
+            case .openFailed: logger.error("role store not opened", metadata: metadata)
+            }
+        }
         let client = CurlHTTPClient()
         let jwks = JWKSCache(source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
                              client: client, logger: logger, metrics: metrics)
@@ -73,7 +84,11 @@ public final class ServeRuntime: Sendable {
         let app = ServeApplication(vending: vending, readiness: {
             var missing: [String] = []
             if jwks.current == nil { missing.append("jwks: the issuer's signing keys are not loaded") }
-            if (try? roles.count) == nil { missing.append("role store: cannot be read") }
+            if let why = roles.unavailableReason {
+                missing.append("role store: \(why)")
+            } else if (try? roles.count) == nil {
+                missing.append("role store: cannot be read")
+            }
             if source.current() == nil { missing.append("source credentials: none found in the AWS chain") }
             return missing
         }, metrics: metrics, logger: logger, admin: tokens.map { adminHandler(.bearer($0)) }, audit: audit,
@@ -118,9 +133,13 @@ public final class ServeRuntime: Sendable {
             source.refreshIfNeeded()
             return 30
         }
+        let roleStoreWatch = PeriodicService(name: "credvend-role-store-watch") {
+            roles.checkDirectory()
+            return 0.25
+        }
         let reload = SignalActionService(.sighup) { [logger] in Self.reload(tokens: tokens, audit: audit, logger: logger) }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
-        _ = try await runUntilStopSignal([jwks.refreshService, sourceRefresh, reload, listeners], logger: logger)
+        _ = try await runUntilStopSignal([jwks.refreshService, sourceRefresh, roleStoreWatch, reload, listeners], logger: logger)
         logger.info("stopped")
     }
 
