@@ -3,10 +3,14 @@
 // never a thread per connection. Handlers get whole requests; a `.deferred` answer suspends
 // the connection (MHD_suspend_connection) so no worker waits, and the responder resumes it.
 // Hostile clients: the accept policy enforces the global and per-address connection limits
-// (ConnectionGuard, which also enforces the whole-request deadline); MHD runs strict
-// (MHD_OPTION_STRICT_FOR_CLIENT = 1: an HTTP/1.1 request without Host is its own 400), and
-// the access handler refuses any head whose framing is ambiguous (RequestFraming) before
-// the body is read, so MHD closes the connection and parses nothing behind it.
+// (ConnectionGuard, which also enforces the whole-request deadline), and the access handler
+// refuses any head whose framing is ambiguous (RequestFraming) before the body is read, so
+// MHD closes the connection and parses nothing behind it. MHD's own strict mode is not used:
+// in 0.9.75, MHD_OPTION_STRICT_FOR_CLIENT = 1 only refuses spaces in the target and an
+// HTTP/1.1 request without Host, and its Host refusal writes the 400's header block twice
+// (the state is reset to HEADERS_PROCESSED after the error is queued); whitespace before a
+// colon is refused only at -1, and Content-Length with Transfer-Encoding, or two
+// Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
 internal import CMicroHTTPD
 import Glibc
 import Synchronization
@@ -52,7 +56,7 @@ final class MHDDaemon: @unchecked Sendable {
                            value: c.perAddressConnectionLimit == 0 ? 0 : c.perAddressConnectionLimit + c.threadPoolSize,
                            ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
-            MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 1, ptr_value: nil),
+            MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 0, ptr_value: nil),
             CMicroHTTPD_option_notify_connection(mhdConnectionNotified, context),
             CMicroHTTPD_option_uri_log(mhdRequestStarted, context),
             CMicroHTTPD_option_notify_completed(mhdRequestCompleted, context),
@@ -185,7 +189,8 @@ private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: Opa
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
         // Answered in this first call, a request has its body and anything after it
         // discarded: MHD closes the connection once the answer is out.
-        if let problem = RequestFraming.problem(version: request.version, headers: request.headers) {
+        if let problem = RequestFraming.problem(version: request.version, target: request.rawURI,
+                                                headers: request.headers) {
             core.connections.observer?.malformedRequest()
             request.phase = .done
             if let record = request.record { core.connections.dispatched(record) }

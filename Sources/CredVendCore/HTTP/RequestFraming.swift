@@ -4,8 +4,14 @@
 /// taken for a request of its own (request smuggling, RFC 9112 §6.3 and §11.2).
 public enum RequestFraming {
     /// Why a request head is refused, or nil when its framing is unambiguous.
-    /// `version` is the request line's protocol, e.g. "HTTP/1.1".
-    public static func problem(version: String, headers: HTTPHeaders) -> String? {
+    /// `version` is the request line's protocol, e.g. "HTTP/1.1"; `target` the request
+    /// line's target as sent (not percent-decoded).
+    public static func problem(version: String, target: String, headers: HTTPHeaders) -> String? {
+        // A parser that splits the request line at the first space sees another target
+        // (and version) than libmicrohttpd, which splits at the last.
+        guard target.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
+            return "the request target must not contain whitespace or control characters"
+        }
         // HTTP/1.1 and any later 1.x: HTTP/1.0 and 0.9 have no Host rule and no chunked coding.
         let http11 = version.hasPrefix("HTTP/1.") && version != "HTTP/1.0"
         var lengths: [String] = []
