@@ -13,6 +13,11 @@ struct PeerKey: Hashable, Sendable {
     let high: UInt64
     let low: UInt64
 
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
     init?(_ address: UnsafePointer<sockaddr>?) {
         guard let address else { return nil }
         switch Int32(address.pointee.sa_family) {
@@ -116,8 +121,7 @@ final class ConnectionGuard: Sendable {
     }
 
     /// Shuts down the socket of every connection whose request is past its deadline.
-    func sweep() {
-        let now = monotonicNanos()
+    func sweep(now: UInt64 = monotonicNanos()) {
         state.withLock { state in
             for record in state.records.values where !record.expired.load(ordering: .relaxed) && expire(record, now: now) {
                 _ = Glibc.shutdown(record.fd, Int32(SHUT_RDWR))

@@ -126,14 +126,14 @@ def test_trickle_flood_from_one_address_leaves_others_answered(procs, tmp_path, 
             except OSError:
                 pass
             flood.append(c)
-        # The flood holds its share, no more: the rest were refused at accept.
-        held = FLOOD - closed_by_server(flood, 0.5)
-        assert 60 <= held <= 66, f"{held} flood connections still open"
         # A client from another address is answered at once.
         for _ in range(3):
             elapsed, data = get_healthz_timed(s.port, "127.0.0.2")
-            assert statuses(data) == [200], data
+            assert statuses(data) == [200], f"/healthz from 127.0.0.2 during the flood: {data!r} after {elapsed:.2f} s"
             assert elapsed < 1.0, f"/healthz from 127.0.0.2 took {elapsed:.2f} s during the flood"
+        # The flood holds its share, no more: the rest were refused at accept.
+        held = FLOOD - closed_by_server(flood, 0.3)
+        assert 60 <= held <= 66, f"{held} flood connections still open"
         # One more from the flooding address is refused: closed, unanswered.
         data, closed = exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", "127.0.0.1", timeout=3)
         assert closed and data == b""
