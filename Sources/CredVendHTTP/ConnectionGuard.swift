@@ -111,11 +111,14 @@ final class ConnectionGuard: Sendable {
     }
 
     /// True (and counted, once) when the request being received is past its deadline.
-    func expire(_ record: ConnectionRecord, now: UInt64 = monotonicNanos()) -> Bool {
-        guard record.receiving.load(ordering: .relaxed),
-              now &- record.requestStart.load(ordering: .relaxed) > deadlineNanos else { return false }
+    /// `idleSince`: whether no byte has come since a moment (nanoseconds ago); the sweeper asks
+    /// the kernel, so a connection that never started a request is counted as `idle`.
+    func expire(_ record: ConnectionRecord, now: UInt64 = monotonicNanos(),
+                idleSince: (UInt64) -> Bool = { _ in false }) -> Bool {
+        let elapsed = now &- record.requestStart.load(ordering: .relaxed)
+        guard record.receiving.load(ordering: .relaxed), elapsed > deadlineNanos else { return false }
         if record.expired.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
-            observer?.connectionRefused(.deadline)
+            observer?.connectionRefused(idleSince(elapsed) ? .idle : .deadline)
         }
         return true
     }
@@ -123,7 +126,8 @@ final class ConnectionGuard: Sendable {
     /// Shuts down the socket of every connection whose request is past its deadline.
     func sweep(now: UInt64 = monotonicNanos()) {
         state.withLock { state in
-            for record in state.records.values where !record.expired.load(ordering: .relaxed) && expire(record, now: now) {
+            for record in state.records.values where !record.expired.load(ordering: .relaxed)
+                && expire(record, now: now, idleSince: { noDataReceived(record.fd, for: $0) }) {
                 _ = Glibc.shutdown(record.fd, Int32(SHUT_RDWR))
             }
         }
@@ -142,6 +146,16 @@ final class ConnectionGuard: Sendable {
     }
 
     func stopSweeper() { sweeping.store(false, ordering: .relaxed) }
+}
+
+/// True when a TCP socket has received no data for `nanos` (TCP_INFO's time since the last
+/// data segment, in milliseconds, with 10 ms of slack for the kernel's tick); false when not
+/// known (a Unix socket).
+func noDataReceived(_ fd: Int32, for nanos: UInt64) -> Bool {
+    var info = tcp_info()
+    var size = socklen_t(MemoryLayout<tcp_info>.size)
+    guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &size) == 0 else { return false }
+    return UInt64(info.tcpi_last_data_recv) * 1_000_000 + 10_000_000 >= nanos
 }
 
 func monotonicNanos() -> UInt64 {

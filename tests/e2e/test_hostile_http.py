@@ -240,6 +240,28 @@ def test_request_deadline_closes_a_trickled_body(procs, tmp_path, issuer, sts):
     assert metric(s, "credvend_connections_refused_total", '{reason="deadline"}') >= 1
 
 
+def test_request_deadline_closes_silent_and_idle_keep_alive_connections_as_idle(procs, tmp_path, issuer, sts):
+    s = start(procs, tmp_path, issuer, sts, "--request-deadline", "2")
+    silent = connect(s.port)
+    kept = connect(s.port)
+    t0 = time.monotonic()
+    try:
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        first, closed = read_until_closed(kept, 1.0)
+        assert statuses(first) == [200] and not closed  # kept alive, then idle
+        _, silent_closed = read_until_closed(silent, 4.0)
+        silent_after = time.monotonic() - t0
+        _, kept_closed = read_until_closed(kept, 2.0)
+        kept_after = time.monotonic() - t0
+    finally:
+        silent.close()
+        kept.close()
+    assert silent_closed and 1.5 <= silent_after <= 3.5, silent_after
+    assert kept_closed and kept_after <= 4.0, kept_after
+    assert metric(s, "credvend_connections_refused_total", '{reason="idle"}') >= 2
+    assert metric(s, "credvend_connections_refused_total", '{reason="deadline"}') == 0
+
+
 # ---------------------------------------------------------------------------
 # Framing
 

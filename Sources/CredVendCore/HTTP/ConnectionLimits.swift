@@ -7,6 +7,9 @@ public enum ConnectionRefusal: String, Sendable, CaseIterable {
     case limit
     /// The request (head and body) was not in within the request deadline.
     case deadline
+    /// Not a byte came within the request deadline (after the accept, or after the previous
+    /// response on a keep-alive connection).
+    case idle
 }
 
 /// What the transport reports about connections and requests it refused itself

@@ -103,6 +103,11 @@ import Testing
         #expect(guard_.openConnections == 1)
         #expect(guard_.admit(a))
         #expect(observer.refusals == [.perAddress, .deadline])
+        // One that never sent a byte is counted as idle.
+        let silent = guard_.opened(fd: -1, key: nil)
+        #expect(guard_.expire(silent, now: silent.requestStart.load(ordering: .relaxed) + 2_500_000_000,
+                              idleSince: { $0 > 2_000_000_000 }))
+        #expect(observer.refusals == [.perAddress, .deadline, .idle])
     }
 
     @Test func sweepShutsDownOverdueSocketsOnly() throws {
