@@ -9,10 +9,12 @@
 /* MHD_start_daemon is variadic, which Swift cannot call. Every option goes in
    through MHD_OPTION_ARRAY instead, terminated by an MHD_OPTION_END item. */
 static inline struct MHD_Daemon *CMicroHTTPD_start(unsigned int flags, uint16_t port,
+                                                   MHD_AcceptPolicyCallback accept_policy,
+                                                   void *accept_policy_context,
                                                    MHD_AccessHandlerCallback handler,
                                                    void *handler_context,
                                                    struct MHD_OptionItem *options) {
-    return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_context,
+    return MHD_start_daemon(flags, port, accept_policy, accept_policy_context, handler, handler_context,
                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 
@@ -20,6 +22,18 @@ static inline struct MHD_Daemon *CMicroHTTPD_start(unsigned int flags, uint16_t 
 static inline const struct sockaddr *CMicroHTTPD_client_address(struct MHD_Connection *c) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info ? info->client_addr : NULL;
+}
+
+/* The connection's socket, to shut it down (never to close it: MHD owns it). */
+static inline int CMicroHTTPD_connection_fd(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info ? info->connect_fd : -1;
+}
+
+/* What MHD_OPTION_NOTIFY_CONNECTION's callback stored in *socket_context at STARTED. */
+static inline void *CMicroHTTPD_socket_context(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
 }
 
 /* MHD_get_daemon_info is variadic; the bound port is needed for --listen :0. */
@@ -40,6 +54,11 @@ static inline struct MHD_OptionItem CMicroHTTPD_option_uri_log(CMicroHTTPD_UriLo
 
 static inline struct MHD_OptionItem CMicroHTTPD_option_notify_completed(MHD_RequestCompletedCallback callback, void *cls) {
     struct MHD_OptionItem item = { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) callback, cls };
+    return item;
+}
+
+static inline struct MHD_OptionItem CMicroHTTPD_option_notify_connection(MHD_NotifyConnectionCallback callback, void *cls) {
+    struct MHD_OptionItem item = { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) callback, cls };
     return item;
 }
 

@@ -50,6 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
     var refreshBuffer: Int = 900
     @Option(help: "HTTP worker threads (default: number of cores).")
     var threads: Int?
+    @Option(help: "Connections the listener holds at once (default: the open-file limit less 128, at most 16384).")
+    var connectionLimit: Int?
+    @Option(help: "Connections one client address may hold at once; 0: no limit.")
+    var perAddressConnectionLimit: Int = 64
+    @Option(help: "Seconds a request's head and body may take, from the accept or the previous response; then the connection is closed.")
+    var requestDeadline: Int = 10
     @Option(help: "Serve the admin API on this Unix socket (mode 0600).")
     var adminSocket: String?
     @Option(help: "Serve the admin API under /admin/ for bearer tokens listed in this file (ROLE SHA256HEX per line).")
@@ -85,6 +91,9 @@ struct ServeCommand: AsyncParsableCommand {
         config.requiredScopes = requiredScope
         config.refreshBuffer = TimeInterval(refreshBuffer)
         if let threads { config.threads = max(1, threads) }
+        config.connectionLimit = connectionLimit
+        config.perAddressConnectionLimit = perAddressConnectionLimit
+        config.requestDeadlineSeconds = requestDeadline
         config.adminSocket = adminSocket
         config.adminTokenFile = adminTokenFile
         config.auditLog = auditLog

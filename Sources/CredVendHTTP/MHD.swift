@@ -2,6 +2,15 @@
 // with epoll worker threads (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE),
 // never a thread per connection. Handlers get whole requests; a `.deferred` answer suspends
 // the connection (MHD_suspend_connection) so no worker waits, and the responder resumes it.
+// Hostile clients: the accept policy enforces the global and per-address connection limits
+// (ConnectionGuard, which also enforces the whole-request deadline), and the access handler
+// refuses any head whose framing is ambiguous (RequestFraming) before the body is read, so
+// MHD closes the connection and parses nothing behind it. MHD's own strict mode is not used:
+// in 0.9.75, MHD_OPTION_STRICT_FOR_CLIENT = 1 only refuses spaces in the target and an
+// HTTP/1.1 request without Host, and its Host refusal writes the 400's header block twice
+// (the state is reset to HEADERS_PROCESSED after the error is queued); whitespace before a
+// colon is refused only at -1, and Content-Length with Transfer-Encoding, or two
+// Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
 internal import CMicroHTTPD
 import Glibc
 import Synchronization
@@ -20,29 +29,42 @@ final class MHDDaemon: @unchecked Sendable {
     private let stopped = Mutex(false)
 
     init(configuration c: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
-        guard c.threadPoolSize >= 1, c.connectionLimit >= 1, c.connectionTimeoutSeconds >= 1, c.maxBodyBytes >= 0 else {
+        guard c.threadPoolSize >= 1, c.connectionLimit >= 1, c.connectionTimeoutSeconds >= 1, c.maxBodyBytes >= 0,
+              c.perAddressConnectionLimit >= 0, c.requestDeadlineSeconds >= 1,
+              c.connectionLimit <= Int(Int32.max) / (c.threadPoolSize + 1) else {
             throw HTTPServerError(.invalidConfiguration,
-                                  "thread pool size, connection limit and timeout must be at least 1, the body limit at least 0")
+                                  "thread pool size, connection limit, timeout and request deadline must be at least 1, "
+                                  + "the body and per-address limits at least 0")
         }
         listener = switch c.listen {
         case .tcp(let host, let port): try ListenSocket.tcp(host: host, port: port)
         case .unix(let path): try ListenSocket.unix(path: path)
         }
-        core = ServerCore(handler: handler, maxBodyBytes: c.maxBodyBytes)
+        core = ServerCore(handler: handler, maxBodyBytes: c.maxBodyBytes,
+                          connections: ConnectionGuard(limit: c.connectionLimit, perAddressLimit: c.perAddressConnectionLimit,
+                                                       deadlineSeconds: c.requestDeadlineSeconds, observer: c.observer))
         coreForC = Unmanaged.passRetained(core)
         let context = coreForC.toOpaque()
         var options: [MHD_OptionItem] = [
             MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(listener.fd), ptr_value: nil),
             MHD_OptionItem(option: .THREAD_POOL_SIZE, value: c.threadPoolSize, ptr_value: nil),
-            MHD_OptionItem(option: .CONNECTION_LIMIT, value: c.connectionLimit, ptr_value: nil),
+            // The limits are the accept policy's (which counts its refusals). MHD checks its own
+            // first and silently, and splits its limit evenly among the workers while accepts
+            // are not even, so its limits are set where they can never bite first.
+            MHD_OptionItem(option: .CONNECTION_LIMIT, value: (c.connectionLimit + 1) * c.threadPoolSize, ptr_value: nil),
+            MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT,
+                           value: c.perAddressConnectionLimit == 0 ? 0 : c.perAddressConnectionLimit + c.threadPoolSize,
+                           ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
+            MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 0, ptr_value: nil),
+            CMicroHTTPD_option_notify_connection(mhdConnectionNotified, context),
             CMicroHTTPD_option_uri_log(mhdRequestStarted, context),
             CMicroHTTPD_option_notify_completed(mhdRequestCompleted, context),
             MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
         ]
         let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         let started = options.withUnsafeMutableBufferPointer {
-            CMicroHTTPD_start(flags, 0, mhdAccessHandler, context, $0.baseAddress)
+            CMicroHTTPD_start(flags, 0, mhdAcceptPolicy, context, mhdAccessHandler, context, $0.baseAddress)
         }
         guard let started else {
             coreForC.release()
@@ -50,6 +72,7 @@ final class MHDDaemon: @unchecked Sendable {
             throw HTTPServerError(.daemonStartFailed, "libmicrohttpd could not start on \(c.listen)")
         }
         daemon = started
+        core.connections.startSweeper()
     }
 
     /// The TCP port bound, nil for a Unix socket.
@@ -76,6 +99,7 @@ final class MHDDaemon: @unchecked Sendable {
                                          headers: ["Retry-After": "1"]))
         }
         core.waitUntilIdle(until: clock.now + .seconds(1))
+        core.connections.stopSweeper()
         MHD_stop_daemon(daemon)
         coreForC.release()
     }
@@ -93,6 +117,35 @@ private func resume(_ request: RequestContext, with response: HTTPResponse) {
 
 // MARK: C callbacks (free functions: nonisolated, no captures)
 
+/// The accept policy (MHD_start_daemon's `apc`): the connection limits, counted when they refuse.
+private func mhdAcceptPolicy(_ cls: UnsafeMutableRawPointer?, _ address: UnsafePointer<sockaddr>?,
+                             _ length: socklen_t) -> MHD_Result {
+    guard let cls else { return .YES }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    return core.connections.admit(PeerKey(address)) ? .YES : .NO
+}
+
+/// MHD_OPTION_NOTIFY_CONNECTION: a connection's record lives in its socket context from
+/// STARTED to CLOSED (which MHD calls before it closes the socket).
+private func mhdConnectionNotified(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
+                                   _ socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                   _ code: MHD_ConnectionNotificationCode) {
+    guard let cls, let connection, let socketContext else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    if code == .CONNECTION_NOTIFY_STARTED {
+        let record = core.connections.opened(fd: CMicroHTTPD_connection_fd(connection),
+                                             key: PeerKey(CMicroHTTPD_client_address(connection)))
+        socketContext.pointee = Unmanaged.passRetained(record).toOpaque()
+    } else if code == .CONNECTION_NOTIFY_CLOSED, let raw = socketContext.pointee {
+        socketContext.pointee = nil
+        core.connections.closed(Unmanaged<ConnectionRecord>.fromOpaque(raw).takeRetainedValue())
+    }
+}
+
+private func connectionRecord(_ connection: OpaquePointer) -> ConnectionRecord? {
+    CMicroHTTPD_socket_context(connection).map { Unmanaged<ConnectionRecord>.fromOpaque($0).takeUnretainedValue() }
+}
+
 /// MHD_OPTION_URI_LOG_CALLBACK: the first callback of every request. Its result becomes the
 /// request's context pointer (`*req_cls`), released in `mhdRequestCompleted`.
 private func mhdRequestStarted(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePointer<CChar>?,
@@ -100,7 +153,8 @@ private func mhdRequestStarted(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePoi
     guard let cls, let connection else { return nil }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     core.requestStarted()
-    let request = RequestContext(connection: connection, rawURI: uri.map { String(cString: $0) } ?? "")
+    let request = RequestContext(connection: connection, rawURI: uri.map { String(cString: $0) } ?? "",
+                                 record: connectionRecord(connection))
     return Unmanaged.passRetained(request).toOpaque()
 }
 
@@ -126,13 +180,35 @@ private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: Opa
     let request = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
     switch request.phase {
     case .headers:
+        // Past the deadline (the sweeper had not got to it yet): NO closes the connection.
+        if let record = request.record, core.connections.expire(record) { return .NO }
         request.method = method.map { String(cString: $0) } ?? ""
         request.path = url.map { String(cString: $0) } ?? ""
+        request.version = version.map { String(cString: $0) } ?? ""
         request.remoteAddress = clientAddress(connection)
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
+        // Answered in this first call, a request has its body and anything after it
+        // discarded: MHD closes the connection once the answer is out.
+        if let problem = RequestFraming.problem(version: request.version, target: request.rawURI,
+                                                headers: request.headers) {
+            core.connections.observer?.malformedRequest()
+            request.phase = .done
+            if let record = request.record { core.connections.dispatched(record) }
+            return queue(.error(status: 400, code: "invalid_request", message: problem), core: core,
+                         connection: connection, close: true)
+        }
+        // A client waiting for `100 Continue` with a body over the limit gets the handler's
+        // answer (413) instead, and never sends the body.
+        if let length = RequestFraming.declaredLength(request.headers), length > core.maxBodyBytes,
+           request.version != "HTTP/1.0",
+           request.headers["Expect"].map({ HTTPHeaders.sameName($0, "100-continue") }) == true {
+            request.bodyTooLarge = true
+            return dispatch(request, core: core, connection: connection)
+        }
         request.phase = .body
         return .YES
     case .body:
+        if let record = request.record, core.connections.expire(record) { return .NO }
         if uploadDataSize.pointee > 0 {
             request.append(UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee), limit: core.maxBodyBytes)
             uploadDataSize.pointee = 0
@@ -149,6 +225,7 @@ private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: Opa
 }
 
 private func dispatch(_ request: RequestContext, core: ServerCore, connection: OpaquePointer) -> MHD_Result {
+    if let record = request.record { core.connections.dispatched(record) }
     switch core.handler.handle(request.request) {
     case .respond(let response):
         request.phase = .done
@@ -178,8 +255,10 @@ private func mhdCollectHeader(_ cls: UnsafeMutableRawPointer?, _ kind: MHD_Value
 
 // MARK: Responses
 
-private func queue(_ response: HTTPResponse, core: ServerCore, connection: OpaquePointer) -> MHD_Result {
-    let closing = core.draining.load(ordering: .acquiring)
+/// `close`: the answer carries `Connection: close` (as every answer does while draining).
+private func queue(_ response: HTTPResponse, core: ServerCore, connection: OpaquePointer,
+                   close: Bool = false) -> MHD_Result {
+    let closing = close || core.draining.load(ordering: .acquiring)
     var status = response.status
     var built = (100...999).contains(status) ? makeResponse(response, closing: closing) : nil
     if built == nil {  // a status or header MHD refuses: answer 500 rather than drop the connection

@@ -8,6 +8,7 @@ import CredVendCore
 final class ServerCore: Sendable {
     let handler: any HTTPHandler
     let maxBodyBytes: Int
+    let connections: ConnectionGuard
     /// Set when stop begins: responses then carry `Connection: close`.
     let draining = Atomic(false)
     /// Requests started and not yet completed: atomic, so the request path takes no
@@ -20,14 +21,16 @@ final class ServerCore: Sendable {
         var closed = false
     }
 
-    init(handler: any HTTPHandler, maxBodyBytes: Int) {
+    init(handler: any HTTPHandler, maxBodyBytes: Int, connections: ConnectionGuard) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.connections = connections
     }
 
     func requestStarted() { inFlight.add(1, ordering: .relaxed) }
 
     func requestFinished(_ request: RequestContext) {
+        if let record = request.record { connections.completed(record) }
         if request.wasParked.load(ordering: .acquiring) {
             _ = books.withLock { $0.parked.removeValue(forKey: ObjectIdentifier(request)) }
         }
@@ -67,8 +70,11 @@ final class RequestContext: @unchecked Sendable {
 
     let connection: OpaquePointer
     let rawURI: String
+    /// The connection's record (its deadline); nil only if MHD gave none.
+    let record: ConnectionRecord?
     var phase = Phase.headers
     var method = ""
+    var version = ""
     var path = ""
     var headers = HTTPHeaders()
     var remoteAddress = ""
@@ -78,9 +84,10 @@ final class RequestContext: @unchecked Sendable {
     let wasParked = Atomic<Bool>(false)
     private let answer = Mutex<(given: Bool, response: HTTPResponse?)>((false, nil))
 
-    init(connection: OpaquePointer, rawURI: String) {
+    init(connection: OpaquePointer, rawURI: String, record: ConnectionRecord?) {
         self.connection = connection
         self.rawURI = rawURI
+        self.record = record
     }
 
     func append(_ chunk: UnsafeRawBufferPointer, limit: Int) {

@@ -1,5 +1,6 @@
 public import Foundation
 public import CredVendCore
+import CredVendSystem
 
 /// Everything `credvend serve` needs, validated once at start-up so that a bad
 /// flag is a clear message before anything listens.
@@ -18,8 +19,12 @@ public struct ServeConfiguration: Sendable {
     public var refreshBuffer: TimeInterval = 900
     public var allowInsecureHTTP = false
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    public var connectionLimit = 1024
+    /// Connections the main listener holds at once; nil: sized from the open-file limit
+    /// (`ConnectionBudget.defaultLimit`).
+    public var connectionLimit: Int?
+    public var perAddressConnectionLimit = 64
     public var connectionTimeoutSeconds = 30
+    public var requestDeadlineSeconds = 10
     public var adminSocket: String?
     public var adminTokenFile: String?
     public var auditLog: String?
@@ -28,6 +33,16 @@ public struct ServeConfiguration: Sendable {
     public var auditHMACKeyFile: String?
 
     public init(issuer: String) { self.issuer = issuer }
+
+    /// Connections the admin socket's listener may hold.
+    public static let adminConnectionLimit = 64
+
+    private var otherConnections: Int { adminSocket == nil ? 0 : Self.adminConnectionLimit }
+
+    /// The main listener's connection limit, given the open-file limit (nil: unlimited).
+    public func effectiveConnectionLimit(openFileLimit: Int?) -> Int {
+        connectionLimit ?? ConnectionBudget.defaultLimit(openFileLimit: openFileLimit, otherConnections: otherConnections)
+    }
 
     public var effectiveJWKSURL: String {
         jwksURL ?? (issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer) + "/.well-known/jwks.json"
@@ -42,6 +57,21 @@ public struct ServeConfiguration: Sendable {
         if jwksFile == nil { try URLCheck.check(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP) }
         try URLCheck.check(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
         guard clockSkew >= 0, clockSkew <= 600 else { throw ConfigurationError("--clock-skew must be 0-600 seconds") }
+        if let limit = connectionLimit {
+            guard limit >= 1 else { throw ConfigurationError("--connection-limit must be at least 1") }
+            let files = ResourceLimits.openFiles()
+            let most = ConnectionBudget.maximum(openFileLimit: files, otherConnections: otherConnections)
+            guard limit <= most else {
+                throw ConfigurationError("--connection-limit \(limit) needs more descriptors than the open-file limit "
+                                         + "(ulimit -n \(files ?? 0)) leaves: at most \(most); raise ulimit -n or lower the limit")
+            }
+        }
+        guard perAddressConnectionLimit >= 0 else {
+            throw ConfigurationError("--per-address-connection-limit must be at least 0 (0: no limit)")
+        }
+        guard (1...3600).contains(requestDeadlineSeconds) else {
+            throw ConfigurationError("--request-deadline must be 1-3600 seconds")
+        }
         guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
         if auditRequired && auditLog == nil { throw ConfigurationError("--audit-required needs --audit-log PATH") }
         if auditHMACKeyFile != nil && auditLog == nil { throw ConfigurationError("--audit-hmac-key-file needs --audit-log PATH") }

@@ -96,7 +96,9 @@ public final class ServeRuntime: Sendable {
 
         let adminServer = config.adminSocket.map { path in
             HTTPServer(configuration: HTTPServerConfiguration(listen: .unix(path: path), threadPoolSize: 1,
-                                                              connectionLimit: 64, maxBodyBytes: 8 << 20),
+                                                              connectionLimit: ServeConfiguration.adminConnectionLimit,
+                                                              requestDeadlineSeconds: config.requestDeadlineSeconds,
+                                                              maxBodyBytes: 8 << 20, observer: metrics),
                        handler: adminHandler(.socket))
         }
         do {
@@ -104,11 +106,13 @@ public final class ServeRuntime: Sendable {
         } catch {
             throw ConfigurationError("--admin-socket: \(error.message)")
         }
+        let connectionLimit = config.effectiveConnectionLimit(openFileLimit: ResourceLimits.openFiles())
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 listen: .tcp(host: config.listenHost, port: Int(config.listenPort)), threadPoolSize: config.threads,
-                connectionLimit: config.connectionLimit, connectionTimeoutSeconds: config.connectionTimeoutSeconds,
-                maxBodyBytes: 16 * 1024),
+                connectionLimit: connectionLimit, perAddressConnectionLimit: config.perAddressConnectionLimit,
+                connectionTimeoutSeconds: config.connectionTimeoutSeconds,
+                requestDeadlineSeconds: config.requestDeadlineSeconds, maxBodyBytes: 16 * 1024, observer: metrics),
             handler: app)
         do {
             try server.start()
@@ -119,7 +123,9 @@ public final class ServeRuntime: Sendable {
         StandardError.write(Array("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
         var started: Logger.Metadata = [
             "version": "\(CredVendVersion.string)", "issuer": "\(config.issuer)", "db": "\(config.dbPath)",
-            "sts": "\(config.effectiveSTSEndpoint)", "region": "\(config.region)"]
+            "sts": "\(config.effectiveSTSEndpoint)", "region": "\(config.region)",
+            "connection_limit": "\(connectionLimit)", "per_address_connection_limit": "\(config.perAddressConnectionLimit)",
+            "request_deadline": "\(config.requestDeadlineSeconds)"]
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
         if let path = config.auditLog {

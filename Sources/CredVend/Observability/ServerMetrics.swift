@@ -1,5 +1,7 @@
+public import CredVendCore
+
 /// Every metric `credvend serve` exposes on /metrics, with fixed dimensions.
-public final class ServerMetrics: Sendable {
+public final class ServerMetrics: HTTPServerObserver, Sendable {
     /// Routes are a closed set so the request counters are fixed arrays.
     public static let routes = ["/v1/credentials", "/healthz", "/readyz", "/metrics", "/admin", "other"]
     static let statuses = [200, 204, 400, 401, 403, 404, 405, 413, 500, 502, 503]
@@ -13,6 +15,10 @@ public final class ServerMetrics: Sendable {
     public let cacheMisses = Counter()
     public let jwksRefreshes = LabeledCounters(labels: ["success", "failure"])
     public let auditWriteFailures = Counter()
+    /// Connections the HTTP transport refused at accept or closed past the request deadline.
+    public let connectionsRefused = LabeledCounters(labels: ConnectionRefusal.allCases.map(\.rawValue))
+    /// Request heads the transport answered 400 for ambiguous framing.
+    public let malformedRequests = Counter()
 
     public init() {
         requests = Self.routes.map { _ in Self.statuses.map { _ in Counter() } }
@@ -24,6 +30,10 @@ public final class ServerMetrics: Sendable {
         if let s = Self.statuses.firstIndex(of: status) { requests[r][s].increment() } else { otherStatus[r].increment() }
         latency.observe(seconds: seconds)
     }
+
+    public func connectionRefused(_ reason: ConnectionRefusal) { connectionsRefused.increment(reason.rawValue) }
+
+    public func malformedRequest() { malformedRequests.increment() }
 
     /// The Prometheus text exposition format, version 0.0.4.
     public func render() -> String {
@@ -50,6 +60,13 @@ public final class ServerMetrics: Sendable {
         for l in jwksRefreshes.labels { out += "credvend_jwks_refreshes_total{outcome=\"\(l)\"} \(jwksRefreshes.value(l))\n" }
         out += "# HELP credvend_audit_write_failures_total Audit records that could not be written.\n"
         out += "# TYPE credvend_audit_write_failures_total counter\ncredvend_audit_write_failures_total \(auditWriteFailures.current)\n"
+        out += "# HELP credvend_connections_refused_total Connections refused at accept (limit, per_address) "
+            + "or closed past the request deadline (deadline; idle when no byte came).\n# TYPE credvend_connections_refused_total counter\n"
+        for l in connectionsRefused.labels {
+            out += "credvend_connections_refused_total{reason=\"\(l)\"} \(connectionsRefused.value(l))\n"
+        }
+        out += "# HELP credvend_http_malformed_requests_total Requests answered 400 for ambiguous framing.\n"
+        out += "# TYPE credvend_http_malformed_requests_total counter\ncredvend_http_malformed_requests_total \(malformedRequests.current)\n"
         return out
     }
 }

@@ -22,22 +22,38 @@ public struct HTTPServerConfiguration: Sendable {
     public var threadPoolSize: Int
     /// Connections open at once; more are refused at accept.
     public var connectionLimit: Int
+    /// Connections open at once from one client address (IPv4 or IPv6; Unix socket peers
+    /// are not counted per address); more from that address are refused at accept. 0: no limit.
+    public var perAddressConnectionLimit: Int
     /// An idle connection (no bytes in either direction) is closed after this many seconds.
     public var connectionTimeoutSeconds: Int
+    /// A request's head and body must be in within this many seconds, counted from the
+    /// connection's accept or the end of its previous response; otherwise the connection
+    /// is closed. A keep-alive connection idle between requests is held at most this long.
+    public var requestDeadlineSeconds: Int
+    /// Told of connections and requests the transport refuses itself.
+    public var observer: (any HTTPServerObserver)?
     /// Bodies longer than this are not kept: the request reaches the handler with
-    /// `bodyTooLarge` set. Default 16 KiB.
+    /// `bodyTooLarge` set. Default 16 KiB. A head that declares a longer Content-Length
+    /// reaches the handler at once (no `100 Continue`), and its connection is closed.
     public var maxBodyBytes: Int
 
     public init(listen: HTTPListenAddress,
                 threadPoolSize: Int = ProcessInfo.processInfo.activeProcessorCount,
                 connectionLimit: Int = 1000,
+                perAddressConnectionLimit: Int = 64,
                 connectionTimeoutSeconds: Int = 30,
-                maxBodyBytes: Int = 16 * 1024) {
+                requestDeadlineSeconds: Int = 10,
+                maxBodyBytes: Int = 16 * 1024,
+                observer: (any HTTPServerObserver)? = nil) {
         self.listen = listen
         self.threadPoolSize = threadPoolSize
         self.connectionLimit = connectionLimit
+        self.perAddressConnectionLimit = perAddressConnectionLimit
         self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.requestDeadlineSeconds = requestDeadlineSeconds
         self.maxBodyBytes = maxBodyBytes
+        self.observer = observer
     }
 }
 

@@ -1,0 +1,66 @@
+/// Framing checks the transport runs on every request head before a handler sees it.
+/// A head whose body length or target host two parsers could read differently is
+/// refused (400, connection closed), so nothing behind it on the connection can be
+/// taken for a request of its own (request smuggling, RFC 9112 §6.3 and §11.2).
+public enum RequestFraming {
+    /// Why a request head is refused, or nil when its framing is unambiguous.
+    /// `version` is the request line's protocol, e.g. "HTTP/1.1"; `target` the request
+    /// line's target as sent (not percent-decoded).
+    public static func problem(version: String, target: String, headers: HTTPHeaders) -> String? {
+        // A parser that splits the request line at the first space sees another target
+        // (and version) than libmicrohttpd, which splits at the last.
+        guard target.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
+            return "the request target must not contain whitespace or control characters"
+        }
+        // HTTP/1.1 and any later 1.x: HTTP/1.0 and 0.9 have no Host rule and no chunked coding.
+        let http11 = version.hasPrefix("HTTP/1.") && version != "HTTP/1.0"
+        var lengths: [String] = []
+        var transferEncodings = 0
+        var hosts = 0
+        for field in headers {
+            // libmicrohttpd keeps whatever precedes the colon as the name, so
+            // "Content-Length : 5" arrives as a name ending in a space.
+            guard HeaderSyntax.isToken(field.name) else {
+                return "header field names must be tokens, with no whitespace before the colon"
+            }
+            if HTTPHeaders.sameName(field.name, "Content-Length") {
+                lengths += field.value.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
+            } else if HTTPHeaders.sameName(field.name, "Transfer-Encoding") {
+                transferEncodings += 1
+                guard trimmed(Substring(field.value)).lowercased() == "chunked" else {
+                    return "the only transfer coding accepted is chunked"
+                }
+            } else if HTTPHeaders.sameName(field.name, "Host") {
+                hosts += 1
+            }
+        }
+        if transferEncodings > 0 && !lengths.isEmpty {
+            return "a request must not carry both Content-Length and Transfer-Encoding"
+        }
+        if transferEncodings > 1 { return "Transfer-Encoding must appear once" }
+        if transferEncodings > 0 && !http11 { return "Transfer-Encoding needs HTTP/1.1" }
+        if let first = lengths.first {
+            guard lengths.allSatisfy({ $0 == first }) else { return "conflicting Content-Length values" }
+            guard !first.isEmpty, first.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                return "Content-Length must be a decimal number"
+            }
+        }
+        if http11 && hosts != 1 { return hosts == 0 ? "HTTP/1.1 needs a Host header" : "Host must appear once" }
+        return nil
+    }
+
+    /// The body length the head declares: nil for none or chunked (checked by `problem` first).
+    public static func declaredLength(_ headers: HTTPHeaders) -> Int? {
+        guard let value = headers["Content-Length"] else { return nil }
+        let first = trimmed(value.split(separator: ",", omittingEmptySubsequences: false).first ?? "")
+        guard !first.isEmpty, first.utf8.count <= 18 else { return first.isEmpty ? nil : Int.max }
+        return Int(first)
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        var rest = text
+        while let c = rest.first, c == " " || c == "\t" { rest = rest.dropFirst() }
+        while let c = rest.last, c == " " || c == "\t" { rest = rest.dropLast() }
+        return String(rest)
+    }
+}

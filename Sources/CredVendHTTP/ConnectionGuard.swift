@@ -1,0 +1,165 @@
+// Connection admission and the whole-request deadline for MHD.swift. libmicrohttpd's own
+// timeout counts only idle time (a client sending a byte every few seconds never meets it)
+// and its own limits refuse silently, so the accept policy and the deadline live here.
+// No libmicrohttpd calls: MHD.swift feeds in addresses, sockets and the callbacks' events.
+import Foundation
+import Glibc
+import Synchronization
+import CredVendCore
+
+/// A client address as a hashable key: IPv4 (IPv4-mapped IPv6 too) or IPv6.
+/// nil for a Unix socket peer, which is not limited per address.
+struct PeerKey: Hashable, Sendable {
+    let high: UInt64
+    let low: UInt64
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    init?(_ address: UnsafePointer<sockaddr>?) {
+        guard let address else { return nil }
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            let ip = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            (high, low) = (0, 0xFFFF_0000_0000 | UInt64(UInt32(bigEndian: ip)))
+        case AF_INET6:
+            let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                withUnsafeBytes(of: v6.pointee.sin6_addr) { Array($0) }
+            }
+            func word(_ range: Range<Int>) -> UInt64 { bytes[range].reduce(0) { $0 << 8 | UInt64($1) } }
+            (high, low) = (word(0..<8), word(8..<16))  // ::ffff:a.b.c.d gives the IPv4 key above
+        default:
+            return nil
+        }
+    }
+}
+
+/// One open connection. `requestStart` is when its current request began: the accept,
+/// then the end of each response (a keep-alive connection's idle time counts).
+final class ConnectionRecord: Sendable {
+    let fd: Int32
+    let key: PeerKey?
+    let requestStart: Atomic<UInt64>
+    /// True while a request's head and body are awaited; false from dispatch to the end of its response.
+    let receiving = Atomic(true)
+    /// Set by whichever closes it for the deadline first, so it is counted once.
+    let expired = Atomic(false)
+
+    init(fd: Int32, key: PeerKey?, now: UInt64) {
+        self.fd = fd
+        self.key = key
+        requestStart = Atomic(now)
+    }
+}
+
+/// Per-daemon admission (the global and per-address limits, checked in MHD's accept
+/// policy callback) and deadline enforcement: the access handler drops an overdue request
+/// itself, and a sweeper thread shuts down the socket of one that never reaches it (a head
+/// trickled in). Shutting down, never closing: libmicrohttpd sees end-of-stream on its next
+/// read and closes the connection itself, and the descriptor cannot have been reused
+/// because MHD's CLOSED notification (which takes the same lock) precedes its close().
+final class ConnectionGuard: Sendable {
+    let deadlineNanos: UInt64
+    let observer: (any HTTPServerObserver)?
+    private let state: Mutex<State>
+    private let sweeping = Atomic(false)
+
+    struct State {
+        var counts: ConnectionCounts<PeerKey>
+        var records: [ObjectIdentifier: ConnectionRecord] = [:]
+    }
+
+    init(limit: Int, perAddressLimit: Int, deadlineSeconds: Int, observer: (any HTTPServerObserver)?) {
+        deadlineNanos = UInt64(deadlineSeconds) * 1_000_000_000
+        self.observer = observer
+        state = Mutex(State(counts: ConnectionCounts(limit: limit, perAddressLimit: perAddressLimit)))
+    }
+
+    /// The accept policy: false (counted) when the limits are reached.
+    func admit(_ key: PeerKey?) -> Bool {
+        guard let refusal = state.withLock({ $0.counts.refusal(for: key) }) else { return true }
+        observer?.connectionRefused(refusal)
+        return false
+    }
+
+    func opened(fd: Int32, key: PeerKey?) -> ConnectionRecord {
+        let record = ConnectionRecord(fd: fd, key: key, now: monotonicNanos())
+        state.withLock { state in
+            state.counts.opened(key)
+            state.records[ObjectIdentifier(record)] = record
+        }
+        return record
+    }
+
+    func closed(_ record: ConnectionRecord) {
+        state.withLock { state in
+            if state.records.removeValue(forKey: ObjectIdentifier(record)) != nil { state.counts.closed(record.key) }
+        }
+    }
+
+    var openConnections: Int { state.withLock { $0.counts.total } }
+
+    /// The request's head and body are in: the deadline stops counting.
+    func dispatched(_ record: ConnectionRecord) { record.receiving.store(false, ordering: .relaxed) }
+
+    /// Its response is out: the next request's time starts.
+    func completed(_ record: ConnectionRecord) {
+        record.requestStart.store(monotonicNanos(), ordering: .relaxed)
+        record.receiving.store(true, ordering: .relaxed)
+    }
+
+    /// True (and counted, once) when the request being received is past its deadline.
+    /// `idleSince`: whether no byte has come since a moment (nanoseconds ago); the sweeper asks
+    /// the kernel, so a connection that never started a request is counted as `idle`.
+    func expire(_ record: ConnectionRecord, now: UInt64 = monotonicNanos(),
+                idleSince: (UInt64) -> Bool = { _ in false }) -> Bool {
+        let elapsed = now &- record.requestStart.load(ordering: .relaxed)
+        guard record.receiving.load(ordering: .relaxed), elapsed > deadlineNanos else { return false }
+        if record.expired.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+            observer?.connectionRefused(idleSince(elapsed) ? .idle : .deadline)
+        }
+        return true
+    }
+
+    /// Shuts down the socket of every connection whose request is past its deadline.
+    func sweep(now: UInt64 = monotonicNanos()) {
+        state.withLock { state in
+            for record in state.records.values where !record.expired.load(ordering: .relaxed)
+                && expire(record, now: now, idleSince: { noDataReceived(record.fd, for: $0) }) {
+                _ = Glibc.shutdown(record.fd, Int32(SHUT_RDWR))
+            }
+        }
+    }
+
+    /// A thread that sweeps a few times a second (at most a quarter of the deadline late).
+    func startSweeper() {
+        sweeping.store(true, ordering: .relaxed)
+        let interval = useconds_t(min(250_000, deadlineNanos / 4_000))
+        Thread.detachNewThread { [self] in
+            while sweeping.load(ordering: .relaxed) {
+                usleep(interval)
+                sweep()
+            }
+        }
+    }
+
+    func stopSweeper() { sweeping.store(false, ordering: .relaxed) }
+}
+
+/// True when a TCP socket has received no data for `nanos` (TCP_INFO's time since the last
+/// data segment, in milliseconds, with 10 ms of slack for the kernel's tick); false when not
+/// known (a Unix socket).
+func noDataReceived(_ fd: Int32, for nanos: UInt64) -> Bool {
+    var info = tcp_info()
+    var size = socklen_t(MemoryLayout<tcp_info>.size)
+    guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &size) == 0 else { return false }
+    return UInt64(info.tcpi_last_data_recv) * 1_000_000 + 10_000_000 >= nanos
+}
+
+func monotonicNanos() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
