@@ -33,6 +33,7 @@ struct RolesPut: AsyncParsableCommand {
 
     func run() async throws {
         try await RolesOutput.run {
+            try RolesPutArguments.check(RolesPutArguments.raw(), clientId: clientId)
             let mapping = try RoleMapping.parse(
                 clientId: clientId, roleArn: roleArn, serverName: serverName, bucket: bucket,
                 s3PathPrefix: s3PathPrefix, permission: permission, sessionDuration: sessionDuration)

@@ -114,7 +114,7 @@ public enum ClientConfigResolver {
                     }
                 }
                 session = checked(.roleSessionName) { v, o in
-                    (2...64).contains(v.unicodeScalars.count) && v.unicodeScalars.allSatisfy(RoleSessionName.isAllowed)
+                    RoleSessionName.isValid(v)
                         ? nil : "\(o) \"\(v)\" must be 2-64 characters of letters, digits and +=,.@_-"
                 }
             }

@@ -1,8 +1,20 @@
-/// Why a JSON text was refused. The reason names a position, never the content.
+/// Why a JSON text was refused. The reason names a position, never the content;
+/// `duplicateName` and `path` are there for a caller that names its own fields
+/// (a role record's "field given twice").
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let reason: String
     public let offset: Int
+    /// The member name given twice in one object, when that is the reason.
+    public var duplicateName: String? = nil
+    /// Where the refused text is: the array indices and member names leading to it, outermost first.
+    public var path: [JSONPathComponent] = []
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+/// One step into a JSON document: an array element or an object member.
+public enum JSONPathComponent: Sendable, Equatable {
+    case index(Int)
+    case member(String)
 }
 
 /// A strict RFC 8259 parser for small documents (JOSE headers, claims, JWK sets):
@@ -77,9 +89,16 @@ public struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
+            let value: JSONValue
+            do {
+                value = try parseValue(depth: depth)
+            } catch {
+                var inner = error
+                inner.path.insert(.member(name), at: 0)
+                throw inner
+            }
             guard members.updateValue(value, forKey: name) == nil else {
-                throw JSONParseError(reason: "duplicate member name", offset: nameOffset)
+                throw JSONParseError(reason: "duplicate member name", offset: nameOffset, duplicateName: name)
             }
             skipWhitespace()
             switch current {
@@ -98,7 +117,13 @@ public struct JSONParser {
         if current == UInt8(ascii: "]") { index += 1; return .array(items) }
         while true {
             skipWhitespace()
-            items.append(try parseValue(depth: depth))
+            do {
+                items.append(try parseValue(depth: depth))
+            } catch {
+                var inner = error
+                inner.path.insert(.index(items.count), at: 0)
+                throw inner
+            }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1

@@ -7,25 +7,29 @@ public enum AWSRules {
     public static let sessionDurationRange = 900...43200
     public static let partitions = ["aws", "aws-cn", "aws-us-gov"]
 
-    /// `arn:<partition>:iam::<12-digit account>:role/<path/>name`.
+    /// `arn:<partition>:iam::<12-digit account>:role/<path/>name`, read as UTF-8
+    /// bytes (lengths are byte counts, and no grapheme cluster hides a `:` or `/`).
     public static func roleArn(_ value: String) -> String? {
         let shape = "must look like arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)"
-        let parts = value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard value.utf8.count <= 2048, parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty
+        let bytes = Array(value.utf8)
+        let parts = bytes.split(separator: UInt8(ascii: ":"), maxSplits: 5, omittingEmptySubsequences: false)
+        guard bytes.count <= 2048, parts.count == 6, parts[0].elementsEqual("arn".utf8),
+              parts[2].elementsEqual("iam".utf8), parts[3].isEmpty
         else { return shape }
-        guard partitions.contains(String(parts[1])) else {
+        guard partitions.contains(where: { parts[1].elementsEqual($0.utf8) }) else {
             return "partition must be one of \(partitions.joined(separator: ", ")); \(shape)"
         }
-        guard parts[4].utf8.count == 12, parts[4].utf8.allSatisfy(isDigit) else {
+        guard parts[4].count == 12, parts[4].allSatisfy(isDigit) else {
             return "account id must be 12 digits; \(shape)"
         }
-        guard parts[5].hasPrefix("role/") else { return "resource must start with role/; \(shape)" }
-        let segments = parts[5].dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
-        for segment in segments where segment.isEmpty || !segment.utf8.allSatisfy(isIAMNameByte) {
+        let resource = parts[5]
+        guard resource.starts(with: "role/".utf8) else { return "resource must start with role/; \(shape)" }
+        let segments = resource.dropFirst(5).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        for segment in segments where segment.isEmpty || !segment.allSatisfy(isIAMNameByte) {
             return "role path and name segments must be non-empty and use only A-Z a-z 0-9 _+=,.@-"
         }
-        guard let name = segments.last, name.utf8.count <= 64 else { return "role name must be 1-64 characters" }
-        guard parts[5].utf8.count - 5 - name.utf8.count <= 512 else { return "role path must be at most 512 characters" }
+        guard let name = segments.last, name.count <= 64 else { return "role name must be 1-64 characters" }
+        guard resource.count - 5 - name.count <= 512 else { return "role path must be at most 512 characters" }
         return nil
     }
 

@@ -34,7 +34,7 @@ public enum RoleMappingJSON {
 
     /// One record from a JSON object.
     public static func decode(_ data: Data) throws(RoleValidationError) -> RoleMapping {
-        try checkSyntax(data)
+        try checkSyntax(data, list: false)
         do {
             return try JSONDecoder().decode(RoleMapping.self, from: data)
         } catch let error as RoleValidationError {
@@ -47,7 +47,7 @@ public enum RoleMappingJSON {
     /// An import file: a JSON array of records. Every record is checked; a
     /// client_id given twice is refused too.
     public static func decodeList(_ data: Data) throws(RoleValidationError) -> [RoleMapping] {
-        try checkSyntax(data)
+        try checkSyntax(data, list: true)
         let records: [RoleMapping]
         do {
             records = try JSONDecoder().decode([RoleMapping].self, from: data)
@@ -83,9 +83,11 @@ public enum RoleMappingJSON {
 
 extension RoleMappingJSON {
     /// Reads the text with the project's strict parser before JSONDecoder, which
-    /// neither says where text goes wrong nor refuses a member name given twice.
-    /// Its error is "not valid JSON: line L, column C: reason".
-    static func checkSyntax(_ data: Data) throws(RoleValidationError) {
+    /// neither says where text goes wrong nor refuses a member name given twice
+    /// (it would keep one of the two values). Its error is "not valid JSON: line L,
+    /// column C: reason", or, for a field given twice in a record, one naming the
+    /// record and the field.
+    static func checkSyntax(_ data: Data, list: Bool) throws(RoleValidationError) {
         let bytes = Array(data)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw RoleValidationError(message: "not valid JSON: the input is empty")
@@ -96,6 +98,18 @@ extension RoleMappingJSON {
             let before = bytes[..<min(error.offset, bytes.count)]
             let line = before.filter { $0 == 0x0A }.count + 1
             let column = before.count - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            if let name = error.duplicateName {
+                // A record's field: the top-level object, or an element of the top-level array.
+                switch (list, error.path.first, error.path.count) {
+                case (false, nil, 0), (true, .index?, 1):
+                    var recordIndex: Int? = nil
+                    if case .index(let i)? = error.path.first { recordIndex = i }
+                    throw RoleValidationError(
+                        recordIndex: recordIndex, field: name,
+                        message: "given more than once (line \(line), column \(column)); a field may appear only once")
+                default: break
+                }
+            }
             throw RoleValidationError(message: "not valid JSON: line \(line), column \(column): \(error.reason)")
         }
     }

@@ -2,57 +2,66 @@
 /// all go through `RoleMapping.validate(recordIndex:)`, which applies these
 /// and the `AWSRules` the client shares (role_arn, session_duration_s).
 /// Each rule returns nil when the value is fine, else what is wrong.
+///
+/// Every rule reads the value's UTF-8 bytes: lengths are byte counts (what
+/// LMDB, IAM and S3 count), and a character is never matched as a grapheme
+/// cluster, where `"/"` followed by a combining mark would not be a `/`.
 public enum RoleRules {
-    public static let maxClientIdLength = 128
-    public static let maxServerNameLength = 64
-    public static let maxPrefixLength = 1024
+    public static let maxClientIdBytes = 128
+    public static let maxServerNameBytes = 256
+    public static let maxPrefixBytes = 1024
 
-    /// 1-128 characters of `A-Z a-z 0-9 _ + = , . @ -` (a Cognito app client id is 26 of these).
+    /// 1-128 bytes of `A-Z a-z 0-9 _ + = , . @ -` (a Cognito app client id is 26 of these).
     public static func clientId(_ value: String) -> String? {
         let bytes = value.utf8
-        guard (1...maxClientIdLength).contains(bytes.count), bytes.allSatisfy(AWSRules.isIAMNameByte) else {
-            return "must be 1-\(maxClientIdLength) characters of A-Z a-z 0-9 _+=,.@-"
+        guard (1...maxClientIdBytes).contains(bytes.count), bytes.allSatisfy(AWSRules.isIAMNameByte) else {
+            return "must be 1-\(maxClientIdBytes) bytes, each one of A-Z a-z 0-9 _+=,.@-"
         }
         return nil
     }
 
-    /// 1-64 printable characters, no leading or trailing space.
+    /// A label: any printable text of 1-256 UTF-8 bytes. `RoleSessionName`
+    /// makes what STS accepts out of it.
     public static func serverName(_ value: String) -> String? {
-        guard (1...maxServerNameLength).contains(value.count) else {
-            return "must be 1-\(maxServerNameLength) characters"
+        guard (1...maxServerNameBytes).contains(value.utf8.count) else {
+            return "must be 1-\(maxServerNameBytes) bytes of UTF-8 (got \(value.utf8.count))"
         }
-        for scalar in value.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
-                return "must contain only printable characters"
-            default: continue
-            }
-        }
-        if value.first?.isWhitespace == true || value.last?.isWhitespace == true {
-            return "must not start or end with white space"
-        }
+        if !isPrintable(value) { return "must be printable: no control characters (U+0000-U+001F, U+007F-U+009F)" }
         return nil
+    }
+
+    /// Printable text: valid UTF-8 (every Swift `String` is; the JSON parser and
+    /// the CLI refuse bytes that are not) with no control character, C0
+    /// (U+0000-U+001F), DEL (U+007F) or C1 (U+0080-U+009F).
+    public static func isPrintable(_ value: String) -> Bool {
+        !value.unicodeScalars.contains(where: isControl)
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// S3 general-purpose bucket naming rules.
     public static func bucket(_ value: String) -> String? {
         let bytes = Array(value.utf8)
         guard (3...63).contains(bytes.count) else { return "must be 3-63 characters (S3 bucket naming rules)" }
-        guard bytes.allSatisfy({ AWSRules.isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else {
+        guard bytes.allSatisfy({ AWSRules.isLowerAlnum($0) || $0 == dot || $0 == UInt8(ascii: "-") }) else {
             return "may contain only lowercase letters, digits, dots and hyphens (S3 bucket naming rules)"
         }
+        // ASCII from here on.
         guard AWSRules.isLowerAlnum(bytes[0]), AWSRules.isLowerAlnum(bytes[bytes.count - 1]) else {
             return "must start and end with a lowercase letter or digit (S3 bucket naming rules)"
         }
-        if value.contains("..") { return "must not contain two adjacent dots (S3 bucket naming rules)" }
-        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
-        if labels.count == 4, labels.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(AWSRules.isDigit) }) {
+        if contains(bytes, "..") { return "must not contain two adjacent dots (S3 bucket naming rules)" }
+        let labels = bytes.split(separator: dot, omittingEmptySubsequences: false)
+        if labels.count == 4, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy(AWSRules.isDigit) }) {
             return "must not be formatted as an IP address (S3 bucket naming rules)"
         }
-        for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] where value.hasPrefix(prefix) {
+        for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] where bytes.starts(with: prefix.utf8) {
             return "must not start with \(prefix) (reserved by S3)"
         }
-        for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] where value.hasSuffix(suffix) {
+        for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+        where bytes.reversed().starts(with: suffix.utf8.reversed()) {
             return "must not end with \(suffix) (reserved by S3)"
         }
         return nil
@@ -61,24 +70,50 @@ public enum RoleRules {
     /// A key prefix inside the bucket: no leading `/`, no `.` or `..` segment,
     /// no IAM wildcard or policy variable, no control character, at most 1024 bytes.
     public static func s3PathPrefix(_ value: String) -> String? {
-        guard (1...maxPrefixLength).contains(value.utf8.count) else {
-            return "must be 1-\(maxPrefixLength) bytes (omit the field for the whole bucket)"
+        let bytes = Array(value.utf8)
+        guard (1...maxPrefixBytes).contains(bytes.count) else {
+            return "must be 1-\(maxPrefixBytes) bytes (omit the field for the whole bucket)"
         }
-        if value.hasPrefix("/") { return "must not start with / (S3 keys have no leading slash)" }
-        if value.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
+        if bytes[0] == slash { return "must not start with / (S3 keys have no leading slash)" }
+        let segments = bytes.split(separator: slash, omittingEmptySubsequences: false)
+        if segments.contains(where: { $0.elementsEqual("..".utf8) || $0.elementsEqual(".".utf8) }) {
             return "must not contain . or .. segments"
         }
-        if value.contains("*") || value.contains("?") || value.contains("${") {
+        if bytes.contains(UInt8(ascii: "*")) || bytes.contains(UInt8(ascii: "?")) || contains(bytes, "${") {
             return "must not contain *, ? or ${ (they are wildcards and variables in IAM policies)"
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if value.unicodeScalars.contains(where: isControl) {
             return "must not contain control characters"
         }
         return nil
     }
 
+    private static let dot = UInt8(ascii: ".")
+    private static let slash = UInt8(ascii: "/")
+
+    /// Whether `needle`'s bytes occur in `bytes`.
+    static func contains(_ bytes: [UInt8], _ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard bytes.count >= n.count else { return false }
+        return (0...(bytes.count - n.count)).contains { bytes[$0..<($0 + n.count)].elementsEqual(n) }
+    }
+
+    /// At most `limit` UTF-8 bytes of `value`, cut at a scalar boundary (for messages).
+    static func cut(_ value: String, toBytes limit: Int) -> String {
+        guard value.utf8.count > limit else { return value }
+        var out = String.UnicodeScalarView()
+        var used = 0
+        for scalar in value.unicodeScalars {
+            used += UTF8.width(scalar)
+            if used > limit { break }
+            out.append(scalar)
+        }
+        return String(out) + "..."
+    }
+
     public static func permissionProblem(_ text: String) -> String {
-        "must be one of \(Permission.allCases.map(\.rawValue).joined(separator: ", ")), got \(RoleMappingJSON.quoted(String(text.prefix(40))))"
+        let known = Permission.allCases.map(\.rawValue).joined(separator: ", ")
+        return "must be one of \(known), got \(RoleMappingJSON.quoted(cut(text, toBytes: 40)))"
     }
 }
 

@@ -23,11 +23,13 @@ public struct RoleValidationError: Error, Sendable, Equatable, CustomStringConve
         var subject: [String] = []
         if let recordIndex { subject.append("record \(recordIndex)") }
         if let clientId {
-            let shown = RoleMappingJSON.quoted(String(clientId.prefix(64)) + (clientId.count > 64 ? "..." : ""))
+            let shown = RoleMappingJSON.quoted(RoleRules.cut(clientId, toBytes: 64))
             subject.append(recordIndex == nil ? "client_id \(shown)" : "(client_id \(shown))")
         }
         var text = subject.joined(separator: " ")
-        if let field { text += (text.isEmpty ? "" : ", ") + "field \"\(field)\"" }
+        if let field {
+            text += (text.isEmpty ? "" : ", ") + "field " + RoleMappingJSON.quoted(RoleRules.cut(field, toBytes: 64))
+        }
         return text.isEmpty ? message : "\(text): \(message)"
     }
 }

@@ -65,7 +65,7 @@ import Testing
             .contains("1-64") == true)
     }
 
-    @Test("invalid server_name", arguments: ["", String(repeating: "s", count: 65), "new\nline", "nul\u{0}", " lead", "trail "])
+    @Test("invalid server_name", arguments: ["", String(repeating: "s", count: 257), "new\nline", "nul\u{0}", "del\u{7F}"])
     func invalidServerNames(_ name: String) {
         #expect(problem { $0.serverName = name }?.field == "server_name")
     }
