@@ -15,7 +15,9 @@ struct RolesPut: AsyncParsableCommand {
     @Option(help: ArgumentHelp("IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME.", valueName: "arn"))
     var roleArn: String
 
-    @Option(help: ArgumentHelp("Name used in the STS RoleSessionName.", valueName: "name"))
+    @Option(help: ArgumentHelp(
+        "A label, any printable text of up to 256 bytes; the STS RoleSessionName is made from it.",
+        valueName: "name"))
     var serverName: String?
 
     @Option(help: ArgumentHelp("S3 bucket the session policy limits the credentials to.", valueName: "bucket"))
