@@ -53,4 +53,23 @@ import Testing
         #expect(try JSONParser.parse(value.serialized()) == value)
         #expect(JSONValue.number(.infinity).jsonString == "null")
     }
+
+    @Test func aDuplicateNameIsReportedWithItsPath() {
+        do {
+            _ = try JSONParser.parse(Array(#"[0, {"a": [1, {"b": 1, "b": 2}]}]"#.utf8))
+            Issue.record("parsed")
+        } catch {
+            #expect(error.reason == "duplicate member name")
+            #expect(error.duplicateName == "b")
+            #expect(error.path == [.index(1), .member("a"), .index(1)])
+            #expect(error.offset == 23)
+            #expect(!error.description.contains("\"b\""))  // the description names a position only
+        }
+        do {
+            _ = try JSONParser.parse(Array(#"{"x": [1, 2, oops]}"#.utf8))
+        } catch {
+            #expect(error.duplicateName == nil)
+            #expect(error.path == [.member("x"), .index(2)])
+        }
+    }
 }
