@@ -1,5 +1,5 @@
-import Foundation
 import CredVendCore
+import Foundation
 
 /// What `roles put` checks in its raw arguments before ArgumentParser's values
 /// are used: ArgumentParser keeps the last of a flag given twice, and Swift
@@ -43,8 +43,11 @@ enum RolesPutArguments {
                 let joined = argument.starts(with: (flag + "=").utf8)
                 guard joined || argument.elementsEqual(flag.utf8) else { continue }
                 guard seen.insert(field).inserted else {
-                    throw RoleValidationError(clientId: clientId, field: field,
-                                              message: "given more than once (\(flag)); a field may appear only once")
+                    throw RoleValidationError(
+                        clientId: clientId,
+                        field: field,
+                        message: "given more than once (\(flag)); a field may appear only once"
+                    )
                 }
                 if joined {
                     try utf8(argument.dropFirst(flag.utf8.count + 1), field: field, clientId: clientId)
@@ -55,7 +58,11 @@ enum RolesPutArguments {
         }
     }
 
-    private static func utf8(_ value: some Collection<UInt8>, field: String, clientId: String)
+    private static func utf8(
+        _ value: some Collection<UInt8>,
+        field: String,
+        clientId: String
+    )
         throws(RoleValidationError)
     {
         guard String(validating: value, as: UTF8.self) == nil else { return }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 /// Strict role records: a field given twice is refused on every path, every
@@ -189,7 +190,12 @@ import Testing
         "/\u{301}abs", "a/../\u{301}b", "a/./\u{301}b", "a/*\u{301}", "a/?\u{301}", "a/${\u{301}aws:username}",
     ])
     func prefixRulesSeeBytesNotGraphemes(_ prefix: String) {
-        #expect(problem { $0.bucket = "oidc-s3-dev"; $0.s3PathPrefix = prefix }?.field == "s3_path_prefix")
+        #expect(
+            problem {
+                $0.bucket = "oidc-s3-dev"
+                $0.s3PathPrefix = prefix
+            }?.field == "s3_path_prefix"
+        )
     }
 
     @Test func messagesCutLongValuesByBytes() {
