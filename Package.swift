@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "CredVendCLI",
             dependencies: [
-                "CredVend", "CredVendCore", "CredVendCrypto",
+                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

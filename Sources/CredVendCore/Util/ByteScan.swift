@@ -1,5 +1,5 @@
-// Byte scans on the request path, eight bytes per step. No C here: this file is in
-// Interop/ because it reads a byte array through a raw buffer (unaligned 64-bit loads).
+// Byte scans on the request path, eight bytes per step. The words are assembled from
+// indexed bytes (bounds-checked, no raw buffer), which the optimiser turns into loads.
 
 /// Scans over bytes a word at a time (SWAR).
 enum ByteScan {
@@ -17,21 +17,27 @@ enum ByteScan {
             | ((w &- ones &* 0x20) & ~w & highs) | (w & highs)
     }
 
+    /// Bytes `i..<i+8` of `bytes` as a little-endian word.
+    @inline(__always)
+    private static func word(_ bytes: [UInt8], at i: Int) -> UInt64 {
+        var w: UInt64 = 0
+        for k in (0..<8).reversed() { w = w << 8 | UInt64(bytes[i + k]) }
+        return w
+    }
+
     /// The index of the first `"` at or after `start`, provided every byte before it is
     /// printable ASCII (0x20-0x7E) other than `\`; nil when there is no such `"`.
     static func plainStringEnd(_ bytes: [UInt8], from start: Int) -> Int? {
         guard start >= 0, start <= bytes.count else { return nil }
-        return bytes.withUnsafeBytes { raw -> Int? in
-            let n = raw.count
-            var i = start
-            while i + 8 <= n, special(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) == 0 { i += 8 }
-            while i < n {
-                let c = raw[i]
-                if c == 0x22 { return i }
-                if c < 0x20 || c > 0x7E || c == 0x5C { return nil }
-                i += 1
-            }
-            return nil
+        let n = bytes.count
+        var i = start
+        while i + 8 <= n, special(word(bytes, at: i)) == 0 { i += 8 }
+        while i < n {
+            let c = bytes[i]
+            if c == 0x22 { return i }
+            if c < 0x20 || c > 0x7E || c == 0x5C { return nil }
+            i += 1
         }
+        return nil
     }
 }
