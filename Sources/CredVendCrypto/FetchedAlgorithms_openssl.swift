@@ -2,7 +2,8 @@ internal import COpenSSL
 
 /// A digest fetched from the default provider once for the whole process. Handing a
 /// fetched EVP_MD to an init call skips the lookup by name (a provider fetch under a
-/// process-wide read lock) that `EVP_sha256()` and OpenSSL 3's one-shots do per call.
+/// process-wide read lock) that `EVP_sha256()` and OpenSSL 3's one-shots do per call,
+/// and which cost more than hashing a whole access token.
 ///
 /// @unchecked Sendable: a fetched EVP_MD is immutable and may be shared between
 /// threads; it is never freed, as it is needed for as long as the process runs.

@@ -22,8 +22,9 @@ extension OpenSSLError {
 
     /// Stops the process for a failure that can only mean OpenSSL itself is broken
     /// (an algorithm of the default provider missing, a tiny allocation failing):
-    /// no caller could do anything but fail every request the same way.
+    /// no caller could do anything but fail every request the same way. `fatalError`
+    /// rather than `preconditionFailure`, whose message release builds drop.
     static func broken(_ operation: String) -> Never {
-        preconditionFailure("\(fromQueue(operation)) (OpenSSL itself is broken or misconfigured)")
+        fatalError("\(fromQueue(operation)) (OpenSSL itself is broken or misconfigured)")
     }
 }

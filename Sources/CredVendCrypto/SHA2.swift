@@ -1,7 +1,7 @@
 /// SHA-256, one shot. Why not incremental: every input credvend hashes is in memory.
 ///
 /// Never throws: hashing bytes in memory cannot fail, so a failure from OpenSSL can only
-/// mean OpenSSL is broken, and stops the process with a message (`preconditionFailure`).
+/// mean OpenSSL is broken, and stops the process with a message (`fatalError`).
 public enum SHA256 {
     public static let byteCount = 32
 

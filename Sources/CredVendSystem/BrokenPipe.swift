@@ -6,7 +6,9 @@ public enum BrokenPipe {
     public static func ignore() {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = SIG_IGN
-        let rc = sigemptyset(&action.sa_mask) == 0 ? sigaction(SIGPIPE, &action, nil) : -1
-        precondition(rc == 0, "cannot ignore SIGPIPE: \(Errno(code: errno))")
+        // Both fail only for an invalid signal number or pointer.
+        guard sigemptyset(&action.sa_mask) == 0, sigaction(SIGPIPE, &action, nil) == 0 else {
+            fatalError("cannot ignore SIGPIPE: \(Errno(code: errno))")
+        }
     }
 }

@@ -54,7 +54,7 @@ public struct AuditTokenIdentifier: Sendable {
         do {
             return AuditTokenID(hex: Hex.encode(try HMACSHA256.mac(key: key, message: input.message)), source: input.source)
         } catch {
-            preconditionFailure("audit token HMAC failed with a key OpenSSL accepted at start-up: \(error)")
+            fatalError("audit token HMAC failed with a key OpenSSL accepted at start-up: \(error)")
         }
     }
 }
