@@ -7,6 +7,9 @@ public enum SHA256 {
 
     public static func hash<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] { digest(.sha256, input) }
 
+    /// The common case without generic dispatch.
+    public static func hash(_ input: [UInt8]) -> [UInt8] { digest(.sha256, input) }
+
     public static func hash(_ string: String) -> [UInt8] { hash(Array(string.utf8)) }
 }
 
@@ -16,6 +19,9 @@ public enum SHA384 {
 
     public static func hash<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] { digest(.sha384, input) }
 
+    /// The common case without generic dispatch.
+    public static func hash(_ input: [UInt8]) -> [UInt8] { digest(.sha384, input) }
+
     public static func hash(_ string: String) -> [UInt8] { hash(Array(string.utf8)) }
 }
 
@@ -24,6 +30,9 @@ public enum SHA512 {
     public static let byteCount = 64
 
     public static func hash<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] { digest(.sha512, input) }
+
+    /// The common case without generic dispatch.
+    public static func hash(_ input: [UInt8]) -> [UInt8] { digest(.sha512, input) }
 
     public static func hash(_ string: String) -> [UInt8] { hash(Array(string.utf8)) }
 }

@@ -4,14 +4,25 @@ import CredVendSystem
 /// One-shot SHA-2 on this thread's context for `algorithm`: init with the fetched digest,
 /// one update, final. A failure stops the process (see `SHA256`).
 func digest<Bytes: Collection<UInt8>>(_ algorithm: SignatureAlgorithm.Digest, _ input: Bytes) -> [UInt8] {
+    withContiguous(input) { digest(algorithm, $0) }
+}
+
+/// `digest` of an array: not generic, so the hot path has no generic dispatch.
+func digest(_ algorithm: SignatureAlgorithm.Digest, _ input: [UInt8]) -> [UInt8] {
+    input.withUnsafeBufferPointer { digest(algorithm, $0) }
+}
+
+/// `digest` over one buffer.
+func digest(_ algorithm: SignatureAlgorithm.Digest, _ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
     let ctx = DigestContexts.context(for: algorithm)
-    var out = [UInt8](repeating: 0, count: algorithm.byteCount)
     var length: UInt32 = 0
-    let hashed = withContiguous(input) { buf in
-        EVP_DigestInit_ex2(ctx, algorithm.evpMD, nil) == 1 && EVP_DigestUpdate(ctx, buf.baseAddress, buf.count) == 1
+    let out = [UInt8](unsafeUninitializedCapacity: algorithm.byteCount) { out, initialized in
+        let ok = EVP_DigestInit_ex2(ctx, algorithm.evpMD, nil) == 1
+            && EVP_DigestUpdate(ctx, input.baseAddress, input.count) == 1
+            && EVP_DigestFinal_ex(ctx, out.baseAddress, &length) == 1
+        initialized = ok ? Int(length) : 0
     }
-    let finished = hashed && out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(ctx, $0.baseAddress, &length) } == 1
-    guard finished, Int(length) == out.count else { OpenSSLError.broken("\(algorithm.openSSLName) digest") }
+    guard out.count == algorithm.byteCount else { OpenSSLError.broken("\(algorithm.openSSLName) digest") }
     return out
 }
 
@@ -19,9 +30,11 @@ func digest<Bytes: Collection<UInt8>>(_ algorithm: SignatureAlgorithm.Digest, _ 
 /// the thread exits: a hash re-initialises a live context instead of allocating one.
 private final class DigestContexts {
     private static let perThread = ThreadLocal<DigestContexts>()
-    private var contexts: [SignatureAlgorithm.Digest: OpaquePointer] = [:]
+    private var sha256: OpaquePointer?
+    private var sha384: OpaquePointer?
+    private var sha512: OpaquePointer?
 
-    deinit { for ctx in contexts.values { EVP_MD_CTX_free(ctx) } }
+    deinit { for ctx in [sha256, sha384, sha512] { EVP_MD_CTX_free(ctx) } }
 
     static func context(for algorithm: SignatureAlgorithm.Digest) -> OpaquePointer {
         let mine: DigestContexts
@@ -31,9 +44,16 @@ private final class DigestContexts {
             mine = DigestContexts()
             perThread.value = mine
         }
-        if let ctx = mine.contexts[algorithm] { return ctx }
+        switch algorithm {
+        case .sha256: return mine.sha256 ?? make(&mine.sha256)
+        case .sha384: return mine.sha384 ?? make(&mine.sha384)
+        case .sha512: return mine.sha512 ?? make(&mine.sha512)
+        }
+    }
+
+    private static func make(_ slot: inout OpaquePointer?) -> OpaquePointer {
         guard let ctx = EVP_MD_CTX_new() else { OpenSSLError.broken("EVP_MD_CTX_new") }
-        mine.contexts[algorithm] = ctx
+        slot = ctx
         return ctx
     }
 }
