@@ -4,7 +4,7 @@ import PackageDescription
 // The target graph is the architecture:
 //   C<Lib>            one system library each, nothing but a modulemap and shim.h
 //   CredVendCrypto    OpenSSL behind a small facade (digests, HMAC, JWK keys, randomness)
-//   CredVendSystem    the POSIX calls (secret files, append-only logs, stderr, thread-locals)
+//   CredVendSystem    the POSIX calls (secret files, append-only logs, listening sockets, stderr, thread-locals)
 //   CredVendCore      pure: JWT, SigV4, STS messages, role records, HTTP values, policies
 //   CredVendStore     LMDB and the role store on it
 //   CredVendHTTP      libmicrohttpd (server transport) and libcurl (HTTP client)
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "CredVendCLI",
             dependencies: [
-                "CredVend", "CredVendCore", "CredVendCrypto",
+                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

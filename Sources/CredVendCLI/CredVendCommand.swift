@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import CredVendCore
+import CredVendSystem
 
 @main
 struct CredVendCommand: AsyncParsableCommand {
@@ -20,8 +21,7 @@ struct CredVendCommand: AsyncParsableCommand {
 
     static func main() async {
         CLILogging.bootstrap()
-        // A peer that hangs up mid-response must not kill the process.
-        signal(SIGPIPE, SIG_IGN)
+        BrokenPipe.ignore()
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

@@ -12,7 +12,6 @@
 // colon is refused only at -1, and Content-Length with Transfer-Encoding, or two
 // Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
 internal import CMicroHTTPD
-import Glibc
 import Synchronization
 import CredVendCore
 import CredVendSystem
@@ -36,9 +35,18 @@ final class MHDDaemon: @unchecked Sendable {
                                   "thread pool size, connection limit, timeout and request deadline must be at least 1, "
                                   + "the body and per-address limits at least 0")
         }
-        listener = switch c.listen {
-        case .tcp(let host, let port): try ListenSocket.tcp(host: host, port: port)
-        case .unix(let path): try ListenSocket.unix(path: path)
+        do throws(ListenSocketError) {
+            listener = switch c.listen {
+            case .tcp(let host, let port): try ListenSocket.tcp(host: host, port: port, display: c.listen.description)
+            case .unix(let path): try ListenSocket.unix(path: path)
+            }
+        } catch {
+            let code: HTTPServerError.Code = switch error.code {
+            case .invalidAddress: .invalidAddress
+            case .socketPathRefused: .socketPathRefused
+            case .socketFailed: .socketFailed
+            }
+            throw HTTPServerError(code, error.message)
         }
         core = ServerCore(handler: handler, maxBodyBytes: c.maxBodyBytes,
                           connections: ConnectionGuard(limit: c.connectionLimit, perAddressLimit: c.perAddressConnectionLimit,
@@ -87,9 +95,11 @@ final class MHDDaemon: @unchecked Sendable {
         guard first else { return }
         core.draining.store(true, ordering: .releasing)
         // Stop accepting: MHD hands the listening socket back, and it is ours to close.
-        let listenFD = MHD_quiesce_daemon(daemon)
-        if listenFD >= 0 { _ = Glibc.close(listenFD) }
-        listener.removeSocketFile()
+        if MHD_quiesce_daemon(daemon) >= 0 {
+            listener.close()  // the socket MHD handed back; removes a Unix socket's file too
+        } else {
+            listener.removeSocketFile()
+        }
 
         let clock = ContinuousClock()
         core.waitUntilIdle(until: clock.now + gracePeriod)
@@ -306,43 +316,12 @@ private final class PeerNames {
 
 private func clientAddress(_ connection: OpaquePointer) -> String {
     guard let address = CMicroHTTPD_client_address(connection) else { return "" }
-    if Int32(address.pointee.sa_family) == AF_INET {
-        let key = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-            UInt64(v4.pointee.sin_addr.s_addr) << 16 | UInt64(v4.pointee.sin_port)
-        }
-        let cache: PeerNames
-        if let c = PeerNames.perThread.value { cache = c } else { cache = PeerNames(); PeerNames.perThread.value = cache }
-        if let name = cache.names[key] { return name }
-        let name = formatAddress(address)
-        if cache.names.count >= 4096 { cache.names.removeAll(keepingCapacity: true) }
-        cache.names[key] = name
-        return name
-    }
-    return formatAddress(address)
-}
-
-private func formatAddress(_ address: UnsafePointer<sockaddr>) -> String {
-    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-    switch Int32(address.pointee.sa_family) {
-    case AF_INET:
-        return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-            var ip = v4.pointee.sin_addr
-            guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return "" }
-            return "\(cText(text)):\(UInt16(bigEndian: v4.pointee.sin_port))"
-        }
-    case AF_INET6:
-        return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-            var ip = v6.pointee.sin6_addr
-            guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return "" }
-            return "[\(cText(text))]:\(UInt16(bigEndian: v6.pointee.sin6_port))"
-        }
-    case AF_UNIX:
-        return "unix"
-    default:
-        return ""
-    }
-}
-
-private func cText(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let key = PeerAddress.ipv4Key(address) else { return PeerAddress.text(address) }
+    let cache: PeerNames
+    if let c = PeerNames.perThread.value { cache = c } else { cache = PeerNames(); PeerNames.perThread.value = cache }
+    if let name = cache.names[key] { return name }
+    let name = PeerAddress.text(address)
+    if cache.names.count >= 4096 { cache.names.removeAll(keepingCapacity: true) }
+    cache.names[key] = name
+    return name
 }

@@ -1,6 +1,6 @@
 // Per-daemon and per-request bookkeeping for MHD.swift. No C calls here: the connection
 // pointer is only stored, and used by MHD.swift alone.
-import Glibc
+import Foundation
 import Synchronization
 import CredVendCore
 
@@ -56,7 +56,7 @@ final class ServerCore: Sendable {
 
     func waitUntilIdle(until deadline: ContinuousClock.Instant) {
         while inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
-            usleep(5_000)
+            Thread.sleep(forTimeInterval: 0.005)
         }
     }
 }

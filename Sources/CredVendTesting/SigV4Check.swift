@@ -38,10 +38,15 @@ struct SigV4Check {
         let headers = request.headers.filter { signed.contains($0.0.lowercased()) }.map { (name: $0.0, value: $0.1) }
         let credentials = AWSCredentials(accessKeyId: source.accessKeyId, secretAccessKey: source.secretAccessKey,
                                          sessionToken: token)
-        let expected = signer.sign(
+        let expected: [(name: String, value: String)]
+        do {
+            expected = try signer.sign(
             request: SigV4Request(method: request.method, path: Self.path(of: request.url), headers: headers,
                                   body: request.body),
             credentials: credentials, region: region, service: "sts", date: date, signedHeaderNames: signed)
+        } catch {
+            return .error(500, "InternalFailure", "the fake could not sign: \(error)")
+        }
         guard expected.first(where: { $0.name == "Authorization" })?.value == authorization else {
             return .error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
         }

@@ -375,15 +375,32 @@ def test_audit_log_has_one_record_per_vend_and_per_admin_change_and_no_token(pro
         assert part not in text
 
 
+def full_file(path: Path) -> Path:
+    """A regular file every append fails on (EFBIG): sparse, and as long as its file
+    system allows. The audit log refuses devices such as /dev/full."""
+    with open(path, "wb") as f:
+        low, high = 0, 2**63 - 1
+        while low < high:
+            mid = (low + high + 1) // 2
+            try:
+                os.ftruncate(f.fileno(), mid)
+                low = mid
+            except OSError:
+                high = mid - 1
+        os.ftruncate(f.fileno(), low)
+    return path
+
+
 def test_audit_write_failures_are_counted_and_fail_requests_only_when_required(procs, tmp_path, issuer, sts):
-    lenient = serve(procs, tmp_path, issuer, sts, "--audit-log", "/dev/full")
+    full = full_file(tmp_path / "full.jsonl")
+    lenient = serve(procs, tmp_path, issuer, sts, "--audit-log", full)
     assert lenient.vend(issuer.mint("client-a"))[0] == 200
     assert lenient.vend(issuer.mint("nobody"))[0] == 403
     metrics = http(lenient.url + "/metrics")[2]
     assert "credvend_audit_write_failures_total 2" in metrics
     assert "audit record could not be written" in lenient.log()
 
-    strict = serve(procs, tmp_path, issuer, sts, "--audit-log", "/dev/full", "--audit-required")
+    strict = serve(procs, tmp_path, issuer, sts, "--audit-log", full, "--audit-required")
     st, hdrs, err = strict.vend(issuer.mint("client-a"))
     assert st == 503 and err["error"] == "unavailable" and "Retry-After" in hdrs
     assert "AccessKeyId" not in json.dumps(err)

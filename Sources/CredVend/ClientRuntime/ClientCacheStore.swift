@@ -55,7 +55,7 @@ public final class ClientCacheStore: Sendable {
     }
 
     public func removeToken(_ settings: ClientSettings) {
-        unlink(path(ClientCacheRecord.tokenFileName(settings)))
+        try? FileManager.default.removeItem(atPath: path(ClientCacheRecord.tokenFileName(settings)))  // gone already is fine
     }
 
     public func loadCredentials(_ settings: ClientSettings) -> CachedCredentials? {

@@ -2,7 +2,7 @@ public import Foundation
 public import Logging
 import Synchronization
 public import CredVendCore
-public import CredVendHTTP
+import CredVendHTTP
 
 /// The credentials that sign credvend's own STS calls, from the standard AWS
 /// chain (docs/reference.md#source-credentials): environment, container endpoint, shared credentials file.

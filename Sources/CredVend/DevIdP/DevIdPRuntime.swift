@@ -1,4 +1,4 @@
-public import CredVendCore
+import CredVendCore
 import CredVendHTTP
 import Foundation
 public import Logging

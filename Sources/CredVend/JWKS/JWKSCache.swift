@@ -2,7 +2,7 @@ public import Foundation
 public import Logging
 import Synchronization
 public import CredVendCore
-public import CredVendHTTP
+import CredVendHTTP
 
 /// The issuer's signing keys, fetched in the background and swapped in whole:
 /// request threads only read the current snapshot. Keys are parsed once per

@@ -1,5 +1,5 @@
-public import CredVendHTTP
-public import Foundation
+package import CredVendHTTP
+import Foundation
 public import ServiceLifecycle
 
 /// Started HTTP listeners, kept until graceful shutdown; then every one stops accepting

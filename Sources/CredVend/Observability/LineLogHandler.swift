@@ -59,9 +59,8 @@ public struct LineLogHandler: LogHandler {
 
     /// `2026-11-24T23:31:37.123Z` (UTC, milliseconds).
     private static func appendTimestamp(_ line: inout [UInt8]) {
-        var tv = timeval()
-        gettimeofday(&tv, nil)
-        let seconds = Int(tv.tv_sec)
+        let now = Date().timeIntervalSince1970
+        let seconds = Int(now.rounded(.down))
         let memo: SecondStamp
         if let m = stamps.value, m.second == seconds {
             memo = m
@@ -71,7 +70,7 @@ public struct LineLogHandler: LogHandler {
             stamps.value = memo
         }
         line.append(contentsOf: memo.text)
-        let millis = Int(tv.tv_usec) / 1000
+        let millis = min(999, Int((now - Double(seconds)) * 1000))
         line.append(UInt8(ascii: "."))
         line.append(UInt8(ascii: "0") + UInt8(millis / 100))
         line.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))

@@ -1,5 +1,4 @@
 import Foundation
-import CredVend
 public import CredVendCore
 public import CredVendStore
 import CredVendHTTP

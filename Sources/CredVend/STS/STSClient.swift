@@ -1,7 +1,8 @@
 import Foundation
 public import Logging
 public import CredVendCore
-public import CredVendHTTP
+import CredVendHTTP
+import CredVendCrypto
 
 /// Calls STS over HTTPS (blocking; run it off the HTTP threads), retrying
 /// throttling, 5xx and network failures with jittered backoff (3 attempts).
@@ -31,8 +32,8 @@ public final class STSClient: Sendable {
     public func assumeRole(mapping: RoleMapping, source: AWSCredentials) -> Result<AWSCredentials, APIError> {
         let parameters = AssumeRoleParameters(mapping: mapping)
         let secrets = [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
-        let result = call(action: .assumeRole, secrets: secrets) {
-            builder.assumeRole(parameters, credentials: source, date: clock.now())
+        let result = call(action: .assumeRole, secrets: secrets) { () throws(OpenSSLError) in
+            try builder.assumeRole(parameters, credentials: source, date: clock.now())
         }
         switch result {
         case .success(let role):
@@ -55,12 +56,21 @@ public final class STSClient: Sendable {
         }
     }
 
-    private func call(action: STSAction, secrets: [String], makeRequest: () -> STSHTTPRequest) -> Result<AssumedRole, STSError> {
+    private func call(action: STSAction, secrets: [String],
+                      makeRequest: () throws(OpenSSLError) -> STSHTTPRequest) -> Result<AssumedRole, STSError> {
         var attempt = 1
         while true {
             let error: STSError
             // Re-signed per attempt: the signature carries the time.
-            let request = makeRequest()
+            let request: STSHTTPRequest
+            do {
+                request = try makeRequest()
+            } catch {
+                metrics?.stsCalls.increment("error")
+                logger.error("STS request could not be signed", metadata: ["error": "\(error)"])
+                return .failure(STSError(code: STSError.Code.signingFailed, message: "\(error)", httpStatus: nil,
+                                         redacting: secrets))
+            }
             do {
                 let response = try client.send(HTTPClientRequest(
                     method: request.method, url: request.url, headers: request.headers.map { ($0.name, $0.value) },

@@ -3,7 +3,7 @@
 /// `x-amzn-iot-thingname`, through `HTTPClient` (libcurl on OpenSSL, peer and host always
 /// verified, here against `--rootca` only). Blocking: call it from a background thread.
 public import CredVendCore
-public import CredVendHTTP
+import CredVendHTTP
 
 public struct IoTCredentialClient: Sendable {
     public let configuration: TESConfiguration

@@ -27,9 +27,8 @@ public struct TESAuthToken: Sendable {
     /// The token in `path` (surrounding whitespace ignored). When the file does not exist,
     /// a new random token (32 bytes, hex, no newline) is written there, mode 0600, atomically.
     public static func loadOrCreate(path: String) throws(ConfigurationError) -> (token: TESAuthToken, origin: Origin) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { throw ConfigurationError("--authz-token-file \(path) is a directory") }
+        if let kind = FileKind(path: path) {
+            guard kind != .directory else { throw ConfigurationError("--authz-token-file \(path) is a directory") }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError("--authz-token-file \(path) is not readable (check its permissions)")
             }

@@ -1,6 +1,7 @@
 public import Foundation
 public import CredVendCore
 import CredVendCrypto
+import CredVendSystem
 
 /// Everything `credvend tes` needs, checked once at start-up, before any network call,
 /// so that a bad flag is a message naming it (docs/reference.md#credvend-tes).
@@ -85,11 +86,8 @@ public struct TESConfiguration: Sendable {
 
     /// The file's bytes, or a message naming the flag: missing, not a file, unreadable, empty.
     static func readPEM(_ path: String, flag: String) throws(ConfigurationError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigurationError("\(flag) \(path) does not exist")
-        }
-        guard !isDirectory.boolValue else { throw ConfigurationError("\(flag) \(path) is a directory, not a PEM file") }
+        guard let kind = FileKind(path: path) else { throw ConfigurationError("\(flag) \(path) does not exist") }
+        guard kind != .directory else { throw ConfigurationError("\(flag) \(path) is a directory, not a PEM file") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("\(flag) \(path) is not readable (check its permissions)")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CredVend
 import CredVendCore
+import CredVendSystem
 
 /// `credvend roles import FILE [--replace]`: a JSON array of records, all or nothing.
 struct RolesImport: AsyncParsableCommand {
@@ -33,11 +34,8 @@ struct RolesImport: AsyncParsableCommand {
 
     static func read(_ file: String) throws -> Data {
         if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else {
-            throw RolesOutput.fail("cannot read \(file): no such file")
-        }
-        guard !isDir.boolValue else { throw RolesOutput.fail("cannot read \(file): is a directory") }
+        guard let kind = FileKind(path: file) else { throw RolesOutput.fail("cannot read \(file): no such file") }
+        guard kind != .directory else { throw RolesOutput.fail("cannot read \(file): is a directory") }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw RolesOutput.fail("cannot read \(file): permission denied or unreadable")
         }

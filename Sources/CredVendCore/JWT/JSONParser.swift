@@ -48,14 +48,10 @@ public struct JSONParser {
         while let c = current, c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { index += 1 }
     }
 
-    private mutating func expect(_ literal: StaticString) throws(JSONParseError) {
-        let count = literal.utf8CodeUnitCount
+    private mutating func expect(_ literal: String) throws(JSONParseError) {
+        let count = literal.utf8.count
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
-        var matches = true
-        literal.withUTF8Buffer { lit in
-            for i in 0..<count where bytes[index + i] != lit[i] { matches = false }
-        }
-        guard matches else { throw error("unexpected character") }
+        guard bytes[index..<(index + count)].elementsEqual(literal.utf8) else { throw error("unexpected character") }
         index += count
     }
 

@@ -29,11 +29,8 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 /// The one timestamp format on credvend's wire: `2026-11-24T23:31:37Z`.
 public enum ISO8601 {
     public static func string(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.month, t.day, t.hour, t.minute, t.second)
     }
 
     /// Accepts `Z` or a numeric offset, with or without fractional seconds. The
@@ -68,16 +65,11 @@ public enum ISO8601 {
             guard b[19] == UInt8(ascii: "."), b.count > 21, let digits = number(20..<(b.count - 1)) else { return nil }
             fraction = Double(digits) / pow(10, Double(b.count - 21))
         }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month - 1)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(second)
-        let seconds = timegm(&parts)
-        // timegm normalises out-of-range days (Feb 30); refuse what it had to change.
-        guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return nil }
+        let seconds = UTCDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+            .secondsSince1970
+        // Out-of-range days (Feb 30) carry over into the next month: refuse what had to change.
+        let normalized = UTCDateTime(secondsSince1970: seconds)
+        guard normalized.day == day, normalized.month == month else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import CredVendCrypto
 
 /// An HTTP request ready to send: credvend's STS client hands it to libcurl as
 /// is. The signed fields (`Host`, `Content-Type`, `X-Amz-*`) must go out
@@ -79,12 +80,13 @@ public struct AssumeRoleRequestBuilder: Sendable {
         ])
     }
 
-    /// A signed AssumeRole request made with the source `credentials` at `date`.
+    /// A signed AssumeRole request made with the source `credentials` at `date`; throws
+    /// when it cannot be signed.
     public func assumeRole(_ parameters: AssumeRoleParameters, credentials: AWSCredentials,
-                           date: Date) -> STSHTTPRequest {
+                           date: Date) throws(OpenSSLError) -> STSHTTPRequest {
         let body = Array(Self.assumeRoleBody(parameters).utf8)
         let fields: [(name: String, value: String)] = [("Host", endpoint.host), ("Content-Type", Self.contentType)]
-        let signature = signer.sign(
+        let signature = try signer.sign(
             request: SigV4Request(method: "POST", path: endpoint.path, headers: fields, body: body),
             credentials: credentials, region: region, service: "sts", date: date, normalizePath: true)
         return STSHTTPRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)

@@ -20,6 +20,8 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let malformedResponse = "MalformedResponse"
         public static let network = "NetworkError"
         public static let invalidEndpoint = "InvalidEndpoint"
+        /// The request could not be signed (OpenSSL refused the HMAC): it was never sent.
+        public static let signingFailed = "SigningFailed"
     }
 
     /// Codes worth another attempt whatever the HTTP status.

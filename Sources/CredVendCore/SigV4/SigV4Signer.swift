@@ -1,4 +1,5 @@
 public import Foundation
+public import CredVendCrypto
 
 /// Where a session token goes. The SigV4 suite's `post-sts-token` folder has one
 /// case of each: `post-sts-header-before` signs `X-Amz-Security-Token`,
@@ -44,7 +45,8 @@ public final class SigV4Signer: Sendable {
     /// Signs `request` and returns the header fields to add to it:
     /// `X-Amz-Date`, `X-Amz-Security-Token` (when `credentials` carry a session
     /// token), `X-Amz-Content-Sha256` (with `includeContentSHA256`) and
-    /// `Authorization`.
+    /// `Authorization`. Throws when OpenSSL refuses to compute the HMAC: the request
+    /// must then fail rather than go out unsigned.
     ///
     /// - Parameters:
     ///   - normalizePath: resolve `.`/`..` and repeated slashes in the path before
@@ -57,8 +59,8 @@ public final class SigV4Signer: Sendable {
     public func sign(request: SigV4Request, credentials: AWSCredentials, region: String, service: String,
                      date: Date, normalizePath: Bool = true, signedHeaderNames: Set<String>? = nil,
                      securityToken: SecurityTokenPlacement = .signed,
-                     includeContentSHA256: Bool = false) -> [(name: String, value: String)] {
-        signature(request: request, credentials: credentials, region: region, service: service, date: date,
+                     includeContentSHA256: Bool = false) throws(OpenSSLError) -> [(name: String, value: String)] {
+        try signature(request: request, credentials: credentials, region: region, service: service, date: date,
                   normalizePath: normalizePath, signedHeaderNames: signedHeaderNames,
                   securityToken: securityToken, includeContentSHA256: includeContentSHA256).headers
     }
@@ -67,7 +69,7 @@ public final class SigV4Signer: Sendable {
     func signature(request: SigV4Request, credentials: AWSCredentials, region: String, service: String,
                    date: Date, normalizePath: Bool = true, signedHeaderNames: Set<String>? = nil,
                    securityToken: SecurityTokenPlacement = .signed,
-                   includeContentSHA256: Bool = false) -> SigV4Signature {
+                   includeContentSHA256: Bool = false) throws(OpenSSLError) -> SigV4Signature {
         let time = SigV4Date(date)
         let payloadHash = CanonicalRequest.hashedPayload(request.body)
         let token = credentials.sessionToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -95,9 +97,9 @@ public final class SigV4Signer: Sendable {
         let scope = StringToSign.credentialScope(dateStamp: time.dateStamp, region: region, service: service)
         let stringToSign = StringToSign.make(amzDate: time.amzDate, credentialScope: scope,
                                              canonicalRequest: canonicalRequest)
-        let key = keyCache.signingKey(secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStamp,
+        let key = try keyCache.signingKey(secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStamp,
                                       region: region, service: service)
-        let signature = SigV4SigningKey.signature(signingKey: key, stringToSign: stringToSign)
+        let signature = try SigV4SigningKey.signature(signingKey: key, stringToSign: stringToSign)
         let authorization = SigV4Signer.authorization(accessKeyId: credentials.accessKeyId, credentialScope: scope,
                                                       signedHeaders: signedHeaders, signature: signature)
         return SigV4Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,

@@ -4,16 +4,17 @@ import CredVendCrypto
 /// Task 3 of SigV4: the signing key, and the signature made with it.
 enum SigV4SigningKey {
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
-    static func derive(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
-        let kDate = HMACSHA256.mac(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(dateStamp.utf8))
-        let kRegion = HMACSHA256.mac(key: kDate, message: region)
-        let kService = HMACSHA256.mac(key: kRegion, message: service)
-        return HMACSHA256.mac(key: kService, message: "aws4_request")
+    static func derive(secretAccessKey: String, dateStamp: String, region: String,
+                       service: String) throws(OpenSSLError) -> [UInt8] {
+        let kDate = try HMACSHA256.mac(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(dateStamp.utf8))
+        let kRegion = try HMACSHA256.mac(key: kDate, message: region)
+        let kService = try HMACSHA256.mac(key: kRegion, message: service)
+        return try HMACSHA256.mac(key: kService, message: "aws4_request")
     }
 
     /// Lower-case hex HMAC-SHA256 of the string to sign under the signing key.
-    static func signature(signingKey: [UInt8], stringToSign: String) -> String {
-        Hex.encode(HMACSHA256.mac(key: signingKey, message: stringToSign))
+    static func signature(signingKey: [UInt8], stringToSign: String) throws(OpenSSLError) -> String {
+        Hex.encode(try HMACSHA256.mac(key: signingKey, message: stringToSign))
     }
 }
 
@@ -43,10 +44,11 @@ final class SigningKeyCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    func signingKey(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
+    func signingKey(secretAccessKey: String, dateStamp: String, region: String,
+                    service: String) throws(OpenSSLError) -> [UInt8] {
         let key = Key(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
         if let cached = state.withLock({ $0.keys[key] }) { return cached }
-        let derived = SigV4SigningKey.derive(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region,
+        let derived = try SigV4SigningKey.derive(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region,
                                         service: service)
         state.withLock { state in
             if state.keys.count >= capacity { state.keys.removeAll(keepingCapacity: true) }

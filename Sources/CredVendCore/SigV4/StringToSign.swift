@@ -9,15 +9,10 @@ struct SigV4Date: Equatable {
     let dateStamp: String
 
     init(_ date: Date) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        dateStamp = pad(parts.tm_year + 1900, 4) + pad(parts.tm_mon + 1, 2) + pad(parts.tm_mday, 2)
-        amzDate = dateStamp + "T" + pad(parts.tm_hour, 2) + pad(parts.tm_min, 2) + pad(parts.tm_sec, 2) + "Z"
+        let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
+        func pad(_ value: Int, _ width: Int) -> String { String(value).leftPadded(to: width) }
+        dateStamp = pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2)
+        amzDate = dateStamp + "T" + pad(t.hour, 2) + pad(t.minute, 2) + pad(t.second, 2) + "Z"
     }
 }
 

@@ -74,7 +74,7 @@ import Testing
 
     @Test func auditRequiredTurnsAFailedAuditInto503() async throws {
         let f = try AdminFixture()
-        let audit = try AuditLog(path: "/dev/full", metrics: nil, logger: .init(label: "t"))
+        let audit = try AuditLog(path: try FullFile.make(at: f.tmp.sub("full")), metrics: nil, logger: .init(label: "t"))
         let lenient = f.handler(.socket, audit: audit)
         #expect(await answer(lenient, request("PUT", "/admin/v1/roles/app-01", body: Self.record)).status == 201)
         let strict = f.handler(.socket, audit: audit, auditRequired: true)

@@ -33,9 +33,16 @@ import Testing
         }
     }
 
+    @Test func onlyARegularFileIsAnAuditLog() throws {
+        #expect { try AuditLog(path: "/dev/null", metrics: nil, logger: logger) } throws: {
+            "\($0)".contains("--audit-log /dev/null is not a regular file")
+        }
+    }
+
     @Test func aFailedWriteIsCountedAndReported() throws {
+        let tmp = TempDir()
         let metrics = ServerMetrics()
-        let log = try AuditLog(path: "/dev/full", metrics: metrics, logger: logger)
+        let log = try AuditLog(path: try FullFile.make(at: tmp.sub("full")), metrics: metrics, logger: logger)
         #expect(!log.write("{}\n"))
         #expect(!log.write("{}\n"))
         #expect(metrics.auditWriteFailures.current == 2)

@@ -70,15 +70,15 @@ import Testing
         #expect(AuditJSON.time(Date(timeIntervalSince1970: 59.9999)) == "1970-01-01T00:00:59.999Z")
     }
 
-    @Test func tokenIdentityIsAKeyedHMACOfJtiOrToken() {
-        let identifier = AuditTokenIdentifier(key: Array(0..<32))
+    @Test func tokenIdentityIsAKeyedHMACOfJtiOrToken() throws {
+        let identifier = try AuditTokenIdentifier(key: Array(0..<32))
         // Expected values from Python's hmac module: hmac.new(bytes(range(32)), b"jti:abc-123", sha256).
         #expect(identifier.identify(token: "a.b.c", verifiedJTI: "abc-123")
             == AuditTokenID(hex: "8c19a27cc8e6830de86bc9acf8cdf7ae4dbda84a80afd47584107028c3613be7", source: .jti))
         #expect(identifier.identify(token: "a.b.c", verifiedJTI: nil)
             == AuditTokenID(hex: "ef24082a6373bf110b845ef383c8871828943bb7331c26f90a970f3ee607c27e", source: .token))
         #expect(identifier.identify(token: "a.b.c", verifiedJTI: "").source == .token)
-        let other = AuditTokenIdentifier(key: Array(1...32))
+        let other = try AuditTokenIdentifier(key: Array(1...32))
         #expect(other.identify(token: "a.b.c", verifiedJTI: "abc-123") != identifier.identify(token: "a.b.c", verifiedJTI: "abc-123"))
     }
 
@@ -88,7 +88,7 @@ import Testing
         try (String(repeating: "k", count: 64) + "\n").write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         let fromFile = try AuditTokenIdentifier.load(path: path)
-        #expect(fromFile.identify(token: "t", verifiedJTI: "j")
+        #expect(try fromFile.identify(token: "t", verifiedJTI: "j")
             == AuditTokenIdentifier(key: Array(String(repeating: "k", count: 64).utf8)).identify(token: "t", verifiedJTI: "j"))
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect(throws: ConfigurationError.self) { try AuditTokenIdentifier.load(path: path) }

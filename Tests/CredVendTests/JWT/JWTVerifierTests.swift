@@ -142,7 +142,7 @@ private typealias F = JWTFixture
         let header = F.b64(#"{"alg":"HS256","kid":"\#(F.rsaKid)","typ":"JWT"}"#)
         let input = header + "." + Base64URL.encode(JSONValue.object(F.claims()).serialized())
         for secret in [n, Array(jwksText.utf8), Array(F.rsaKid.utf8)] {
-            let mac = HMACSHA256.mac(key: secret, message: Array(input.utf8))
+            let mac = try HMACSHA256.mac(key: secret, message: Array(input.utf8))
             F.expectRefusal(input + "." + Base64URL.encode(mac), .unsupportedAlgorithm)
         }
     }

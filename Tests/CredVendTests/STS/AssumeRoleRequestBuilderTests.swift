@@ -57,7 +57,7 @@ import Testing
                                                region: "us-east-1")
         let parameters = AssumeRoleParameters(roleArn: "arn:aws:iam::123456789012:role/demo",
                                               roleSessionName: "credvend-x", durationSeconds: 900)
-        let request = builder.assumeRole(parameters, credentials: credentials, date: date)
+        let request = try builder.assumeRole(parameters, credentials: credentials, date: date)
         #expect(request.url == "https://sts.us-east-1.amazonaws.com/")
         #expect(request.method == "POST")
         #expect(request.headers.map(\.name) == ["Host", "Content-Type", "X-Amz-Date", "Authorization"])
@@ -80,18 +80,18 @@ import Testing
             """
         let sts = StringToSign.make(amzDate: "20150830T123600Z",
                                     credentialScope: "20150830/us-east-1/sts/aws4_request", canonicalRequest: creq)
-        let key = SigV4SigningKey.derive(secretAccessKey: credentials.secretAccessKey, dateStamp: "20150830",
+        let key = try SigV4SigningKey.derive(secretAccessKey: credentials.secretAccessKey, dateStamp: "20150830",
                                     region: "us-east-1", service: "sts")
         #expect(request.header("authorization")
             == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, "
-            + "SignedHeaders=content-type;host;x-amz-date, Signature=\(SigV4SigningKey.signature(signingKey: key, stringToSign: sts))")
+            + "SignedHeaders=content-type;host;x-amz-date, Signature=\(try SigV4SigningKey.signature(signingKey: key, stringToSign: sts))")
     }
 
     @Test func temporarySourceCredentialsSignTheToken() throws {
         var temporary = credentials
         temporary.sessionToken = "FQoGZXIvYXdzEBYaD+/="
         let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint("http://127.0.0.1:4566"), region: "us-east-1")
-        let request = builder.assumeRole(AssumeRoleParameters(roleArn: "arn:aws:iam::1:role/r", roleSessionName: "s",
+        let request = try builder.assumeRole(AssumeRoleParameters(roleArn: "arn:aws:iam::1:role/r", roleSessionName: "s",
                                                               durationSeconds: 900),
                                          credentials: temporary, date: date)
         #expect(request.header("host") == "127.0.0.1:4566")

@@ -81,7 +81,7 @@ import Testing
                                   serverName: "server 01", bucket: testCase.permission == nil ? nil : "my-bucket",
                                   s3PathPrefix: "backups/server-01/", permission: testCase.permission ?? .write)
         let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint(testCase.endpoint), region: testCase.region)
-        let request = builder.assumeRole(AssumeRoleParameters(mapping: mapping), credentials: credentials, date: date)
+        let request = try builder.assumeRole(AssumeRoleParameters(mapping: mapping), credentials: credentials, date: date)
 
         let theirs = try #require(Self.botocore([
             "url": testCase.endpoint, "region": testCase.region, "body": String(decoding: request.body, as: UTF8.self),

@@ -17,16 +17,16 @@ import Testing
         SigV4Request(method: "POST", headers: headers, body: Array("Action=GetCallerIdentity".utf8))
     }
 
-    @Test func addsDateAndAuthorizationOnly() {
-        let headers = signer.sign(request: request([("Host", "sts.amazonaws.com")]), credentials: credentials,
+    @Test func addsDateAndAuthorizationOnly() throws {
+        let headers = try signer.sign(request: request([("Host", "sts.amazonaws.com")]), credentials: credentials,
                                   region: "us-east-1", service: "sts", date: date)
         #expect(headers.map(\.name) == ["X-Amz-Date", "Authorization"])
         #expect(headers[0].value == "20150830T123600Z")
         #expect(headers[1].value.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature="))
     }
 
-    @Test func neverSignsHopByHopOrAgentHeaders() {
-        let result = signer.signature(
+    @Test func neverSignsHopByHopOrAgentHeaders() throws {
+        let result = try signer.signature(
             request: request([("Host", "h"), ("User-Agent", "curl"), ("Expect", "100-continue"),
                               ("Connection", "keep-alive"), ("Content-Type", "text/plain"),
                               ("Transfer-Encoding", "chunked"), ("X-Amzn-Trace-Id", "Root=1")]),
@@ -36,21 +36,21 @@ import Testing
         #expect(!result.canonicalRequest.contains("curl"))
     }
 
-    @Test func signedHeaderNamesRestrictButHostIsAlwaysSigned() {
+    @Test func signedHeaderNamesRestrictButHostIsAlwaysSigned() throws {
         let headers: [(name: String, value: String)] = [("Host", "h"), ("Content-Type", "t"), ("X-Custom", "c")]
-        let all = signer.signature(request: request(headers), credentials: credentials, region: "us-east-1",
+        let all = try signer.signature(request: request(headers), credentials: credentials, region: "us-east-1",
                                    service: "sts", date: date)
         #expect(signedHeaders(all) == "content-type;host;x-amz-date;x-custom")
-        let some = signer.signature(request: request(headers), credentials: credentials, region: "us-east-1",
+        let some = try signer.signature(request: request(headers), credentials: credentials, region: "us-east-1",
                                     service: "sts", date: date, signedHeaderNames: ["CONTENT-TYPE"])
         #expect(signedHeaders(some) == "content-type;host;x-amz-date")
         #expect(some.signature != all.signature)
     }
 
-    @Test func ignoresTheRequestsOwnSignerFields() {
-        let clean = signer.signature(request: request([("Host", "h")]), credentials: credentials,
+    @Test func ignoresTheRequestsOwnSignerFields() throws {
+        let clean = try signer.signature(request: request([("Host", "h")]), credentials: credentials,
                                      region: "us-east-1", service: "sts", date: date)
-        let stale = signer.signature(
+        let stale = try signer.signature(
             request: request([("Host", "h"), ("X-Amz-Date", "19990101T000000Z"), ("Authorization", "old"),
                               ("X-Amz-Security-Token", "old-token")]),
             credentials: credentials, region: "us-east-1", service: "sts", date: date)
@@ -58,10 +58,10 @@ import Testing
         #expect(stale.headers.map(\.value) == clean.headers.map(\.value))
     }
 
-    @Test func sessionTokenSignedByDefault() {
+    @Test func sessionTokenSignedByDefault() throws {
         var withToken = credentials
         withToken.sessionToken = "FQoGZXIvYXdzEBYaD"
-        let result = signer.signature(request: request([("Host", "h")]), credentials: withToken,
+        let result = try signer.signature(request: request([("Host", "h")]), credentials: withToken,
                                       region: "us-east-1", service: "sts", date: date)
         #expect(result.headers.map(\.name) == ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"])
         #expect(result.headers[1].value == "FQoGZXIvYXdzEBYaD")
@@ -69,12 +69,12 @@ import Testing
         #expect(result.canonicalRequest.contains("\nx-amz-security-token:FQoGZXIvYXdzEBYaD\n"))
     }
 
-    @Test func sessionTokenAppendedAfterSigning() {
+    @Test func sessionTokenAppendedAfterSigning() throws {
         var withToken = credentials
         withToken.sessionToken = "FQoGZXIvYXdzEBYaD"
-        let plain = signer.signature(request: request([("Host", "h")]), credentials: credentials,
+        let plain = try signer.signature(request: request([("Host", "h")]), credentials: credentials,
                                      region: "us-east-1", service: "sts", date: date)
-        let result = signer.signature(request: request([("Host", "h")]), credentials: withToken,
+        let result = try signer.signature(request: request([("Host", "h")]), credentials: withToken,
                                       region: "us-east-1", service: "sts", date: date,
                                       securityToken: .appendedAfterSigning)
         #expect(result.headers.contains { $0.name == "X-Amz-Security-Token" && $0.value == "FQoGZXIvYXdzEBYaD" })
@@ -82,16 +82,16 @@ import Testing
         #expect(result.authorization == plain.authorization)
     }
 
-    @Test func emptySessionTokenIsNoToken() {
+    @Test func emptySessionTokenIsNoToken() throws {
         var empty = credentials
         empty.sessionToken = ""
-        let headers = signer.sign(request: request([("Host", "h")]), credentials: empty, region: "us-east-1",
+        let headers = try signer.sign(request: request([("Host", "h")]), credentials: empty, region: "us-east-1",
                                   service: "sts", date: date)
         #expect(!headers.contains { $0.name == "X-Amz-Security-Token" })
     }
 
-    @Test func contentSHA256IsAddedAndSignedOnRequest() {
-        let result = signer.signature(request: request([("Host", "h"), ("X-Amz-Content-Sha256", "stale")]),
+    @Test func contentSHA256IsAddedAndSignedOnRequest() throws {
+        let result = try signer.signature(request: request([("Host", "h"), ("X-Amz-Content-Sha256", "stale")]),
                                       credentials: credentials, region: "us-east-1", service: "sts", date: date,
                                       includeContentSHA256: true)
         let hash = Hex.encode(SHA256.hash("Action=GetCallerIdentity"))
@@ -102,21 +102,21 @@ import Testing
         #expect(!result.canonicalRequest.contains("stale"))
     }
 
-    @Test func signatureDependsOnEveryInput() {
-        let base = signer.signature(request: request([("Host", "h")]), credentials: credentials,
+    @Test func signatureDependsOnEveryInput() throws {
+        let base = try signer.signature(request: request([("Host", "h")]), credentials: credentials,
                                     region: "us-east-1", service: "sts", date: date).signature
         var other = credentials
         other.secretAccessKey += "x"
         let variants = [
-            signer.signature(request: request([("Host", "h")]), credentials: other, region: "us-east-1",
+            try signer.signature(request: request([("Host", "h")]), credentials: other, region: "us-east-1",
                              service: "sts", date: date),
-            signer.signature(request: request([("Host", "h")]), credentials: credentials, region: "eu-west-1",
+            try signer.signature(request: request([("Host", "h")]), credentials: credentials, region: "eu-west-1",
                              service: "sts", date: date),
-            signer.signature(request: request([("Host", "h")]), credentials: credentials, region: "us-east-1",
+            try signer.signature(request: request([("Host", "h")]), credentials: credentials, region: "us-east-1",
                              service: "iam", date: date),
-            signer.signature(request: request([("Host", "h")]), credentials: credentials, region: "us-east-1",
+            try signer.signature(request: request([("Host", "h")]), credentials: credentials, region: "us-east-1",
                              service: "sts", date: date.addingTimeInterval(1)),
-            signer.signature(request: SigV4Request(method: "POST", headers: [("Host", "h")], body: Array("x".utf8)),
+            try signer.signature(request: SigV4Request(method: "POST", headers: [("Host", "h")], body: Array("x".utf8)),
                              credentials: credentials, region: "us-east-1", service: "sts", date: date),
         ].map(\.signature)
         #expect(Set(variants + [base]).count == 6)

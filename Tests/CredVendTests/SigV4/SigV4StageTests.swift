@@ -96,7 +96,7 @@ import Testing
 
     /// The worked example of the AWS General Reference ("Signature Version 4
     /// signing process", IAM ListUsers), each stage against its published value.
-    @Test func awsDocumentationExample() {
+    @Test func awsDocumentationExample() throws {
         let entries = CanonicalRequest.headerEntries([
             ("Host", "iam.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
             ("X-Amz-Date", "20150830T123600Z"),
@@ -118,10 +118,10 @@ import Testing
             f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59
             """)
 
-        let key = SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        let key = try SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                     dateStamp: "20150830", region: "us-east-1", service: "iam")
         #expect(Hex.encode(key) == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
-        let signature = SigV4SigningKey.signature(signingKey: key, stringToSign: sts)
+        let signature = try SigV4SigningKey.signature(signingKey: key, stringToSign: sts)
         #expect(signature == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
         #expect(SigV4Signer.authorization(accessKeyId: "AKIDEXAMPLE", credentialScope: scope,
                                           signedHeaders: "content-type;host;x-amz-date", signature: signature)
@@ -131,8 +131,8 @@ import Testing
     }
 
     /// AWS General Reference, "Examples of how to derive a signing key".
-    @Test func signingKeyDerivationExample() {
-        let key = SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    @Test func signingKeyDerivationExample() throws {
+        let key = try SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                     dateStamp: "20120215", region: "us-east-1", service: "iam")
         #expect(Hex.encode(key) == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d")
     }

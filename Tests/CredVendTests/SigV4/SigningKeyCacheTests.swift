@@ -5,56 +5,56 @@ import Testing
 @Suite struct SigningKeyCacheTests {
     let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
-    @Test func derivesOncePerSecretDateRegionService() {
+    @Test func derivesOncePerSecretDateRegionService() throws {
         let cache = SigningKeyCache(capacity: 16)
-        let first = cache.signingKey(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1", service: "sts")
-        let again = cache.signingKey(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1", service: "sts")
+        let first = try cache.signingKey(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1", service: "sts")
+        let again = try cache.signingKey(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1", service: "sts")
         #expect(first == again)
-        #expect(first == SigV4SigningKey.derive(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1",
-                                           service: "sts"))
+        #expect(try first == SigV4SigningKey.derive(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1",
+                                                    service: "sts"))
         #expect(cache.statistics.derivations == 1)
 
         for (s, d, r, v) in [(secret + "x", "20150830", "us-east-1", "sts"), (secret, "20150831", "us-east-1", "sts"),
                              (secret, "20150830", "eu-west-1", "sts"), (secret, "20150830", "us-east-1", "iam")] {
-            let other = cache.signingKey(secretAccessKey: s, dateStamp: d, region: r, service: v)
+            let other = try cache.signingKey(secretAccessKey: s, dateStamp: d, region: r, service: v)
             #expect(other != first)
         }
         #expect(cache.statistics == (derivations: 5, entries: 5))
     }
 
-    @Test func staysWithinCapacity() {
+    @Test func staysWithinCapacity() throws {
         let cache = SigningKeyCache(capacity: 3)
         for day in 10...20 {
-            _ = cache.signingKey(secretAccessKey: secret, dateStamp: "201508\(day)", region: "us-east-1", service: "sts")
+            _ = try cache.signingKey(secretAccessKey: secret, dateStamp: "201508\(day)", region: "us-east-1", service: "sts")
             #expect(cache.statistics.entries <= 3)
         }
         #expect(cache.statistics.derivations == 11)
     }
 
-    @Test func signerReusesTheKeyAcrossRequests() {
+    @Test func signerReusesTheKeyAcrossRequests() throws {
         let signer = SigV4Signer()
         let request = SigV4Request(method: "POST", headers: [("Host", "sts.amazonaws.com")], body: Array("a=b".utf8))
         let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret)
         let date = Date(timeIntervalSince1970: 1_440_938_160)
         for offset in 0..<10 {
-            _ = signer.sign(request: request, credentials: credentials, region: "us-east-1", service: "sts",
+            _ = try signer.sign(request: request, credentials: credentials, region: "us-east-1", service: "sts",
                             date: date.addingTimeInterval(Double(offset)))
         }
         #expect(signer.keyCache.statistics.derivations == 1)
     }
 
-    @Test func concurrentSigningAgrees() async {
+    @Test func concurrentSigningAgrees() async throws {
         let signer = SigV4Signer()
         let request = SigV4Request(method: "POST", headers: [("Host", "sts.amazonaws.com")], body: Array("a=b".utf8))
         let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret, sessionToken: "tok")
         let date = Date(timeIntervalSince1970: 1_440_938_160)
-        let expected = SigV4Signer().sign(request: request, credentials: credentials, region: "us-east-1",
-                                          service: "sts", date: date).last?.value
+        let expected = try SigV4Signer().sign(request: request, credentials: credentials, region: "us-east-1",
+                                              service: "sts", date: date).last?.value
         let results = await withTaskGroup(of: String?.self) { group in
             for _ in 0..<64 {
                 group.addTask {
-                    signer.sign(request: request, credentials: credentials, region: "us-east-1", service: "sts",
-                                date: date).last?.value
+                    try? signer.sign(request: request, credentials: credentials, region: "us-east-1", service: "sts",
+                                     date: date).last?.value
                 }
             }
             return await group.reduce(into: [String?]()) { $0.append($1) }

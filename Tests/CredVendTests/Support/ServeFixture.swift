@@ -29,7 +29,7 @@ final class ServeFixture {
     /// - Parameters:
     ///   - source: what credvend signs STS calls with; the FakeSTS accepts only its own.
     ///   - loadKeys: whether the JWKS is fetched before the first request.
-    ///   - auditPath: keep an audit log there (`/dev/full` fails every write).
+    ///   - auditPath: keep an audit log there (`/dev/full`: an audit log whose every write fails).
     init(source: AWSCredentials? = FakeSTS.sourceCredentials, loadKeys: Bool = true,
          requiredScopes: [String] = ["credvend/vend"], auditPath: String? = nil, auditRequired: Bool = false) throws {
         let logger = logs.logger()
@@ -42,13 +42,15 @@ final class ServeFixture {
                                       retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2)),
                                       metrics: metrics, logger: logger, clock: clock)
         let audit = try auditPath.map { [metrics] path throws(ConfigurationError) in
-            try AuditLog(path: path, metrics: metrics, logger: logger)
+            path == "/dev/full"
+                ? AuditLog(path: path, sink: FullDisk(), metrics: metrics, logger: logger)
+                : try AuditLog(path: path, metrics: metrics, logger: logger)
         }
         vending = VendingService(
             verifier: JWTVerifier(issuer: IssuerKeys.issuer, requiredScopes: requiredScopes), jwks: jwks, roles: roles,
             cache: CredentialCache(refreshBuffer: 900), sts: stsClient,
             source: SourceCredentialsProvider(fixed: source, logger: logger), metrics: metrics, logger: logger,
-            tokenIdentifier: audit == nil ? nil : AuditTokenIdentifier(key: Array(repeating: 7, count: 32)), clock: clock)
+            tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)), clock: clock)
         app = ServeApplication(vending: vending, readiness: { [] }, metrics: metrics, logger: logger, audit: audit,
                                auditRequired: auditRequired, clock: clock)
     }
@@ -90,4 +92,9 @@ extension HTTPResponse {
     var errorCode: String? {
         ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["error"] as? String
     }
+}
+
+/// An audit sink on a full disk: every write fails, as write(2) does with ENOSPC.
+private struct FullDisk: AuditSink {
+    func write(_ bytes: [UInt8]) -> String? { "No space left on device" }
 }

@@ -16,7 +16,7 @@ import CredVendTesting
     }
 
     func signed(_ sts: FakeSTS, with credentials: AWSCredentials, skew: TimeInterval = 0) throws -> STSHTTPRequest {
-        AssumeRoleRequestBuilder(endpoint: try STSEndpoint(sts.endpoint), region: sts.region)
+        try AssumeRoleRequestBuilder(endpoint: try STSEndpoint(sts.endpoint), region: sts.region)
             .assumeRole(parameters, credentials: credentials, date: clock.now().addingTimeInterval(skew))
     }
 

@@ -1,17 +1,36 @@
-// The listening sockets that HTTPServer hands to libmicrohttpd (MHD_OPTION_LISTEN_SOCKET).
+// The listening sockets that CredVendHTTP hands to libmicrohttpd (MHD_OPTION_LISTEN_SOCKET).
 // credvend binds them itself so that a Unix socket exists with mode 0600 before anyone can
 // connect, and so that a bind failure is reported with the address and errno text.
-import Foundation
 import Glibc
 import CDispatch  // owns `struct stat` once Dispatch is in the module (MemberImportVisibility)
-import CredVendCore
 
-/// A bound, listening, non-blocking socket. Until `HTTPServer` hands `fd` to MHD, the
+/// Why a listening socket could not be made; the message names the address.
+public struct ListenSocketError: Error, Sendable {
+    public enum Code: Sendable {
+        /// The host could not be resolved or is not a usable address.
+        case invalidAddress
+        /// The Unix socket path is unusable: a file that is not a socket is there, its
+        /// directory is missing, it is too long, or a live server already listens on it.
+        case socketPathRefused
+        /// A socket call failed (the message carries `strerror`), e.g. the address is in use.
+        case socketFailed
+    }
+
+    public let code: Code
+    public let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A bound, listening, non-blocking socket. Until the HTTP server hands `fd` to MHD, the
 /// socket belongs to this object and `close()` closes it.
-final class ListenSocket {
-    let fd: Int32
+public final class ListenSocket {
+    public let fd: Int32
     /// The port actually bound (TCP), or nil (Unix).
-    let port: Int?
+    public let port: Int?
     /// The socket file and its identity, so that stop removes only the file it created.
     private let unixPath: String?
     private let unixIdentity: (dev: UInt, ino: UInt)?
@@ -25,9 +44,10 @@ final class ListenSocket {
 
     // MARK: TCP
 
-    static func tcp(host: String, port: Int) throws(HTTPServerError) -> ListenSocket {
+    /// `display` names the address in messages.
+    public static func tcp(host: String, port: Int, display: String) throws(ListenSocketError) -> ListenSocket {
         guard (0...65535).contains(port) else {
-            throw HTTPServerError(.invalidAddress, "port \(port) of \(host) is not in 0-65535")
+            throw ListenSocketError(.invalidAddress, "port \(port) of \(host) is not in 0-65535")
         }
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
@@ -36,16 +56,16 @@ final class ListenSocket {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw HTTPServerError(.invalidAddress, "cannot resolve listen host \(host): \(String(cString: gai_strerror(rc)))")
+            throw ListenSocketError(.invalidAddress, "cannot resolve listen host \(host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(first) }
 
-        var lastError = HTTPServerError(.invalidAddress, "no usable address for \(host)")
+        var lastError = ListenSocketError(.invalidAddress, "no usable address for \(host)")
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let info = entry {
             entry = info.pointee.ai_next
-            do throws(HTTPServerError) {
-                return try bindTCP(info.pointee, display: HTTPListenAddress.tcp(host: host, port: port).description)
+            do throws(ListenSocketError) {
+                return try bindTCP(info.pointee, display: display)
             } catch {
                 lastError = error
             }
@@ -53,10 +73,10 @@ final class ListenSocket {
         throw lastError
     }
 
-    private static func bindTCP(_ info: addrinfo, display: String) throws(HTTPServerError) -> ListenSocket {
+    private static func bindTCP(_ info: addrinfo, display: String) throws(ListenSocketError) -> ListenSocket {
         let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
         guard fd >= 0 else { throw socketError("socket() for \(display)") }
-        do throws(HTTPServerError) {
+        do throws(ListenSocketError) {
             var on: Int32 = 1
             try check(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)),
                       "setsockopt(SO_REUSEADDR) for \(display)")
@@ -73,7 +93,7 @@ final class ListenSocket {
         }
     }
 
-    private static func boundPort(_ fd: Int32, display: String) throws(HTTPServerError) -> Int {
+    private static func boundPort(_ fd: Int32, display: String) throws(ListenSocketError) -> Int {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let rc = withUnsafeMutablePointer(to: &storage) {
@@ -94,24 +114,24 @@ final class ListenSocket {
     /// Refuses a path that is not a socket or whose directory is missing; removes a stale
     /// socket (one nobody listens on); binds in a fresh 0700 directory beside the path, sets
     /// mode 0600, and links it into place, so the socket is never reachable with a wider mode.
-    static func unix(path: String) throws(HTTPServerError) -> ListenSocket {
+    public static func unix(path: String) throws(ListenSocketError) -> ListenSocket {
         let display = "unix socket \(path)"
         let directory = parentDirectory(of: path)
         let template = "\(directory)/.cvXXXXXX"  // + "/s" when bound there
         let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
         guard !path.isEmpty, !path.hasSuffix("/"), path.utf8.count < capacity, template.utf8.count + 2 < capacity else {
-            throw HTTPServerError(.socketPathRefused, "\(display): the path is empty, a directory, or too long for a Unix socket")
+            throw ListenSocketError(.socketPathRefused, "\(display): the path is empty, a directory, or too long for a Unix socket")
         }
         var st = Glibc.stat()
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
-            throw HTTPServerError(.socketPathRefused, "\(display): directory \(directory) does not exist")
+            throw ListenSocketError(.socketPathRefused, "\(display): directory \(directory) does not exist")
         }
         if lstat(path, &st) == 0 {
             guard st.st_mode & S_IFMT == S_IFSOCK else {
-                throw HTTPServerError(.socketPathRefused, "\(display): a file that is not a socket is in the way; remove it or choose another path")
+                throw ListenSocketError(.socketPathRefused, "\(display): a file that is not a socket is in the way; remove it or choose another path")
             }
             if socketIsLive(path) {
-                throw HTTPServerError(.socketPathRefused, "\(display): another server is listening on it")
+                throw ListenSocketError(.socketPathRefused, "\(display): another server is listening on it")
             }
             guard unlink(path) == 0 || errno == ENOENT else { throw socketError("cannot remove stale \(display)") }
         }
@@ -128,14 +148,14 @@ final class ListenSocket {
 
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw socketError("socket() for \(display)") }
-        do throws(HTTPServerError) {
-            try withUnixAddress(tmpPath) { address, length throws(HTTPServerError) in
+        do throws(ListenSocketError) {
+            try withUnixAddress(tmpPath) { address, length throws(ListenSocketError) in
                 try check(bind(fd, address, length), "cannot bind \(display)")
             }
             try check(chmod(tmpPath, 0o600), "chmod 0600 \(display)")
             // link, not rename: it fails (EEXIST) rather than replace a file that appeared meanwhile.
             guard link(tmpPath, path) == 0 else {
-                throw errno == EEXIST ? HTTPServerError(.socketPathRefused, "\(display): a file appeared at the path while binding")
+                throw errno == EEXIST ? ListenSocketError(.socketPathRefused, "\(display): a file appeared at the path while binding")
                                       : socketError("cannot move \(display) into place")
             }
             try check(lstat(path, &st), "stat \(display)")
@@ -148,7 +168,7 @@ final class ListenSocket {
     }
 
     /// Removes the socket file, if it is still the one this object created.
-    func removeSocketFile() {
+    public func removeSocketFile() {
         guard let path = unixPath, let identity = unixIdentity else { return }
         var st = Glibc.stat()
         if lstat(path, &st) == 0, UInt(st.st_dev) == identity.dev, UInt(st.st_ino) == identity.ino {
@@ -156,8 +176,9 @@ final class ListenSocket {
         }
     }
 
-    /// Closes the socket while it still belongs to this object (MHD has not taken it).
-    func close() {
+    /// Closes the socket while it belongs to this object: before MHD took it, or after
+    /// MHD handed it back.
+    public func close() {
         _ = Glibc.close(fd)
         removeSocketFile()
     }
@@ -169,21 +190,21 @@ final class ListenSocket {
         return (try? withUnixAddress(path) { address, length in connect(fd, address, length) == 0 }) ?? false
     }
 
-    private static func withUnixAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(HTTPServerError) -> R) throws(HTTPServerError) -> R {
+    private static func withUnixAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(ListenSocketError) -> R) throws(ListenSocketError) -> R {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard bytes.count < capacity else {
-            throw HTTPServerError(.socketPathRefused, "unix socket \(path): the path is too long")
+            throw ListenSocketError(.socketPathRefused, "unix socket \(path): the path is too long")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
         let length = socklen_t(MemoryLayout<sockaddr_un>.size)
-        return try withUnsafePointer(to: &address) { pointer throws(HTTPServerError) in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(HTTPServerError) in
+        return try withUnsafePointer(to: &address) { pointer throws(ListenSocketError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(ListenSocketError) in
                 try body(address, length)
             }
         }
@@ -198,19 +219,19 @@ final class ListenSocket {
     // MARK: Shared
 
     /// MHD's worker threads all accept on this socket, so it must not block.
-    private static func listenNonBlocking(_ fd: Int32, display: String) throws(HTTPServerError) {
+    private static func listenNonBlocking(_ fd: Int32, display: String) throws(ListenSocketError) {
         try check(listen(fd, SOMAXCONN), "listen() on \(display)")
         let flags = fcntl(fd, F_GETFL)
         try check(flags, "fcntl(F_GETFL) on \(display)")
         try check(fcntl(fd, F_SETFL, flags | O_NONBLOCK), "fcntl(O_NONBLOCK) on \(display)")
     }
 
-    private static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws(HTTPServerError) {
+    private static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws(ListenSocketError) {
         if rc < 0 { throw socketError(what()) }
     }
 
-    private static func socketError(_ what: String) -> HTTPServerError {
+    private static func socketError(_ what: String) -> ListenSocketError {
         let code = errno
-        return HTTPServerError(.socketFailed, "\(what): \(String(cString: strerror(code)))")
+        return ListenSocketError(.socketFailed, "\(what): \(String(cString: strerror(code)))")
     }
 }
