@@ -260,11 +260,12 @@ public final class VendingService: Sendable {
             refusals.forget(clientId: mapping.clientId)
             return .success(credentials)
         case .failure(let error) where error.isRefusal:
-            let refused = refusals.record(mapping, error, now: clock.now())
+            let at = clock.now()
+            let refused = refusals.record(mapping, error, now: at)
             logger.warning("STS refused the role mapping; remembered", metadata: [
                 "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)", "code": "\(error.code)",
-                "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: clock.now()))s"])
-            return .failure(Self.refusedError(refused, now: clock.now()))
+                "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: at))s"])
+            return .failure(Self.refusedError(refused, now: at))
         case .failure(let error):
             return .failure(STSClient.upstream(mapping, error))
         }
