@@ -15,6 +15,10 @@ public final class FakeSTS: HTTPClient {
         case accessDenied
         /// HTTP 200 with a body that is not STS's XML.
         case garbage
+        /// Another STS error, e.g. `MalformedPolicyDocument` (400) or `NoSuchEntity` (404).
+        case refusal(code: String, status: Int)
+        /// Credentials that expire this many seconds after the clock's now (negative: already expired).
+        case expiringIn(Double)
     }
 
     /// One AssumeRole request as received, whatever was answered.
@@ -95,15 +99,19 @@ public final class FakeSTS: HTTPClient {
         case .accessDenied:
             return .error(403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole on resource: \(parameters["RoleArn"] ?? "")")
         case .garbage: return STSReply(status: 200, body: "<html><body>captive portal</body></html>", code: "garbage")
-        case .success:
-            let duration = Int(parameters["DurationSeconds"] ?? "") ?? 3600
-            let credentials = AWSCredentials(
-                accessKeyId: "ASIAFAKE" + Self.randomHex(6).uppercased(), secretAccessKey: "fakeIssuedSecret" + Self.randomHex(12),
-                sessionToken: "FwoGZXIvYXdzEFakeSession" + Self.randomHex(48),
-                expiration: Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 + Double(duration)).rounded(.down)))
-            state.withLock { $0.issued.append(credentials) }
-            return .success(credentials, roleArn: parameters["RoleArn"] ?? "", session: parameters["RoleSessionName"] ?? "")
+        case .refusal(let code, let status): return .error(status, code, "refused by the test's script")
+        case .expiringIn(let seconds): return issue(parameters, lifetime: seconds)
+        case .success: return issue(parameters, lifetime: Double(Int(parameters["DurationSeconds"] ?? "") ?? 3600))
         }
+    }
+
+    private func issue(_ parameters: [String: String], lifetime: TimeInterval) -> STSReply {
+        let credentials = AWSCredentials(
+            accessKeyId: "ASIAFAKE" + Self.randomHex(6).uppercased(), secretAccessKey: "fakeIssuedSecret" + Self.randomHex(12),
+            sessionToken: "FwoGZXIvYXdzEFakeSession" + Self.randomHex(48),
+            expiration: Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 + lifetime).rounded(.down)))
+        state.withLock { $0.issued.append(credentials) }
+        return .success(credentials, roleArn: parameters["RoleArn"] ?? "", session: parameters["RoleSessionName"] ?? "")
     }
 
     private static func randomHex(_ bytes: Int) -> String {

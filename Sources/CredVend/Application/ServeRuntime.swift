@@ -56,7 +56,7 @@ public final class ServeRuntime: Sendable {
         let source = SourceCredentialsProvider(client: client, logger: logger)
         let sts = try STSClient(endpoint: config.effectiveSTSEndpoint, region: config.region, client: client,
                             metrics: metrics, logger: logger)
-        let cache = CredentialCache(refreshBuffer: config.refreshBuffer)
+        let cache = CredentialCache(refreshBuffer: config.refreshBuffer, clock: SystemClock())
         let verifier = JWTVerifier(config: .init(issuer: config.issuer, clockSkew: config.clockSkew,
                                                  requiredScopes: config.requiredScopes))
         let vending = VendingService(verifier: verifier, jwks: jwks, roles: roles, cache: cache, sts: sts,

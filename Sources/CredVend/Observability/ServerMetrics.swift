@@ -11,6 +11,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
     public let latency = Histogram(bounds: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                             0.25, 0.5, 1, 2.5, 5, 10])
     public let stsCalls = LabeledCounters(labels: ["success", "throttled", "error", "network_error"])
+    /// Requests answered 502 from a remembered STS refusal, without an STS call.
+    public let refusalsRemembered = Counter()
     public let cacheHits = Counter()
     public let cacheMisses = Counter()
     public let jwksRefreshes = LabeledCounters(labels: ["success", "failure"])
@@ -52,6 +54,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
         latency.render(name: "credvend_http_request_duration_seconds", into: &out)
         out += "# HELP credvend_sts_calls_total STS AssumeRole attempts by outcome.\n# TYPE credvend_sts_calls_total counter\n"
         for l in stsCalls.labels { out += "credvend_sts_calls_total{outcome=\"\(l)\"} \(stsCalls.value(l))\n" }
+        out += "# HELP credvend_sts_refusals_remembered_total Requests answered 502 from a remembered STS refusal, without an STS call.\n"
+        out += "# TYPE credvend_sts_refusals_remembered_total counter\ncredvend_sts_refusals_remembered_total \(refusalsRemembered.current)\n"
         out += "# HELP credvend_credential_cache_hits_total Requests served from cached credentials.\n"
         out += "# TYPE credvend_credential_cache_hits_total counter\ncredvend_credential_cache_hits_total \(cacheHits.current)\n"
         out += "# HELP credvend_credential_cache_misses_total Requests that needed an STS call.\n"

@@ -30,6 +30,16 @@ public final class STSClient: Sendable {
 
     /// AssumeRole for a role mapping, signed with the source credentials.
     public func assumeRole(mapping: RoleMapping, source: AWSCredentials) -> Result<AWSCredentials, APIError> {
+        assumeRoleCall(mapping: mapping, source: source).mapError { Self.upstream(mapping, $0) }
+    }
+
+    /// The 502 for a failed AssumeRole: STS's code and message.
+    public static func upstream(_ mapping: RoleMapping, _ e: STSError) -> APIError {
+        .upstream("STS AssumeRole for \(mapping.roleArn) failed: \(e.code): \(e.message)")
+    }
+
+    /// `assumeRole`, with STS's error as it came (to tell a refusal from a failure).
+    public func assumeRoleCall(mapping: RoleMapping, source: AWSCredentials) -> Result<AWSCredentials, STSError> {
         let parameters = AssumeRoleParameters(mapping: mapping)
         let secrets = [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
         let result = call(action: .assumeRole, secrets: secrets) { () throws(OpenSSLError) in
@@ -43,7 +53,7 @@ public final class STSClient: Sendable {
                 "expiration": "\(role.credentials.expiration.map(ISO8601.string) ?? "none")"])
             return .success(role.credentials)
         case .failure(let e):
-            return .failure(.upstream("STS AssumeRole for \(mapping.roleArn) failed: \(e.code): \(e.message)"))
+            return .failure(e)
         }
     }
 

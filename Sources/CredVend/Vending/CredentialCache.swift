@@ -37,10 +37,13 @@ public final class CredentialCache: Sendable {
     private let shards: [Shard]
     private let flights = SingleFlight<RoleMapping, Entry, APIError>()
     public let refreshBuffer: TimeInterval
+    /// Read once a fetch returns, to judge what STS handed out; without it, `load`'s `now`.
+    private let clock: (any WallClock)?
 
-    public init(refreshBuffer: TimeInterval, shardCount: Int = 64) {
+    public init(refreshBuffer: TimeInterval, shardCount: Int = 64, clock: (any WallClock)? = nil) {
         self.refreshBuffer = refreshBuffer
         self.shards = (0..<shardCount).map { _ in Shard() }
+        self.clock = clock
     }
 
     private func shard(_ clientId: String) -> Shard {
@@ -51,9 +54,12 @@ public final class CredentialCache: Sendable {
 
     /// When to fetch again: `refreshBuffer` before expiry, or at half the
     /// lifetime when the session is too short for that (docs/reference.md#credential-cache).
-    public func refreshTime(issued: Date, expiration: Date) -> Date {
+    /// A session asked for longer than twice the buffer always keeps the buffer, so
+    /// no hit serves it with less left.
+    public func refreshTime(issued: Date, expiration: Date, sessionDuration: Int? = nil) -> Date {
         let lifetime = expiration.timeIntervalSince(issued)
-        if lifetime > 2 * refreshBuffer { return expiration.addingTimeInterval(-refreshBuffer) }
+        let long = sessionDuration.map { Double($0) > 2 * refreshBuffer } ?? false
+        if long || lifetime > 2 * refreshBuffer { return expiration.addingTimeInterval(-refreshBuffer) }
         return issued.addingTimeInterval(lifetime / 2)
     }
 
@@ -67,17 +73,25 @@ public final class CredentialCache: Sendable {
     }
 
     /// Fetches on a miss (blocking, on the caller's thread) unless a fetch for
-    /// the same mapping is already under way, whose result is shared.
+    /// the same mapping is already under way, whose result is shared. Credentials
+    /// with too little time left (`ServableCredentials`) are a 502 and not kept.
     public func load(mapping: RoleMapping, now: Date, fetch: () -> Result<AWSCredentials, APIError>,
                      completion: @escaping @Sendable (Result<Entry, APIError>) -> Void) {
         if let hit = fresh(mapping: mapping, now: now) { return completion(.success(hit)) }
         flights.run(mapping, work: {
             if let hit = fresh(mapping: mapping, now: now) { return .success(hit) }
-            return fetch().map { creds in
+            return fetch().flatMap { creds in
+                let issued = max(now, clock?.now() ?? now)
+                if let problem = ServableCredentials.problem(expiration: creds.expiration, now: issued,
+                                                             sessionDuration: mapping.sessionDurationSeconds,
+                                                             refreshBuffer: refreshBuffer) {
+                    return .failure(.upstream("STS AssumeRole for \(mapping.roleArn): \(problem)"))
+                }
                 let entry = Entry(credentials: creds, mapping: mapping,
-                                  refreshAt: refreshTime(issued: now, expiration: creds.expiration ?? now))
+                                  refreshAt: refreshTime(issued: issued, expiration: creds.expiration ?? issued,
+                                                         sessionDuration: mapping.sessionDurationSeconds))
                 shard(mapping.clientId).entries.withLock { $0[mapping.clientId] = entry }
-                return entry
+                return .success(entry)
             }
         }, completion: completion)
     }

@@ -27,6 +27,12 @@ public struct VendOutcome: Sendable {
         errorCode = error.code
     }
 
+    func with(_ mapping: RoleMapping) -> VendOutcome {
+        var copy = self
+        copy.mapping = mapping
+        return copy
+    }
+
     init(entry: CredentialCache.Entry, fingerprint: String, tokenId: AuditTokenID?) {
         response = HTTPResponse(status: 200, headers: VendingService.successHeaders, body: entry.body)
         clientId = entry.mapping.clientId
@@ -51,6 +57,7 @@ public final class VendingService: Sendable {
     private let jwks: JWKSCache
     private let roles: RoleStore
     private let cache: CredentialCache
+    private let refusals: RefusalMemory
     private let sts: STSClient
     private let source: SourceCredentialsProvider
     private let metrics: ServerMetrics
@@ -67,8 +74,9 @@ public final class VendingService: Sendable {
     public init(verifier: JWTVerifier, jwks: JWKSCache, roles: RoleStore, cache: CredentialCache, sts: STSClient,
                 source: SourceCredentialsProvider, metrics: ServerMetrics, logger: Logger,
                 tokenIdentifier: AuditTokenIdentifier? = nil, verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
-                clock: any WallClock = SystemClock()) {
+                refusals: RefusalMemory = RefusalMemory(), clock: any WallClock = SystemClock()) {
         self.clock = clock
+        self.refusals = refusals
         self.tokenIdentifier = tokenIdentifier
         self.verifiedTokens = verifiedTokens
         self.verifier = verifier
@@ -213,6 +221,11 @@ public final class VendingService: Sendable {
             metrics.cacheHits.increment()
             return .now(VendOutcome(entry: hit, fingerprint: fingerprint, tokenId: tokenId))
         }
+        if let refused = refusals.remembered(mapping, now: now) {
+            metrics.refusalsRemembered.increment()
+            return .now(VendOutcome(Self.refusedError(refused, now: now), clientId: clientId, fingerprint: fingerprint,
+                                    tokenId: tokenId).with(mapping))
+        }
         metrics.cacheMisses.increment()
         return .later { [self] in
             let result = Mutex<Result<CredentialCache.Entry, APIError>?>(nil)
@@ -233,10 +246,40 @@ public final class VendingService: Sendable {
     }
 
     private func fetchCredentials(_ mapping: RoleMapping) -> Result<AWSCredentials, APIError> {
-        guard let creds = source.refreshIfNeeded(now: clock.now()) else {
+        let now = clock.now()
+        // Refused while this request waited for a thread: no second call.
+        if let refused = refusals.remembered(mapping, now: now) {
+            metrics.refusalsRemembered.increment()
+            return .failure(Self.refusedError(refused, now: now))
+        }
+        guard let creds = source.refreshIfNeeded(now: now) else {
             return .failure(.unavailable("credvend has no source AWS credentials to call STS with", retryAfter: 30))
         }
-        return sts.assumeRole(mapping: mapping, source: creds)
+        switch sts.assumeRoleCall(mapping: mapping, source: creds) {
+        case .success(let credentials):
+            refusals.forget(clientId: mapping.clientId)
+            return .success(credentials)
+        case .failure(let error) where error.isRefusal:
+            let at = clock.now()
+            let refused = refusals.record(mapping, error, now: at)
+            logger.warning("STS refused the role mapping; remembered", metadata: [
+                "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)", "code": "\(error.code)",
+                "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: at))s"])
+            return .failure(Self.refusedError(refused, now: at))
+        case .failure(let error):
+            return .failure(STSClient.upstream(mapping, error))
+        }
+    }
+
+    /// The 502 for a refusal: STS's code and message, and when credvend asks STS again
+    /// for this client and mapping (`Retry-After`).
+    static func refusedError(_ refusal: RefusalMemory.Refusal, now: Date) -> APIError {
+        let wait = refusal.retryAfter(now: now)
+        let base = STSClient.upstream(refusal.mapping, refusal.error)
+        return APIError(status: base.status, code: base.code,
+                        message: base.message + "; credvend asks STS again for this client in \(wait) s, "
+                            + "or at once when its role mapping changes",
+                        headers: [("Retry-After", String(wait))])
     }
 }
 

@@ -1,5 +1,10 @@
 /// One row of the role store: which IAM role a client_id gets, and how far the
 /// vended credentials reach in S3 (docs/reference.md#role-records).
+///
+/// Equal means equal bytes: two records are the same only when every text field
+/// has the same UTF-8 bytes. Swift's `String ==` calls canonically equivalent text
+/// equal (NFC `é` and NFD `e` + U+0301), but S3 keys and IAM resources are bytes,
+/// so a prefix rewritten from NFC to NFD names other objects and is another record.
 public struct RoleMapping: Codable, Sendable, Hashable {
     public var clientId: String
     public var roleArn: String
@@ -21,6 +26,32 @@ public struct RoleMapping: Codable, Sendable, Hashable {
         self.s3PathPrefix = s3PathPrefix
         self.permission = permission
         self.sessionDurationSeconds = sessionDurationSeconds
+    }
+
+    public static func == (a: RoleMapping, b: RoleMapping) -> Bool {
+        a.clientId.utf8.elementsEqual(b.clientId.utf8) && a.roleArn.utf8.elementsEqual(b.roleArn.utf8)
+            && Self.sameBytes(a.serverName, b.serverName) && Self.sameBytes(a.bucket, b.bucket)
+            && Self.sameBytes(a.s3PathPrefix, b.s3PathPrefix) && a.permission == b.permission
+            && a.sessionDurationSeconds == b.sessionDurationSeconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for text in [clientId, roleArn, serverName, bucket, s3PathPrefix] {
+            guard let text else { hasher.combine(0 as UInt8); continue }
+            hasher.combine(1 as UInt8)
+            hasher.combine(text.utf8.count)
+            for byte in text.utf8 { hasher.combine(byte) }
+        }
+        hasher.combine(permission)
+        hasher.combine(sessionDurationSeconds)
+    }
+
+    private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case let (a?, b?): return a.utf8.elementsEqual(b.utf8)
+        default: return false
+        }
     }
 
     enum CodingKeys: String, CodingKey {

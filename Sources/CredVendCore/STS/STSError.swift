@@ -30,6 +30,13 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
         "ServiceUnavailable", "InternalFailure", Code.network,
     ]
 
+    /// Codes about the credentials credvend signs with (its own, shared by every
+    /// client), not about the role a client is mapped to: a new source key fixes them.
+    public static let sourceCredentialCodes: Set<String> = [
+        "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "IncompleteSignature",
+        "MissingAuthenticationToken", "RequestExpired", "InvalidAccessKeyId", "AuthFailure",
+    ]
+
     public static let maxMessageLength = 300
 
     public init(code: String, message: String, httpStatus: Int?, requestId: String? = nil,
@@ -46,6 +53,16 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
         if STSError.retryableCodes.contains(code) { return true }
         guard let httpStatus else { return false }
         return httpStatus >= 500 || httpStatus == 429
+    }
+
+    /// STS said no to this role mapping (AccessDenied, a role that does not exist or
+    /// does not trust credvend, a malformed or too large session policy, a bad
+    /// duration): a 4xx STS described itself, not throttling, and not about the source
+    /// credentials. Asking again with the same mapping gets the same answer.
+    public var isRefusal: Bool {
+        guard let httpStatus, (400..<500).contains(httpStatus), !isRetryable else { return false }
+        if [Code.malformedResponse, Code.network, Code.invalidEndpoint].contains(code) { return false }
+        return !STSError.sourceCredentialCodes.contains(code)
     }
 
     public var description: String {

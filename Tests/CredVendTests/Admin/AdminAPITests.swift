@@ -119,6 +119,23 @@ import Testing
         #expect(f.cache.count == 0)
     }
 
+    /// Records are compared by bytes: the NFD spelling of a prefix is another S3 key.
+    @Test func aPrefixRewrittenFromNFCToNFDDropsCachedCredentials() throws {
+        let f = try AdminFixture()
+        var m = Sample.mapping(1)
+        m.bucket = "logs-bucket"
+        m.s3PathPrefix = "backups/caf\u{E9}/"
+        try f.store.put(m)
+        f.cacheCredentials(for: m)
+        var nfd = m
+        nfd.s3PathPrefix = "backups/cafe\u{301}/"
+        let done = perform(f, .putRole, m.clientId, body: RoleMappingJSON.encode(nfd))
+        #expect(done.response.status == 200)
+        #expect(f.cache.count == 0)
+        #expect(done.changes.first?.before != done.changes.first?.after)
+        #expect(try f.store.get(m.clientId)?.s3PathPrefix?.utf8.elementsEqual(nfd.s3PathPrefix!.utf8) == true)
+    }
+
     @Test func logsAreCappedAndCounted() throws {
         let f = try AdminFixture()
         for n in 0..<1500 { f.ring.append("line \(n)") }

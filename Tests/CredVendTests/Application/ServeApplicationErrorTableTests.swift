@@ -104,9 +104,35 @@ import CredVendTesting
         let f = try ServeFixture()
         f.sts.script(.accessDenied)
         expectError(await f.vend(f.token()), 502, "upstream_error")
+        #expect(await f.vend(f.token()).headers["Retry-After"] != nil, "a remembered refusal says when to come back")
         let cold = try ServeFixture(loadKeys: false)
         let response = await cold.vend(cold.token())
         expectError(response, 503, "unavailable")
         #expect(response.headers["Retry-After"] != nil)
+    }
+
+    /// 502 rows of this change: a remembered refusal (STS's code, `Retry-After`) and
+    /// credentials STS handed out too close to expiry (no `Retry-After`: ask again).
+    @Test func refusalsAndShortCredentialsAre502s() async throws {
+        let f = try ServeFixture()
+        f.sts.script(.refusal(code: "MalformedPolicyDocument", status: 400))
+        for _ in 0..<3 {
+            let response = await f.vend(f.token())
+            expectError(response, 502, "upstream_error")
+            #expect(response.text.contains("MalformedPolicyDocument"))
+            #expect(response.headers["Retry-After"] == "5")
+            #expect(response.headers["X-Request-Id"] != nil)
+        }
+        #expect(f.sts.callCount == 1)
+        let routes = await respond(f.app, to: HTTPRequest(method: "GET", path: "/metrics"))
+        #expect(routes.text.contains("credvend_sts_refusals_remembered_total 2"))
+        #expect(routes.text.contains("credvend_http_requests_total{route=\"/v1/credentials\",status=\"502\"} 3"))
+
+        let short = try ServeFixture()
+        short.sts.script(.expiringIn(60))
+        let response = await short.vend(short.token())
+        expectError(response, 502, "upstream_error")
+        #expect(response.headers["Retry-After"] == nil)
+        #expect(response.credentials == nil)
     }
 }

@@ -49,6 +49,20 @@ import CredVendTesting
         #expect(throws: Never.self) { try f.logs.assertNoSecrets([token, forged]) }
     }
 
+    /// A refusal is logged once when STS answers it, not once per request it is served to;
+    /// every request still gets its access-log line.
+    @Test func aRememberedRefusalIsLoggedOnceAndEachRequestAccessLogged() async throws {
+        let f = try ServeFixture()
+        f.sts.script(.accessDenied)
+        for _ in 0..<5 { #expect(await f.vend(f.token()).status == 502) }
+        let remembered = f.logs.lines.filter { $0.contains("STS refused the role mapping") }
+        #expect(remembered.count == 1)
+        #expect(remembered.first?.contains("code=AccessDenied") == true)
+        let lines = accessLines(f)
+        #expect(lines.count == 5)
+        #expect(lines.allSatisfy { $0.contains("status=502") && $0.contains("error=upstream_error") })
+    }
+
     @Test func theLeakCheckFindsALeak() throws {
         let logs = LogCapture()
         logs.logger().info("harmless", metadata: ["k": "v"])

@@ -31,6 +31,26 @@ import Testing
         #expect(try store.list() == [Sample.mapping(1), changed, Sample.mapping(3)])
     }
 
+    /// A prefix rewritten from NFC to NFD is an update, seen by `get` (whose decoded
+    /// record is kept by digest) and reported with both spellings.
+    @Test func anNFDRewriteOfAPrefixIsAnUpdate() throws {
+        let tmp = TempDir()
+        let store = try RoleStore(directory: tmp.sub("db"))
+        var nfc = Sample.mapping(1)
+        nfc.bucket = "logs-bucket"
+        nfc.s3PathPrefix = "backups/caf\u{E9}/"
+        var nfd = nfc
+        nfd.s3PathPrefix = "backups/cafe\u{301}/"
+        try store.put(nfc)
+        #expect(try store.get(nfc.clientId) == nfc)
+        let (summary, changes) = try store.importAllReportingChanges([nfd], replace: false)
+        #expect(summary == RoleImportSummary(added: 0, updated: 1, unchanged: 0, removed: 0))
+        #expect(changes == [RoleChange(clientId: nfc.clientId, before: nfc, after: nfd)])
+        #expect(try store.get(nfc.clientId) == nfd)
+        #expect(try store.get(nfc.clientId) != nfc)
+        #expect(try store.put(nfc) == nfd)
+    }
+
     @Test func importWithReplaceReportsRemovedRecords() throws {
         let tmp = TempDir()
         let store = try RoleStore(directory: tmp.sub("db"))

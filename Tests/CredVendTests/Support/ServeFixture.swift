@@ -25,13 +25,17 @@ final class ServeFixture {
     let jwks: JWKSCache
     let vending: VendingService
     let app: ServeApplication
+    let refusals: RefusalMemory
 
     /// - Parameters:
     ///   - source: what credvend signs STS calls with; the FakeSTS accepts only its own.
     ///   - loadKeys: whether the JWKS is fetched before the first request.
     ///   - auditPath: keep an audit log there (`/dev/full`: an audit log whose every write fails).
+    ///   - refusalJitter: the refusal memory's random value; 1 makes each wait its whole
+    ///     step (5 s, 10 s, 20 s, ...).
     init(source: AWSCredentials? = FakeSTS.sourceCredentials, loadKeys: Bool = true,
-         requiredScopes: [String] = ["credvend/vend"], auditPath: String? = nil, auditRequired: Bool = false) throws {
+         requiredScopes: [String] = ["credvend/vend"], auditPath: String? = nil, auditRequired: Bool = false,
+         refusalJitter: Double = 1) throws {
         let logger = logs.logger()
         sts = FakeSTS(clock: clock)
         roles = try RoleStore(directory: directory.sub("db"))
@@ -46,11 +50,13 @@ final class ServeFixture {
                 ? AuditLog(path: path, sink: FullDisk(), metrics: metrics, logger: logger)
                 : try AuditLog(path: path, metrics: metrics, logger: logger)
         }
+        refusals = RefusalMemory(unitRandom: { refusalJitter })
         vending = VendingService(
             verifier: JWTVerifier(issuer: IssuerKeys.issuer, requiredScopes: requiredScopes), jwks: jwks, roles: roles,
-            cache: CredentialCache(refreshBuffer: 900), sts: stsClient,
+            cache: CredentialCache(refreshBuffer: 900, clock: clock), sts: stsClient,
             source: SourceCredentialsProvider(fixed: source, logger: logger), metrics: metrics, logger: logger,
-            tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)), clock: clock)
+            tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)),
+            refusals: refusals, clock: clock)
         app = ServeApplication(vending: vending, readiness: { [] }, metrics: metrics, logger: logger, audit: audit,
                                auditRequired: auditRequired, clock: clock)
     }
@@ -80,8 +86,10 @@ final class ServeFixture {
 
     /// Changes (or adds) a client's role mapping, as `credvend roles put` does.
     func map(_ clientId: String = clientId, to roleArn: String,
-             sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration) throws {
-        _ = try roles.put(RoleMapping(clientId: clientId, roleArn: roleArn, sessionDurationSeconds: sessionDurationSeconds))
+             sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration, bucket: String? = nil,
+             s3PathPrefix: String? = nil) throws {
+        _ = try roles.put(RoleMapping(clientId: clientId, roleArn: roleArn, bucket: bucket, s3PathPrefix: s3PathPrefix,
+                                      sessionDurationSeconds: sessionDurationSeconds))
     }
 }
 
