@@ -4,6 +4,7 @@ import PackageDescription
 // The target graph is the architecture:
 //   C<Lib>            one system library each, nothing but a modulemap and shim.h
 //   CredVendCrypto    OpenSSL behind a small facade (digests, HMAC, JWK keys, randomness)
+//   CredVendSync      the lock every target uses (pthread, so ThreadSanitizer sees it)
 //   CredVendSystem    the POSIX calls (secret files, append-only logs, listening sockets, stderr, thread-locals)
 //   CredVendCore      pure: JWT, SigV4, STS messages, role records, HTTP values, policies
 //   CredVendStore     LMDB and the role store on it
@@ -28,7 +29,10 @@ let package = Package(
         // The load tests drive the services in-process, so the library exports every layer.
         .library(
             name: "CredVend",
-            targets: ["CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem"]),
+            targets: [
+                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem",
+                "CredVendSync",
+            ]),
         .library(name: "CredVendTesting", targets: ["CredVendTesting"]),
     ],
     dependencies: [
@@ -51,24 +55,25 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Interop: the only targets that touch C or unsafe pointers.
-        .target(name: "CredVendCrypto", dependencies: ["COpenSSL", "CredVendSystem"], swiftSettings: common),
-        .target(name: "CredVendSystem", swiftSettings: common),
+        .target(name: "CredVendSync", swiftSettings: common),
+        .target(name: "CredVendCrypto", dependencies: ["COpenSSL", "CredVendSystem", "CredVendSync"], swiftSettings: common),
+        .target(name: "CredVendSystem", dependencies: ["CredVendSync"], swiftSettings: common),
         .target(
             name: "CredVendStore",
-            dependencies: ["CLMDB", "CredVendCore", "CredVendCrypto", "CredVendSystem"],
+            dependencies: ["CLMDB", "CredVendCore", "CredVendCrypto", "CredVendSystem", "CredVendSync"],
             swiftSettings: common),
         .target(
             name: "CredVendHTTP",
-            dependencies: ["CMicroHTTPD", "CCurl", "CredVendCore", "CredVendSystem"],
+            dependencies: ["CMicroHTTPD", "CCurl", "CredVendCore", "CredVendSystem", "CredVendSync"],
             swiftSettings: common),
 
         // Pure: no C, no I/O; time and randomness come in as parameters.
-        .target(name: "CredVendCore", dependencies: ["CredVendCrypto"], swiftSettings: safe),
+        .target(name: "CredVendCore", dependencies: ["CredVendCrypto", "CredVendSync"], swiftSettings: safe),
 
         .target(
             name: "CredVend",
             dependencies: [
-                "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem",
+                "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem", "CredVendSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -77,14 +82,14 @@ let package = Package(
         .target(
             name: "CredVendTesting",
             dependencies: [
-                "CredVend", "CredVendCore", "CredVendCrypto",
+                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: safe),
         .executableTarget(
             name: "CredVendCLI",
             dependencies: [
-                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendSystem",
+                "CredVend", "CredVendCore", "CredVendCrypto", "CredVendSystem", "CredVendSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,7 +98,7 @@ let package = Package(
             name: "CredVendTests",
             dependencies: [
                 "CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem",
-                "CredVendTesting",
+                "CredVendSync", "CredVendTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import Synchronization
 import CredVendCore
+import CredVendSync
 
 /// A client address as a hashable key: IPv4 (IPv4-mapped IPv6 too) or IPv6.
 /// nil for a Unix socket peer, which is not limited per address.
@@ -63,7 +64,7 @@ final class ConnectionRecord: Sendable {
 final class ConnectionGuard: Sendable {
     let deadlineNanos: UInt64
     let observer: (any HTTPServerObserver)?
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let sweeping = Atomic(false)
 
     struct State {
@@ -74,7 +75,7 @@ final class ConnectionGuard: Sendable {
     init(limit: Int, perAddressLimit: Int, deadlineSeconds: Int, observer: (any HTTPServerObserver)?) {
         deadlineNanos = UInt64(deadlineSeconds) * 1_000_000_000
         self.observer = observer
-        state = Mutex(State(counts: ConnectionCounts(limit: limit, perAddressLimit: perAddressLimit)))
+        state = Locked(State(counts: ConnectionCounts(limit: limit, perAddressLimit: perAddressLimit)))
     }
 
     /// The accept policy: false (counted) when the limits are reached.

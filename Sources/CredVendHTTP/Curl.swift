@@ -1,8 +1,8 @@
 // The only file that imports CCurl. HTTPClient makes one blocking request per `send`, over
 // libcurl built on OpenSSL, with peer and host verification always on.
 internal import CCurl
-import Synchronization
 public import CredVendCore
+import CredVendSync
 
 /// A blocking HTTP(S) client. Safe to share between threads.
 ///
@@ -12,7 +12,7 @@ public import CredVendCore
 /// touched by two threads at once. Concurrent sends each get their own handle; at most
 /// `maxIdleHandles` stay pooled afterwards, extra ones are freed.
 public final class CurlHTTPClient: HTTPClient {
-    private let idle = Mutex<[CurlEasy]>([])
+    private let idle = Locked<[CurlEasy]>([])
     private let maxIdleHandles: Int
 
     public init(maxIdleHandles: Int = 4) {

@@ -1,13 +1,13 @@
 import Foundation
-import Synchronization
 public import CredVendCore
+import CredVendSync
 
 /// An HTTP/1.1 server over libmicrohttpd. `start()` binds and serves; `stop(gracePeriod:)`
 /// stops accepting, lets requests in flight finish (deferred ones too), then closes.
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
-    private let running = Mutex<MHDDaemon?>(nil)
+    private let running = Locked<MHDDaemon?>(nil)
 
     public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler) {
         self.configuration = configuration

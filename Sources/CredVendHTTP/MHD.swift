@@ -12,9 +12,10 @@
 // colon is refused only at -1, and Content-Length with Transfer-Encoding, or two
 // Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
 internal import CMicroHTTPD
-import Synchronization
 import CredVendCore
 import CredVendSystem
+import CredVendSync
+import Synchronization
 
 /// A running daemon and the listening socket it serves.
 /// @unchecked Sendable: `daemon` is only passed to MHD_quiesce_daemon and MHD_stop_daemon,
@@ -25,7 +26,7 @@ final class MHDDaemon: @unchecked Sendable {
     private let core: ServerCore
     /// The retain held by C (the callbacks' closure); released once, after MHD_stop_daemon.
     private let coreForC: Unmanaged<ServerCore>
-    private let stopped = Mutex(false)
+    private let stopped = Locked(false)
 
     init(configuration c: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
         guard c.threadPoolSize >= 1, c.connectionLimit >= 1, c.connectionTimeoutSeconds >= 1, c.maxBodyBytes >= 0,

@@ -3,6 +3,7 @@
 import Foundation
 import Synchronization
 import CredVendCore
+import CredVendSync
 
 /// State shared by all callbacks of one daemon (their closure pointer).
 final class ServerCore: Sendable {
@@ -14,7 +15,7 @@ final class ServerCore: Sendable {
     /// Requests started and not yet completed: atomic, so the request path takes no
     /// lock shared by all workers (only deferred requests touch `books`).
     private let inFlight = Atomic<Int>(0)
-    private let books = Mutex(Books())
+    private let books = Locked(Books())
 
     struct Books {
         var parked: [ObjectIdentifier: RequestContext] = [:]
@@ -82,7 +83,7 @@ final class RequestContext: @unchecked Sendable {
     var bodyTooLarge = false
     /// Set (under the books lock) when the request was parked, so completion knows to unpark it.
     let wasParked = Atomic<Bool>(false)
-    private let answer = Mutex<(given: Bool, response: HTTPResponse?)>((false, nil))
+    private let answer = Locked<(given: Bool, response: HTTPResponse?)>((false, nil))
 
     init(connection: OpaquePointer, rawURI: String, record: ConnectionRecord?) {
         self.connection = connection

@@ -3,6 +3,7 @@ import Synchronization
 public import CredVendCore
 import CredVendCrypto
 import CredVendSystem
+import CredVendSync
 
 /// What `RoleStore.importAll` changed.
 public struct RoleImportSummary: Sendable, Equatable, CustomStringConvertible {
@@ -99,12 +100,12 @@ public final class RoleStore: Sendable {
     private let onSwitch: (@Sendable (RoleStoreSwitch) -> Void)?
 
     /// What calls use now. `generation` changes with it.
-    private let published: Mutex<Published>
+    private let published: Locked<Published>
     private let generation = Atomic<UInt64>(0)
     /// Each thread's copy of `published`, used while `generation` has not moved on:
     /// the call path takes no lock shared between threads.
     private let views = ThreadLocal<View>()
-    private let watch = Mutex<Watch>(Watch())
+    private let watch = Locked<Watch>(Watch())
     /// When the directory was last looked at (CLOCK_MONOTONIC_COARSE, ns).
     private let lastLook: Atomic<UInt64>
 
@@ -128,7 +129,7 @@ public final class RoleStore: Sendable {
         let env = try LMDBEnvironment(
             path: directory, options: .init(mapSize: mapSize, readOnly: readOnly, create: create && !readOnly))
         let store = OpenStore(env: env, roles: try env.openDatabase(named: Self.databaseName, create: !readOnly))
-        published = Mutex(Published(generation: 0, state: .open(store)))
+        published = Locked(Published(generation: 0, state: .open(store)))
         lastLook = Atomic(Self.monotonicNanos())
     }
 
@@ -518,7 +519,7 @@ private final class OpenStore: Sendable {
     /// The `roles` handle, opened with the environment. When it was missing then, it is
     /// looked for again (under the lock) until it appears.
     private let openedRoles: LMDBDatabase?
-    private let lateRoles = Mutex<LMDBDatabase?>(nil)
+    private let lateRoles = Locked<LMDBDatabase?>(nil)
     private let decoded = DecodedRecords()
 
     init(env: LMDBEnvironment, roles: LMDBDatabase?) {
@@ -585,7 +586,7 @@ final class DecodedRecords: Sendable {
     }
 
     private final class Shard: Sendable {
-        let records = Mutex<[String: Record]>([:])
+        let records = Locked<[String: Record]>([:])
     }
 
     private let shards: [Shard]

@@ -1,5 +1,5 @@
 public import CredVendCore
-import Synchronization
+import CredVendSync
 
 /// An issuer's JWKS endpoint in-process: answers every request with the public keys of
 /// the current signers, counts fetches, and can rotate keys or fail.
@@ -10,10 +10,10 @@ public final class FakeJWKS: HTTPClient {
         var failing = false
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(signers: [JWTSigner] = [TestKeys.rsaSigner, TestKeys.ecSigner]) {
-        state = Mutex(State(signers: signers))
+        state = Locked(State(signers: signers))
     }
 
     public var url: String { "https://issuer.test/.well-known/jwks.json" }

@@ -1,6 +1,6 @@
 public import CredVendCore
 import Foundation
-import Synchronization
+import CredVendSync
 
 /// STS in-process, as an `HTTPClient`. Every request's SigV4 signature is recomputed with
 /// the project's own signer from the known source secret, as AWS does, and a mismatch is
@@ -42,7 +42,7 @@ public final class FakeSTS: HTTPClient {
     public let source: AWSCredentials
     public let region: String
     private let clock: any WallClock
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let signer = SigV4Signer()
 
     public init(source: AWSCredentials = FakeSTS.sourceCredentials, region: String = "us-east-1",

@@ -1,13 +1,13 @@
 public import CredVendCore
 public import Foundation
-import Synchronization
+import CredVendSync
 
 /// A clock that moves only when a test says so.
 public final class FixedClock: WallClock {
-    private let current: Mutex<Date>
+    private let current: Locked<Date>
 
     public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
-        current = Mutex(start)
+        current = Locked(start)
     }
 
     public func now() -> Date { current.withLock { $0 } }

@@ -1,10 +1,10 @@
 public import Logging
-import Synchronization
+import CredVendSync
 
 /// The lines logged through its loggers, rendered as `LEVEL label: message key=value...`
 /// (metadata in key order), so tests can read what an operator would see.
 public final class LogCapture: Sendable {
-    private let captured = Mutex<[String]>([])
+    private let captured = Locked<[String]>([])
 
     public init() {}
 

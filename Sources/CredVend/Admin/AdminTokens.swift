@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import CredVendCrypto
 public import CredVendCore
+import CredVendSync
 
 /// The result of checking a request's bearer token against the token file.
 public enum AdminAuthentication: Sendable, Equatable {
@@ -18,18 +18,18 @@ public enum AdminAuthentication: Sendable, Equatable {
 /// stops early, so timing does not tell how many entries were checked.
 public final class AdminTokenStore: Sendable {
     public let path: String?
-    private let entries: Mutex<[AdminTokenEntry]>
+    private let entries: Locked<[AdminTokenEntry]>
 
     /// Loads `path` (see `AdminTokenFile.load`).
     public init(path: String) throws(AdminTokenFileError) {
         self.path = path
-        entries = Mutex(try AdminTokenFile.load(path: path))
+        entries = Locked(try AdminTokenFile.load(path: path))
     }
 
     /// Fixed entries (tests).
     public init(entries: [AdminTokenEntry]) {
         path = nil
-        self.entries = Mutex(entries)
+        self.entries = Locked(entries)
     }
 
     public var count: Int { entries.withLock { $0.count } }

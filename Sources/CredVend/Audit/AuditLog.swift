@@ -1,8 +1,8 @@
 import Foundation
 public import Logging
-import Synchronization
 public import CredVendCore
 import CredVendSystem
+import CredVendSync
 
 /// The audit log file (`--audit-log`): JSON lines appended to a regular file, created
 /// mode 0600 (see `AppendOnlyFile`). Each record is rendered before the lock is taken; the lock covers only the
@@ -10,16 +10,16 @@ import CredVendSystem
 /// each other for more than one small write to the page cache.
 public final class AuditLog: Sendable {
     public let path: String
-    private let file: Mutex<any AuditSink>
+    private let file: Locked<any AuditSink>
     private let metrics: ServerMetrics?
     private let logger: Logger
-    private let lastFailureLogged = Mutex<Date?>(nil)
+    private let lastFailureLogged = Locked<Date?>(nil)
 
     public init(path: String, metrics: ServerMetrics?, logger: Logger) throws(ConfigurationError) {
         self.path = path
         self.metrics = metrics
         self.logger = logger
-        file = Mutex(try Self.open(path))
+        file = Locked(try Self.open(path))
     }
 
     /// An audit log over another sink (tests: one whose writes fail).
@@ -27,7 +27,7 @@ public final class AuditLog: Sendable {
         self.path = path
         self.metrics = metrics
         self.logger = logger
-        file = Mutex(sink)
+        file = Locked(sink)
     }
 
     /// Appends one line (which ends in a newline). On failure: counted in

@@ -2,9 +2,9 @@ public import Foundation
 public import Logging
 import ServiceLifecycle
 import UnixSignals
-import Synchronization
 public import CredVendCore
 import CredVendSystem
+import CredVendSync
 
 /// What one refresh produced: the files to (re)write and what to log.
 public struct RefreshedFiles: Sendable {
@@ -42,7 +42,7 @@ public final class FileRefreshDaemon: Sendable {
     private let fetch: Fetch
     private let clock: @Sendable () -> Date
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// - Parameter what: what the files hold, for log lines ("credentials", "token").
     public init(what: String, schedule: RefreshSchedule, clock: @escaping @Sendable () -> Date = { Date() },

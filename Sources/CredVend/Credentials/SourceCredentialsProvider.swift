@@ -1,8 +1,8 @@
 public import Foundation
 public import Logging
-import Synchronization
 public import CredVendCore
 import CredVendHTTP
+import CredVendSync
 
 /// The credentials that sign credvend's own STS calls, from the standard AWS
 /// chain (docs/reference.md#source-credentials): environment, container endpoint, shared credentials file.
@@ -27,8 +27,8 @@ public final class SourceCredentialsProvider: Sendable {
     private let chain: Chain
     private let client: any HTTPClient
     private let logger: Logger
-    private let state = Mutex(State())
-    private let refreshing = Mutex(false)
+    private let state = Locked(State())
+    private let refreshing = Locked(false)
     /// Temporary credentials are replaced when less than this is left.
     public static let minimumRemaining: TimeInterval = 600
     /// Files and endpoints are re-read at least this often, so rotation is seen.

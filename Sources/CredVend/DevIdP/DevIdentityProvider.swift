@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 public import CredVendCore
 import CredVendCrypto
+import CredVendSync
 
 /// A local stand-in for a Cognito user pool (docs/reference.md#credvend-dev-idp), so that demos and tests
 /// run the whole flow with no cloud account. Development only.
@@ -15,7 +15,7 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
         enum CodingKeys: String, CodingKey { case clientId = "client_id", clientSecret = "client_secret", scopes }
     }
 
-    private let issuerURL = Mutex("")
+    private let issuerURL = Locked("")
     public let minter: TokenMinter
     private let clients: [String: Client]
     private let tokenTTL: Int

@@ -3,6 +3,7 @@ public import Logging
 import Synchronization
 public import CredVendCore
 import CredVendHTTP
+import CredVendSync
 
 /// The issuer's signing keys, fetched in the background and swapped in whole:
 /// request threads only read the current snapshot. Keys are parsed once per
@@ -34,8 +35,8 @@ public final class JWKSCache: Sendable {
     private let client: any HTTPClient
     private let logger: Logger
     private let metrics: ServerMetrics?
-    private let snapshot = Mutex<Snapshot?>(nil)
-    private let status = Mutex(Status())
+    private let snapshot = Locked<Snapshot?>(nil)
+    private let status = Locked(Status())
     private let clock: any WallClock
     /// When (ms since 1970) an unknown kid last claimed a refresh. Atomic, so that a
     /// storm of forged kids is turned away without meeting on a lock.
@@ -126,7 +127,7 @@ public final class JWKSCache: Sendable {
     /// The refresh loop: retries with backoff (1 s doubling to 30 s) until keys
     /// are in, then every hour.
     public var refreshService: PeriodicService {
-        let failures = Mutex(0)
+        let failures = Locked(0)
         return PeriodicService(name: "credvend-jwks") { [self] in
             if refresh(reason: current == nil ? "start-up" : "hourly") {
                 failures.withLock { $0 = 0 }

@@ -1,14 +1,14 @@
 public import Logging
 public import ServiceLifecycle
-import Synchronization
 public import UnixSignals
+import CredVendSync
 
 /// Runs `services` in one `ServiceGroup` until SIGTERM or SIGINT (or until they end)
 /// and returns the signal that stopped them, for the "stopped" log line. Shutdown runs
 /// in reverse order of `services`.
 public func runUntilStopSignal(_ services: [any Service], logger: Logger) async throws -> UnixSignal? {
     let group = ServiceGroup(services: services, logger: logger)
-    let received = Mutex<UnixSignal?>(nil)
+    let received = Locked<UnixSignal?>(nil)
     let watcher = Task {
         for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
             received.withLock { $0 = signal }

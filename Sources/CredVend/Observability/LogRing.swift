@@ -1,4 +1,5 @@
 import Synchronization
+import CredVendSync
 
 /// The latest log lines kept in memory for `GET /admin/v1/logs`. Lines reach it
 /// only through the log handler, which never receives a token or secret.
@@ -6,7 +7,7 @@ import Synchronization
 /// request threads logging at once do not meet on a shared lock.
 public final class LogRing: Sendable {
     private final class Slot: Sendable {
-        let line = Mutex<(sequence: Int, text: String)?>(nil)
+        let line = Locked<(sequence: Int, text: String)?>(nil)
     }
 
     public let capacity: Int

@@ -1,13 +1,13 @@
 public import Foundation
 public import Logging
-import Synchronization
 public import CredVendCore
+import CredVendSync
 
 /// Keeps device credentials fresh: asks the AWS IoT credential provider, remembers the last
 /// good credentials, and schedules the next request by `TESRefreshPolicy`. Requests run on
 /// the worker's own thread (`start`); readers (`serving`) only take a lock for a copy.
 public final class TESWorker: Sendable {
-    private let state = Mutex(TESState())
+    private let state = Locked(TESState())
     private let fetch: @Sendable () -> Result<AWSCredentials, IoTCredentialError>
     private let policy: TESRefreshPolicy
     private let logger: Logger

@@ -1,12 +1,12 @@
 import Dispatch
-import Synchronization
+import CredVendSync
 
 /// Runs at most one `work` per key at a time; callers that arrive while it runs
 /// get the same result instead of starting their own (one STS call for N
 /// concurrent requests of a client; one JWKS fetch at a time).
 public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failure: Error>: Sendable {
     public typealias Completion = @Sendable (Result<Value, Failure>) -> Void
-    private let waiting = Mutex<[Key: [Completion]]>([:])
+    private let waiting = Locked<[Key: [Completion]]>([:])
 
     public init() {}
 
@@ -29,7 +29,7 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failu
 
     /// `run`, waiting on this thread for the result when another caller leads.
     public func runBlocking(_ key: Key, work: () -> Result<Value, Failure>) -> Result<Value, Failure> {
-        let box = Mutex<Result<Value, Failure>?>(nil)
+        let box = Locked<Result<Value, Failure>?>(nil)
         let done = DispatchSemaphore(value: 0)
         run(key, work: work) { r in
             box.withLock { $0 = r }

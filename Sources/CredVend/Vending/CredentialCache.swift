@@ -1,6 +1,6 @@
 public import Foundation
-import Synchronization
 public import CredVendCore
+import CredVendSync
 
 /// Vended credentials per client_id. Sharded so that requests for different
 /// clients never contend on one lock; misses go through `SingleFlight`, so N
@@ -31,7 +31,7 @@ public final class CredentialCache: Sendable {
     }
 
     private final class Shard: Sendable {
-        let entries = Mutex<[String: Entry]>([:])
+        let entries = Locked<[String: Entry]>([:])
     }
 
     private let shards: [Shard]

@@ -1,6 +1,7 @@
 public import Foundation
 import Synchronization
 public import CredVendCore
+import CredVendSync
 
 /// STS refusals (`STSError.isRefusal`) remembered per client and role mapping, so
 /// that a client retrying in a loop costs a few AssumeRole calls, not one per
@@ -23,7 +24,7 @@ public final class RefusalMemory: Sendable {
     }
 
     private final class Shard: Sendable {
-        let entries = Mutex<[String: Refusal]>([:])
+        let entries = Locked<[String: Refusal]>([:])
     }
 
     private let shards: [Shard]

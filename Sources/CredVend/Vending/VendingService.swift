@@ -1,11 +1,11 @@
 import Dispatch
 public import Foundation
 public import Logging
-import Synchronization
 public import CredVendCore
 import CredVendCrypto
 public import CredVendStore
 import CredVendSystem
+import CredVendSync
 
 /// What one vending decision came to: the response, and who asked, for the
 /// access log, metrics and the audit log. Never holds the token itself.
@@ -228,7 +228,7 @@ public final class VendingService: Sendable {
         }
         metrics.cacheMisses.increment()
         return .later { [self] in
-            let result = Mutex<Result<CredentialCache.Entry, APIError>?>(nil)
+            let result = Locked<Result<CredentialCache.Entry, APIError>?>(nil)
             let done = DispatchSemaphore(value: 0)
             cache.load(mapping: mapping, now: clock.now(), fetch: { fetchCredentials(mapping) }) { r in
                 result.withLock { $0 = r }

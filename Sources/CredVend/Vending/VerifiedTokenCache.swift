@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 public import CredVendCore
 import CredVendStore
 public import CredVendCrypto
+import CredVendSync
 
 /// Outcomes of the token checks (docs/reference.md#token-checks, 1-5) by SHA-256 of the token, so
 /// that a token seen before skips the RSA check.
@@ -42,7 +42,7 @@ public final class VerifiedTokenCache: Sendable {
     }
 
     private final class Shard: Sendable {
-        let entries = Mutex<[Key: Entry]>([:])
+        let entries = Locked<[Key: Entry]>([:])
     }
 
     public let capacity: Int

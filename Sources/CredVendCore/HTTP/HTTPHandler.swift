@@ -1,4 +1,4 @@
-import Synchronization
+import CredVendSync
 
 /// Answers requests. Called on one of the server's worker threads, so it must not block:
 /// work that waits on the network (an STS call) returns `.deferred` and frees the thread.
@@ -28,7 +28,7 @@ public enum HandlerResult: Sendable {
 /// answering answers 500 by itself, so a forgotten responder never parks a connection for ever.
 public final class HTTPResponder: Sendable {
     private let deliver: @Sendable (HTTPResponse) -> Void
-    private let answered = Mutex(false)
+    private let answered = Locked(false)
 
     package init(deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         self.deliver = deliver

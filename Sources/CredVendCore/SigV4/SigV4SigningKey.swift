@@ -1,5 +1,5 @@
-import Synchronization
 import CredVendCrypto
+import CredVendSync
 
 /// Task 3 of SigV4: the signing key, and the signature made with it.
 enum SigV4SigningKey {
@@ -38,7 +38,7 @@ final class SigningKeyCache: Sendable {
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendSystem
+@testable import CredVendSync
 
 /// The IdP and the vending API in-process: answers scripted per URL, every request recorded.
 final class FakeClientNetwork: Sendable {
@@ -16,10 +16,10 @@ final class FakeClientNetwork: Sendable {
         var tokenTTL = 86_400
         var credentialTTL: TimeInterval = 3600
     }
-    let state = Mutex(State())
-    let clock: Mutex<Date>
+    let state = Locked(State())
+    let clock: Locked<Date>
 
-    init(now: Date) { clock = Mutex(now) }
+    init(now: Date) { clock = Locked(now) }
 
     var now: Date { clock.withLock { $0 } }
     func advance(_ seconds: TimeInterval) { clock.withLock { $0 = $0.addingTimeInterval(seconds) } }
@@ -46,7 +46,7 @@ final class FakeClientNetwork: Sendable {
 }
 
 final class SleepLog: Sendable {
-    let slept = Mutex<[Duration]>([])
+    let slept = Locked<[Duration]>([])
     var count: Int { slept.withLock { $0.count } }
 }
 
@@ -196,7 +196,7 @@ final class SleepLog: Sendable {
                                       clientSecret: "client-secret-value", audience: "https://api",
                                       roleArn: "arn:aws:iam::123456789012:role/r")
         let net = FakeClientNetwork(now: t0)
-        let calls = Mutex<[String]>([])
+        let calls = Locked<[String]>([])
         let sts: ClientCredentialSource.WebIdentity = { s, token in
             calls.withLock { $0.append(token) }
             if token == "tok-1" {

@@ -1,15 +1,15 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 @testable import CredVend
 @testable import CredVendCore
+@testable import CredVendSync
 
 @Suite struct FileRefreshDaemonTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     final class Script: Sendable {
-        let state = Mutex<(forced: [Bool], fail: Bool, n: Int)>(([], false, 0))
+        let state = Locked<(forced: [Bool], fail: Bool, n: Int)>(([], false, 0))
     }
 
     func daemon(_ dir: TemporaryDirectory, _ script: Script) -> FileRefreshDaemon {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 @testable import CredVendCore
 @testable import CredVendHTTP
+@testable import CredVendSync
 
 @Suite struct ConnectionLimitsTests {
     @Test func countsRefuseAtTheGlobalAndPerAddressLimits() {
@@ -131,7 +132,7 @@ import Testing
 }
 
 private final class RecordingObserver: HTTPServerObserver {
-    private let seen = Mutex<[ConnectionRefusal]>([])
+    private let seen = Locked<[ConnectionRefusal]>([])
     let malformed = Atomic(0)
     var refusals: [ConnectionRefusal] { seen.withLock { $0 } }
     func connectionRefused(_ reason: ConnectionRefusal) { seen.withLock { $0.append(reason) } }

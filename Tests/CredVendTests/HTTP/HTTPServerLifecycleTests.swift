@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import CredVendCore
 @testable import CredVendHTTP
+@testable import CredVendSync
 
 @Suite(.timeLimit(.minutes(2)))
 struct HTTPServerLifecycleTests {
@@ -28,7 +28,7 @@ struct HTTPServerLifecycleTests {
     }
 
     @Test func stopAnswers503WhenTheGracePeriodRunsOut() async throws {
-        let held = Mutex<[HTTPResponder]>([])  // keeps the responders alive, never answered
+        let held = Locked<[HTTPResponder]>([])  // keeps the responders alive, never answered
         let arrivals = Arrivals()
         let handler = HTTPClosureHandler { _ in
             .deferred { responder in

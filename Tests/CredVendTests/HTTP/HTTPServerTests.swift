@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import CredVendCore
 @testable import CredVendHTTP
+@testable import CredVendSync
 
 @Suite(.timeLimit(.minutes(2)))
 struct HTTPServerTests {
@@ -202,7 +202,7 @@ struct HTTPServerTests {
 
 /// Requests seen by a closure handler, in order.
 final class SeenRequests: Sendable {
-    private let requests = Mutex<[HTTPRequest]>([])
+    private let requests = Locked<[HTTPRequest]>([])
     func record(_ request: HTTPRequest) { requests.withLock { $0.append(request) } }
     var all: [HTTPRequest] { requests.withLock { $0 } }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import CredVendCore
+@testable import CredVendSync
 
 @Suite struct HTTPTypesTests {
     @Test func headersAreCaseInsensitiveAndOrdered() {
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func responderAnswersOnceAndADroppedOneAnswers500() {
-        let answers = Mutex<[Int]>([])
+        let answers = Locked<[Int]>([])
         do {
             let responder = HTTPResponder { response in answers.withLock { $0.append(response.status) } }
             responder.respond(HTTPResponse(status: 201))

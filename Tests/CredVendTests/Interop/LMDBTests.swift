@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import CredVendCore
 @testable import CredVendStore
+@testable import CredVendSync
 
 @Suite struct LMDBTests {
     private struct Boom: Error {}
@@ -62,7 +62,7 @@ import Testing
         let tmp = TempDir()
         let (env, db) = try open(tmp)
         try env.write { txn in try txn.put(Array("k".utf8), [0], in: db) }
-        let failures = Mutex(0)
+        let failures = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 9) { worker in
             for n in 0..<300 {
                 do {

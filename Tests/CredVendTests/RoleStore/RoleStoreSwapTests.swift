@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import CredVendCore
 @testable import CredVendStore
+@testable import CredVendSync
 
 /// The directory of an open RoleStore moved away, replaced or deleted (a restore from
 /// backup): the store serves what is in the directory now, or fails while nothing is,
@@ -30,7 +31,7 @@ import Testing
     }
 
     final class Switches: Sendable {
-        let seen = Mutex<[RoleStoreSwitch]>([])
+        let seen = Locked<[RoleStoreSwitch]>([])
         var handler: @Sendable (RoleStoreSwitch) -> Void { { s in self.seen.withLock { $0.append(s) } } }
         var kinds: [RoleStoreSwitch.Kind] { seen.withLock { $0.map(\.kind) } }
     }
@@ -170,7 +171,7 @@ import Testing
         let store = try RoleStore(directory: dir, checkInterval: Self.interval)
 
         let stop = Atomic<Bool>(false)
-        let problems = Mutex<[String]>([])
+        let problems = Locked<[String]>([])
         let reads = Atomic<Int>(0)
         let done = DispatchGroup()
         for reader in 0..<4 {

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 @testable import CredVendCore
 @testable import CredVendHTTP
+@testable import CredVendSync
 
 /// Echoes what it received: the body as the body, the rest in `X-Echo-*` headers.
 /// `/slow?ms=N` answers deferred, from another thread, after N ms; `slowArrivals` counts them,
@@ -37,7 +37,7 @@ struct EchoHandler: HTTPHandler {
 
 /// Counts requests that reached a handler.
 final class Arrivals: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     func arrive() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 

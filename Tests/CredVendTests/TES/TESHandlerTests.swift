@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import CredVend
 @testable import CredVendCore
+@testable import CredVendSync
 
 @Suite struct TESHandlerTests {
     let token = "tes-token-0123456789abcdef"
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func healthzFollowsTheCredentials() {
-        let state = Mutex<TESServing>(.credentials(creds))
+        let state = Locked<TESServing>(.credentials(creds))
         let handler = TESHandler(token: TESAuthToken(token: token), serving: { state.withLock { $0 } })
         let ok = respond(handler, "/healthz")
         #expect(ok.status == 200)

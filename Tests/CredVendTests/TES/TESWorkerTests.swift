@@ -1,22 +1,22 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 @testable import CredVend
 @testable import CredVendCore
+@testable import CredVendSync
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {
-    private let now: Mutex<Date>
-    init(_ start: Date) { now = Mutex(start) }
+    private let now: Locked<Date>
+    init(_ start: Date) { now = Locked(start) }
     func read() -> Date { now.withLock { $0 } }
     func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
 /// A provider that answers from a script, one entry per request.
 final class ScriptedProvider: Sendable {
-    private let script: Mutex<[Result<AWSCredentials, IoTCredentialError>]>
-    init(_ script: [Result<AWSCredentials, IoTCredentialError>]) { self.script = Mutex(script) }
+    private let script: Locked<[Result<AWSCredentials, IoTCredentialError>]>
+    init(_ script: [Result<AWSCredentials, IoTCredentialError>]) { self.script = Locked(script) }
     func fetch() -> Result<AWSCredentials, IoTCredentialError> {
         script.withLock { $0.isEmpty ? .failure(IoTCredentialError(.network, "script exhausted")) : $0.removeFirst() }
     }

@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import CredVend
 @testable import CredVendCore
+@testable import CredVendSync
 
 @Suite struct CredentialCacheTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
@@ -75,7 +75,7 @@ import Testing
 
 /// Strings appended from several threads.
 final class Collected: Sendable {
-    private let items = Mutex<[String]>([])
+    private let items = Locked<[String]>([])
     func append(_ s: String) { items.withLock { $0.append(s) } }
     var all: [String] { items.withLock { $0 } }
 }

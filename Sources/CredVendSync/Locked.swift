@@ -1,6 +1,6 @@
 import Glibc
 
-/// A value behind a pthread mutex. Used instead of the standard library's `Mutex`,
+/// A value behind a pthread mutex, used by every target instead of the standard library's `Mutex`,
 /// whose Linux futex path ThreadSanitizer cannot see, so every access it guards would
 /// be reported as a race and the sanitizer runs of `make test` could catch nothing.
 /// Uncontended, both cost one atomic exchange.
@@ -29,6 +29,23 @@ public final class Locked<Value>: @unchecked Sendable {
         lock()
         defer { unlock() }
         return try body(&value)
+    }
+
+    /// `body`'s result, or nil at once when another thread holds the lock.
+    @inlinable
+    public func withLockIfAvailable<Result, Failure: Error>(
+        _ body: (inout Value) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        guard tryLock() else { return nil }
+        defer { unlock() }
+        return try body(&value)
+    }
+
+    @usableFromInline
+    func tryLock() -> Bool {
+        let rc = pthread_mutex_trylock(mutex)
+        precondition(rc == 0 || rc == EBUSY, "pthread_mutex_trylock failed (\(rc))")
+        return rc == 0
     }
 
     @usableFromInline
