@@ -32,7 +32,8 @@ let package = Package(
             targets: [
                 "CredVend", "CredVendCore", "CredVendCrypto", "CredVendStore", "CredVendHTTP", "CredVendSystem",
                 "CredVendSync",
-            ]),
+            ]
+        ),
         .library(name: "CredVendTesting", targets: ["CredVendTesting"]),
     ],
     dependencies: [
@@ -42,30 +43,44 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
-            name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
-            providers: [.apt(["libmicrohttpd-dev"])]),
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
         .systemLibrary(
-            name: "CLMDB", pkgConfig: "lmdb",
-            providers: [.apt(["liblmdb-dev"])]),
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
         .systemLibrary(
-            name: "COpenSSL", pkgConfig: "openssl",
-            providers: [.apt(["libssl-dev"])]),
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
 
         // Interop: the only targets that touch C or unsafe pointers.
         .target(name: "CredVendSync", swiftSettings: common),
-        .target(name: "CredVendCrypto", dependencies: ["COpenSSL", "CredVendSystem", "CredVendSync"], swiftSettings: common),
+        .target(
+            name: "CredVendCrypto",
+            dependencies: ["COpenSSL", "CredVendSystem", "CredVendSync"],
+            swiftSettings: common
+        ),
         .target(name: "CredVendSystem", dependencies: ["CredVendSync"], swiftSettings: common),
         .target(
             name: "CredVendStore",
             dependencies: ["CLMDB", "CredVendCore", "CredVendCrypto", "CredVendSystem", "CredVendSync"],
-            swiftSettings: common),
+            swiftSettings: common
+        ),
         .target(
             name: "CredVendHTTP",
             dependencies: ["CMicroHTTPD", "CCurl", "CredVendCore", "CredVendSystem", "CredVendSync"],
-            swiftSettings: common),
+            swiftSettings: common
+        ),
 
         // Pure: no C, no I/O; time and randomness come in as parameters.
         .target(name: "CredVendCore", dependencies: ["CredVendCrypto", "CredVendSync"], swiftSettings: safe),
@@ -78,14 +93,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: safe),
+            swiftSettings: safe
+        ),
         .target(
             name: "CredVendTesting",
             dependencies: [
                 "CredVend", "CredVendCore", "CredVendCrypto", "CredVendSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: safe),
+            swiftSettings: safe
+        ),
         .executableTarget(
             name: "CredVendCLI",
             dependencies: [
@@ -93,7 +110,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: safe),
+            swiftSettings: safe
+        ),
         .testTarget(
             name: "CredVendTests",
             dependencies: [
@@ -104,6 +122,7 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")],
-            swiftSettings: common),
+            swiftSettings: common
+        ),
     ]
 )

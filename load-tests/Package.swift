@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "CredVend", package: "credvend"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
     ]
 )

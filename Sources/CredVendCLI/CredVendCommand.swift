@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import CredVendCore
 import CredVendSystem
+import Foundation
 
 @main
 struct CredVendCommand: AsyncParsableCommand {
@@ -17,7 +17,8 @@ struct CredVendCommand: AsyncParsableCommand {
             GetCredentialsCommand.self,
             CredentialDaemonCommand.self,
             TokenDaemonCommand.self,
-        ])
+        ]
+    )
 
     static func main() async {
         CLILogging.bootstrap()

@@ -1,15 +1,16 @@
 import ArgumentParser
-import Foundation
-import Logging
 import CredVend
 import CredVendCore
+import Foundation
+import Logging
 
 struct DevIdpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-idp",
         abstract: "A local Cognito-style issuer for demos and tests (development only).",
         subcommands: [DevIdpRun.self, DevIdpMint.self],
-        defaultSubcommand: DevIdpRun.self)
+        defaultSubcommand: DevIdpRun.self
+    )
 }
 
 struct DevIdpRun: AsyncParsableCommand {
@@ -17,13 +18,14 @@ struct DevIdpRun: AsyncParsableCommand {
         commandName: "run",
         abstract: "Serve the issuer (the default: `credvend dev-idp --clients F` runs this).",
         discussion: """
-        Serves GET /.well-known/jwks.json and POST /oauth2/token (grant_type=client_credentials, HTTP Basic client
-        authentication, optional scope), answering Cognito-shaped access tokens signed with an RSA-2048 key
-        (iss = this server's base URL). The clients file is a JSON array of
-        {"client_id": "...", "client_secret": "...", "scopes": ["credvend/write"]}.
-        With --key, the signing key is loaded from that PEM file, or generated and written there (mode 0600) if
-        the file does not exist; without it a fresh key is generated for this run.
-        """)
+            Serves GET /.well-known/jwks.json and POST /oauth2/token (grant_type=client_credentials, HTTP Basic client
+            authentication, optional scope), answering Cognito-shaped access tokens signed with an RSA-2048 key
+            (iss = this server's base URL). The clients file is a JSON array of
+            {"client_id": "...", "client_secret": "...", "scopes": ["credvend/write"]}.
+            With --key, the signing key is loaded from that PEM file, or generated and written there (mode 0600) if
+            the file does not exist; without it a fresh key is generated for this run.
+            """
+    )
 
     @Option(help: "HOST:PORT to listen on; port 0 picks a free one.")
     var listen = "127.0.0.1:9000"
@@ -46,8 +48,11 @@ struct DevIdpRun: AsyncParsableCommand {
         let logger = Logger(label: "credvend.dev-idp")
         do {
             let minter = try TokenMinter.loadOrCreate(keyPath: key)
-            let idp = DevIdentityProvider(minter: minter, clients: try DevIdentityProvider.loadClients(path: clients),
-                                          tokenTTL: tokenTtl)
+            let idp = DevIdentityProvider(
+                minter: minter,
+                clients: try DevIdentityProvider.loadClients(path: clients),
+                tokenTTL: tokenTtl
+            )
             try await DevIdPRuntime(host: host, port: Int(port), provider: idp, logger: logger).run()
         } catch let e as ValidationError {
             throw e
@@ -60,7 +65,8 @@ struct DevIdpRun: AsyncParsableCommand {
 struct DevIdpMint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mint",
-        abstract: "Print one signed access token (for scripts and load tests).")
+        abstract: "Print one signed access token (for scripts and load tests)."
+    )
 
     @Option(help: "PEM private key file, as given to dev-idp --key.")
     var key: String
@@ -79,9 +85,15 @@ struct DevIdpMint: AsyncParsableCommand {
                 throw ValidationError("--key \(key) does not exist")
             }
             let minter = try TokenMinter.loadOrCreate(keyPath: key)
-            let token = try minter.mint(claims: JWTSigner.accessTokenClaims(
-                issuer: issuer, clientId: clientId, scopes: scope.split(separator: " ").map(String.init),
-                issuedAt: Date(), ttl: TimeInterval(ttl)))
+            let token = try minter.mint(
+                claims: JWTSigner.accessTokenClaims(
+                    issuer: issuer,
+                    clientId: clientId,
+                    scopes: scope.split(separator: " ").map(String.init),
+                    issuedAt: Date(),
+                    ttl: TimeInterval(ttl)
+                )
+            )
             print(token)
         } catch let e as ValidationError {
             throw e

@@ -1,6 +1,6 @@
+import CredVend
 import Foundation
 import Logging
-import CredVend
 
 /// Process-wide logging for every command: line logs on stderr and a ring
 /// buffer that the admin API reads.

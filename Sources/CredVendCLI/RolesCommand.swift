@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CredVend
+import Foundation
 
 /// `credvend roles`: offline seeding and editing of the LMDB role store (docs/reference.md#credvend-roles).
 /// Safe while `credvend serve` runs on the same directory: the server sees each
@@ -32,31 +32,55 @@ struct RolesCommand: ParsableCommand {
             """,
         subcommands: [
             RolesImport.self, RolesPut.self, RolesGet.self, RolesList.self, RolesDelete.self, RolesExport.self,
-        ])
+        ]
+    )
 
-    @Option(name: .customLong("db"), help: ArgumentHelp(
-        "Role store directory (LMDB environment).", discussion: "Default: $CREDVEND_DB, else ./credvend-data.",
-        valueName: "dir"))
+    @Option(
+        name: .customLong("db"),
+        help: ArgumentHelp(
+            "Role store directory (LMDB environment).",
+            discussion: "Default: $CREDVEND_DB, else ./credvend-data.",
+            valueName: "dir"
+        )
+    )
     var db: String?
 
-    @Option(name: .customLong("map-size"), help: ArgumentHelp(
-        "Largest size the store may grow to, in bytes (1 GiB by default).", valueName: "bytes"))
+    @Option(
+        name: .customLong("map-size"),
+        help: ArgumentHelp(
+            "Largest size the store may grow to, in bytes (1 GiB by default).",
+            valueName: "bytes"
+        )
+    )
     var mapSize: Int = LocalRoleStoreClient.defaultMapSize
 
-    @Option(name: .customLong("admin-url"), help: ArgumentHelp(
-        "Work on a running server's role store through its admin API instead of --db.",
-        discussion: "unix:PATH (the server's --admin-socket) or https://HOST:PORT (with --admin-token-file); "
-            + "http:// only to a loopback host.",
-        valueName: "url"))
+    @Option(
+        name: .customLong("admin-url"),
+        help: ArgumentHelp(
+            "Work on a running server's role store through its admin API instead of --db.",
+            discussion: "unix:PATH (the server's --admin-socket) or https://HOST:PORT (with --admin-token-file); "
+                + "http:// only to a loopback host.",
+            valueName: "url"
+        )
+    )
     var adminURL: String?
 
-    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp(
-        "File (mode 0600) holding one admin (or, to read, reader) token for --admin-url.", valueName: "file"))
+    @Option(
+        name: .customLong("admin-token-file"),
+        help: ArgumentHelp(
+            "File (mode 0600) holding one admin (or, to read, reader) token for --admin-url.",
+            valueName: "file"
+        )
+    )
     var adminTokenFile: String?
 
-    @Option(name: .customLong("admin-ca"), help: ArgumentHelp(
-        "PEM file of the CA that signed the server's certificate (https --admin-url); default: the system's.",
-        valueName: "file"))
+    @Option(
+        name: .customLong("admin-ca"),
+        help: ArgumentHelp(
+            "PEM file of the CA that signed the server's certificate (https --admin-url); default: the system's.",
+            valueName: "file"
+        )
+    )
     var adminCA: String?
 
     func validate() throws {

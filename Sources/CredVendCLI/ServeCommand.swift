@@ -1,30 +1,31 @@
 import ArgumentParser
-import Foundation
-import Logging
 import CredVend
 import CredVendCore
+import Foundation
+import Logging
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the credential-vending server.",
         discussion: """
-        Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the
-        LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON.
-        Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in
-        flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file and reopen --audit-log.
+            Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the
+            LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON.
+            Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in
+            flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file and reopen --audit-log.
 
-        The admin API (roles, info, logs; see docs/admin.md) is served on --admin-socket (the file's mode
-        0600 is the access control) and, with --admin-token-file, under /admin/ on the main listener for
-        listed bearer tokens. Without either, no /admin/ route exists.
+            The admin API (roles, info, logs; see docs/admin.md) is served on --admin-socket (the file's mode
+            0600 is the access control) and, with --admin-token-file, under /admin/ on the main listener for
+            listed bearer tokens. Without either, no /admin/ route exists.
 
-        Source credentials (what signs the STS call) come from the standard AWS chain: AWS_ACCESS_KEY_ID /
-        AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN]; AWS_CONTAINER_CREDENTIALS_FULL_URI with
-        AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file
-        (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default).
+            Source credentials (what signs the STS call) come from the standard AWS chain: AWS_ACCESS_KEY_ID /
+            AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN]; AWS_CONTAINER_CREDENTIALS_FULL_URI with
+            AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file
+            (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default).
 
-        Each flag in [brackets] can also be set by that environment variable; a flag wins.
-        """)
+            Each flag in [brackets] can also be set by that environment variable; a flag wins.
+            """
+    )
 
     @Option(help: "HOST:PORT to listen on; port 0 picks a free one. [CREDVEND_LISTEN] (default: 127.0.0.1:8080)")
     var listen: String?
@@ -46,7 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
     var clockSkew: Int = 60
     @Option(help: "A scope every token must carry (repeatable).")
     var requiredScope: [String] = []
-    @Option(help: "Re-fetch cached credentials once they have less than this many seconds left; no response carries less.")
+    @Option(
+        help: "Re-fetch cached credentials once they have less than this many seconds left; no response carries less."
+    )
     var refreshBuffer: Int = 900
     @Option(help: "HTTP worker threads (default: number of cores).")
     var threads: Int?
@@ -54,7 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
     var connectionLimit: Int?
     @Option(help: "Connections one client address may hold at once; 0: no limit.")
     var perAddressConnectionLimit: Int = 64
-    @Option(help: "Seconds a request's head and body may take, from the accept or the previous response; then the connection is closed.")
+    @Option(
+        help:
+            "Seconds a request's head and body may take, from the accept or the previous response; then the connection is closed."
+    )
     var requestDeadline: Int = 10
     @Option(help: "Serve the admin API on this Unix socket (mode 0600).")
     var adminSocket: String?
@@ -64,7 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
     var auditLog: String?
     @Flag(help: "Fail a request with 503 when its audit record cannot be written.")
     var auditRequired = false
-    @Option(help: "Key (at least 32 bytes, file mode 0600) for the audit log's token HMACs; random per start if not given.")
+    @Option(
+        help: "Key (at least 32 bytes, file mode 0600) for the audit log's token HMACs; random per start if not given."
+    )
     var auditHmacKeyFile: String?
     @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
     var allowInsecureHttp = false
@@ -105,7 +113,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
-        let runtime = ServeRuntime(configuration: config, logRing: CLILogging.ring, logger: Logger(label: "credvend.serve"))
+        let runtime = ServeRuntime(
+            configuration: config,
+            logRing: CLILogging.ring,
+            logger: Logger(label: "credvend.serve")
+        )
         do {
             try await runtime.run()
         } catch {

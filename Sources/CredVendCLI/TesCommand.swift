@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
-import Logging
 import CredVend
 import CredVendCore
+import Foundation
+import Logging
 
 /// `credvend tes`: the device's Token Exchange Service worker (docs/reference.md#credvend-tes).
 struct TesCommand: AsyncParsableCommand {
@@ -10,26 +10,36 @@ struct TesCommand: AsyncParsableCommand {
         commandName: "tes",
         abstract: "Turn the device's AWS IoT certificate into AWS credentials and serve them locally.",
         discussion: """
-        Calls GET https://<endpoint>/role-aliases/<role-alias>/credentials over mutual TLS (client certificate and
-        key, server verified against --rootca) with the header x-amzn-iot-thingname, refreshes the credentials
-        --refresh-buffer seconds before they expire (with jitter; failures retried with jittered backoff), keeps
-        serving the last good credentials until they expire and never serves expired ones.
+            Calls GET https://<endpoint>/role-aliases/<role-alias>/credentials over mutual TLS (client certificate and
+            key, server verified against --rootca) with the header x-amzn-iot-thingname, refreshes the credentials
+            --refresh-buffer seconds before they expire (with jitter; failures retried with jittered backoff), keeps
+            serving the last good credentials until they expire and never serves expired ones.
 
-        Serves GET /2016-11-01/credentialprovider/ on --listen to callers whose Authorization header is the token in
-        --authz-token-file (generated, mode 0600, when the file does not exist), in the container-credentials shape
-        {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}; 503 while no valid credentials exist. Point AWS
-        SDKs and `credvend serve` at it with
-          AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:2375/2016-11-01/credentialprovider/
-          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<the token file>
-        GET /healthz answers 200 while valid credentials are served, else 503. SIGTERM or SIGINT: exit 0.
-        """)
+            Serves GET /2016-11-01/credentialprovider/ on --listen to callers whose Authorization header is the token in
+            --authz-token-file (generated, mode 0600, when the file does not exist), in the container-credentials shape
+            {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}; 503 while no valid credentials exist. Point AWS
+            SDKs and `credvend serve` at it with
+              AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:2375/2016-11-01/credentialprovider/
+              AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<the token file>
+            GET /healthz answers 200 while valid credentials are served, else 503. SIGTERM or SIGINT: exit 0.
+            """
+    )
 
-    @Option(name: [.customLong("endpoint"), .customShort("e")],
-            help: "AWS IoT credential provider endpoint: host (aws iot describe-endpoint --endpoint-type iot:CredentialProvider) or https:// URL.")
+    @Option(
+        name: [.customLong("endpoint"), .customShort("e")],
+        help:
+            "AWS IoT credential provider endpoint: host (aws iot describe-endpoint --endpoint-type iot:CredentialProvider) or https:// URL."
+    )
     var endpoint: String
-    @Option(name: [.customLong("rootca"), .customShort("r")], help: "PEM root CA file that signs the endpoint's certificate (Amazon Root CA 1).")
+    @Option(
+        name: [.customLong("rootca"), .customShort("r")],
+        help: "PEM root CA file that signs the endpoint's certificate (Amazon Root CA 1)."
+    )
     var rootca: String
-    @Option(name: [.customLong("cert"), .customShort("c")], help: "PEM device certificate file registered with AWS IoT.")
+    @Option(
+        name: [.customLong("cert"), .customShort("c")],
+        help: "PEM device certificate file registered with AWS IoT."
+    )
     var cert: String
     @Option(name: [.customLong("key"), .customShort("k")], help: "PEM private key file of --cert (unencrypted).")
     var key: String
@@ -66,8 +76,15 @@ struct TesCommand: AsyncParsableCommand {
         guard let (host, port) = HostPort.parse(listen) else {
             throw ValidationError("--listen \"\(listen)\" must be HOST:PORT, e.g. 127.0.0.1:2375")
         }
-        var config = TESConfiguration(endpoint: endpoint, rootCAFile: rootca, certificateFile: cert, keyFile: key,
-                                      roleAlias: roleAlias, thingName: thingName, authzTokenFile: authzTokenFile)
+        var config = TESConfiguration(
+            endpoint: endpoint,
+            rootCAFile: rootca,
+            certificateFile: cert,
+            keyFile: key,
+            roleAlias: roleAlias,
+            thingName: thingName,
+            authzTokenFile: authzTokenFile
+        )
         config.listenHost = host
         config.listenPort = port
         config.refreshBuffer = TimeInterval(refreshBuffer)

@@ -5,23 +5,34 @@ internal import COpenSSL
 enum ECDSASignature {
     /// Raw r||s to DER; nil when it cannot be encoded.
     static func der(raw: [UInt8], coordinateSize size: Int) -> [UInt8]? {
-        guard raw.count == 2 * size, let sig = ECDSA_SIG_new() else { ERR_clear_error(); return nil }
+        guard raw.count == 2 * size, let sig = ECDSA_SIG_new() else {
+            ERR_clear_error()
+            return nil
+        }
         defer { ECDSA_SIG_free(sig) }
         let (r, s) = raw.withUnsafeBufferPointer { buf in
             (BN_bin2bn(buf.baseAddress, Int32(size), nil), BN_bin2bn(buf.baseAddress! + size, Int32(size), nil))
         }
         guard let r, let s, ECDSA_SIG_set0(sig, r, s) == 1 else {
-            BN_free(r); BN_free(s); ERR_clear_error()
+            BN_free(r)
+            BN_free(s)
+            ERR_clear_error()
             return nil
         }
         let length = i2d_ECDSA_SIG(sig, nil)
-        guard length > 0 else { ERR_clear_error(); return nil }
+        guard length > 0 else {
+            ERR_clear_error()
+            return nil
+        }
         var der = [UInt8](repeating: 0, count: Int(length))
         let written = der.withUnsafeMutableBufferPointer { buf -> Int32 in
             var cursor = buf.baseAddress
             return i2d_ECDSA_SIG(sig, &cursor)
         }
-        guard written == length else { ERR_clear_error(); return nil }
+        guard written == length else {
+            ERR_clear_error()
+            return nil
+        }
         return der
     }
 

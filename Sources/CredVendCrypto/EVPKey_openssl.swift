@@ -17,7 +17,10 @@ final class EVPKey: @unchecked Sendable {
             throw .refused(operation, "only RSA and EC P-256/P-384 keys are supported")
         }
         if case .rsa(let bits) = kind {
-            do { try RSALimits.check(bits: bits, operation) } catch { EVP_PKEY_free(pkey); throw error }
+            do { try RSALimits.check(bits: bits, operation) } catch {
+                EVP_PKEY_free(pkey)
+                throw error
+            }
         }
         self.pkey = pkey
         self.kind = kind
@@ -36,7 +39,10 @@ final class EVPKey: @unchecked Sendable {
         case EVP_PKEY_EC:
             var name = [CChar](repeating: 0, count: 64)
             var length = 0
-            guard EVP_PKEY_get_group_name(pkey, &name, name.count, &length) == 1 else { ERR_clear_error(); return nil }
+            guard EVP_PKEY_get_group_name(pkey, &name, name.count, &length) == 1 else {
+                ERR_clear_error()
+                return nil
+            }
             let group = String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             return ECCurve.allCases.first { $0.groupName == group }.map { .ec($0) }
         default:

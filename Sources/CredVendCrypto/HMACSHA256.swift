@@ -7,7 +7,8 @@ public enum HMACSHA256 {
     public static let byteCount = 32
 
     public static func mac<Key: Collection<UInt8>, Message: Collection<UInt8>>(
-        key: Key, message: Message
+        key: Key,
+        message: Message
     ) throws(OpenSSLError) -> [UInt8] {
         try hmacSHA256(key: key, message: message)
     }

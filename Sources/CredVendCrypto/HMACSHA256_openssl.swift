@@ -6,7 +6,8 @@ private let hmac = FetchedMAC("HMAC")
 /// HMAC-SHA256 on this thread's context: init with the key, one update, final. The
 /// one-shot `HMAC()` it replaces fetched HMAC and SHA-256 by name on every call.
 func hmacSHA256<Key: Collection<UInt8>, Message: Collection<UInt8>>(
-    key: Key, message: Message
+    key: Key,
+    message: Message
 ) throws(OpenSSLError) -> [UInt8] {
     let ctx = HMACContext.current()
     let placeholder: UInt8 = 0
@@ -19,7 +20,8 @@ func hmacSHA256<Key: Collection<UInt8>, Message: Collection<UInt8>>(
     var out = [UInt8](repeating: 0, count: HMACSHA256.byteCount)
     var length = 0
     let updated = withContiguous(message) { EVP_MAC_update(ctx, $0.baseAddress, $0.count) } == 1
-    let finished = updated && out.withUnsafeMutableBufferPointer { EVP_MAC_final(ctx, $0.baseAddress, &length, $0.count) } == 1
+    let finished =
+        updated && out.withUnsafeMutableBufferPointer { EVP_MAC_final(ctx, $0.baseAddress, &length, $0.count) } == 1
     guard finished, length == out.count else { throw .fromQueue("HMAC-SHA256") }
     return out
 }

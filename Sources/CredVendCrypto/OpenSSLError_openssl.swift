@@ -11,7 +11,10 @@ extension OpenSSLError {
             ERR_error_string_n(code, &buffer, buffer.count)
             lines.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        return OpenSSLError(operation: operation, detail: lines.isEmpty ? "unknown error" : lines.joined(separator: "; "))
+        return OpenSSLError(
+            operation: operation,
+            detail: lines.isEmpty ? "unknown error" : lines.joined(separator: "; ")
+        )
     }
 
     /// A refusal decided by credvend rather than by OpenSSL (drains the queue anyway).

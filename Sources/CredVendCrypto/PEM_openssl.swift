@@ -4,9 +4,14 @@ internal import COpenSSL
 enum PEM {
     /// Runs `body` with a read-only memory BIO over `bytes`. The BIO reads the bytes in
     /// place, so it lives and dies inside this call.
-    static func withMemoryBIO<R>(_ bytes: [UInt8], operation: String,
-                                 _ body: (OpaquePointer) -> R) throws(OpenSSLError) -> R {
-        guard !bytes.isEmpty, bytes.count < Int(Int32.max) else { throw .refused(operation, "the PEM text is empty or too large") }
+    static func withMemoryBIO<R>(
+        _ bytes: [UInt8],
+        operation: String,
+        _ body: (OpaquePointer) -> R
+    ) throws(OpenSSLError) -> R {
+        guard !bytes.isEmpty, bytes.count < Int(Int32.max) else {
+            throw .refused(operation, "the PEM text is empty or too large")
+        }
         let result: R? = bytes.withUnsafeBufferPointer { buf in
             guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return nil }
             defer { BIO_free_all(bio) }

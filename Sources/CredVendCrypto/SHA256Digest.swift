@@ -11,7 +11,10 @@ public struct SHA256Digest: Hashable, Sendable {
             for j in 0..<8 { w = w << 8 | UInt64(digest[i * 8 + j]) }
             return w
         }
-        a = word(0); b = word(1); c = word(2); d = word(3)
+        a = word(0)
+        b = word(1)
+        c = word(2)
+        d = word(3)
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(a) }  // already uniform
@@ -20,7 +23,11 @@ public struct SHA256Digest: Hashable, Sendable {
     public var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        for w in [a, b, c, d] { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) } }
+        for w in [a, b, c, d] {
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: w >> UInt64(shift)))
+            }
+        }
         return out
     }
 }

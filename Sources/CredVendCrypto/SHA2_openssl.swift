@@ -17,7 +17,8 @@ func digest(_ algorithm: SignatureAlgorithm.Digest, _ input: UnsafeBufferPointer
     let ctx = DigestContexts.context(for: algorithm)
     var length: UInt32 = 0
     let out = [UInt8](unsafeUninitializedCapacity: algorithm.byteCount) { out, initialized in
-        let ok = EVP_DigestInit_ex2(ctx, algorithm.evpMD, nil) == 1
+        let ok =
+            EVP_DigestInit_ex2(ctx, algorithm.evpMD, nil) == 1
             && EVP_DigestUpdate(ctx, input.baseAddress, input.count) == 1
             && EVP_DigestFinal_ex(ctx, out.baseAddress, &length) == 1
         initialized = ok ? Int(length) : 0

@@ -43,8 +43,10 @@ public final class SigningKey: Sendable {
     /// `crv`, `x` and `y` of an EC key (coordinates padded to full size, as RFC 7518 requires).
     public func ecPublicComponents() throws(OpenSSLError) -> (crv: String, x: [UInt8], y: [UInt8]) {
         guard case .ec(let curve) = kind else { throw .refused("EC public components", "the key is \(kind), not EC") }
-        return (curve.rawValue, try backing.bignumParameter("qx", padTo: curve.coordinateSize),
-                try backing.bignumParameter("qy", padTo: curve.coordinateSize))
+        return (
+            curve.rawValue, try backing.bignumParameter("qx", padTo: curve.coordinateSize),
+            try backing.bignumParameter("qy", padTo: curve.coordinateSize)
+        )
     }
 
     /// The matching public key, built through the same path as a JWKS key.
@@ -60,7 +62,10 @@ public final class SigningKey: Sendable {
     }
 
     /// Signs `message` as JWS `alg` does: PKCS#1 v1.5 bytes for RS*, raw r||s for ES*.
-    public func sign<Message: Collection<UInt8>>(_ alg: SignatureAlgorithm, _ message: Message) throws(OpenSSLError) -> [UInt8] {
+    public func sign<Message: Collection<UInt8>>(
+        _ alg: SignatureAlgorithm,
+        _ message: Message
+    ) throws(OpenSSLError) -> [UInt8] {
         let op = "\(alg.rawValue) signing"
         guard kind.fits(alg) else { throw .refused(op, "a \(kind) key cannot make \(alg.rawValue) signatures") }
         let signature = try backing.sign(alg.digest, message, operation: op)

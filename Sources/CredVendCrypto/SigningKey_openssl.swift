@@ -9,8 +9,10 @@ final class OpenSSLPrivateKey: Sendable {
         defer { EVP_PKEY_CTX_free(ctx) }
         let configured: Bool
         switch kind {
-        case .rsa(let bits): configured = EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, Int32(bits)) == 1
-        case .ec(let curve): configured = EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_group_name(ctx, curve.groupName) == 1
+        case .rsa(let bits):
+            configured = EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, Int32(bits)) == 1
+        case .ec(let curve):
+            configured = EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_group_name(ctx, curve.groupName) == 1
         }
         var pkey: OpaquePointer?
         guard configured, EVP_PKEY_generate(ctx, &pkey) == 1, let pkey else {
@@ -51,8 +53,11 @@ final class OpenSSLPrivateKey: Sendable {
     }
 
     /// A signature of `message` with `digest`, as OpenSSL makes it (DER for ECDSA).
-    func sign<Message: Collection<UInt8>>(_ digest: SignatureAlgorithm.Digest, _ message: Message,
-                                         operation: String) throws(OpenSSLError) -> [UInt8] {
+    func sign<Message: Collection<UInt8>>(
+        _ digest: SignatureAlgorithm.Digest,
+        _ message: Message,
+        operation: String
+    ) throws(OpenSSLError) -> [UInt8] {
         guard let ctx = EVP_MD_CTX_new() else { throw .fromQueue(operation) }
         defer { EVP_MD_CTX_free(ctx) }
         guard EVP_DigestSignInit(ctx, nil, digest.evpMD, nil, key.pkey) == 1 else { throw .fromQueue(operation) }
@@ -61,7 +66,9 @@ final class OpenSSLPrivateKey: Sendable {
             var length = 0
             guard EVP_DigestSign(ctx, nil, &length, msg.baseAddress, msg.count) == 1 else { return false }
             signature = [UInt8](repeating: 0, count: length)
-            let rc = signature.withUnsafeMutableBufferPointer { EVP_DigestSign(ctx, $0.baseAddress, &length, msg.baseAddress, msg.count) }
+            let rc = signature.withUnsafeMutableBufferPointer {
+                EVP_DigestSign(ctx, $0.baseAddress, &length, msg.baseAddress, msg.count)
+            }
             guard rc == 1, length <= signature.count else { return false }
             signature.removeLast(signature.count - length)
             return true

@@ -10,7 +10,10 @@ final class OpenSSLPublicKey: Sendable {
     init(rsaModulus n: [UInt8], exponent e: [UInt8], operation: String) throws(OpenSSLError) {
         let nBN = n.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
         let eBN = e.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
-        defer { BN_free(nBN); BN_free(eBN) }
+        defer {
+            BN_free(nBN)
+            BN_free(eBN)
+        }
         guard let nBN, let eBN else { throw .fromQueue(operation) }
         // The builder keeps pointers to the keys and values, so all stay alive until the key is made.
         let built = "n".withCString { nKey in
@@ -62,8 +65,10 @@ final class OpenSSLPublicKey: Sendable {
         guard let ctx = EVP_PKEY_CTX_new_from_name(nil, typeName, nil) else { return nil }
         defer { EVP_PKEY_CTX_free(ctx) }
         var pkey: OpaquePointer?
-        let publicKeySelection = Int32(OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS
-            | OSSL_KEYMGMT_SELECT_OTHER_PARAMETERS)  // EVP_PKEY_PUBLIC_KEY
+        let publicKeySelection = Int32(
+            OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS
+                | OSSL_KEYMGMT_SELECT_OTHER_PARAMETERS
+        )  // EVP_PKEY_PUBLIC_KEY
         guard EVP_PKEY_fromdata_init(ctx) == 1, EVP_PKEY_fromdata(ctx, &pkey, publicKeySelection, params) == 1 else {
             EVP_PKEY_free(pkey)
             return nil
@@ -73,14 +78,19 @@ final class OpenSSLPublicKey: Sendable {
 
     /// ES256/ES384 over a DER signature, with a context of its own.
     func verifyECDSA<Message: Collection<UInt8>>(_ alg: SignatureAlgorithm, message: Message, der: [UInt8]) -> Bool {
-        guard let ctx = EVP_MD_CTX_new() else { ERR_clear_error(); return false }
+        guard let ctx = EVP_MD_CTX_new() else {
+            ERR_clear_error()
+            return false
+        }
         defer { EVP_MD_CTX_free(ctx) }
         guard EVP_DigestVerifyInit(ctx, nil, alg.digest.evpMD, nil, key.pkey) == 1 else {
             ERR_clear_error()
             return false
         }
         let rc = withContiguous(message) { msg in
-            der.withUnsafeBufferPointer { sig in EVP_DigestVerify(ctx, sig.baseAddress, sig.count, msg.baseAddress, msg.count) }
+            der.withUnsafeBufferPointer { sig in
+                EVP_DigestVerify(ctx, sig.baseAddress, sig.count, msg.baseAddress, msg.count)
+            }
         }
         if rc != 1 { ERR_clear_error() }  // the error queue is per thread: never let it grow
         return rc == 1
@@ -90,11 +100,17 @@ final class OpenSSLPublicKey: Sendable {
     /// thread set up once for this key and algorithm. EVP_DigestVerifyInit per call
     /// spent ~5 us of a ~25 us check in OpenSSL 3's provider and method lookups (its
     /// name lookups take a process-wide read lock), on top of the RSA operation.
-    func verifyRSA<Message: Collection<UInt8>>(_ alg: SignatureAlgorithm, message: Message, signature: [UInt8]) -> Bool {
+    func verifyRSA<Message: Collection<UInt8>>(_ alg: SignatureAlgorithm, message: Message, signature: [UInt8]) -> Bool
+    {
         let hashed = digest(alg.digest, message)
-        guard let ctx = RSAVerifyContexts.context(for: self, alg: alg) else { ERR_clear_error(); return false }
+        guard let ctx = RSAVerifyContexts.context(for: self, alg: alg) else {
+            ERR_clear_error()
+            return false
+        }
         let rc = signature.withUnsafeBufferPointer { sig in
-            hashed.withUnsafeBufferPointer { d in EVP_PKEY_verify(ctx, sig.baseAddress, sig.count, d.baseAddress, d.count) }
+            hashed.withUnsafeBufferPointer { d in
+                EVP_PKEY_verify(ctx, sig.baseAddress, sig.count, d.baseAddress, d.count)
+            }
         }
         if rc != 1 { ERR_clear_error() }
         return rc == 1
@@ -104,7 +120,8 @@ final class OpenSSLPublicKey: Sendable {
     func makeRSAVerifyContext(_ alg: SignatureAlgorithm) -> OpaquePointer? {
         guard let ctx = EVP_PKEY_CTX_new_from_pkey(nil, key.pkey, nil) else { return nil }
         guard EVP_PKEY_verify_init(ctx) == 1, EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1,
-              EVP_PKEY_CTX_set_signature_md(ctx, alg.digest.evpMD) == 1 else {
+            EVP_PKEY_CTX_set_signature_md(ctx, alg.digest.evpMD) == 1
+        else {
             EVP_PKEY_CTX_free(ctx)
             return nil
         }

@@ -9,7 +9,10 @@ public enum X509PEM {
         let count = try PEM.certificateCount(pem, operation: op)
         let markers = occurrences(of: Array("-----BEGIN CERTIFICATE-----".utf8), in: pem)
         guard count >= markers else {
-            throw .refused(op, "certificate \(count + 1) of \(markers) cannot be read; each -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- must be on a line of its own")
+            throw .refused(
+                op,
+                "certificate \(count + 1) of \(markers) cannot be read; each -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- must be on a line of its own"
+            )
         }
         guard count > 0 else { throw .refused(op, "no PEM certificate (-----BEGIN CERTIFICATE-----) in it") }
         return count

@@ -1,3 +1,5 @@
+import CredVendCore
+import CredVendSync
 // Connection admission and the whole-request deadline for MHD.swift. libmicrohttpd's own
 // timeout counts only idle time (a client sending a byte every few seconds never meets it)
 // and its own limits refuse silently, so the accept policy and the deadline live here.
@@ -5,8 +7,6 @@
 import Foundation
 import Glibc
 import Synchronization
-import CredVendCore
-import CredVendSync
 
 /// A client address as a hashable key: IPv4 (IPv4-mapped IPv6 too) or IPv6.
 /// nil for a Unix socket peer, which is not limited per address.
@@ -114,8 +114,11 @@ final class ConnectionGuard: Sendable {
     /// True (and counted, once) when the request being received is past its deadline.
     /// `idleSince`: whether no byte has come since a moment (nanoseconds ago); the sweeper asks
     /// the kernel, so a connection that never started a request is counted as `idle`.
-    func expire(_ record: ConnectionRecord, now: UInt64 = monotonicNanos(),
-                idleSince: (UInt64) -> Bool = { _ in false }) -> Bool {
+    func expire(
+        _ record: ConnectionRecord,
+        now: UInt64 = monotonicNanos(),
+        idleSince: (UInt64) -> Bool = { _ in false }
+    ) -> Bool {
         let elapsed = now &- record.requestStart.load(ordering: .relaxed)
         guard record.receiving.load(ordering: .relaxed), elapsed > deadlineNanos else { return false }
         if record.expired.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
@@ -127,8 +130,10 @@ final class ConnectionGuard: Sendable {
     /// Shuts down the socket of every connection whose request is past its deadline.
     func sweep(now: UInt64 = monotonicNanos()) {
         state.withLock { state in
-            for record in state.records.values where !record.expired.load(ordering: .relaxed)
-                && expire(record, now: now, idleSince: { noDataReceived(record.fd, for: $0) }) {
+            for record in state.records.values
+            where !record.expired.load(ordering: .relaxed)
+                && expire(record, now: now, idleSince: { noDataReceived(record.fd, for: $0) })
+            {
                 _ = Glibc.shutdown(record.fd, Int32(SHUT_RDWR))
             }
         }

@@ -41,7 +41,9 @@ private enum CurlGlobal {
     static let code: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     static func ensureInitialized() throws(CurlError) {
-        guard code == CURLE_OK else { throw CurlError(kind: .other, code: Int(code.rawValue), message: "curl_global_init failed") }
+        guard code == CURLE_OK else {
+            throw CurlError(kind: .other, code: Int(code.rawValue), message: "curl_global_init failed")
+        }
     }
 }
 
@@ -91,13 +93,18 @@ private final class CurlEasy: @unchecked Sendable {
         return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
     }
 
-    private func configure(_ request: HTTPClientRequest, headerList: inout UnsafeMutablePointer<curl_slist>?) throws(CurlError) {
+    private func configure(
+        _ request: HTTPClientRequest,
+        headerList: inout UnsafeMutablePointer<curl_slist>?
+    ) throws(CurlError) {
         try set(CCurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
         try set(CCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")  // threads: no SIGALRM timeouts
         try set(CCurl_setopt_string(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try set(CCurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR")
-        try set(CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
-                "CURLOPT_CONNECTTIMEOUT_MS")
+        try set(
+            CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
+            "CURLOPT_CONNECTTIMEOUT_MS"
+        )
         try set(CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout)), "CURLOPT_TIMEOUT_MS")
         // Verification is not configurable: these are libcurl's defaults, set so no reset can lose them.
         try set(CCurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
@@ -120,7 +127,11 @@ private final class CurlEasy: @unchecked Sendable {
 
         for (name, value) in request.headers {
             guard HeaderSyntax.isToken(name), HeaderSyntax.isFieldValue(value) else {
-                throw CurlError(kind: .other, code: 0, message: "header \(HeaderSyntax.isToken(name) ? name : "name") is malformed")
+                throw CurlError(
+                    kind: .other,
+                    code: 0,
+                    message: "header \(HeaderSyntax.isToken(name) ? name : "name") is malformed"
+                )
             }
             // "Name:" would delete the header in libcurl; "Name;" sends it empty.
             try append(value.isEmpty ? "\(name);" : "\(name): \(value)", to: &headerList)
@@ -142,11 +153,17 @@ private final class CurlEasy: @unchecked Sendable {
                 try set(CCurl_setopt_long(handle, CURLOPT_POST, 1), "CURLOPT_POST")
                 try set(CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
             } else {
-                try set(CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
-                        "CURLOPT_POSTFIELDSIZE_LARGE")
+                try set(
+                    CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
+                    "CURLOPT_POSTFIELDSIZE_LARGE"
+                )
                 // COPYPOSTFIELDS copies the bytes during the call, so no pointer outlives this closure.
                 let code = body.withUnsafeBytes { bytes in
-                    CCurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                    CCurl_setopt_pointer(
+                        handle,
+                        CURLOPT_COPYPOSTFIELDS,
+                        UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+                    )
                 }
                 try set(code, "CURLOPT_COPYPOSTFIELDS")
             }
@@ -167,26 +184,32 @@ private final class CurlEasy: @unchecked Sendable {
 
     private func set(_ code: CURLcode, _ what: String) throws(CurlError) {
         guard code == CURLE_OK else {
-            throw CurlError(kind: .other, code: Int(code.rawValue),
-                            message: "\(what): \(String(cString: curl_easy_strerror(code)))")
+            throw CurlError(
+                kind: .other,
+                code: Int(code.rawValue),
+                message: "\(what): \(String(cString: curl_easy_strerror(code)))"
+            )
         }
     }
 
     private func error(_ code: CURLcode, tooLarge: Bool) -> CurlError {
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
-        let kind: CurlError.Kind = switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .couldNotConnect
-        case CURLE_OPERATION_TIMEDOUT: .timeout
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_CLIENTCERT, CURLE_SSL_ENGINE_NOTFOUND,
-             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED: .tls
-        case CURLE_WRITE_ERROR where tooLarge: .responseTooLarge
-        // With TLS 1.3 the server refuses a client certificate after the client's handshake is
-        // done, so the refusal (a TLS alert: certificate required, unknown CA...) arrives on read.
-        case CURLE_RECV_ERROR where detail.contains(" alert "), CURLE_SEND_ERROR where detail.contains(" alert "): .tls
-        default: .other
-        }
+        let kind: CurlError.Kind =
+            switch code {
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .couldNotConnect
+            case CURLE_OPERATION_TIMEDOUT: .timeout
+            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+                CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+                CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_CLIENTCERT, CURLE_SSL_ENGINE_NOTFOUND,
+                CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED:
+                .tls
+            case CURLE_WRITE_ERROR where tooLarge: .responseTooLarge
+            // With TLS 1.3 the server refuses a client certificate after the client's handshake is
+            // done, so the refusal (a TLS alert: certificate required, unknown CA...) arrives on read.
+            case CURLE_RECV_ERROR where detail.contains(" alert "), CURLE_SEND_ERROR where detail.contains(" alert "):
+                .tls
+            default: .other
+            }
         return CurlError(kind: kind, code: Int(code.rawValue), message: detail)
     }
 
@@ -211,8 +234,12 @@ private final class ResponseSink {
 }
 
 /// CURLOPT_WRITEFUNCTION: returning fewer bytes than given aborts with CURLE_WRITE_ERROR.
-private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
-                           _ context: UnsafeMutableRawPointer?) -> Int {
+private func curlWriteBody(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ context: UnsafeMutableRawPointer?
+) -> Int {
     guard let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
@@ -225,8 +252,12 @@ private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
 }
 
 /// CURLOPT_HEADERFUNCTION: one call per header line, status lines included.
-private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
-                             _ context: UnsafeMutableRawPointer?) -> Int {
+private func curlWriteHeader(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ context: UnsafeMutableRawPointer?
+) -> Int {
     guard let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
@@ -247,9 +278,10 @@ private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, 
     return length
 }
 
-private extension Substring {
-    func trimmingWhitespace() -> String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
+extension Substring {
+    fileprivate func trimmingWhitespace() -> String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace })
+        else {
             return ""
         }
         return String(self[first...last])

@@ -1,6 +1,6 @@
-import Foundation
 public import CredVendCore
 import CredVendSync
+import Foundation
 
 /// An HTTP/1.1 server over libmicrohttpd. `start()` binds and serves; `stop(gracePeriod:)`
 /// stops accepting, lets requests in flight finish (deferred ones too), then closes.
@@ -18,7 +18,9 @@ public final class HTTPServer: Sendable {
     /// listens when the address or socket path is unusable.
     public func start() throws(HTTPServerError) {
         try running.withLock { (daemon: inout MHDDaemon?) throws(HTTPServerError) in
-            guard daemon == nil else { throw HTTPServerError(.alreadyRunning, "already listening on \(configuration.listen)") }
+            guard daemon == nil else {
+                throw HTTPServerError(.alreadyRunning, "already listening on \(configuration.listen)")
+            }
             daemon = try MHDDaemon(configuration: configuration, handler: handler)
         }
     }

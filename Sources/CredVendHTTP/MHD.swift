@@ -13,8 +13,8 @@
 // Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
 internal import CMicroHTTPD
 import CredVendCore
-import CredVendSystem
 import CredVendSync
+import CredVendSystem
 import Synchronization
 
 /// A running daemon and the listening socket it serves.
@@ -30,28 +30,41 @@ final class MHDDaemon: @unchecked Sendable {
 
     init(configuration c: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
         guard c.threadPoolSize >= 1, c.connectionLimit >= 1, c.connectionTimeoutSeconds >= 1, c.maxBodyBytes >= 0,
-              c.perAddressConnectionLimit >= 0, c.requestDeadlineSeconds >= 1,
-              c.connectionLimit <= Int(Int32.max) / (c.threadPoolSize + 1) else {
-            throw HTTPServerError(.invalidConfiguration,
-                                  "thread pool size, connection limit, timeout and request deadline must be at least 1, "
-                                  + "the body and per-address limits at least 0")
+            c.perAddressConnectionLimit >= 0, c.requestDeadlineSeconds >= 1,
+            c.connectionLimit <= Int(Int32.max) / (c.threadPoolSize + 1)
+        else {
+            throw HTTPServerError(
+                .invalidConfiguration,
+                "thread pool size, connection limit, timeout and request deadline must be at least 1, "
+                    + "the body and per-address limits at least 0"
+            )
         }
         do throws(ListenSocketError) {
-            listener = switch c.listen {
-            case .tcp(let host, let port): try ListenSocket.tcp(host: host, port: port, display: c.listen.description)
-            case .unix(let path): try ListenSocket.unix(path: path)
-            }
+            listener =
+                switch c.listen {
+                case .tcp(let host, let port):
+                    try ListenSocket.tcp(host: host, port: port, display: c.listen.description)
+                case .unix(let path): try ListenSocket.unix(path: path)
+                }
         } catch {
-            let code: HTTPServerError.Code = switch error.code {
-            case .invalidAddress: .invalidAddress
-            case .socketPathRefused: .socketPathRefused
-            case .socketFailed: .socketFailed
-            }
+            let code: HTTPServerError.Code =
+                switch error.code {
+                case .invalidAddress: .invalidAddress
+                case .socketPathRefused: .socketPathRefused
+                case .socketFailed: .socketFailed
+                }
             throw HTTPServerError(code, error.message)
         }
-        core = ServerCore(handler: handler, maxBodyBytes: c.maxBodyBytes,
-                          connections: ConnectionGuard(limit: c.connectionLimit, perAddressLimit: c.perAddressConnectionLimit,
-                                                       deadlineSeconds: c.requestDeadlineSeconds, observer: c.observer))
+        core = ServerCore(
+            handler: handler,
+            maxBodyBytes: c.maxBodyBytes,
+            connections: ConnectionGuard(
+                limit: c.connectionLimit,
+                perAddressLimit: c.perAddressConnectionLimit,
+                deadlineSeconds: c.requestDeadlineSeconds,
+                observer: c.observer
+            )
+        )
         coreForC = Unmanaged.passRetained(core)
         let context = coreForC.toOpaque()
         var options: [MHD_OptionItem] = [
@@ -60,10 +73,16 @@ final class MHDDaemon: @unchecked Sendable {
             // The limits are the accept policy's (which counts its refusals). MHD checks its own
             // first and silently, and splits its limit evenly among the workers while accepts
             // are not even, so its limits are set where they can never bite first.
-            MHD_OptionItem(option: .CONNECTION_LIMIT, value: (c.connectionLimit + 1) * c.threadPoolSize, ptr_value: nil),
-            MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT,
-                           value: c.perAddressConnectionLimit == 0 ? 0 : c.perAddressConnectionLimit + c.threadPoolSize,
-                           ptr_value: nil),
+            MHD_OptionItem(
+                option: .CONNECTION_LIMIT,
+                value: (c.connectionLimit + 1) * c.threadPoolSize,
+                ptr_value: nil
+            ),
+            MHD_OptionItem(
+                option: .PER_IP_CONNECTION_LIMIT,
+                value: c.perAddressConnectionLimit == 0 ? 0 : c.perAddressConnectionLimit + c.threadPoolSize,
+                ptr_value: nil
+            ),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .STRICT_FOR_CLIENT, value: 0, ptr_value: nil),
             CMicroHTTPD_option_notify_connection(mhdConnectionNotified, context),
@@ -106,8 +125,15 @@ final class MHDDaemon: @unchecked Sendable {
         core.waitUntilIdle(until: clock.now + gracePeriod)
         // MHD_stop_daemon must not meet a suspended connection: answer what is still parked.
         for request in core.closeAndTakeParked() {
-            resume(request, with: .error(status: 503, code: "unavailable", message: "the server is shutting down",
-                                         headers: ["Retry-After": "1"]))
+            resume(
+                request,
+                with: .error(
+                    status: 503,
+                    code: "unavailable",
+                    message: "the server is shutting down",
+                    headers: ["Retry-After": "1"]
+                )
+            )
         }
         core.waitUntilIdle(until: clock.now + .seconds(1))
         core.connections.stopSweeper()
@@ -129,8 +155,11 @@ private func resume(_ request: RequestContext, with response: HTTPResponse) {
 // MARK: C callbacks (free functions: nonisolated, no captures)
 
 /// The accept policy (MHD_start_daemon's `apc`): the connection limits, counted when they refuse.
-private func mhdAcceptPolicy(_ cls: UnsafeMutableRawPointer?, _ address: UnsafePointer<sockaddr>?,
-                             _ length: socklen_t) -> MHD_Result {
+private func mhdAcceptPolicy(
+    _ cls: UnsafeMutableRawPointer?,
+    _ address: UnsafePointer<sockaddr>?,
+    _ length: socklen_t
+) -> MHD_Result {
     guard let cls else { return .YES }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     return core.connections.admit(PeerKey(address)) ? .YES : .NO
@@ -138,14 +167,19 @@ private func mhdAcceptPolicy(_ cls: UnsafeMutableRawPointer?, _ address: UnsafeP
 
 /// MHD_OPTION_NOTIFY_CONNECTION: a connection's record lives in its socket context from
 /// STARTED to CLOSED (which MHD calls before it closes the socket).
-private func mhdConnectionNotified(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
-                                   _ socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                                   _ code: MHD_ConnectionNotificationCode) {
+private func mhdConnectionNotified(
+    _ cls: UnsafeMutableRawPointer?,
+    _ connection: OpaquePointer?,
+    _ socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ code: MHD_ConnectionNotificationCode
+) {
     guard let cls, let connection, let socketContext else { return }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     if code == .CONNECTION_NOTIFY_STARTED {
-        let record = core.connections.opened(fd: CMicroHTTPD_connection_fd(connection),
-                                             key: PeerKey(CMicroHTTPD_client_address(connection)))
+        let record = core.connections.opened(
+            fd: CMicroHTTPD_connection_fd(connection),
+            key: PeerKey(CMicroHTTPD_client_address(connection))
+        )
         socketContext.pointee = Unmanaged.passRetained(record).toOpaque()
     } else if code == .CONNECTION_NOTIFY_CLOSED, let raw = socketContext.pointee {
         socketContext.pointee = nil
@@ -159,20 +193,29 @@ private func connectionRecord(_ connection: OpaquePointer) -> ConnectionRecord? 
 
 /// MHD_OPTION_URI_LOG_CALLBACK: the first callback of every request. Its result becomes the
 /// request's context pointer (`*req_cls`), released in `mhdRequestCompleted`.
-private func mhdRequestStarted(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePointer<CChar>?,
-                               _ connection: OpaquePointer?) -> UnsafeMutableRawPointer? {
+private func mhdRequestStarted(
+    _ cls: UnsafeMutableRawPointer?,
+    _ uri: UnsafePointer<CChar>?,
+    _ connection: OpaquePointer?
+) -> UnsafeMutableRawPointer? {
     guard let cls, let connection else { return nil }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     core.requestStarted()
-    let request = RequestContext(connection: connection, rawURI: uri.map { String(cString: $0) } ?? "",
-                                 record: connectionRecord(connection))
+    let request = RequestContext(
+        connection: connection,
+        rawURI: uri.map { String(cString: $0) } ?? "",
+        record: connectionRecord(connection)
+    )
     return Unmanaged.passRetained(request).toOpaque()
 }
 
 /// MHD_OPTION_NOTIFY_COMPLETED: called once per request that `mhdRequestStarted` saw.
-private func mhdRequestCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
-                                 _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                                 _ code: MHD_RequestTerminationCode) {
+private func mhdRequestCompleted(
+    _ cls: UnsafeMutableRawPointer?,
+    _ connection: OpaquePointer?,
+    _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ code: MHD_RequestTerminationCode
+) {
     guard let cls, let slot, let raw = slot.pointee else { return }
     slot.pointee = nil
     let request = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
@@ -181,11 +224,16 @@ private func mhdRequestCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: 
 
 /// MHD_AccessHandlerCallback: called once when the headers are in, once per body chunk,
 /// once at the end of the body (dispatch), and once more after a resume.
-private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
-                              _ url: UnsafePointer<CChar>?, _ method: UnsafePointer<CChar>?,
-                              _ version: UnsafePointer<CChar>?, _ uploadData: UnsafePointer<CChar>?,
-                              _ uploadDataSize: UnsafeMutablePointer<Int>?,
-                              _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> MHD_Result {
+private func mhdAccessHandler(
+    _ cls: UnsafeMutableRawPointer?,
+    _ connection: OpaquePointer?,
+    _ url: UnsafePointer<CChar>?,
+    _ method: UnsafePointer<CChar>?,
+    _ version: UnsafePointer<CChar>?,
+    _ uploadData: UnsafePointer<CChar>?,
+    _ uploadDataSize: UnsafeMutablePointer<Int>?,
+    _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> MHD_Result {
     guard let cls, let connection, let uploadDataSize, let raw = slot?.pointee else { return .NO }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     let request = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
@@ -200,19 +248,27 @@ private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: Opa
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
         // Answered in this first call, a request has its body and anything after it
         // discarded: MHD closes the connection once the answer is out.
-        if let problem = RequestFraming.problem(version: request.version, target: request.rawURI,
-                                                headers: request.headers) {
+        if let problem = RequestFraming.problem(
+            version: request.version,
+            target: request.rawURI,
+            headers: request.headers
+        ) {
             core.connections.observer?.malformedRequest()
             request.phase = .done
             if let record = request.record { core.connections.dispatched(record) }
-            return queue(.error(status: 400, code: "invalid_request", message: problem), core: core,
-                         connection: connection, close: true)
+            return queue(
+                .error(status: 400, code: "invalid_request", message: problem),
+                core: core,
+                connection: connection,
+                close: true
+            )
         }
         // A client waiting for `100 Continue` with a body over the limit gets the handler's
         // answer (413) instead, and never sends the body.
         if let length = RequestFraming.declaredLength(request.headers), length > core.maxBodyBytes,
-           request.version != "HTTP/1.0",
-           request.headers["Expect"].map({ HTTPHeaders.sameName($0, "100-continue") }) == true {
+            request.version != "HTTP/1.0",
+            request.headers["Expect"].map({ HTTPHeaders.sameName($0, "100-continue") }) == true
+        {
             request.bodyTooLarge = true
             return dispatch(request, core: core, connection: connection)
         }
@@ -221,7 +277,10 @@ private func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: Opa
     case .body:
         if let record = request.record, core.connections.expire(record) { return .NO }
         if uploadDataSize.pointee > 0 {
-            request.append(UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee), limit: core.maxBodyBytes)
+            request.append(
+                UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee),
+                limit: core.maxBodyBytes
+            )
             uploadDataSize.pointee = 0
             return .YES
         }
@@ -249,15 +308,25 @@ private func dispatch(_ request: RequestContext, core: ServerCore, connection: O
         if core.park(request) {
             start(responder)
         } else {
-            responder.respond(.error(status: 503, code: "unavailable", message: "the server is shutting down",
-                                     headers: ["Retry-After": "1"]))
+            responder.respond(
+                .error(
+                    status: 503,
+                    code: "unavailable",
+                    message: "the server is shutting down",
+                    headers: ["Retry-After": "1"]
+                )
+            )
         }
         return .YES
     }
 }
 
-private func mhdCollectHeader(_ cls: UnsafeMutableRawPointer?, _ kind: MHD_ValueKind,
-                              _ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?) -> MHD_Result {
+private func mhdCollectHeader(
+    _ cls: UnsafeMutableRawPointer?,
+    _ kind: MHD_ValueKind,
+    _ key: UnsafePointer<CChar>?,
+    _ value: UnsafePointer<CChar>?
+) -> MHD_Result {
     guard let cls, let key else { return .YES }
     let request = Unmanaged<RequestContext>.fromOpaque(cls).takeUnretainedValue()
     request.headers.add(String(cString: key), value.map { String(cString: $0) } ?? "")
@@ -267,15 +336,21 @@ private func mhdCollectHeader(_ cls: UnsafeMutableRawPointer?, _ kind: MHD_Value
 // MARK: Responses
 
 /// `close`: the answer carries `Connection: close` (as every answer does while draining).
-private func queue(_ response: HTTPResponse, core: ServerCore, connection: OpaquePointer,
-                   close: Bool = false) -> MHD_Result {
+private func queue(
+    _ response: HTTPResponse,
+    core: ServerCore,
+    connection: OpaquePointer,
+    close: Bool = false
+) -> MHD_Result {
     let closing = close || core.draining.load(ordering: .acquiring)
     var status = response.status
     var built = (100...999).contains(status) ? makeResponse(response, closing: closing) : nil
     if built == nil {  // a status or header MHD refuses: answer 500 rather than drop the connection
         status = 500
-        built = makeResponse(.error(status: 500, code: "internal_error", message: "the response could not be sent"),
-                             closing: closing)
+        built = makeResponse(
+            .error(status: 500, code: "internal_error", message: "the response could not be sent"),
+            closing: closing
+        )
     }
     guard let built else { return .NO }
     defer { MHD_destroy_response(built) }
@@ -286,14 +361,20 @@ private func queue(_ response: HTTPResponse, core: ServerCore, connection: Opaqu
 /// referenced after this returns.
 private func makeResponse(_ response: HTTPResponse, closing: Bool) -> OpaquePointer? {
     let made = response.body.withUnsafeBytes { bytes in
-        MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+        MHD_create_response_from_buffer(
+            bytes.count,
+            UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+            .RESPMEM_MUST_COPY
+        )
     }
     guard let made else { return nil }
     // MHD writes Content-Length itself; with `closing`, Connection is replaced by "close".
     // MHD refuses empty values (and control characters); an empty header carries nothing, so skip it.
     // Names are compared without allocating (this runs for every response).
-    for field in response.headers where !field.value.isEmpty && !HTTPHeaders.sameName(field.name, "Content-Length")
-        && !(closing && HTTPHeaders.sameName(field.name, "Connection")) {
+    for field in response.headers
+    where !field.value.isEmpty && !HTTPHeaders.sameName(field.name, "Content-Length")
+        && !(closing && HTTPHeaders.sameName(field.name, "Connection"))
+    {
         if MHD_add_response_header(made, field.name, field.value) != .YES {
             MHD_destroy_response(made)
             return nil
@@ -319,7 +400,12 @@ private func clientAddress(_ connection: OpaquePointer) -> String {
     guard let address = CMicroHTTPD_client_address(connection) else { return "" }
     guard let key = PeerAddress.ipv4Key(address) else { return PeerAddress.text(address) }
     let cache: PeerNames
-    if let c = PeerNames.perThread.value { cache = c } else { cache = PeerNames(); PeerNames.perThread.value = cache }
+    if let c = PeerNames.perThread.value {
+        cache = c
+    } else {
+        cache = PeerNames()
+        PeerNames.perThread.value = cache
+    }
     if let name = cache.names[key] { return name }
     let name = PeerAddress.text(address)
     if cache.names.count >= 4096 { cache.names.removeAll(keepingCapacity: true) }

@@ -1,9 +1,9 @@
+import CredVendCore
+import CredVendSync
 // Per-daemon and per-request bookkeeping for MHD.swift. No C calls here: the connection
 // pointer is only stored, and used by MHD.swift alone.
 import Foundation
 import Synchronization
-import CredVendCore
-import CredVendSync
 
 /// State shared by all callbacks of one daemon (their closure pointer).
 final class ServerCore: Sendable {
@@ -106,8 +106,15 @@ final class RequestContext: @unchecked Sendable {
         if let mark = rawURI.utf8.firstIndex(of: UInt8(ascii: "?")) {
             query = String(rawURI[rawURI.index(after: mark)...].prefix { $0 != "#" })
         }
-        return HTTPRequest(method: method, path: path, queryString: query, headers: headers, body: body,
-                           remoteAddress: remoteAddress, bodyTooLarge: bodyTooLarge)
+        return HTTPRequest(
+            method: method,
+            path: path,
+            queryString: query,
+            headers: headers,
+            body: body,
+            remoteAddress: remoteAddress,
+            bodyTooLarge: bodyTooLarge
+        )
     }
 
     /// Stores the deferred answer; true only for the first one.

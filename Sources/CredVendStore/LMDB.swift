@@ -3,11 +3,11 @@
 // No pointer leaves this file: keys and values cross as [UInt8] copies made
 // inside the transaction.
 internal import CLMDB
-import Foundation
-import Synchronization
 import CredVendCore
 import CredVendCrypto
 import CredVendSystem
+import Foundation
+import Synchronization
 
 /// A named database inside an environment, opened once and kept (an LMDB
 /// `MDB_dbi` handle stays valid for the environment's lifetime).
@@ -52,8 +52,13 @@ public final class LMDBEnvironment: @unchecked Sendable {
         /// reader slot); reads on further threads begin and abort a transaction each.
         public var pooledReaders: Int = 16
 
-        public init(mapSize: Int = 1 << 30, maxDatabases: Int = 8, readOnly: Bool = false, create: Bool = true,
-                    pooledReaders: Int = 16) {
+        public init(
+            mapSize: Int = 1 << 30,
+            maxDatabases: Int = 8,
+            readOnly: Bool = false,
+            create: Bool = true,
+            pooledReaders: Int = 16
+        ) {
             self.mapSize = mapSize
             self.maxDatabases = maxDatabases
             self.readOnly = readOnly
@@ -153,8 +158,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
         guard fstat(fd, &st) == 0 else { throw LMDBError(status: errno, operation: operation) }
         let needed = (info.me_last_pgno + 1) * Int(pages.ms_psize)
         if Int(st.st_size) < needed {
-            throw LMDBError(code: .corrupted, status: MDB_CORRUPTED, operation: operation,
-                            detail: "data.mdb has \(st.st_size) bytes but its pages need \(needed)")
+            throw LMDBError(
+                code: .corrupted,
+                status: MDB_CORRUPTED,
+                operation: operation,
+                detail: "data.mdb has \(st.st_size) bytes but its pages need \(needed)"
+            )
         }
     }
 
@@ -220,8 +229,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// The value under `key` in a snapshot taken now; `.unchanged` (no copy) when its
     /// SHA-256 is `knownDigest`. For callers that keep a decoded copy of a record and only
     /// need to know whether it changed (non-generic: the request path's lookup).
-    public func lookup(_ key: [UInt8], in db: LMDBDatabase,
-                       unlessDigestIs knownDigest: [UInt8]?) throws(LMDBError) -> (found: Lookup, snapshot: Int) {
+    public func lookup(
+        _ key: [UInt8],
+        in db: LMDBDatabase,
+        unlessDigestIs knownDigest: [UInt8]?
+    ) throws(LMDBError) -> (found: Lookup, snapshot: Int) {
         let (txn, owner) = try beginRead()
         defer { endRead(txn, owner: owner) }
         let snapshot = Int(mdb_txn_id(txn))
@@ -449,7 +461,8 @@ public struct LMDBReadTransaction: ~Copyable {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(txn, db.dbi, &cursor), operation)
         defer { mdb_cursor_close(cursor) }
-        var key = MDB_val(), value = MDB_val()
+        var key = MDB_val()
+        var value = MDB_val()
         var rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
         while rc == MDB_SUCCESS {
             try body(copy(key), copy(value))

@@ -1,5 +1,5 @@
-import Foundation
 import CredVendSystem
+import Foundation
 
 // File-system steps around opening an LMDB environment: CredVendSystem's calls, whose
 // errno becomes an LMDBError like LMDB's own codes.
@@ -108,6 +108,7 @@ struct LMDBDirectoryObservation: Sendable, Equatable {
         let hasLock = stat(path + "/lock.mdb", &lock) == 0
         if !hasLock && errno != ENOENT { return failure(errno) }
         return .success(
-            LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: hasLock ? File(lock) : nil))
+            LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: hasLock ? File(lock) : nil)
+        )
     }
 }

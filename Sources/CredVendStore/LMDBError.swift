@@ -78,7 +78,8 @@ public struct LMDBError: Error, Sendable, Hashable, CustomStringConvertible {
         case .readersFull: "too many processes or threads are reading the role store at once"
         case .corrupted: "the role store is corrupted; restore it from an export or a backup"
         case .incompatible: "the role store was written by an incompatible LMDB version or layout"
-        case .mapResized: "another process enlarged the role store beyond this map; retry, or restart with a --map-size at least as large"
+        case .mapResized:
+            "another process enlarged the role store beyond this map; retry, or restart with a --map-size at least as large"
         case .tooManyDatabases: "too many named databases in the role store environment"
         case .invalidValue: "a key or value is too large or empty for LMDB"
         case .diskFull: "no space left on the device (or out of memory)"

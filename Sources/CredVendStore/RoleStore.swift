@@ -1,9 +1,9 @@
-import Foundation
-import Synchronization
 public import CredVendCore
 import CredVendCrypto
-import CredVendSystem
 import CredVendSync
+import CredVendSystem
+import Foundation
+import Synchronization
 
 /// What `RoleStore.importAll` changed.
 public struct RoleImportSummary: Sendable, Equatable, CustomStringConvertible {
@@ -116,9 +116,14 @@ public final class RoleStore: Sendable {
     ///   A store that later replaces this one is never created, only opened.
     /// - `checkInterval`: on the call path, look at the directory at most this often.
     /// - `onSwitch`: told of each switch (called on the thread that noticed it).
-    public init(directory: String, mapSize: Int = RoleStore.defaultMapSize, readOnly: Bool = false,
-                create: Bool = true, checkInterval: Duration = RoleStore.defaultCheckInterval,
-                onSwitch: (@Sendable (RoleStoreSwitch) -> Void)? = nil) throws(LMDBError) {
+    public init(
+        directory: String,
+        mapSize: Int = RoleStore.defaultMapSize,
+        readOnly: Bool = false,
+        create: Bool = true,
+        checkInterval: Duration = RoleStore.defaultCheckInterval,
+        onSwitch: (@Sendable (RoleStoreSwitch) -> Void)? = nil
+    ) throws(LMDBError) {
         self.directory = directory
         isReadOnly = readOnly
         self.mapSize = mapSize
@@ -127,14 +132,20 @@ public final class RoleStore: Sendable {
         settleNanos = min(checkNanos, 200_000_000)
         self.onSwitch = onSwitch
         let env = try LMDBEnvironment(
-            path: directory, options: .init(mapSize: mapSize, readOnly: readOnly, create: create && !readOnly))
+            path: directory,
+            options: .init(mapSize: mapSize, readOnly: readOnly, create: create && !readOnly)
+        )
         let store = OpenStore(env: env, roles: try env.openDatabase(named: Self.databaseName, create: !readOnly))
         published = Locked(Published(generation: 0, state: .open(store)))
         lastLook = Atomic(Self.monotonicNanos())
     }
 
-    public static func open(directory: String, mapSize: Int = RoleStore.defaultMapSize, readOnly: Bool = false,
-                            create: Bool = true) throws(LMDBError) -> RoleStore {
+    public static func open(
+        directory: String,
+        mapSize: Int = RoleStore.defaultMapSize,
+        readOnly: Bool = false,
+        create: Bool = true
+    ) throws(LMDBError) -> RoleStore {
         try RoleStore(directory: directory, mapSize: mapSize, readOnly: readOnly, create: create)
     }
 
@@ -238,14 +249,22 @@ public final class RoleStore: Sendable {
     /// `importAll`, also returning each record it added, updated or removed with the
     /// stored record it replaced (read in the same transaction), ordered by client_id.
     /// A damaged stored record shows as `before: nil`.
-    public func importAllReportingChanges(_ records: [RoleMapping], replace: Bool) throws
-        -> (summary: RoleImportSummary, changes: [RoleChange]) {
+    public func importAllReportingChanges(
+        _ records: [RoleMapping],
+        replace: Bool
+    ) throws
+        -> (summary: RoleImportSummary, changes: [RoleChange])
+    {
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
             try record.validate(recordIndex: index)
             if let first = seen.updateValue(index, forKey: record.clientId) {
-                throw RoleValidationError(recordIndex: index, clientId: record.clientId, field: "client_id",
-                                          message: "duplicate client_id (also record \(first))")
+                throw RoleValidationError(
+                    recordIndex: index,
+                    clientId: record.clientId,
+                    field: "client_id",
+                    message: "duplicate client_id (also record \(first))"
+                )
             }
         }
         let encoded = records.map { (Array($0.clientId.utf8), Array(RoleMappingJSON.encode($0).utf8)) }
@@ -256,9 +275,13 @@ public final class RoleStore: Sendable {
                 var summary = RoleImportSummary()
                 for (key, value) in encoded {
                     switch try txn.get(key, in: roles) {
-                    case nil: summary.added += 1; raw.append((key, nil, value))
+                    case nil:
+                        summary.added += 1
+                        raw.append((key, nil, value))
                     case value?: summary.unchanged += 1
-                    case let old?: summary.updated += 1; raw.append((key, old, value))
+                    case let old?:
+                        summary.updated += 1
+                        raw.append((key, old, value))
                     }
                 }
                 if replace {
@@ -278,9 +301,11 @@ public final class RoleStore: Sendable {
         }
         let changes = raw.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { change in
             let clientId = String(decoding: change.key, as: UTF8.self)
-            return RoleChange(clientId: clientId,
-                              before: change.before.flatMap { try? Self.decodeStored($0, key: clientId) },
-                              after: change.after.flatMap { try? Self.decodeStored($0, key: clientId) })
+            return RoleChange(
+                clientId: clientId,
+                before: change.before.flatMap { try? Self.decodeStored($0, key: clientId) },
+                after: change.after.flatMap { try? Self.decodeStored($0, key: clientId) }
+            )
         }
         return (summary, changes)
     }
@@ -347,8 +372,11 @@ public final class RoleStore: Sendable {
             return
         }
         guard let candidate = watch.candidate, now >= candidate.at + settleNanos,
-              observation.isSettled(since: candidate.observation) else {
-            if watch.candidate?.observation != observation { watch.candidate = Candidate(observation: observation, at: now) }
+            observation.isSettled(since: candidate.observation)
+        else {
+            if watch.candidate?.observation != observation {
+                watch.candidate = Candidate(observation: observation, at: now)
+            }
             if watch.failure == nil { publish(unavailable(seen)) }
             return
         }
@@ -356,11 +384,17 @@ public final class RoleStore: Sendable {
         if watch.retired.contains(where: { $0.env.identity.sharesAFile(with: observation.identity) }) { return }
         do throws(LMDBError) {
             let env = try LMDBEnvironment(
-                path: directory, options: .init(mapSize: mapSize, readOnly: isReadOnly, create: false))
+                path: directory,
+                options: .init(mapSize: mapSize, readOnly: isReadOnly, create: false)
+            )
             do throws(LMDBError) {
                 guard env.identity == observation.identity else {
-                    throw LMDBError(code: .busy, status: EAGAIN, operation: "open role store at \(directory)",
-                                    detail: "its files changed while it was being opened")
+                    throw LMDBError(
+                        code: .busy,
+                        status: EAGAIN,
+                        operation: "open role store at \(directory)",
+                        detail: "its files changed while it was being opened"
+                    )
                 }
                 try env.checkDataFileLength()
                 let store = OpenStore(env: env, roles: try env.openDatabase(named: Self.databaseName, create: false))
@@ -387,14 +421,24 @@ public final class RoleStore: Sendable {
         switch seen {
         case .success(let observation):
             return .unavailable(
-                LMDBError(code: .closed, status: EAGAIN, operation: "read role store at \(directory)",
-                          detail: "the directory holds a new store (\(observation.identity)), not open yet"),
-                "replaced at \(directory); the new store is opened once it is complete")
+                LMDBError(
+                    code: .closed,
+                    status: EAGAIN,
+                    operation: "read role store at \(directory)",
+                    detail: "the directory holds a new store (\(observation.identity)), not open yet"
+                ),
+                "replaced at \(directory); the new store is opened once it is complete"
+            )
         case .failure(let error) where error.code == .storeMissing || error.code == .notADirectory:
             return .unavailable(
-                LMDBError(code: .storeMissing, status: ENOENT, operation: "read role store at \(directory)",
-                          detail: "the directory was removed or moved away while open (\(error.detail))"),
-                "missing at \(directory) (removed or moved away); waiting for a store there")
+                LMDBError(
+                    code: .storeMissing,
+                    status: ENOENT,
+                    operation: "read role store at \(directory)",
+                    detail: "the directory was removed or moved away while open (\(error.detail))"
+                ),
+                "missing at \(directory) (removed or moved away); waiting for a store there"
+            )
         case .failure(let error):
             return .unavailable(error, "cannot be read at \(directory): \(error.reason)")
         }
@@ -412,8 +456,12 @@ public final class RoleStore: Sendable {
         }
     }
 
-    private func report(_ kind: RoleStoreSwitch.Kind, old: LMDBStoreIdentity?, new: LMDBStoreIdentity?,
-                        reason: String?) {
+    private func report(
+        _ kind: RoleStoreSwitch.Kind,
+        old: LMDBStoreIdentity?,
+        new: LMDBStoreIdentity?,
+        reason: String?
+    ) {
         onSwitch?(RoleStoreSwitch(kind: kind, directory: directory, old: old, new: new, reason: reason))
     }
 
@@ -458,8 +506,11 @@ public final class RoleStore: Sendable {
         do {
             let record = try RoleMappingJSON.decode(Data(bytes))
             guard record.clientId == key else {
-                throw RoleValidationError(clientId: key, field: "client_id",
-                                          message: "stored record carries client_id \(RoleMappingJSON.quoted(record.clientId))")
+                throw RoleValidationError(
+                    clientId: key,
+                    field: "client_id",
+                    message: "stored record carries client_id \(RoleMappingJSON.quoted(record.clientId))"
+                )
             }
             return record
         } catch var error as RoleValidationError {
@@ -538,12 +589,21 @@ private final class OpenStore: Sendable {
             return nil
         case .unchanged:
             guard let known else { return nil }
-            decoded.set(clientId, DecodedRecords.Record(digest: known.digest, mapping: known.mapping, snapshot: snapshot))
+            decoded.set(
+                clientId,
+                DecodedRecords.Record(digest: known.digest, mapping: known.mapping, snapshot: snapshot)
+            )
             return known.mapping
         case .value(let bytes):
             let mapping = try RoleStore.decodeStored(bytes, key: clientId)
-            decoded.set(clientId, DecodedRecords.Record(digest: SHA256Digest(digest: SHA256.hash(bytes)),
-                                                        mapping: mapping, snapshot: snapshot))
+            decoded.set(
+                clientId,
+                DecodedRecords.Record(
+                    digest: SHA256Digest(digest: SHA256.hash(bytes)),
+                    mapping: mapping,
+                    snapshot: snapshot
+                )
+            )
             return mapping
         }
     }
@@ -558,8 +618,12 @@ private final class OpenStore: Sendable {
 
     func writableRoles(readOnly: Bool, directory: String) throws(LMDBError) -> LMDBDatabase {
         guard !readOnly, let roles = try roles(create: true) else {
-            throw LMDBError(code: .readOnly, status: EACCES, operation: "write to role store at \(directory)",
-                            detail: "store opened read-only")
+            throw LMDBError(
+                code: .readOnly,
+                status: EACCES,
+                operation: "write to role store at \(directory)",
+                detail: "store opened read-only"
+            )
         }
         return roles
     }

@@ -25,7 +25,9 @@ public final class Locked<Value>: @unchecked Sendable {
 
     /// Runs `body` with the value, holding the lock; `body` must not call back into this lock.
     @inlinable
-    public func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+    public func withLock<Result, Failure: Error>(
+        _ body: (inout Value) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
         lock()
         defer { unlock() }
         return try body(&value)

@@ -1,8 +1,8 @@
+import CDispatch  // owns `struct stat` once Dispatch is in the module (MemberImportVisibility)
 // The listening sockets that CredVendHTTP hands to libmicrohttpd (MHD_OPTION_LISTEN_SOCKET).
 // credvend binds them itself so that a Unix socket exists with mode 0600 before anyone can
 // connect, and so that a bind failure is reported with the address and errno text.
 import Glibc
-import CDispatch  // owns `struct stat` once Dispatch is in the module (MemberImportVisibility)
 
 /// Why a listening socket could not be made; the message names the address.
 public struct ListenSocketError: Error, Sendable {
@@ -56,7 +56,10 @@ public final class ListenSocket {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw ListenSocketError(.invalidAddress, "cannot resolve listen host \(host): \(String(cString: gai_strerror(rc)))")
+            throw ListenSocketError(
+                .invalidAddress,
+                "cannot resolve listen host \(host): \(String(cString: gai_strerror(rc)))"
+            )
         }
         defer { freeaddrinfo(first) }
 
@@ -78,11 +81,15 @@ public final class ListenSocket {
         guard fd >= 0 else { throw socketError("socket() for \(display)") }
         do throws(ListenSocketError) {
             var on: Int32 = 1
-            try check(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)),
-                      "setsockopt(SO_REUSEADDR) for \(display)")
+            try check(
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)),
+                "setsockopt(SO_REUSEADDR) for \(display)"
+            )
             if info.ai_family == AF_INET6 {
-                try check(setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size)),
-                          "setsockopt(IPV6_V6ONLY) for \(display)")
+                try check(
+                    setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size)),
+                    "setsockopt(IPV6_V6ONLY) for \(display)"
+                )
             }
             try check(bind(fd, info.ai_addr, info.ai_addrlen), "cannot bind \(display)")
             try listenNonBlocking(fd, display: display)
@@ -103,9 +110,13 @@ public final class ListenSocket {
         let family = storage.ss_family
         return withUnsafePointer(to: &storage) { pointer in
             if family == sa_family_t(AF_INET6) {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                Int(UInt16(bigEndian: $0.pointee.sin_port))
+            }
         }
     }
 
@@ -120,7 +131,10 @@ public final class ListenSocket {
         let template = "\(directory)/.cvXXXXXX"  // + "/s" when bound there
         let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
         guard !path.isEmpty, !path.hasSuffix("/"), path.utf8.count < capacity, template.utf8.count + 2 < capacity else {
-            throw ListenSocketError(.socketPathRefused, "\(display): the path is empty, a directory, or too long for a Unix socket")
+            throw ListenSocketError(
+                .socketPathRefused,
+                "\(display): the path is empty, a directory, or too long for a Unix socket"
+            )
         }
         var st = Glibc.stat()
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
@@ -128,7 +142,10 @@ public final class ListenSocket {
         }
         if lstat(path, &st) == 0 {
             guard st.st_mode & S_IFMT == S_IFSOCK else {
-                throw ListenSocketError(.socketPathRefused, "\(display): a file that is not a socket is in the way; remove it or choose another path")
+                throw ListenSocketError(
+                    .socketPathRefused,
+                    "\(display): a file that is not a socket is in the way; remove it or choose another path"
+                )
             }
             if socketIsLive(path) {
                 throw ListenSocketError(.socketPathRefused, "\(display): another server is listening on it")
@@ -137,7 +154,11 @@ public final class ListenSocket {
         }
 
         var templateBytes = Array(template.utf8CString)
-        guard let tmpDir = templateBytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+        guard
+            let tmpDir = templateBytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({
+                String(cString: $0)
+            })
+        else {
             throw socketError("cannot create a private directory in \(directory) for \(display)")
         }
         let tmpPath = tmpDir + "/s"
@@ -155,12 +176,18 @@ public final class ListenSocket {
             try check(chmod(tmpPath, 0o600), "chmod 0600 \(display)")
             // link, not rename: it fails (EEXIST) rather than replace a file that appeared meanwhile.
             guard link(tmpPath, path) == 0 else {
-                throw errno == EEXIST ? ListenSocketError(.socketPathRefused, "\(display): a file appeared at the path while binding")
-                                      : socketError("cannot move \(display) into place")
+                throw errno == EEXIST
+                    ? ListenSocketError(.socketPathRefused, "\(display): a file appeared at the path while binding")
+                    : socketError("cannot move \(display) into place")
             }
             try check(lstat(path, &st), "stat \(display)")
             try listenNonBlocking(fd, display: display)
-            return ListenSocket(fd: fd, port: nil, unixPath: path, unixIdentity: (dev: UInt(st.st_dev), ino: UInt(st.st_ino)))
+            return ListenSocket(
+                fd: fd,
+                port: nil,
+                unixPath: path,
+                unixIdentity: (dev: UInt(st.st_dev), ino: UInt(st.st_ino))
+            )
         } catch {
             _ = Glibc.close(fd)
             throw error
@@ -190,7 +217,10 @@ public final class ListenSocket {
         return (try? withUnixAddress(path) { address, length in connect(fd, address, length) == 0 }) ?? false
     }
 
-    private static func withUnixAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(ListenSocketError) -> R) throws(ListenSocketError) -> R {
+    private static func withUnixAddress<R>(
+        _ path: String,
+        _ body: (UnsafePointer<sockaddr>, socklen_t) throws(ListenSocketError) -> R
+    ) throws(ListenSocketError) -> R {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)

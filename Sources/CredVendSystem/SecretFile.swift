@@ -26,7 +26,10 @@ public enum SecretFile {
             ok = false
             reason = "\(error)"
         }
-        if ok && fchmod(fd, 0o600) != 0 { ok = false; reason = String(cString: strerror(errno)) }
+        if ok && fchmod(fd, 0o600) != 0 {
+            ok = false
+            reason = String(cString: strerror(errno))
+        }
         close(fd)
         guard ok, rename(tmp, path) == 0 else {
             let why = ok ? String(cString: strerror(errno)) : reason
@@ -35,6 +38,9 @@ public enum SecretFile {
         }
         // Make the rename itself durable.
         let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 }

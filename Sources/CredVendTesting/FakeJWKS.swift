@@ -34,7 +34,10 @@ public final class FakeJWKS: HTTPClient {
         }
         if failing { return HTTPResponse(status: 503, body: Array("unavailable".utf8)) }
         let jwks = signers.compactMap { try? $0.publicJWK() }
-        return HTTPResponse(status: 200, headers: ["content-type": "application/json"],
-                            body: Array(JWKSet.document(jwks).utf8))
+        return HTTPResponse(
+            status: 200,
+            headers: ["content-type": "application/json"],
+            body: Array(JWKSet.document(jwks).utf8)
+        )
     }
 }

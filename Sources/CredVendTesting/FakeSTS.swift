@@ -1,6 +1,6 @@
 public import CredVendCore
-import Foundation
 import CredVendSync
+import Foundation
 
 /// STS in-process, as an `HTTPClient`. Every request's SigV4 signature is recomputed with
 /// the project's own signer from the known source secret, as AWS does, and a mismatch is
@@ -45,16 +45,21 @@ public final class FakeSTS: HTTPClient {
     private let state = Locked(State())
     private let signer = SigV4Signer()
 
-    public init(source: AWSCredentials = FakeSTS.sourceCredentials, region: String = "us-east-1",
-                clock: any WallClock = SystemClock()) {
+    public init(
+        source: AWSCredentials = FakeSTS.sourceCredentials,
+        region: String = "us-east-1",
+        clock: any WallClock = SystemClock()
+    ) {
         self.source = source
         self.region = region
         self.clock = clock
     }
 
     /// Long-lived source keys in AWS's shape, with a distinctive secret to look for in logs.
-    public static let sourceCredentials = AWSCredentials(accessKeyId: "AKIAFAKESOURCE000001",
-                                                         secretAccessKey: "fakeSourceSecret/0123456789abcdefSECRET")
+    public static let sourceCredentials = AWSCredentials(
+        accessKeyId: "AKIAFAKESOURCE000001",
+        secretAccessKey: "fakeSourceSecret/0123456789abcdefSECRET"
+    )
 
     public var endpoint: String { "https://sts.\(region).amazonaws.com/" }
 
@@ -75,7 +80,10 @@ public final class FakeSTS: HTTPClient {
         if delay > .zero { Thread.sleep(forTimeInterval: Self.seconds(delay)) }
         let parameters = FormURLEncoding.parse(request.body)
         let response: STSReply
-        if let refusal = SigV4Check(source: source, region: region, signer: signer).problem(with: request, now: clock.now()) {
+        if let refusal = SigV4Check(source: source, region: region, signer: signer).problem(
+            with: request,
+            now: clock.now()
+        ) {
             response = refusal
         } else if parameters["Action"] != STSAction.assumeRole.rawValue {
             response = .error(400, "InvalidAction", "Could not find operation \(parameters["Action"] ?? "(none)")")
@@ -95,9 +103,14 @@ public final class FakeSTS: HTTPClient {
     private func answer(_ answer: Answer, _ parameters: [String: String]) -> STSReply {
         switch answer {
         case .throttling: return .error(400, "Throttling", "Rate exceeded")
-        case .serverError(let status): return .error(status, "ServiceUnavailable", "Service is unavailable", type: "Receiver")
+        case .serverError(let status):
+            return .error(status, "ServiceUnavailable", "Service is unavailable", type: "Receiver")
         case .accessDenied:
-            return .error(403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole on resource: \(parameters["RoleArn"] ?? "")")
+            return .error(
+                403,
+                "AccessDenied",
+                "User is not authorized to perform: sts:AssumeRole on resource: \(parameters["RoleArn"] ?? "")"
+            )
         case .garbage: return STSReply(status: 200, body: "<html><body>captive portal</body></html>", code: "garbage")
         case .refusal(let code, let status): return .error(status, code, "refused by the test's script")
         case .expiringIn(let seconds): return issue(parameters, lifetime: seconds)
@@ -107,9 +120,11 @@ public final class FakeSTS: HTTPClient {
 
     private func issue(_ parameters: [String: String], lifetime: TimeInterval) -> STSReply {
         let credentials = AWSCredentials(
-            accessKeyId: "ASIAFAKE" + Self.randomHex(6).uppercased(), secretAccessKey: "fakeIssuedSecret" + Self.randomHex(12),
+            accessKeyId: "ASIAFAKE" + Self.randomHex(6).uppercased(),
+            secretAccessKey: "fakeIssuedSecret" + Self.randomHex(12),
             sessionToken: "FwoGZXIvYXdzEFakeSession" + Self.randomHex(48),
-            expiration: Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 + lifetime).rounded(.down)))
+            expiration: Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 + lifetime).rounded(.down))
+        )
         state.withLock { $0.issued.append(credentials) }
         return .success(credentials, roleArn: parameters["RoleArn"] ?? "", session: parameters["RoleSessionName"] ?? "")
     }

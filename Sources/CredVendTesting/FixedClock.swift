@@ -1,6 +1,6 @@
 public import CredVendCore
-public import Foundation
 import CredVendSync
+public import Foundation
 
 /// A clock that moves only when a test says so.
 public final class FixedClock: WallClock {

@@ -1,5 +1,5 @@
-public import Logging
 import CredVendSync
+public import Logging
 
 /// The lines logged through its loggers, rendered as `LEVEL label: message key=value...`
 /// (metadata in key order), so tests can read what an operator would see.

@@ -15,8 +15,11 @@ struct STSReply {
     }
 
     var http: HTTPClientResponse {
-        HTTPResponse(status: status, headers: ["content-type": "text/xml", "x-amzn-requestid": UUID().uuidString.lowercased()],
-                     body: Array(body.utf8))
+        HTTPResponse(
+            status: status,
+            headers: ["content-type": "text/xml", "x-amzn-requestid": UUID().uuidString.lowercased()],
+            body: Array(body.utf8)
+        )
     }
 
     static func error(_ status: Int, _ code: String, _ message: String, type: String = "Sender") -> STSReply {
@@ -35,7 +38,9 @@ struct STSReply {
 
     static func success(_ credentials: AWSCredentials, roleArn: String, session: String) -> STSReply {
         let role = roleArn.split(separator: "/").last.map(String.init) ?? "role"
-        let account = roleArn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? "123456789012"
+        let account =
+            roleArn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map(String.init)
+            ?? "123456789012"
         let body = """
             <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
               <AssumeRoleResult>

@@ -21,7 +21,8 @@ struct SigV4Check {
         let fields = Self.fields(of: authorization)
         let scope = (fields["Credential"] ?? "").split(separator: "/").map(String.init)
         guard scope.count == 5, let signedNames = fields["SignedHeaders"], fields["Signature"] != nil,
-              let amzDate = header("x-amz-date"), let date = Self.date(amzDate) else {
+            let amzDate = header("x-amz-date"), let date = Self.date(amzDate)
+        else {
             return .error(400, "IncompleteSignature", "The request signature does not conform to AWS standards")
         }
         let token = header("x-amz-security-token")
@@ -32,23 +33,43 @@ struct SigV4Check {
             return .error(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region and service")
         }
         guard abs(date.timeIntervalSince(now)) <= Self.maximumSkew else {
-            return .error(403, "SignatureDoesNotMatch", "Signature expired: \(amzDate) is more than 15 min from the server's time")
+            return .error(
+                403,
+                "SignatureDoesNotMatch",
+                "Signature expired: \(amzDate) is more than 15 min from the server's time"
+            )
         }
         let signed = Set(signedNames.split(separator: ";").map(String.init))
         let headers = request.headers.filter { signed.contains($0.0.lowercased()) }.map { (name: $0.0, value: $0.1) }
-        let credentials = AWSCredentials(accessKeyId: source.accessKeyId, secretAccessKey: source.secretAccessKey,
-                                         sessionToken: token)
+        let credentials = AWSCredentials(
+            accessKeyId: source.accessKeyId,
+            secretAccessKey: source.secretAccessKey,
+            sessionToken: token
+        )
         let expected: [(name: String, value: String)]
         do {
             expected = try signer.sign(
-            request: SigV4Request(method: request.method, path: Self.path(of: request.url), headers: headers,
-                                  body: request.body),
-            credentials: credentials, region: region, service: "sts", date: date, signedHeaderNames: signed)
+                request: SigV4Request(
+                    method: request.method,
+                    path: Self.path(of: request.url),
+                    headers: headers,
+                    body: request.body
+                ),
+                credentials: credentials,
+                region: region,
+                service: "sts",
+                date: date,
+                signedHeaderNames: signed
+            )
         } catch {
             return .error(500, "InternalFailure", "the fake could not sign: \(error)")
         }
         guard expected.first(where: { $0.name == "Authorization" })?.value == authorization else {
-            return .error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+            return .error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
+            )
         }
         return nil
     }
@@ -77,7 +98,8 @@ struct SigV4Check {
         guard digits.count == 16, digits[8] == UInt8(ascii: "T"), digits[15] == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int? { Int(String(decoding: digits[range], as: UTF8.self)) }
         guard let y = number(0..<4), let mo = number(4..<6), let d = number(6..<8), let h = number(9..<11),
-              let mi = number(11..<13), let s = number(13..<15) else { return nil }
+            let mi = number(11..<13), let s = number(13..<15)
+        else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return calendar.date(from: DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: s))

@@ -19,14 +19,30 @@ public enum TestKeys {
     /// An access token as Cognito's client-credentials flow issues it: `iss`, `client_id`,
     /// `token_use=access`, `scope`, `iat`/`exp`, and the signer's `kid` in the header.
     /// `kid` overrides the header's kid (a forged or unpublished one).
-    public static func accessToken(clientId: String, scopes: [String] = ["credvend/vend"],
-                                   issuer: String = issuer, issuedAt: Date, ttl: TimeInterval = 3600,
-                                   signer: JWTSigner = rsaSigner, kid: String? = nil,
-                                   jti: String = UUID().uuidString.lowercased()) -> String {
-        let claims = JWTSigner.accessTokenClaims(issuer: issuer, clientId: clientId, scopes: scopes, issuedAt: issuedAt,
-                                                 ttl: ttl, jti: jti)
+    public static func accessToken(
+        clientId: String,
+        scopes: [String] = ["credvend/vend"],
+        issuer: String = issuer,
+        issuedAt: Date,
+        ttl: TimeInterval = 3600,
+        signer: JWTSigner = rsaSigner,
+        kid: String? = nil,
+        jti: String = UUID().uuidString.lowercased()
+    ) -> String {
+        let claims = JWTSigner.accessTokenClaims(
+            issuer: issuer,
+            clientId: clientId,
+            scopes: scopes,
+            issuedAt: issuedAt,
+            ttl: ttl,
+            jti: jti
+        )
         let header: JSONValue = ["alg": .string(signer.algorithm.rawValue), "kid": .string(kid ?? signer.kid)]
-        return try! JWTSigner.compact(header: header.serialized(), payload: JSONValue.object(claims).serialized(),
-                                      key: signer.key, algorithm: signer.algorithm)
+        return try! JWTSigner.compact(
+            header: header.serialized(),
+            payload: JSONValue.object(claims).serialized(),
+            key: signer.key,
+            algorithm: signer.algorithm
+        )
     }
 }

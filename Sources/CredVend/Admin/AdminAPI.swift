@@ -1,8 +1,8 @@
+public import CredVendCore
+public import CredVendStore
 import Dispatch
 import Foundation
 import Logging
-public import CredVendCore
-public import CredVendStore
 
 /// What one admin operation came to: the response, and the role records it changed
 /// (each becomes one audit record).
@@ -32,7 +32,8 @@ public final class AdminAPI: Sendable {
     /// Writes run here, one at a time, off the HTTP worker threads.
     let writes = DispatchQueue(label: "credvend.admin.writes")
 
-    public init(roles: RoleStore, cache: CredentialCache?, logRing: LogRing?, info: @escaping @Sendable () -> AdminInfo) {
+    public init(roles: RoleStore, cache: CredentialCache?, logRing: LogRing?, info: @escaping @Sendable () -> AdminInfo)
+    {
         self.roles = roles
         self.cache = cache
         self.logRing = logRing
@@ -70,15 +71,23 @@ public final class AdminAPI: Sendable {
             return AdminOutcome(Self.invalid(error))
         }
         guard mapping.clientId == clientId else {
-            return AdminOutcome(Self.invalid(RoleValidationError(
-                clientId: mapping.clientId, field: "client_id",
-                message: "differs from the client_id in the path (\(RoleMappingJSON.quoted(clientId)))")))
+            return AdminOutcome(
+                Self.invalid(
+                    RoleValidationError(
+                        clientId: mapping.clientId,
+                        field: "client_id",
+                        message: "differs from the client_id in the path (\(RoleMappingJSON.quoted(clientId)))"
+                    )
+                )
+            )
         }
         return storeCall {
             let previous = try roles.put(mapping)
             if previous != mapping { cache?.invalidate(clientId: clientId) }
-            return AdminOutcome(Self.json(previous == nil ? 201 : 200, RoleMappingJSON.encode(mapping) + "\n"),
-                                changes: [RoleChange(clientId: clientId, before: previous, after: mapping)])
+            return AdminOutcome(
+                Self.json(previous == nil ? 201 : 200, RoleMappingJSON.encode(mapping) + "\n"),
+                changes: [RoleChange(clientId: clientId, before: previous, after: mapping)]
+            )
         }
     }
 
@@ -87,8 +96,10 @@ public final class AdminAPI: Sendable {
         return storeCall {
             guard let previous = try roles.remove(clientId) else { return Self.roleNotFound(clientId) }
             cache?.invalidate(clientId: clientId)
-            return AdminOutcome(HTTPResponse(status: 204, headers: ["Cache-Control": "no-store"]),
-                                changes: [RoleChange(clientId: clientId, before: previous, after: nil)])
+            return AdminOutcome(
+                HTTPResponse(status: 204, headers: ["Cache-Control": "no-store"]),
+                changes: [RoleChange(clientId: clientId, before: previous, after: nil)]
+            )
         }
     }
 
@@ -111,7 +122,8 @@ public final class AdminAPI: Sendable {
         return storeCall {
             let (summary, changes) = try roles.importAllReportingChanges(records, replace: replace)
             for change in changes { cache?.invalidate(clientId: change.clientId) }
-            let body = "{\"imported\":\(records.count),\"added\":\(summary.added),\"updated\":\(summary.updated),"
+            let body =
+                "{\"imported\":\(records.count),\"added\":\(summary.added),\"updated\":\(summary.updated),"
                 + "\"unchanged\":\(summary.unchanged),\"removed\":\(summary.removed)}\n"
             return AdminOutcome(Self.json(200, body), changes: changes)
         }
@@ -123,8 +135,11 @@ public final class AdminAPI: Sendable {
         var n = Self.defaultLogLines
         if let text {
             guard let value = Int(text), value >= 1 else {
-                return AdminOutcome(APIError.invalidRequest(
-                    "lines must be a whole number from 1 to \(Self.maxLogLines)").response)
+                return AdminOutcome(
+                    APIError.invalidRequest(
+                        "lines must be a whole number from 1 to \(Self.maxLogLines)"
+                    ).response
+                )
             }
             n = min(value, Self.maxLogLines)
         }
@@ -149,8 +164,13 @@ public final class AdminAPI: Sendable {
     }
 
     static func roleNotFound(_ clientId: String) -> AdminOutcome {
-        AdminOutcome(APIError(status: 404, code: "role_not_found",
-                              message: "no role mapping for client_id \(RoleMappingJSON.quoted(clientId))").response)
+        AdminOutcome(
+            APIError(
+                status: 404,
+                code: "role_not_found",
+                message: "no role mapping for client_id \(RoleMappingJSON.quoted(clientId))"
+            ).response
+        )
     }
 
     /// 400 naming the record and field: `{"error":"invalid_request","message":...,"field":...,"record":...}`.
@@ -163,7 +183,10 @@ public final class AdminAPI: Sendable {
     }
 
     static func json(_ status: Int, _ body: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                     body: Array(body.utf8))
+        HTTPResponse(
+            status: status,
+            headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+            body: Array(body.utf8)
+        )
     }
 }

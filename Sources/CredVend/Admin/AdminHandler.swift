@@ -1,8 +1,8 @@
+public import CredVendCore
+import CredVendStore
 import Dispatch
 import Foundation
 public import Logging
-public import CredVendCore
-import CredVendStore
 
 /// Serves the admin API on one transport. Every request goes the same way:
 /// 1. who is calling: the Unix socket (its file permissions already decided) or a
@@ -26,8 +26,15 @@ public final class AdminHandler: HTTPHandler {
     private let metrics: ServerMetrics?
     private let logger: Logger
 
-    public init(api: AdminAPI, authentication: Authentication, policy: AdminPolicy = .standard, audit: AuditLog?,
-                auditRequired: Bool, metrics: ServerMetrics?, logger: Logger) {
+    public init(
+        api: AdminAPI,
+        authentication: Authentication,
+        policy: AdminPolicy = .standard,
+        audit: AuditLog?,
+        auditRequired: Bool,
+        metrics: ServerMetrics?,
+        logger: Logger
+    ) {
         self.api = api
         self.authentication = authentication
         self.policy = policy
@@ -58,17 +65,22 @@ public final class AdminHandler: HTTPHandler {
             return .respond(finish(request, requestId, caller, error.response, started))
         case .allow(let rule, let parameters):
             if request.bodyTooLarge {
-                let tooLarge = APIError(status: 413, code: "payload_too_large",
-                                        message: "the request body is larger than this listener accepts; "
-                                            + "send large imports over the admin socket")
+                let tooLarge = APIError(
+                    status: 413,
+                    code: "payload_too_large",
+                    message: "the request body is larger than this listener accepts; "
+                        + "send large imports over the admin socket"
+                )
                 return .respond(finish(request, requestId, caller, tooLarge.response, started))
             }
             let run: @Sendable () -> HTTPResponse = { [self] in
                 var outcome = api.perform(rule.route, parameters: parameters, request: request)
                 if !writeAudit(outcome, rule: rule, caller: caller, requestId: requestId) && auditRequired {
-                    outcome.response = APIError.unavailable(
-                        "the change was applied but its audit record could not be written (--audit-required); "
-                            + "fix the audit log, then repeat the request").response
+                    outcome.response =
+                        APIError.unavailable(
+                            "the change was applied but its audit record could not be written (--audit-required); "
+                                + "fix the audit log, then repeat the request"
+                        ).response
                 }
                 return finish(request, requestId, caller, outcome.response, started)
             }
@@ -78,40 +90,69 @@ public final class AdminHandler: HTTPHandler {
     }
 
     /// One record per changed client_id; false when any could not be written.
-    private func writeAudit(_ outcome: AdminOutcome, rule: AdminRouteRule, caller: AdminCaller, requestId: String) -> Bool {
+    private func writeAudit(
+        _ outcome: AdminOutcome,
+        rule: AdminRouteRule,
+        caller: AdminCaller,
+        requestId: String
+    ) -> Bool {
         guard let audit, !outcome.changes.isEmpty else { return true }
         let now = Date()
         var ok = true
         for change in outcome.changes {
-            let record = AdminAuditRecord(time: now, requestId: requestId, caller: caller, route: rule.name,
-                                          clientId: change.clientId, status: outcome.response.status,
-                                          before: change.before, after: change.after)
+            let record = AdminAuditRecord(
+                time: now,
+                requestId: requestId,
+                caller: caller,
+                route: rule.name,
+                clientId: change.clientId,
+                status: outcome.response.status,
+                before: change.before,
+                after: change.after
+            )
             if !audit.write(record.line) { ok = false }
         }
         return ok
     }
 
-    private func finish(_ request: HTTPRequest, _ requestId: String, _ caller: AdminCaller?, _ response: HTTPResponse,
-                        _ started: UInt64) -> HTTPResponse {
+    private func finish(
+        _ request: HTTPRequest,
+        _ requestId: String,
+        _ caller: AdminCaller?,
+        _ response: HTTPResponse,
+        _ started: UInt64
+    ) -> HTTPResponse {
         var response = response
         response.headers.set("X-Request-Id", requestId)
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         metrics?.recordRequest(route: "/admin", status: response.status, seconds: Double(micros) / 1_000_000)
-        logger.info("admin request", metadata: [
-            "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)", "us": "\(micros)",
-            "remote": "\(request.remoteAddress)", "caller": "\(caller?.logValue ?? "unauthenticated")",
-            "request_id": "\(requestId)"])
+        logger.info(
+            "admin request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
+                "us": "\(micros)",
+                "remote": "\(request.remoteAddress)", "caller": "\(caller?.logValue ?? "unauthenticated")",
+                "request_id": "\(requestId)",
+            ]
+        )
         return response
     }
 
     static func unauthorized(invalid: Bool) -> HTTPResponse {
         let realm = "Bearer realm=\"credvend-admin\""
         if invalid {
-            return APIError(status: 401, code: "invalid_token", message: "the bearer token is not listed in the admin token file",
-                            headers: [("WWW-Authenticate", realm + ", error=\"invalid_token\"")]).response
+            return APIError(
+                status: 401,
+                code: "invalid_token",
+                message: "the bearer token is not listed in the admin token file",
+                headers: [("WWW-Authenticate", realm + ", error=\"invalid_token\"")]
+            ).response
         }
-        return APIError(status: 401, code: "unauthorized",
-                        message: "the admin API needs Authorization: Bearer <admin token>",
-                        headers: [("WWW-Authenticate", realm)]).response
+        return APIError(
+            status: 401,
+            code: "unauthorized",
+            message: "the admin API needs Authorization: Bearer <admin token>",
+            headers: [("WWW-Authenticate", realm)]
+        ).response
     }
 }

@@ -1,5 +1,5 @@
-public import Foundation
 public import CredVendCore
+public import Foundation
 
 /// What `GET /admin/v1/info` reports (docs/reference.md#admin-routes). Built from the running server's parts
 /// each time it is asked; holds no secret (no key, token or credential, not even the
@@ -30,11 +30,29 @@ public struct AdminInfo: Sendable {
     public var auditRequired: Bool
     public var auditWriteFailures: Int
 
-    public init(startedAt: Date, now: Date, issuer: String, jwksSource: String, jwksLocation: String,
-                jwksKeyIds: [String], jwksFetchedAt: Date?, jwksLastAttempt: Date?, jwksLastOutcome: String?,
-                roleStorePath: String, roleCount: Int?, cacheEntries: Int, sourceOrigin: String?,
-                sourceExpiration: Date?, sourceLoaded: Bool, adminSocket: String?, adminTokenFile: String?,
-                adminTokens: Int?, auditLog: String?, auditRequired: Bool, auditWriteFailures: Int) {
+    public init(
+        startedAt: Date,
+        now: Date,
+        issuer: String,
+        jwksSource: String,
+        jwksLocation: String,
+        jwksKeyIds: [String],
+        jwksFetchedAt: Date?,
+        jwksLastAttempt: Date?,
+        jwksLastOutcome: String?,
+        roleStorePath: String,
+        roleCount: Int?,
+        cacheEntries: Int,
+        sourceOrigin: String?,
+        sourceExpiration: Date?,
+        sourceLoaded: Bool,
+        adminSocket: String?,
+        adminTokenFile: String?,
+        adminTokens: Int?,
+        auditLog: String?,
+        auditRequired: Bool,
+        auditWriteFailures: Int
+    ) {
         self.startedAt = startedAt
         self.now = now
         self.issuer = issuer

@@ -1,5 +1,5 @@
-import Foundation
 public import CredVendCore
+import Foundation
 
 /// One line of `--admin-token-file`: a role and the SHA-256 of a bearer token.
 public struct AdminTokenEntry: Sendable, Equatable {
@@ -61,7 +61,8 @@ public enum AdminTokenFile {
                 throw AdminTokenFileError(
                     line: number,
                     "the second field (\(hex.utf8.count) characters) is not a SHA-256 in hex: expected 64 hex digits, "
-                        + "the SHA-256 of the token, never the token itself")
+                        + "the SHA-256 of the token, never the token itself"
+                )
             }
             if let first = seen.updateValue(number, forKey: hash) {
                 throw AdminTokenFileError(line: number, "the same token hash is already listed on line \(first)")
@@ -103,7 +104,8 @@ public enum AdminTokenFile {
             throw AdminTokenFileError(
                 path: path,
                 "has mode \(String(mode & 0o777, radix: 8, uppercase: false).leftPadded(to: 4)): group or others may access it; "
-                    + "run chmod 600 \(path)")
+                    + "run chmod 600 \(path)"
+            )
         }
     }
 }

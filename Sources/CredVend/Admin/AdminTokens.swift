@@ -1,7 +1,7 @@
-import Foundation
-import CredVendCrypto
 public import CredVendCore
+import CredVendCrypto
 import CredVendSync
+import Foundation
 
 /// The result of checking a request's bearer token against the token file.
 public enum AdminAuthentication: Sendable, Equatable {

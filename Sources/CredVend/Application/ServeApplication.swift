@@ -1,7 +1,7 @@
+public import CredVendCore
 import Dispatch
 import Foundation
 public import Logging
-public import CredVendCore
 
 /// Routes `credvend serve`'s HTTP requests, keeps the access log, the audit log of
 /// vending decisions and request metrics, and runs blocking work (STS, JWKS refresh)
@@ -17,9 +17,16 @@ public final class ServeApplication: HTTPHandler, Sendable {
     let clock: any WallClock
     private let upstream = DispatchQueue(label: "credvend.upstream", attributes: .concurrent)
 
-    public init(vending: VendingService, readiness: @escaping @Sendable () -> [String], metrics: ServerMetrics,
-                logger: Logger, admin: (any HTTPHandler)? = nil, audit: AuditLog? = nil, auditRequired: Bool = false,
-                clock: any WallClock = SystemClock()) {
+    public init(
+        vending: VendingService,
+        readiness: @escaping @Sendable () -> [String],
+        metrics: ServerMetrics,
+        logger: Logger,
+        admin: (any HTTPHandler)? = nil,
+        audit: AuditLog? = nil,
+        auditRequired: Bool = false,
+        clock: any WallClock = SystemClock()
+    ) {
         self.clock = clock
         self.vending = vending
         self.readiness = readiness
@@ -53,10 +60,21 @@ public final class ServeApplication: HTTPHandler, Sendable {
             let missing = readiness()
             if missing.isEmpty { return plain(request, json(200, "{\"status\":\"ready\"}"), started) }
             let list = missing.map(JSONText.quote).joined(separator: ",")
-            return plain(request, json(503, "{\"status\":\"not ready\",\"missing\":[\(list)]}", [("Retry-After", "5")]), started)
+            return plain(
+                request,
+                json(503, "{\"status\":\"not ready\",\"missing\":[\(list)]}", [("Retry-After", "5")]),
+                started
+            )
         case ("/metrics", "GET"):
-            return plain(request, HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"],
-                                               body: Array(metrics.render().utf8)), started)
+            return plain(
+                request,
+                HTTPResponse(
+                    status: 200,
+                    headers: ["Content-Type": "text/plain; version=0.0.4"],
+                    body: Array(metrics.render().utf8)
+                ),
+                started
+            )
         case ("/healthz", _), ("/readyz", _), ("/metrics", _):
             return plain(request, APIError.methodNotAllowed(["GET"]).response, started)
         default:
@@ -66,9 +84,11 @@ public final class ServeApplication: HTTPHandler, Sendable {
     }
 
     private func json(_ status: Int, _ body: String, _ extra: [(String, String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status,
-                     headers: HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", "no-store")] + extra),
-                     body: Array(body.utf8))
+        HTTPResponse(
+            status: status,
+            headers: HTTPHeaders([("Content-Type", "application/json"), ("Cache-Control", "no-store")] + extra),
+            body: Array(body.utf8)
+        )
     }
 
     private func plain(_ request: HTTPRequest, _ response: HTTPResponse, _ started: UInt64) -> HandlerResult {
@@ -78,21 +98,31 @@ public final class ServeApplication: HTTPHandler, Sendable {
         return finish(request, outcome, started)
     }
 
-    private func finish(_ request: HTTPRequest, _ outcome: VendOutcome, _ started: UInt64,
-                        audited: Bool = false) -> HandlerResult {
+    private func finish(
+        _ request: HTTPRequest,
+        _ outcome: VendOutcome,
+        _ started: UInt64,
+        audited: Bool = false
+    ) -> HandlerResult {
         .respond(finishResponse(request, outcome, started, audited: audited))
     }
 
     /// Audit record (for a vending decision), access log line and metrics for one
     /// answered request. With `--audit-required`, a decision whose audit record cannot
     /// be written is answered 503 instead.
-    func finishResponse(_ request: HTTPRequest, _ outcome: VendOutcome, _ started: UInt64,
-                        audited: Bool = false) -> HTTPResponse {
+    func finishResponse(
+        _ request: HTTPRequest,
+        _ outcome: VendOutcome,
+        _ started: UInt64,
+        audited: Bool = false
+    ) -> HTTPResponse {
         var outcome = outcome
         let requestId = RequestID.next()
         if audited {
             if let audit, !audit.write(auditRecord(request, outcome, requestId).line), auditRequired {
-                outcome.response = APIError.unavailable("the audit record of this request could not be written; try again later").response
+                outcome.response =
+                    APIError.unavailable("the audit record of this request could not be written; try again later")
+                    .response
                 outcome.errorCode = "unavailable"
             }
             // Ties the client's answer to the access-log line and the audit record.
@@ -102,17 +132,33 @@ public final class ServeApplication: HTTPHandler, Sendable {
         let route = ServerMetrics.routes.contains(request.path) ? request.path : "other"
         metrics.recordRequest(route: route, status: outcome.response.status, seconds: Double(micros) / 1_000_000)
         let line = AccessLogLine.message(
-            method: request.method, path: request.path, status: outcome.response.status, micros: micros,
-            remote: request.remoteAddress, requestId: requestId, clientId: outcome.clientId,
-            tokenFingerprint: outcome.tokenFingerprint, errorCode: outcome.errorCode)
+            method: request.method,
+            path: request.path,
+            status: outcome.response.status,
+            micros: micros,
+            remote: request.remoteAddress,
+            requestId: requestId,
+            clientId: outcome.clientId,
+            tokenFingerprint: outcome.tokenFingerprint,
+            errorCode: outcome.errorCode
+        )
         logger.info("\(line)")
         return outcome.response
     }
 
     private func auditRecord(_ request: HTTPRequest, _ outcome: VendOutcome, _ requestId: String) -> VendAuditRecord {
-        VendAuditRecord(time: clock.now(), requestId: requestId, clientId: outcome.clientId, roleArn: outcome.mapping?.roleArn,
-                        roleSessionName: outcome.mapping.map { RoleSessionName.make(serverName: $0.serverName, clientId: $0.clientId) },
-                        source: request.remoteAddress, status: outcome.response.status, errorCode: outcome.errorCode,
-                        token: outcome.tokenId)
+        VendAuditRecord(
+            time: clock.now(),
+            requestId: requestId,
+            clientId: outcome.clientId,
+            roleArn: outcome.mapping?.roleArn,
+            roleSessionName: outcome.mapping.map {
+                RoleSessionName.make(serverName: $0.serverName, clientId: $0.clientId)
+            },
+            source: request.remoteAddress,
+            status: outcome.response.status,
+            errorCode: outcome.errorCode,
+            token: outcome.tokenId
+        )
     }
 }

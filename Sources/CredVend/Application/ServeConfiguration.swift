@@ -1,6 +1,6 @@
-public import Foundation
 public import CredVendCore
 import CredVendSystem
+public import Foundation
 
 /// Everything `credvend serve` needs, validated once at start-up so that a bad
 /// flag is a clear message before anything listens.
@@ -41,7 +41,8 @@ public struct ServeConfiguration: Sendable {
 
     /// The main listener's connection limit, given the open-file limit (nil: unlimited).
     public func effectiveConnectionLimit(openFileLimit: Int?) -> Int {
-        connectionLimit ?? ConnectionBudget.defaultLimit(openFileLimit: openFileLimit, otherConnections: otherConnections)
+        connectionLimit
+            ?? ConnectionBudget.defaultLimit(openFileLimit: openFileLimit, otherConnections: otherConnections)
     }
 
     public var effectiveJWKSURL: String {
@@ -54,7 +55,9 @@ public struct ServeConfiguration: Sendable {
     public func validate() throws(ConfigurationError) {
         guard !issuer.isEmpty else { throw ConfigurationError("--issuer is required (or CREDVEND_ISSUER)") }
         try URLCheck.check(issuer, flag: "--issuer", allowInsecure: allowInsecureHTTP)
-        if jwksFile == nil { try URLCheck.check(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP) }
+        if jwksFile == nil {
+            try URLCheck.check(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP)
+        }
         try URLCheck.check(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
         guard clockSkew >= 0, clockSkew <= 600 else { throw ConfigurationError("--clock-skew must be 0-600 seconds") }
         if let limit = connectionLimit {
@@ -62,8 +65,10 @@ public struct ServeConfiguration: Sendable {
             let files = ResourceLimits.openFiles()
             let most = ConnectionBudget.maximum(openFileLimit: files, otherConnections: otherConnections)
             guard limit <= most else {
-                throw ConfigurationError("--connection-limit \(limit) needs more descriptors than the open-file limit "
-                                         + "(ulimit -n \(files ?? 0)) leaves: at most \(most); raise ulimit -n or lower the limit")
+                throw ConfigurationError(
+                    "--connection-limit \(limit) needs more descriptors than the open-file limit "
+                        + "(ulimit -n \(files ?? 0)) leaves: at most \(most); raise ulimit -n or lower the limit"
+                )
             }
         }
         guard perAddressConnectionLimit >= 0 else {
@@ -74,7 +79,9 @@ public struct ServeConfiguration: Sendable {
         }
         guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
         if auditRequired && auditLog == nil { throw ConfigurationError("--audit-required needs --audit-log PATH") }
-        if auditHMACKeyFile != nil && auditLog == nil { throw ConfigurationError("--audit-hmac-key-file needs --audit-log PATH") }
+        if auditHMACKeyFile != nil && auditLog == nil {
+            throw ConfigurationError("--audit-hmac-key-file needs --audit-log PATH")
+        }
         if let problem = AWSRules.region(region) {
             throw ConfigurationError("--region \"\(region)\" is not an AWS region name: \(problem)")
         }

@@ -1,11 +1,11 @@
+import CredVendCore
+import CredVendHTTP
+import CredVendStore
+import CredVendSystem
 import Foundation
 public import Logging
-import Synchronization
-import CredVendCore
-import CredVendStore
-import CredVendHTTP
-import CredVendSystem
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Builds and runs `credvend serve`: role store, JWKS cache, source credentials, STS
@@ -43,7 +43,8 @@ public final class ServeRuntime: Sendable {
         let roles = try RoleStore(directory: config.dbPath, mapSize: config.mapSize) { [logger] change in
             let metadata: Logger.Metadata = [
                 "db": "\(change.directory)", "old": "\(change.old.map { "\($0)" } ?? "none")",
-                "new": "\(change.new.map { "\($0)" } ?? "none")", "reason": "\(change.reason ?? "")"]
+                "new": "\(change.new.map { "\($0)" } ?? "none")", "reason": "\(change.reason ?? "")",
+            ]
             switch change.kind {
             case .opened: logger.notice("role store opened: now serving the store in the directory", metadata: metadata)
             case .closed: logger.error("role store closed: its directory was removed or replaced", metadata: metadata)
@@ -51,55 +52,114 @@ public final class ServeRuntime: Sendable {
             }
         }
         let client = CurlHTTPClient()
-        let jwks = JWKSCache(source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
-                             client: client, logger: logger, metrics: metrics)
+        let jwks = JWKSCache(
+            source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
+            client: client,
+            logger: logger,
+            metrics: metrics
+        )
         let source = SourceCredentialsProvider(client: client, logger: logger)
-        let sts = try STSClient(endpoint: config.effectiveSTSEndpoint, region: config.region, client: client,
-                            metrics: metrics, logger: logger)
+        let sts = try STSClient(
+            endpoint: config.effectiveSTSEndpoint,
+            region: config.region,
+            client: client,
+            metrics: metrics,
+            logger: logger
+        )
         let cache = CredentialCache(refreshBuffer: config.refreshBuffer, clock: SystemClock())
-        let verifier = JWTVerifier(config: .init(issuer: config.issuer, clockSkew: config.clockSkew,
-                                                 requiredScopes: config.requiredScopes))
-        let vending = VendingService(verifier: verifier, jwks: jwks, roles: roles, cache: cache, sts: sts,
-                                     source: source, metrics: metrics, logger: logger, tokenIdentifier: tokenIdentifier)
+        let verifier = JWTVerifier(
+            config: .init(
+                issuer: config.issuer,
+                clockSkew: config.clockSkew,
+                requiredScopes: config.requiredScopes
+            )
+        )
+        let vending = VendingService(
+            verifier: verifier,
+            jwks: jwks,
+            roles: roles,
+            cache: cache,
+            sts: sts,
+            source: source,
+            metrics: metrics,
+            logger: logger,
+            tokenIdentifier: tokenIdentifier
+        )
 
-        let adminAPI = AdminAPI(roles: roles, cache: cache, logRing: logRing, info: {
-            let snapshot = jwks.current
-            let status = jwks.currentStatus
-            return AdminInfo(
-                startedAt: startedAt, now: Date(), issuer: config.issuer,
-                jwksSource: config.jwksFile == nil ? "url" : "file",
-                jwksLocation: config.jwksFile ?? config.effectiveJWKSURL,
-                jwksKeyIds: snapshot?.keys.kids ?? [], jwksFetchedAt: snapshot?.fetchedAt,
-                jwksLastAttempt: status.lastAttempt, jwksLastOutcome: status.lastOutcome,
-                roleStorePath: config.dbPath, roleCount: try? roles.count, cacheEntries: cache.count,
-                sourceOrigin: source.origin?.rawValue, sourceExpiration: source.expiration,
-                sourceLoaded: source.current() != nil, adminSocket: config.adminSocket,
-                adminTokenFile: config.adminTokenFile, adminTokens: tokens?.count, auditLog: config.auditLog,
-                auditRequired: config.auditRequired, auditWriteFailures: metrics.auditWriteFailures.current)
-        })
-        func adminHandler(_ authentication: AdminHandler.Authentication) -> AdminHandler {
-            AdminHandler(api: adminAPI, authentication: authentication, audit: audit,
-                         auditRequired: config.auditRequired, metrics: metrics, logger: logger)
-        }
-        let app = ServeApplication(vending: vending, readiness: {
-            var missing: [String] = []
-            if jwks.current == nil { missing.append("jwks: the issuer's signing keys are not loaded") }
-            if let why = roles.unavailableReason {
-                missing.append("role store: \(why)")
-            } else if (try? roles.count) == nil {
-                missing.append("role store: cannot be read")
+        let adminAPI = AdminAPI(
+            roles: roles,
+            cache: cache,
+            logRing: logRing,
+            info: {
+                let snapshot = jwks.current
+                let status = jwks.currentStatus
+                return AdminInfo(
+                    startedAt: startedAt,
+                    now: Date(),
+                    issuer: config.issuer,
+                    jwksSource: config.jwksFile == nil ? "url" : "file",
+                    jwksLocation: config.jwksFile ?? config.effectiveJWKSURL,
+                    jwksKeyIds: snapshot?.keys.kids ?? [],
+                    jwksFetchedAt: snapshot?.fetchedAt,
+                    jwksLastAttempt: status.lastAttempt,
+                    jwksLastOutcome: status.lastOutcome,
+                    roleStorePath: config.dbPath,
+                    roleCount: try? roles.count,
+                    cacheEntries: cache.count,
+                    sourceOrigin: source.origin?.rawValue,
+                    sourceExpiration: source.expiration,
+                    sourceLoaded: source.current() != nil,
+                    adminSocket: config.adminSocket,
+                    adminTokenFile: config.adminTokenFile,
+                    adminTokens: tokens?.count,
+                    auditLog: config.auditLog,
+                    auditRequired: config.auditRequired,
+                    auditWriteFailures: metrics.auditWriteFailures.current
+                )
             }
-            if source.current() == nil { missing.append("source credentials: none found in the AWS chain") }
-            return missing
-        }, metrics: metrics, logger: logger, admin: tokens.map { adminHandler(.bearer($0)) }, audit: audit,
-           auditRequired: config.auditRequired)
+        )
+        func adminHandler(_ authentication: AdminHandler.Authentication) -> AdminHandler {
+            AdminHandler(
+                api: adminAPI,
+                authentication: authentication,
+                audit: audit,
+                auditRequired: config.auditRequired,
+                metrics: metrics,
+                logger: logger
+            )
+        }
+        let app = ServeApplication(
+            vending: vending,
+            readiness: {
+                var missing: [String] = []
+                if jwks.current == nil { missing.append("jwks: the issuer's signing keys are not loaded") }
+                if let why = roles.unavailableReason {
+                    missing.append("role store: \(why)")
+                } else if (try? roles.count) == nil {
+                    missing.append("role store: cannot be read")
+                }
+                if source.current() == nil { missing.append("source credentials: none found in the AWS chain") }
+                return missing
+            },
+            metrics: metrics,
+            logger: logger,
+            admin: tokens.map { adminHandler(.bearer($0)) },
+            audit: audit,
+            auditRequired: config.auditRequired
+        )
 
         let adminServer = config.adminSocket.map { path in
-            HTTPServer(configuration: HTTPServerConfiguration(listen: .unix(path: path), threadPoolSize: 1,
-                                                              connectionLimit: ServeConfiguration.adminConnectionLimit,
-                                                              requestDeadlineSeconds: config.requestDeadlineSeconds,
-                                                              maxBodyBytes: 8 << 20, observer: metrics),
-                       handler: adminHandler(.socket))
+            HTTPServer(
+                configuration: HTTPServerConfiguration(
+                    listen: .unix(path: path),
+                    threadPoolSize: 1,
+                    connectionLimit: ServeConfiguration.adminConnectionLimit,
+                    requestDeadlineSeconds: config.requestDeadlineSeconds,
+                    maxBodyBytes: 8 << 20,
+                    observer: metrics
+                ),
+                handler: adminHandler(.socket)
+            )
         }
         do {
             try adminServer?.start()
@@ -109,11 +169,17 @@ public final class ServeRuntime: Sendable {
         let connectionLimit = config.effectiveConnectionLimit(openFileLimit: ResourceLimits.openFiles())
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
-                listen: .tcp(host: config.listenHost, port: Int(config.listenPort)), threadPoolSize: config.threads,
-                connectionLimit: connectionLimit, perAddressConnectionLimit: config.perAddressConnectionLimit,
+                listen: .tcp(host: config.listenHost, port: Int(config.listenPort)),
+                threadPoolSize: config.threads,
+                connectionLimit: connectionLimit,
+                perAddressConnectionLimit: config.perAddressConnectionLimit,
                 connectionTimeoutSeconds: config.connectionTimeoutSeconds,
-                requestDeadlineSeconds: config.requestDeadlineSeconds, maxBodyBytes: 16 * 1024, observer: metrics),
-            handler: app)
+                requestDeadlineSeconds: config.requestDeadlineSeconds,
+                maxBodyBytes: 16 * 1024,
+                observer: metrics
+            ),
+            handler: app
+        )
         do {
             try server.start()
         } catch {
@@ -124,8 +190,10 @@ public final class ServeRuntime: Sendable {
         var started: Logger.Metadata = [
             "version": "\(CredVendVersion.string)", "issuer": "\(config.issuer)", "db": "\(config.dbPath)",
             "sts": "\(config.effectiveSTSEndpoint)", "region": "\(config.region)",
-            "connection_limit": "\(connectionLimit)", "per_address_connection_limit": "\(config.perAddressConnectionLimit)",
-            "request_deadline": "\(config.requestDeadlineSeconds)"]
+            "connection_limit": "\(connectionLimit)",
+            "per_address_connection_limit": "\(config.perAddressConnectionLimit)",
+            "request_deadline": "\(config.requestDeadlineSeconds)",
+        ]
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
         if let path = config.auditLog {
@@ -143,9 +211,14 @@ public final class ServeRuntime: Sendable {
             roles.checkDirectory()
             return 0.25
         }
-        let reload = SignalActionService(.sighup) { [logger] in Self.reload(tokens: tokens, audit: audit, logger: logger) }
+        let reload = SignalActionService(.sighup) { [logger] in
+            Self.reload(tokens: tokens, audit: audit, logger: logger)
+        }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
-        _ = try await runUntilStopSignal([jwks.refreshService, sourceRefresh, roleStoreWatch, reload, listeners], logger: logger)
+        _ = try await runUntilStopSignal(
+            [jwks.refreshService, sourceRefresh, roleStoreWatch, reload, listeners],
+            logger: logger
+        )
         logger.info("stopped")
     }
 
@@ -157,7 +230,8 @@ public final class ServeRuntime: Sendable {
         }
     }
 
-    private func auditTokenIdentifier(_ config: ServeConfiguration) throws(ConfigurationError) -> AuditTokenIdentifier? {
+    private func auditTokenIdentifier(_ config: ServeConfiguration) throws(ConfigurationError) -> AuditTokenIdentifier?
+    {
         guard config.auditLog != nil else { return nil }
         if let path = config.auditHMACKeyFile { return try AuditTokenIdentifier.load(path: path) }
         do {
@@ -175,8 +249,10 @@ public final class ServeRuntime: Sendable {
                 let n = try tokens.reload()
                 logger.info("admin token file reloaded", metadata: ["tokens": "\(n)"])
             } catch {
-                logger.error("admin token file not reloaded; the previous tokens stay in force",
-                             metadata: ["error": "\(error)", "tokens": "\(tokens.count)"])
+                logger.error(
+                    "admin token file not reloaded; the previous tokens stay in force",
+                    metadata: ["error": "\(error)", "tokens": "\(tokens.count)"]
+                )
             }
         }
         if let audit {
@@ -184,7 +260,10 @@ public final class ServeRuntime: Sendable {
                 try audit.reopen()
                 logger.info("audit log reopened", metadata: ["audit_log": "\(audit.path)"])
             } catch {
-                logger.error("audit log not reopened; still writing to the previous file", metadata: ["error": "\(error)"])
+                logger.error(
+                    "audit log not reopened; still writing to the previous file",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }
         if tokens == nil && audit == nil { logger.info("SIGHUP: nothing to reload") }

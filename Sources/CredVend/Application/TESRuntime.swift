@@ -1,8 +1,8 @@
-import Foundation
-public import Logging
 import CredVendCore
 import CredVendHTTP
 import CredVendSystem
+import Foundation
+public import Logging
 import ServiceLifecycle
 import UnixSignals
 
@@ -25,44 +25,68 @@ public final class TESRuntime: Sendable {
         let (token, origin) = try TESAuthToken.loadOrCreate(path: config.authzTokenFile)
         switch origin {
         case .created:
-            logger.info("generated a new authz token (mode 0600); give it to clients as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-                        metadata: ["path": "\(config.authzTokenFile)"])
+            logger.info(
+                "generated a new authz token (mode 0600); give it to clients as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                metadata: ["path": "\(config.authzTokenFile)"]
+            )
         case .loadedTrimmed:
-            logger.warning("the authz token file has whitespace or a newline around the token: accepted here, but botocore refuses such a file as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; write the token without a newline (printf '%s' TOKEN > FILE)",
-                           metadata: ["path": "\(config.authzTokenFile)"])
+            logger.warning(
+                "the authz token file has whitespace or a newline around the token: accepted here, but botocore refuses such a file as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; write the token without a newline (printf '%s' TOKEN > FILE)",
+                metadata: ["path": "\(config.authzTokenFile)"]
+            )
         case .loaded:
             break
         }
         if config.refreshBuffer < 900 {
-            logger.warning("--refresh-buffer \(Int(config.refreshBuffer)) s is under 900 s: AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left")
+            logger.warning(
+                "--refresh-buffer \(Int(config.refreshBuffer)) s is under 900 s: AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left"
+            )
         }
         if !URLCheck.isLoopback(config.listenHost) {
-            logger.warning("listening on non-loopback \(config.listenHost): credentials cross the network in plain HTTP, and AWS SDKs accept http:// container endpoints only on loopback")
+            logger.warning(
+                "listening on non-loopback \(config.listenHost): credentials cross the network in plain HTTP, and AWS SDKs accept http:// container endpoints only on loopback"
+            )
         }
 
         let provider = IoTCredentialClient(configuration: config, client: CurlHTTPClient(maxIdleHandles: 1))
-        let worker = TESWorker(policy: TESRefreshPolicy(refreshBuffer: config.refreshBuffer), logger: logger,
-                               fetch: { provider.fetch() })
+        let worker = TESWorker(
+            policy: TESRefreshPolicy(refreshBuffer: config.refreshBuffer),
+            logger: logger,
+            fetch: { provider.fetch() }
+        )
         let handler = TESHandler(token: token, serving: { worker.serving() })
         let accessLog = logger
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .tcp(host: config.listenHost, port: Int(config.listenPort)),
-                                                   threadPoolSize: 1, connectionLimit: 64),
+            configuration: HTTPServerConfiguration(
+                listen: .tcp(host: config.listenHost, port: Int(config.listenPort)),
+                threadPoolSize: 1,
+                connectionLimit: 64
+            ),
             handler: HTTPClosureHandler { request in
                 let result = handler.handle(request)
                 if case .respond(let response) = result {
-                    accessLog.info("\(request.method) \(request.path) \(response.status)",
-                                   metadata: ["remote": "\(request.remoteAddress)"])
+                    accessLog.info(
+                        "\(request.method) \(request.path) \(response.status)",
+                        metadata: ["remote": "\(request.remoteAddress)"]
+                    )
                 }
                 return result
-            })
+            }
+        )
         try server.start()
         StandardError.write(Array("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
-        logger.info("credvend tes started", metadata: [
-            "version": "\(CredVendVersion.string)", "endpoint": "\(provider.url)", "thing_name": "\(config.thingName)",
-            "authz_token_file": "\(config.authzTokenFile)", "refresh_buffer": "\(Int(config.refreshBuffer))s"])
+        logger.info(
+            "credvend tes started",
+            metadata: [
+                "version": "\(CredVendVersion.string)", "endpoint": "\(provider.url)",
+                "thing_name": "\(config.thingName)",
+                "authz_token_file": "\(config.authzTokenFile)", "refresh_buffer": "\(Int(config.refreshBuffer))s",
+            ]
+        )
         let signal = try await runUntilStopSignal(
-            [worker.service, ListenerService([server], gracePeriod: .seconds(2))], logger: logger)
+            [worker.service, ListenerService([server], gracePeriod: .seconds(2))],
+            logger: logger
+        )
         logger.info("stopped", metadata: signal.map { ["signal": "\($0)"] } ?? [:])
     }
 }

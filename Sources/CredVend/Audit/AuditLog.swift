@@ -1,8 +1,8 @@
+public import CredVendCore
+import CredVendSync
+import CredVendSystem
 import Foundation
 public import Logging
-public import CredVendCore
-import CredVendSystem
-import CredVendSync
 
 /// The audit log file (`--audit-log`): JSON lines appended to a regular file, created
 /// mode 0600 (see `AppendOnlyFile`). Each record is rendered before the lock is taken; the lock covers only the
@@ -45,9 +45,13 @@ public final class AuditLog: Sendable {
             return true
         }
         if shouldLog {
-            logger.error("audit record could not be written", metadata: [
-                "audit_log": "\(path)", "error": "\(failure)",
-                "failures_total": "\(metrics?.auditWriteFailures.current ?? 0)"])
+            logger.error(
+                "audit record could not be written",
+                metadata: [
+                    "audit_log": "\(path)", "error": "\(failure)",
+                    "failures_total": "\(metrics?.auditWriteFailures.current ?? 0)",
+                ]
+            )
         }
         return false
     }

@@ -1,6 +1,6 @@
-import Foundation
 public import CredVendCore
 public import CredVendCrypto
+import Foundation
 
 /// The HMAC key behind `AuditTokenID`s (how the audit log names a token without holding it): random per process start, or read from
 /// `--audit-hmac-key-file` so identities stay comparable across restarts.
@@ -34,8 +34,10 @@ public struct AuditTokenIdentifier: Sendable {
         }
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         guard bytes.count >= minimumKeyBytes else {
-            throw ConfigurationError("--audit-hmac-key-file \(path) holds \(bytes.count) bytes; at least \(minimumKeyBytes) are needed "
-                                     + "(e.g. openssl rand -hex 32 > \(path))")
+            throw ConfigurationError(
+                "--audit-hmac-key-file \(path) holds \(bytes.count) bytes; at least \(minimumKeyBytes) are needed "
+                    + "(e.g. openssl rand -hex 32 > \(path))"
+            )
         }
         do {
             return try AuditTokenIdentifier(key: bytes)
@@ -52,7 +54,10 @@ public struct AuditTokenIdentifier: Sendable {
         let input: (message: String, source: AuditTokenID.Source) =
             if let jti, !jti.isEmpty { ("jti:" + jti, .jti) } else { ("token:" + token, .token) }
         do {
-            return AuditTokenID(hex: Hex.encode(try HMACSHA256.mac(key: key, message: input.message)), source: input.source)
+            return AuditTokenID(
+                hex: Hex.encode(try HMACSHA256.mac(key: key, message: input.message)),
+                source: input.source
+            )
         } catch {
             fatalError("audit token HMAC failed with a key OpenSSL accepted at start-up: \(error)")
         }

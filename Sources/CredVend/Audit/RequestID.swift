@@ -1,6 +1,6 @@
-import Synchronization
 import CredVendCore
 import CredVendCrypto
+import Synchronization
 
 /// Ids that tie a request's access-log line, audit record and `X-Request-Id` header
 /// together: a random per-process prefix and a counter, so no syscall per request.

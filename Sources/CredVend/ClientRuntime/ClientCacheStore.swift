@@ -1,7 +1,7 @@
-import Foundation
-public import Logging
 public import CredVendCore
 import CredVendSystem
+import Foundation
+public import Logging
 
 /// The client's token and credential cache on disk: one JSON file per
 /// settings identity (`ClientCacheRecord`), written with `SecretFile` (mode
@@ -29,17 +29,26 @@ public final class ClientCacheStore: Sendable {
     public static func open(directory: String, logger: Logger) -> ClientCacheStore? {
         let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                   attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
-            logger.warning("cache directory unusable; not caching", metadata: ["dir": "\(directory)", "error": "\(error)"])
+            logger.warning(
+                "cache directory unusable; not caching",
+                metadata: ["dir": "\(directory)", "error": "\(error)"]
+            )
             return nil
         }
         guard let attributes = try? fm.attributesOfItem(atPath: directory),
-              (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid(),
-              let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o022 == 0 else {
-            logger.warning("cache directory is not owned by this user or is writable by others; not caching",
-                           metadata: ["dir": "\(directory)"])
+            (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid(),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o022 == 0
+        else {
+            logger.warning(
+                "cache directory is not owned by this user or is writable by others; not caching",
+                metadata: ["dir": "\(directory)"]
+            )
             return nil
         }
         return ClientCacheStore(directory: directory, logger: logger)
@@ -55,7 +64,8 @@ public final class ClientCacheStore: Sendable {
     }
 
     public func removeToken(_ settings: ClientSettings) {
-        try? FileManager.default.removeItem(atPath: path(ClientCacheRecord.tokenFileName(settings)))  // gone already is fine
+        // gone already is fine
+        try? FileManager.default.removeItem(atPath: path(ClientCacheRecord.tokenFileName(settings)))
     }
 
     public func loadCredentials(_ settings: ClientSettings) -> CachedCredentials? {
@@ -75,9 +85,10 @@ public final class ClientCacheStore: Sendable {
         let p = path(name)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: p) else { return nil }
         guard (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == geteuid(),
-              let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 == 0,
-              let size = (attributes[.size] as? NSNumber)?.intValue, size <= 64 * 1024,
-              let data = FileManager.default.contents(atPath: p) else {
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 == 0,
+            let size = (attributes[.size] as? NSNumber)?.intValue, size <= 64 * 1024,
+            let data = FileManager.default.contents(atPath: p)
+        else {
             logger.info("ignoring a cache file that is not private to this user", metadata: ["file": "\(p)"])
             return nil
         }

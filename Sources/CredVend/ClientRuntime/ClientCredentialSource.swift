@@ -1,7 +1,7 @@
-public import Foundation
-public import Logging
 public import CredVendCore
 import CredVendHTTP
+public import Foundation
+public import Logging
 
 /// Gets an IdP token and exchanges it for AWS credentials (the Cognito and Auth0
 /// flows), reusing cached ones while `ClientCachePolicy` allows. Blocking.
@@ -12,7 +12,8 @@ import CredVendHTTP
 /// the whole flow is tested without sockets.
 public final class ClientCredentialSource: Sendable {
     public typealias Transport = @Sendable (HTTPClientRequest) throws(CurlError) -> HTTPClientResponse
-    public typealias WebIdentity = @Sendable (_ settings: ClientSettings, _ token: String) -> Result<AssumedRole, STSError>
+    public typealias WebIdentity =
+        @Sendable (_ settings: ClientSettings, _ token: String) -> Result<AssumedRole, STSError>
 
     public let settings: ClientSettings
     public let policy: ClientCachePolicy
@@ -24,11 +25,17 @@ public final class ClientCredentialSource: Sendable {
     private let sleep: @Sendable (Duration) -> Void
     private let logger: Logger
 
-    public init(settings: ClientSettings, policy: ClientCachePolicy = ClientCachePolicy(), cache: ClientCacheStore?,
-                transport: @escaping Transport, webIdentity: @escaping WebIdentity,
-                clock: @escaping @Sendable () -> Date = { Date() }, retry: RetryPolicy = .default,
-                sleep: @escaping @Sendable (Duration) -> Void = ClientCredentialSource.threadSleep,
-                logger: Logger) {
+    public init(
+        settings: ClientSettings,
+        policy: ClientCachePolicy = ClientCachePolicy(),
+        cache: ClientCacheStore?,
+        transport: @escaping Transport,
+        webIdentity: @escaping WebIdentity,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        retry: RetryPolicy = .default,
+        sleep: @escaping @Sendable (Duration) -> Void = ClientCredentialSource.threadSleep,
+        logger: Logger
+    ) {
         self.settings = settings
         self.policy = policy
         self.cache = cache
@@ -41,26 +48,44 @@ public final class ClientCredentialSource: Sendable {
     }
 
     /// The production wiring: libcurl for HTTP, `STSClient` for Auth0's STS call.
-    public static func live(settings: ClientSettings, policy: ClientCachePolicy, cache: ClientCacheStore?,
-                            logger: Logger) throws(ClientError) -> ClientCredentialSource {
+    public static func live(
+        settings: ClientSettings,
+        policy: ClientCachePolicy,
+        cache: ClientCacheStore?,
+        logger: Logger
+    ) throws(ClientError) -> ClientCredentialSource {
         let client = CurlHTTPClient(maxIdleHandles: 1)
         var webIdentity: WebIdentity = { _, _ in .failure(STSError.network("STS is not used with IDP_TYPE=cognito")) }
         if settings.idpType == .auth0 {
             let sts: STSClient
             do {
-                sts = try STSClient(endpoint: settings.stsEndpoint, region: settings.region, client: client,
-                                    metrics: nil, logger: logger)
+                sts = try STSClient(
+                    endpoint: settings.stsEndpoint,
+                    region: settings.region,
+                    client: client,
+                    metrics: nil,
+                    logger: logger
+                )
             } catch {
                 throw ClientError(.exchange, "the STS endpoint \(settings.stsEndpoint) is not usable: \(error.message)")
             }
             webIdentity = { s, token in
-                sts.assumeRoleWithWebIdentity(roleArn: s.roleArn ?? "", sessionName: s.roleSessionName, token: token,
-                                              durationSeconds: s.durationSeconds)
+                sts.assumeRoleWithWebIdentity(
+                    roleArn: s.roleArn ?? "",
+                    sessionName: s.roleSessionName,
+                    token: token,
+                    durationSeconds: s.durationSeconds
+                )
             }
         }
-        return ClientCredentialSource(settings: settings, policy: policy, cache: cache,
-                                      transport: { request throws(CurlError) in try client.send(request) },
-                                      webIdentity: webIdentity, logger: logger)
+        return ClientCredentialSource(
+            settings: settings,
+            policy: policy,
+            cache: cache,
+            transport: { request throws(CurlError) in try client.send(request) },
+            webIdentity: webIdentity,
+            logger: logger
+        )
     }
 
     public static func threadSleep(_ d: Duration) {
@@ -76,17 +101,24 @@ public final class ClientCredentialSource: Sendable {
 
     private func tokenAndOrigin(forceRefresh: Bool) throws(ClientError) -> (token: CachedToken, cached: Bool) {
         if !forceRefresh, let cached = cache?.loadToken(settings), let expiry = cached.expiresAt,
-           policy.isFresh(obtained: cached.obtainedAt, expiration: expiry, now: clock()) {
+            policy.isFresh(obtained: cached.obtainedAt, expiration: expiry, now: clock())
+        {
             logger.debug("token from cache", metadata: ["token_sha256": "\(cached.fingerprint)"])
             return (cached, true)
         }
         let request = OAuthTokenExchange.request(settings)
-        let token = try send(request, peer: "the token endpoint \(settings.tokenURL)", secrets: [settings.clientSecret]) {
+        let token = try send(request, peer: "the token endpoint \(settings.tokenURL)", secrets: [settings.clientSecret])
+        {
             OAuthTokenExchange.parse($0, settings: settings, obtainedAt: clock())
         }
-        logger.info("token obtained", metadata: [
-            "token_url": "\(settings.tokenURL)", "client_id": "\(settings.clientId)",
-            "token_sha256": "\(token.fingerprint)", "expires": "\(token.expiresAt.map(ISO8601.string) ?? "unknown")"])
+        logger.info(
+            "token obtained",
+            metadata: [
+                "token_url": "\(settings.tokenURL)", "client_id": "\(settings.clientId)",
+                "token_sha256": "\(token.fingerprint)",
+                "expires": "\(token.expiresAt.map(ISO8601.string) ?? "unknown")",
+            ]
+        )
         cache?.store(token, for: settings)
         return (token, false)
     }
@@ -96,10 +128,14 @@ public final class ClientCredentialSource: Sendable {
     /// Credentials from the cache while fresh, else through the IdP and the
     /// exchange (then cached). With `fallbackToStale`, a failed refresh hands
     /// out the cached credentials while they still have a minute left.
-    public func credentials(forceRefresh: Bool = false, fallbackToStale: Bool = false) throws(ClientError) -> CachedCredentials {
+    public func credentials(
+        forceRefresh: Bool = false,
+        fallbackToStale: Bool = false
+    ) throws(ClientError) -> CachedCredentials {
         let cached = cache?.loadCredentials(settings)
         if !forceRefresh, let cached, let expiry = cached.credentials.expiration,
-           policy.isFresh(obtained: cached.obtainedAt, expiration: expiry, now: clock()) {
+            policy.isFresh(obtained: cached.obtainedAt, expiration: expiry, now: clock())
+        {
             logger.debug("credentials from cache", metadata: ["access_key_id": "\(cached.credentials.accessKeyId)"])
             return cached
         }
@@ -109,9 +145,14 @@ public final class ClientCredentialSource: Sendable {
             return fresh
         } catch {
             if fallbackToStale, let cached, let expiry = cached.credentials.expiration,
-               policy.isUsableFallback(expiration: expiry, now: clock()) {
-                logger.warning("refresh failed; handing out the cached credentials until they expire", metadata: [
-                    "error": "\(error.message)", "expiration": "\(ISO8601.string(expiry))"])
+                policy.isUsableFallback(expiration: expiry, now: clock())
+            {
+                logger.warning(
+                    "refresh failed; handing out the cached credentials until they expire",
+                    metadata: [
+                        "error": "\(error.message)", "expiration": "\(ISO8601.string(expiry))",
+                    ]
+                )
                 return cached
             }
             throw error
@@ -137,8 +178,11 @@ public final class ClientCredentialSource: Sendable {
         case .cognito:
             let url = settings.credentialAPIURL ?? ""
             let secrets = [token.accessToken, settings.clientSecret]
-            credentials = try send(VendingExchange.request(url: url, token: token.accessToken),
-                                   peer: "the credential API \(url)", secrets: secrets) {
+            credentials = try send(
+                VendingExchange.request(url: url, token: token.accessToken),
+                peer: "the credential API \(url)",
+                secrets: secrets
+            ) {
                 VendingExchange.parse($0, url: url, redacting: secrets)
             }
         case .auth0:
@@ -146,15 +190,23 @@ public final class ClientCredentialSource: Sendable {
             case .success(let role):
                 credentials = role.credentials
             case .failure(let e):
-                let kind: ClientError.Kind = ["InvalidIdentityToken", "ExpiredTokenException", "ExpiredToken"].contains(e.code)
+                let kind: ClientError.Kind =
+                    ["InvalidIdentityToken", "ExpiredTokenException", "ExpiredToken"].contains(e.code)
                     ? .tokenRejected : (e.isRetryable ? .upstream : .exchange)
-                throw ClientError(kind, "STS AssumeRoleWithWebIdentity for \(settings.roleArn ?? "") at \(settings.stsEndpoint) failed: \(e)",
-                                  redacting: [token.accessToken])
+                throw ClientError(
+                    kind,
+                    "STS AssumeRoleWithWebIdentity for \(settings.roleArn ?? "") at \(settings.stsEndpoint) failed: \(e)",
+                    redacting: [token.accessToken]
+                )
             }
         }
-        logger.debug("credentials obtained", metadata: [
-            "access_key_id": "\(credentials.accessKeyId)",
-            "expiration": "\(credentials.expiration.map(ISO8601.string) ?? "none")"])
+        logger.debug(
+            "credentials obtained",
+            metadata: [
+                "access_key_id": "\(credentials.accessKeyId)",
+                "expiration": "\(credentials.expiration.map(ISO8601.string) ?? "none")",
+            ]
+        )
         return CachedCredentials(credentials: credentials, obtainedAt: started)
     }
 
@@ -162,8 +214,12 @@ public final class ClientCredentialSource: Sendable {
 
     /// Sends `request` and parses the answer, retrying 5xx, 429 and network
     /// failures with jittered backoff (`retry`, 3 attempts by default).
-    private func send<T>(_ request: HTTPClientRequest, peer: String, secrets: [String],
-                         parse: (HTTPClientResponse) -> Result<T, ClientError>) throws(ClientError) -> T {
+    private func send<T>(
+        _ request: HTTPClientRequest,
+        peer: String,
+        secrets: [String],
+        parse: (HTTPClientResponse) -> Result<T, ClientError>
+    ) throws(ClientError) -> T {
         var attempt = 1
         while true {
             let failure: ClientError
@@ -173,16 +229,23 @@ public final class ClientCredentialSource: Sendable {
                 case .failure(let e): failure = e
                 }
             } catch {
-                let kind: ClientError.Kind = error.kind == .tls || error.kind == .responseTooLarge ? .transport : .network
+                let kind: ClientError.Kind =
+                    error.kind == .tls || error.kind == .responseTooLarge ? .transport : .network
                 failure = ClientError(kind, "cannot reach \(peer): \(error.message)", redacting: secrets)
             }
             guard failure.isRetryable,
-                  let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) }) else {
+                let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
+            else {
                 if attempt > 1 { throw ClientError(failure.kind, failure.message + " (after \(attempt) attempts)") }
                 throw failure
             }
-            logger.info("request failed; retrying", metadata: ["peer": "\(peer)", "attempt": "\(attempt)",
-                                                               "error": "\(failure.message)"])
+            logger.info(
+                "request failed; retrying",
+                metadata: [
+                    "peer": "\(peer)", "attempt": "\(attempt)",
+                    "error": "\(failure.message)",
+                ]
+            )
             sleep(delay)
             attempt += 1
         }

@@ -1,10 +1,10 @@
+public import CredVendCore
+import CredVendSync
+import CredVendSystem
 public import Foundation
 public import Logging
 import ServiceLifecycle
 import UnixSignals
-public import CredVendCore
-import CredVendSystem
-import CredVendSync
 
 /// What one refresh produced: the files to (re)write and what to log.
 public struct RefreshedFiles: Sendable {
@@ -15,7 +15,8 @@ public struct RefreshedFiles: Sendable {
     /// Logged with each refresh: identifiers and times, never a secret.
     public var metadata: Logger.Metadata
 
-    public init(obtainedAt: Date, expiration: Date?, files: [(path: String, bytes: [UInt8])], metadata: Logger.Metadata) {
+    public init(obtainedAt: Date, expiration: Date?, files: [(path: String, bytes: [UInt8])], metadata: Logger.Metadata)
+    {
         self.obtainedAt = obtainedAt
         self.expiration = expiration
         self.files = files
@@ -45,8 +46,13 @@ public final class FileRefreshDaemon: Sendable {
     private let state = Locked(State())
 
     /// - Parameter what: what the files hold, for log lines ("credentials", "token").
-    public init(what: String, schedule: RefreshSchedule, clock: @escaping @Sendable () -> Date = { Date() },
-                logger: Logger, fetch: @escaping Fetch) {
+    public init(
+        what: String,
+        schedule: RefreshSchedule,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger,
+        fetch: @escaping Fetch
+    ) {
         self.what = what
         self.schedule = schedule
         self.clock = clock
@@ -64,8 +70,10 @@ public final class FileRefreshDaemon: Sendable {
 
     /// Refreshes until SIGTERM or SIGINT.
     public func run(threadName: String) async throws {
-        let signal = try await runUntilStopSignal([PeriodicService(name: threadName) { [self] in step() }],
-                                                  logger: logger)
+        let signal = try await runUntilStopSignal(
+            [PeriodicService(name: threadName) { [self] in step() }],
+            logger: logger
+        )
         // Taking the lock waits for a write in progress; after it, none starts.
         state.withLock { $0.stopping = true }
         logger.info("stopped", metadata: signal.map { ["signal": "\($0)"] } ?? [:])
@@ -95,10 +103,17 @@ public final class FileRefreshDaemon: Sendable {
                 return (s.failures, s.lastExpiration)
             }
             let delay = schedule.delayAfterFailure(failures: failures, unitRandom: Double.random(in: 0..<1))
-            logger.error("\(what) refresh failed; the old files stay", metadata: [
-                "error": "\(error.message)", "failures": "\(failures)", "retry_in": "\(Self.seconds(delay))"])
+            logger.error(
+                "\(what) refresh failed; the old files stay",
+                metadata: [
+                    "error": "\(error.message)", "failures": "\(failures)", "retry_in": "\(Self.seconds(delay))",
+                ]
+            )
             if let expiration, expiration <= clock() {
-                logger.error("the \(what) in the files have expired", metadata: ["expired": "\(ISO8601.string(expiration))"])
+                logger.error(
+                    "the \(what) in the files have expired",
+                    metadata: ["expired": "\(ISO8601.string(expiration))"]
+                )
             }
             return delay
         }
@@ -130,8 +145,11 @@ public enum DaemonFiles {
     public static func prepare(directory: String, names: [String]) throws(ClientError) {
         let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                   attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw ClientError(.files, "cannot create the directory \(directory): \(error.localizedDescription)")
         }

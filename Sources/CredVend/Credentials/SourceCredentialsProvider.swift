@@ -1,15 +1,19 @@
-public import Foundation
-public import Logging
 public import CredVendCore
 import CredVendHTTP
 import CredVendSync
+public import Foundation
+public import Logging
 
 /// The credentials that sign credvend's own STS calls, from the standard AWS
 /// chain (docs/reference.md#source-credentials): environment, container endpoint, shared credentials file.
 /// Temporary ones are fetched again before they expire.
 public final class SourceCredentialsProvider: Sendable {
     /// Where the credentials came from, for logs and /admin/v1/info.
-    public enum Origin: String, Sendable { case environment, container, sharedFile = "shared-credentials-file", fixed }
+    public enum Origin: String, Sendable {
+        case environment, container
+        case sharedFile = "shared-credentials-file"
+        case fixed
+    }
 
     /// Where `resolve` looks: the standard chain, or credentials handed over once (tests,
     /// embedders), so that nothing reads the process environment or the network.
@@ -34,7 +38,11 @@ public final class SourceCredentialsProvider: Sendable {
     /// Files and endpoints are re-read at least this often, so rotation is seen.
     public static let rereadInterval: TimeInterval = 300
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, client: any HTTPClient, logger: Logger) {
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        client: any HTTPClient,
+        logger: Logger
+    ) {
         self.chain = .standard(environment: environment)
         self.client = client
         self.logger = logger
@@ -61,7 +69,8 @@ public final class SourceCredentialsProvider: Sendable {
     func needsRefresh(now: Date) -> Bool {
         state.withLock { s in
             guard let c = s.credentials else { return true }
-            return c.remaining(at: now) < Self.minimumRemaining || now.timeIntervalSince(s.fetchedAt) > Self.rereadInterval
+            return c.remaining(at: now) < Self.minimumRemaining
+                || now.timeIntervalSince(s.fetchedAt) > Self.rereadInterval
         }
     }
 
@@ -85,9 +94,13 @@ public final class SourceCredentialsProvider: Sendable {
                 return changed
             }
             if changed {
-                logger.info("source credentials loaded", metadata: [
-                    "source": "\(origin.rawValue)", "access_key_id": "\(creds.accessKeyId)",
-                    "expiration": "\(creds.expiration.map(ISO8601.string) ?? "none")"])
+                logger.info(
+                    "source credentials loaded",
+                    metadata: [
+                        "source": "\(origin.rawValue)", "access_key_id": "\(creds.accessKeyId)",
+                        "expiration": "\(creds.expiration.map(ISO8601.string) ?? "none")",
+                    ]
+                )
             }
         } catch {
             logger.warning("source credentials unavailable: \(error.message)")
@@ -107,20 +120,27 @@ public final class SourceCredentialsProvider: Sendable {
             guard let secret = env("AWS_SECRET_ACCESS_KEY") else {
                 throw ConfigurationError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
             }
-            return (AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: env("AWS_SESSION_TOKEN")),
-                    .environment)
+            return (
+                AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: env("AWS_SESSION_TOKEN")),
+                .environment
+            )
         }
         if let uri = env("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
             return (try fetchContainer(uri: uri, env: env), .container)
         }
-        let path = env("AWS_SHARED_CREDENTIALS_FILE")
+        let path =
+            env("AWS_SHARED_CREDENTIALS_FILE")
             ?? ((env("HOME") ?? NSHomeDirectory()) + "/.aws/credentials")
         let profile = env("AWS_PROFILE") ?? "default"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError("no source credentials: no AWS_ACCESS_KEY_ID, no AWS_CONTAINER_CREDENTIALS_FULL_URI, and \(path) is not readable")
+            throw ConfigurationError(
+                "no source credentials: no AWS_ACCESS_KEY_ID, no AWS_CONTAINER_CREDENTIALS_FULL_URI, and \(path) is not readable"
+            )
         }
         guard let creds = SharedCredentialsFile.parse(text, profile: profile) else {
-            throw ConfigurationError("profile [\(profile)] in \(path) has no aws_access_key_id and aws_secret_access_key")
+            throw ConfigurationError(
+                "profile [\(profile)] in \(path) has no aws_access_key_id and aws_secret_access_key"
+            )
         }
         return (creds, .sharedFile)
     }
@@ -138,8 +158,15 @@ public final class SourceCredentialsProvider: Sendable {
         if let token { headers.append(("Authorization", token)) }
         let response: HTTPClientResponse
         do {
-            response = try client.send(HTTPClientRequest(method: "GET", url: uri, headers: headers,
-                                                         connectTimeout: .seconds(2), timeout: .seconds(5)))
+            response = try client.send(
+                HTTPClientRequest(
+                    method: "GET",
+                    url: uri,
+                    headers: headers,
+                    connectTimeout: .seconds(2),
+                    timeout: .seconds(5)
+                )
+            )
         } catch {
             throw ConfigurationError("container credentials endpoint \(uri) unreachable: \(error)")
         }

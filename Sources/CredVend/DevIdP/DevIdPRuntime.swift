@@ -1,10 +1,10 @@
 import CredVendCore
 import CredVendHTTP
+import CredVendSystem
 import Foundation
 public import Logging
 import ServiceLifecycle
 import UnixSignals
-import CredVendSystem
 
 /// Runs `credvend dev-idp`: the token endpoint and JWKS on one listener, until
 /// SIGTERM or SIGINT.
@@ -22,8 +22,10 @@ public struct DevIdPRuntime: Sendable {
     }
 
     public func run() async throws {
-        let server = HTTPServer(configuration: HTTPServerConfiguration(listen: .tcp(host: host, port: port)),
-                                handler: provider)
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(listen: .tcp(host: host, port: port)),
+            handler: provider
+        )
         try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         provider.setIssuer("http://\(shownHost):\(server.boundPort ?? 0)")

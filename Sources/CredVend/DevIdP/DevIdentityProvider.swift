@@ -1,7 +1,7 @@
-import Foundation
 public import CredVendCore
 import CredVendCrypto
 import CredVendSync
+import Foundation
 
 /// A local stand-in for a Cognito user pool (docs/reference.md#credvend-dev-idp), so that demos and tests
 /// run the whole flow with no cloud account. Development only.
@@ -12,7 +12,11 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
         public var clientSecret: String
         public var scopes: [String]
 
-        enum CodingKeys: String, CodingKey { case clientId = "client_id", clientSecret = "client_secret", scopes }
+        enum CodingKeys: String, CodingKey {
+            case clientId = "client_id"
+            case clientSecret = "client_secret"
+            case scopes
+        }
     }
 
     private let issuerURL = Locked("")
@@ -39,7 +43,9 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
         } catch let e as ConfigurationError {
             throw e
         } catch {
-            throw ConfigurationError("--clients \(path) must be a JSON array of {\"client_id\", \"client_secret\", \"scopes\": [...]}: \(error)")
+            throw ConfigurationError(
+                "--clients \(path) must be a JSON array of {\"client_id\", \"client_secret\", \"scopes\": [...]}: \(error)"
+            )
         }
     }
 
@@ -53,9 +59,12 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
             return .respond(HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: jwksBody))
         case ("GET", "/.well-known/openid-configuration"):
             let iss = issuer
-            let doc = "{\"issuer\":\(JSONText.quote(iss)),\"jwks_uri\":\(JSONText.quote(iss + "/.well-known/jwks.json")),"
+            let doc =
+                "{\"issuer\":\(JSONText.quote(iss)),\"jwks_uri\":\(JSONText.quote(iss + "/.well-known/jwks.json")),"
                 + "\"token_endpoint\":\(JSONText.quote(iss + "/oauth2/token")),\"grant_types_supported\":[\"client_credentials\"]}"
-            return .respond(HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(doc.utf8)))
+            return .respond(
+                HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(doc.utf8))
+            )
         case ("POST", "/oauth2/token"):
             return .respond(token(request))
         case (_, "/oauth2/token"), (_, "/.well-known/jwks.json"):
@@ -68,8 +77,13 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
     private func oauthError(_ status: Int, _ code: String, _ description: String) -> HTTPResponse {
         var headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         if status == 401 { headers.append(("WWW-Authenticate", "Basic realm=\"credvend-dev-idp\"")) }
-        return HTTPResponse(status: status, headers: HTTPHeaders(headers), body: Array(
-            "{\"error\":\(JSONText.quote(code)),\"error_description\":\(JSONText.quote(description))}".utf8))
+        return HTTPResponse(
+            status: status,
+            headers: HTTPHeaders(headers),
+            body: Array(
+                "{\"error\":\(JSONText.quote(code)),\"error_description\":\(JSONText.quote(description))}".utf8
+            )
+        )
     }
 
     private func token(_ request: HTTPRequest) -> HTTPResponse {
@@ -77,24 +91,32 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
         guard form["grant_type"] == "client_credentials" else {
             return oauthError(400, "unsupported_grant_type", "only grant_type=client_credentials is supported")
         }
-        var id = form["client_id"], secret = form["client_secret"]
+        var id = form["client_id"]
+        var secret = form["client_secret"]
         if let auth = request.headers["authorization"], auth.lowercased().hasPrefix("basic "),
-           let decoded = Data(base64Encoded: String(auth.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-           let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":") {
+            let decoded = Data(base64Encoded: String(auth.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let pair = String(data: decoded, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+        {
             // RFC 6749 2.3.1: each is form-encoded before base64.
             id = FormURLEncoding.decode(ArraySlice(pair[..<colon].utf8))
             secret = FormURLEncoding.decode(ArraySlice(pair[pair.index(after: colon)...].utf8))
         }
         guard let id, let secret, let client = clients[id],
-              ConstantTime.equals(Array(secret.utf8), Array(client.clientSecret.utf8)) else {
+            ConstantTime.equals(Array(secret.utf8), Array(client.clientSecret.utf8))
+        else {
             return oauthError(401, "invalid_client", "unknown client or wrong secret")
         }
         let requested = form["scope"].map { $0.split(separator: " ").map(String.init) } ?? client.scopes
         guard requested.allSatisfy(client.scopes.contains) else {
             return oauthError(400, "invalid_scope", "a requested scope is not allowed for this client")
         }
-        var claims = JWTSigner.accessTokenClaims(issuer: issuer, clientId: client.clientId, scopes: requested,
-                                                 issuedAt: Date(), ttl: TimeInterval(tokenTTL))
+        var claims = JWTSigner.accessTokenClaims(
+            issuer: issuer,
+            clientId: client.clientId,
+            scopes: requested,
+            issuedAt: Date(),
+            ttl: TimeInterval(tokenTTL)
+        )
         claims["auth_time"] = claims["iat"]
         claims["version"] = .number(2)
         let jwt: String
@@ -102,7 +124,10 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
             return oauthError(500, "server_error", "could not sign the token")
         }
         let body = "{\"access_token\":\(JSONText.quote(jwt)),\"token_type\":\"Bearer\",\"expires_in\":\(tokenTTL)}"
-        return HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
-                            body: Array(body.utf8))
+        return HTTPResponse(
+            status: 200,
+            headers: ["Content-Type": "application/json", "Cache-Control": "no-store"],
+            body: Array(body.utf8)
+        )
     }
 }

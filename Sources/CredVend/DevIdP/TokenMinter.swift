@@ -1,7 +1,7 @@
-import Foundation
 public import CredVendCore
 public import CredVendCrypto
 import CredVendSystem
+import Foundation
 
 /// The development issuer's RSA-2048 signing key, its `kid` (the RFC 7638
 /// thumbprint, so `dev-idp` and `dev-idp mint` agree) and its JWKS.

@@ -1,9 +1,9 @@
-public import Foundation
-public import Logging
-import Synchronization
 public import CredVendCore
 import CredVendHTTP
 import CredVendSync
+public import Foundation
+public import Logging
+import Synchronization
 
 /// The issuer's signing keys, fetched in the background and swapped in whole:
 /// request threads only read the current snapshot. Keys are parsed once per
@@ -43,8 +43,13 @@ public final class JWKSCache: Sendable {
     private let lastKidRefresh = Atomic<Int64>(Int64.min / 2)
     private let flight = SingleFlight<Int, Bool, Never>()
 
-    public init(source: Source, client: any HTTPClient, logger: Logger, metrics: ServerMetrics?,
-                clock: any WallClock = SystemClock()) {
+    public init(
+        source: Source,
+        client: any HTTPClient,
+        logger: Logger,
+        metrics: ServerMetrics?,
+        clock: any WallClock = SystemClock()
+    ) {
         self.source = source
         self.client = client
         self.logger = logger
@@ -93,12 +98,21 @@ public final class JWKSCache: Sendable {
             result = Result { () throws(ConfigurationError) -> JWKSet in
                 let r: HTTPClientResponse
                 do {
-                    r = try client.send(HTTPClientRequest(method: "GET", url: url, headers: [("Accept", "application/json")],
-                                                          connectTimeout: .seconds(3), timeout: .seconds(10)))
+                    r = try client.send(
+                        HTTPClientRequest(
+                            method: "GET",
+                            url: url,
+                            headers: [("Accept", "application/json")],
+                            connectTimeout: .seconds(3),
+                            timeout: .seconds(10)
+                        )
+                    )
                 } catch {
                     throw ConfigurationError("JWKS fetch from \(url) failed: \(error)")
                 }
-                guard r.status == 200 else { throw ConfigurationError("JWKS fetch from \(url) answered HTTP \(r.status)") }
+                guard r.status == 200 else {
+                    throw ConfigurationError("JWKS fetch from \(url) answered HTTP \(r.status)")
+                }
                 return try parse(r.body)
             }
         }
@@ -107,12 +121,18 @@ public final class JWKSCache: Sendable {
             snapshot.withLock { $0 = Snapshot(keys: keys, fetchedAt: started, generation: ($0?.generation ?? 0) + 1) }
             status.withLock { $0 = Status(lastAttempt: started, lastOutcome: "success") }
             metrics?.jwksRefreshes.increment("success")
-            logger.info("JWKS loaded", metadata: ["reason": "\(reason)", "kids": "\(keys.kids.joined(separator: ","))"])
+            logger.info(
+                "JWKS loaded",
+                metadata: ["reason": "\(reason)", "kids": "\(keys.kids.joined(separator: ","))"]
+            )
             return true
         case .failure(let error):
             status.withLock { $0 = Status(lastAttempt: started, lastOutcome: "failure: \(error.message)") }
             metrics?.jwksRefreshes.increment("failure")
-            logger.warning("JWKS refresh failed; keeping previous keys", metadata: ["reason": "\(reason)", "error": "\(error.message)"])
+            logger.warning(
+                "JWKS refresh failed; keeping previous keys",
+                metadata: ["reason": "\(reason)", "error": "\(error.message)"]
+            )
             return false
         }
     }
@@ -133,7 +153,10 @@ public final class JWKSCache: Sendable {
                 failures.withLock { $0 = 0 }
                 return Self.refreshInterval
             }
-            let n = failures.withLock { f -> Int in f += 1; return f }
+            let n = failures.withLock { f -> Int in
+                f += 1
+                return f
+            }
             let base = current == nil ? min(30, pow(2, Double(n - 1))) : min(300, 30 * Double(n))
             return base * Double.random(in: 0.8...1.2)
         }

@@ -1,6 +1,6 @@
+import Foundation
 public import ServiceLifecycle
 public import UnixSignals
-import Foundation
 
 /// Runs an action for every arrival of a signal (SIGHUP: reload), each on a thread of
 /// its own, so that one action that blocks (a log path that became a FIFO, say) never

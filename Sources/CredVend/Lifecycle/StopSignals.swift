@@ -1,7 +1,7 @@
+import CredVendSync
 public import Logging
 public import ServiceLifecycle
 public import UnixSignals
-import CredVendSync
 
 /// Runs `services` in one `ServiceGroup` until SIGTERM or SIGINT (or until they end)
 /// and returns the signal that stopped them, for the "stopped" log line. Shutdown runs

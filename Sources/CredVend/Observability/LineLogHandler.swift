@@ -1,7 +1,7 @@
-import Foundation
-public import Logging
 import CredVendCore
 import CredVendSystem
+import Foundation
+public import Logging
 
 /// One line per event on stderr (and into a `LogRing`): time, level, label,
 /// message, then `key=value` metadata in key order. Callers pass no secret; this
@@ -55,7 +55,8 @@ public struct LineLogHandler: LogHandler {
     }
 
     private static let levelNames: [Logger.Level: [UInt8]] = Dictionary(
-        uniqueKeysWithValues: Logger.Level.allCases.map { ($0, Array($0.rawValue.uppercased().utf8)) })
+        uniqueKeysWithValues: Logger.Level.allCases.map { ($0, Array($0.rawValue.uppercased().utf8)) }
+    )
 
     /// `2026-11-24T23:31:37.123Z` (UTC, milliseconds).
     private static func appendTimestamp(_ line: inout [UInt8]) {

@@ -1,5 +1,5 @@
-import Synchronization
 import CredVendSync
+import Synchronization
 
 /// The latest log lines kept in memory for `GET /admin/v1/logs`. Lines reach it
 /// only through the log handler, which never receives a token or secret.

@@ -1,7 +1,7 @@
-import Foundation
 public import CredVendCore
-public import CredVendStore
 import CredVendHTTP
+public import CredVendStore
+import Foundation
 
 /// The role store of a running `credvend serve`, through its admin API (docs/reference.md#admin-api):
 /// `unix:PATH` (the admin socket) or `https://HOST:PORT` with a bearer token
@@ -34,7 +34,9 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
                 throw RemoteAdminError("\(error.message) (or unix:PATH for the admin socket)")
             }
             guard tokenFile != nil else {
-                throw RemoteAdminError("--admin-url \(url) needs --admin-token-file (a file holding one admin or reader token)")
+                throw RemoteAdminError(
+                    "--admin-url \(url) needs --admin-token-file (a file holding one admin or reader token)"
+                )
             }
             target = .http(base: url.hasSuffix("/") ? String(url.dropLast()) : url)
         }
@@ -49,8 +51,8 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
             throw RemoteAdminError("--admin-token-file: \(error.description)")
         }
         guard let data = FileManager.default.contents(atPath: path),
-              let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              !token.isEmpty, !token.contains(where: \.isNewline)
+            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !token.isEmpty, !token.contains(where: \.isNewline)
         else {
             throw RemoteAdminError("--admin-token-file \(path) must hold exactly one token")
         }
@@ -67,8 +69,11 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     }
 
     public func put(_ mapping: RoleMapping) async throws {
-        let r = try send("PUT", "/admin/v1/roles/" + PercentEncoding.encode(mapping.clientId),
-                         body: Array(RoleMappingJSON.encode(mapping).utf8))
+        let r = try send(
+            "PUT",
+            "/admin/v1/roles/" + PercentEncoding.encode(mapping.clientId),
+            body: Array(RoleMappingJSON.encode(mapping).utf8)
+        )
         try expect(r, [200, 201])
     }
 
@@ -86,13 +91,16 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     }
 
     public func importAll(_ records: [RoleMapping], replace: Bool) async throws -> RoleImportSummary {
-        let r = try send("POST", "/admin/v1/roles:import?replace=\(replace)",
-                         body: Array(RoleMappingJSON.encodeList(records).utf8))
+        let r = try send(
+            "POST",
+            "/admin/v1/roles:import?replace=\(replace)",
+            body: Array(RoleMappingJSON.encodeList(records).utf8)
+        )
         try expect(r, [200])
         let object = (try? JSONParser.parse(r.body))?.objectValue
         func count(_ name: String) -> Int? { object?[name]?.numberValue.flatMap { Int(exactly: $0) } }
         guard let added = count("added"), let updated = count("updated"), let unchanged = count("unchanged"),
-              let removed = count("removed")
+            let removed = count("removed")
         else {
             throw RemoteAdminError("the admin API at \(location) answered the import with an unexpected body")
         }
@@ -105,9 +113,16 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
         var headers: [(String, String)] = [("Accept", "application/json")]
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        var request = HTTPClientRequest(method: method, url: "", headers: headers, body: body,
-                                        connectTimeout: .seconds(5), timeout: .seconds(60), caFile: caFile,
-                                        maxResponseBytes: 64 << 20)
+        var request = HTTPClientRequest(
+            method: method,
+            url: "",
+            headers: headers,
+            body: body,
+            connectTimeout: .seconds(5),
+            timeout: .seconds(60),
+            caFile: caFile,
+            maxResponseBytes: 64 << 20
+        )
         switch target {
         case .unix(let socket):
             request.url = "http://localhost" + path

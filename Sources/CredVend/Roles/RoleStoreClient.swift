@@ -1,7 +1,6 @@
 public import CredVendCore
 public import CredVendStore
 
-
 /// What the `credvend roles` subcommands need from a role store: the local LMDB
 /// directory, or a running server's admin API (`--admin-url`, docs/reference.md#admin-api,
 /// `RemoteRoleStoreClient`), with the same output and exit codes.

@@ -1,8 +1,8 @@
+public import CredVendCore
+import CredVendCrypto
+import CredVendHTTP
 import Foundation
 public import Logging
-public import CredVendCore
-import CredVendHTTP
-import CredVendCrypto
 
 /// Calls STS over HTTPS (blocking; run it off the HTTP threads), retrying
 /// throttling, 5xx and network failures with jittered backoff (3 attempts).
@@ -16,9 +16,16 @@ public final class STSClient: Sendable {
     /// The signing time: STS refuses a signature more than 15 minutes off its own clock.
     private let clock: any WallClock
 
-    public init(endpoint: String, region: String, client: any HTTPClient, retry: RetryPolicy = .default,
-                timeout: Duration = .seconds(10), metrics: ServerMetrics?, logger: Logger,
-                clock: any WallClock = SystemClock()) throws(STSError) {
+    public init(
+        endpoint: String,
+        region: String,
+        client: any HTTPClient,
+        retry: RetryPolicy = .default,
+        timeout: Duration = .seconds(10),
+        metrics: ServerMetrics?,
+        logger: Logger,
+        clock: any WallClock = SystemClock()
+    ) throws(STSError) {
         self.clock = clock
         self.builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint(endpoint), region: region)
         self.client = client
@@ -47,10 +54,14 @@ public final class STSClient: Sendable {
         }
         switch result {
         case .success(let role):
-            logger.info("assumed role", metadata: [
-                "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)",
-                "session": "\(parameters.roleSessionName)", "access_key_id": "\(role.credentials.accessKeyId)",
-                "expiration": "\(role.credentials.expiration.map(ISO8601.string) ?? "none")"])
+            logger.info(
+                "assumed role",
+                metadata: [
+                    "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)",
+                    "session": "\(parameters.roleSessionName)", "access_key_id": "\(role.credentials.accessKeyId)",
+                    "expiration": "\(role.credentials.expiration.map(ISO8601.string) ?? "none")",
+                ]
+            )
             return .success(role.credentials)
         case .failure(let e):
             return .failure(e)
@@ -58,16 +69,27 @@ public final class STSClient: Sendable {
     }
 
     /// AssumeRoleWithWebIdentity: unsigned, the OIDC token is the credential.
-    public func assumeRoleWithWebIdentity(roleArn: String, sessionName: String, token: String,
-                                          durationSeconds: Int) -> Result<AssumedRole, STSError> {
+    public func assumeRoleWithWebIdentity(
+        roleArn: String,
+        sessionName: String,
+        token: String,
+        durationSeconds: Int
+    ) -> Result<AssumedRole, STSError> {
         call(action: .assumeRoleWithWebIdentity, secrets: [token]) {
-            builder.assumeRoleWithWebIdentity(roleArn: roleArn, roleSessionName: sessionName,
-                                              webIdentityToken: token, durationSeconds: durationSeconds)
+            builder.assumeRoleWithWebIdentity(
+                roleArn: roleArn,
+                roleSessionName: sessionName,
+                webIdentityToken: token,
+                durationSeconds: durationSeconds
+            )
         }
     }
 
-    private func call(action: STSAction, secrets: [String],
-                      makeRequest: () throws(OpenSSLError) -> STSHTTPRequest) -> Result<AssumedRole, STSError> {
+    private func call(
+        action: STSAction,
+        secrets: [String],
+        makeRequest: () throws(OpenSSLError) -> STSHTTPRequest
+    ) -> Result<AssumedRole, STSError> {
         var attempt = 1
         while true {
             let error: STSError
@@ -78,21 +100,40 @@ public final class STSClient: Sendable {
             } catch {
                 metrics?.stsCalls.increment("error")
                 logger.error("STS request could not be signed", metadata: ["error": "\(error)"])
-                return .failure(STSError(code: STSError.Code.signingFailed, message: "\(error)", httpStatus: nil,
-                                         redacting: secrets))
+                return .failure(
+                    STSError(
+                        code: STSError.Code.signingFailed,
+                        message: "\(error)",
+                        httpStatus: nil,
+                        redacting: secrets
+                    )
+                )
             }
             do {
-                let response = try client.send(HTTPClientRequest(
-                    method: request.method, url: request.url, headers: request.headers.map { ($0.name, $0.value) },
-                    body: request.body, connectTimeout: .seconds(3), timeout: timeout))
+                let response = try client.send(
+                    HTTPClientRequest(
+                        method: request.method,
+                        url: request.url,
+                        headers: request.headers.map { ($0.name, $0.value) },
+                        body: request.body,
+                        connectTimeout: .seconds(3),
+                        timeout: timeout
+                    )
+                )
                 do {
-                    let role = try STSResponseParser.parse(response.body, httpStatus: response.status, action: action,
-                                                           redacting: secrets)
+                    let role = try STSResponseParser.parse(
+                        response.body,
+                        httpStatus: response.status,
+                        action: action,
+                        redacting: secrets
+                    )
                     metrics?.stsCalls.increment("success")
                     return .success(role)
                 } catch let e {
                     error = e
-                    metrics?.stsCalls.increment(e.code.contains("Throttl") || e.httpStatus == 429 ? "throttled" : "error")
+                    metrics?.stsCalls.increment(
+                        e.code.contains("Throttl") || e.httpStatus == 429 ? "throttled" : "error"
+                    )
                 }
             } catch let curlError {
                 error = STSError.network("\(curlError)", redacting: secrets)
@@ -105,9 +146,15 @@ public final class STSClient: Sendable {
     /// nil to try again (after sleeping), or the final failure.
     private func retryOrFail(_ error: STSError, _ attempt: inout Int) -> Result<AssumedRole, STSError>? {
         guard retry.shouldRetry(error, afterAttempt: attempt),
-              let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) }) else {
-            logger.warning("STS call failed", metadata: ["code": "\(error.code)", "attempts": "\(attempt)",
-                                                         "error": "\(error.message)"])
+            let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
+        else {
+            logger.warning(
+                "STS call failed",
+                metadata: [
+                    "code": "\(error.code)", "attempts": "\(attempt)",
+                    "error": "\(error.message)",
+                ]
+            )
             return .failure(error)
         }
         logger.info("STS call failed; retrying", metadata: ["code": "\(error.code)", "attempt": "\(attempt)"])

@@ -1,8 +1,8 @@
-import Foundation
 public import CredVendCore
 import CredVendCrypto
 import CredVendHTTP
 import CredVendSystem
+import Foundation
 
 /// The token a caller of the TES endpoint must send as its `Authorization` header
 /// (`--authz-token-file`; the SDKs' `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`).
@@ -35,10 +35,14 @@ public struct TESAuthToken: Sendable {
             let raw = String(decoding: data, as: UTF8.self)
             let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
-                throw ConfigurationError("--authz-token-file \(path) is empty: put a token in it, or remove it to have one generated")
+                throw ConfigurationError(
+                    "--authz-token-file \(path) is empty: put a token in it, or remove it to have one generated"
+                )
             }
             guard HeaderSyntax.isFieldValue(text), !text.contains("\n"), !text.contains("\r") else {
-                throw ConfigurationError("--authz-token-file \(path) must hold one line of printable characters (it is sent as an HTTP header)")
+                throw ConfigurationError(
+                    "--authz-token-file \(path) must hold one line of printable characters (it is sent as an HTTP header)"
+                )
             }
             return (TESAuthToken(token: text), text == raw ? .loaded : .loadedTrimmed)
         }

@@ -1,7 +1,7 @@
-public import Foundation
 public import CredVendCore
 import CredVendCrypto
 import CredVendSystem
+public import Foundation
 
 /// Everything `credvend tes` needs, checked once at start-up, before any network call,
 /// so that a bad flag is a message naming it (docs/reference.md#credvend-tes).
@@ -19,8 +19,15 @@ public struct TESConfiguration: Sendable {
     public var authzTokenFile: String
     public var refreshBuffer: TimeInterval = 900
 
-    public init(endpoint: String, rootCAFile: String, certificateFile: String, keyFile: String, roleAlias: String,
-                thingName: String, authzTokenFile: String) {
+    public init(
+        endpoint: String,
+        rootCAFile: String,
+        certificateFile: String,
+        keyFile: String,
+        roleAlias: String,
+        thingName: String,
+        authzTokenFile: String
+    ) {
         self.endpoint = endpoint
         self.rootCAFile = rootCAFile
         self.certificateFile = certificateFile
@@ -42,10 +49,14 @@ public struct TESConfiguration: Sendable {
     public func validate() throws(ConfigurationError) {
         try Self.checkEndpoint(endpoint)
         guard roleAlias.range(of: #"^[\w=,@-]{1,128}$"#, options: .regularExpression) != nil else {
-            throw ConfigurationError("--role-alias \"\(roleAlias)\" is not a role alias name (1-128 characters of letters, digits, _ = , @ -)")
+            throw ConfigurationError(
+                "--role-alias \"\(roleAlias)\" is not a role alias name (1-128 characters of letters, digits, _ = , @ -)"
+            )
         }
         guard thingName.range(of: #"^[a-zA-Z0-9:_-]{1,128}$"#, options: .regularExpression) != nil else {
-            throw ConfigurationError("--thing-name \"\(thingName)\" is not a thing name (1-128 characters of letters, digits, : _ -)")
+            throw ConfigurationError(
+                "--thing-name \"\(thingName)\" is not a thing name (1-128 characters of letters, digits, : _ -)"
+            )
         }
         guard refreshBuffer >= 1 else { throw ConfigurationError("--refresh-buffer must be at least 1 second") }
         let rootCA = try Self.readPEM(rootCAFile, flag: "--rootca")
@@ -68,19 +79,25 @@ public struct TESConfiguration: Sendable {
             throw ConfigurationError("--key \(keyFile) is not an unencrypted PEM private key: \(error.detail)")
         }
         guard matches else {
-            throw ConfigurationError("--key \(keyFile) does not match the certificate in --cert \(certificateFile): give the private key that belongs to this certificate")
+            throw ConfigurationError(
+                "--key \(keyFile) does not match the certificate in --cert \(certificateFile): give the private key that belongs to this certificate"
+            )
         }
     }
 
     static func checkEndpoint(_ text: String) throws(ConfigurationError) {
         let lower = text.lowercased()
         guard !lower.hasPrefix("http://") else {
-            throw ConfigurationError("--endpoint \(text): the credential provider is only reachable over https; give the host name or an https:// URL")
+            throw ConfigurationError(
+                "--endpoint \(text): the credential provider is only reachable over https; give the host name or an https:// URL"
+            )
         }
         var rest = lower.hasPrefix("https://") ? String(text.dropFirst("https://".count)) : text
         while rest.hasSuffix("/") { rest.removeLast() }
         guard rest.range(of: #"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$"#, options: .regularExpression) != nil else {
-            throw ConfigurationError("--endpoint \"\(text)\" must be a host name (the iot:CredentialProvider endpoint, e.g. xxxx.credentials.iot.us-east-1.amazonaws.com) or an https:// URL of one")
+            throw ConfigurationError(
+                "--endpoint \"\(text)\" must be a host name (the iot:CredentialProvider endpoint, e.g. xxxx.credentials.iot.us-east-1.amazonaws.com) or an https:// URL of one"
+            )
         }
     }
 

@@ -1,5 +1,5 @@
-import Foundation
 public import CredVendCore
+import Foundation
 
 /// The TES worker's local endpoint. `GET /2016-11-01/credentialprovider/` answers the
 /// container-credentials shape `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`
@@ -24,12 +24,23 @@ public struct TESHandler: HTTPHandler {
         case Self.credentialsPath, String(Self.credentialsPath.dropLast()):
             guard isGet else { return .respond(APIError.methodNotAllowed(["GET"]).response) }
             guard let presented = request.headers["authorization"], !presented.isEmpty else {
-                return .respond(APIError(status: 401, code: "unauthorized",
-                    message: "send the token from the authz token file in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)").response)
+                return .respond(
+                    APIError(
+                        status: 401,
+                        code: "unauthorized",
+                        message:
+                            "send the token from the authz token file in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)"
+                    ).response
+                )
             }
             guard token.accepts(presented) else {
-                return .respond(APIError(status: 403, code: "access_denied",
-                    message: "the Authorization header is not the token in the authz token file").response)
+                return .respond(
+                    APIError(
+                        status: 403,
+                        code: "access_denied",
+                        message: "the Authorization header is not the token in the authz token file"
+                    ).response
+                )
             }
             switch serving() {
             case .credentials(let c):

@@ -1,5 +1,5 @@
-public import Foundation
 public import CredVendCore
+public import Foundation
 
 /// What the TES worker serves, or why it cannot.
 public enum TESServing: Sendable, Equatable {
@@ -25,21 +25,34 @@ public struct TESState: Sendable {
         if let credentials, credentials.remaining(at: now) > 0 { return .credentials(credentials) }
         let why = lastError.map { ": \($0.message)" } ?? ""
         if let expiration = credentials?.expiration {
-            return .unavailable(reason: "the credentials expired at \(ISO8601.string(expiration)) and could not be refreshed\(why)")
+            return .unavailable(
+                reason: "the credentials expired at \(ISO8601.string(expiration)) and could not be refreshed\(why)"
+            )
         }
-        return .unavailable(reason: lastError == nil
-            ? "no credentials yet: the first request to the AWS IoT credential provider is in progress"
-            : "no credentials yet\(why)")
+        return .unavailable(
+            reason: lastError == nil
+                ? "no credentials yet: the first request to the AWS IoT credential provider is in progress"
+                : "no credentials yet\(why)"
+        )
     }
 
     /// Records the outcome of one request made at `now`; returns the seconds to wait before
     /// the next. Credentials that arrive already expired count as a failure.
-    public mutating func record(_ result: Result<AWSCredentials, IoTCredentialError>, at now: Date,
-                                policy: TESRefreshPolicy, unitRandom: Double) -> TimeInterval {
+    public mutating func record(
+        _ result: Result<AWSCredentials, IoTCredentialError>,
+        at now: Date,
+        policy: TESRefreshPolicy,
+        unitRandom: Double
+    ) -> TimeInterval {
         var outcome = result
         if case .success(let fresh) = result, fresh.remaining(at: now) <= 0 {
-            outcome = .failure(IoTCredentialError(.badResponse, httpStatus: 200,
-                "the credential provider returned credentials that expired at \(fresh.expiration.map(ISO8601.string) ?? "?") by this device's clock; check the clock (NTP)"))
+            outcome = .failure(
+                IoTCredentialError(
+                    .badResponse,
+                    httpStatus: 200,
+                    "the credential provider returned credentials that expired at \(fresh.expiration.map(ISO8601.string) ?? "?") by this device's clock; check the clock (NTP)"
+                )
+            )
         }
         switch outcome {
         case .success(let fresh):
@@ -52,7 +65,12 @@ public struct TESState: Sendable {
             lastError = error
             consecutiveFailures += 1
             let remaining = credentials.map { $0.remaining(at: now) }.flatMap { $0 > 0 ? $0 : nil }
-            return policy.retryDelay(afterFailures: consecutiveFailures, error, remaining: remaining, unitRandom: unitRandom)
+            return policy.retryDelay(
+                afterFailures: consecutiveFailures,
+                error,
+                remaining: remaining,
+                unitRandom: unitRandom
+            )
         }
     }
 }

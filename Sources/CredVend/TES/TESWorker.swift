@@ -1,7 +1,7 @@
-public import Foundation
-public import Logging
 public import CredVendCore
 import CredVendSync
+public import Foundation
+public import Logging
 
 /// Keeps device credentials fresh: asks the AWS IoT credential provider, remembers the last
 /// good credentials, and schedules the next request by `TESRefreshPolicy`. Requests run on
@@ -14,10 +14,13 @@ public final class TESWorker: Sendable {
     private let clock: @Sendable () -> Date
     private let unitRandom: @Sendable () -> Double
 
-    public init(policy: TESRefreshPolicy, logger: Logger,
-                clock: @escaping @Sendable () -> Date = { Date() },
-                unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                fetch: @escaping @Sendable () -> Result<AWSCredentials, IoTCredentialError>) {
+    public init(
+        policy: TESRefreshPolicy,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        fetch: @escaping @Sendable () -> Result<AWSCredentials, IoTCredentialError>
+    ) {
         self.policy = policy
         self.logger = logger
         self.clock = clock
@@ -54,23 +57,35 @@ public final class TESWorker: Sendable {
         guard let error = s.lastError, s.consecutiveFailures > 0 else {
             guard let c = s.credentials else { return }
             let lifetime = c.remaining(at: now)
-            logger.info("credentials refreshed", metadata: [
-                "refresh": "\(s.refreshes)", "access_key_id": "\(c.accessKeyId)",
-                "expiration": "\(c.expiration.map(ISO8601.string) ?? "none")",
-                "lifetime": "\(Int(lifetime))s", "next_refresh_in": "\(next)"])
+            logger.info(
+                "credentials refreshed",
+                metadata: [
+                    "refresh": "\(s.refreshes)", "access_key_id": "\(c.accessKeyId)",
+                    "expiration": "\(c.expiration.map(ISO8601.string) ?? "none")",
+                    "lifetime": "\(Int(lifetime))s", "next_refresh_in": "\(next)",
+                ]
+            )
             if lifetime <= policy.refreshBuffer {
-                logger.warning("the credentials live \(Int(lifetime)) s, not more than --refresh-buffer (\(Int(policy.refreshBuffer)) s): AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left; raise the role alias's credentialDurationSeconds (e.g. 3600)")
+                logger.warning(
+                    "the credentials live \(Int(lifetime)) s, not more than --refresh-buffer (\(Int(policy.refreshBuffer)) s): AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left; raise the role alias's credentialDurationSeconds (e.g. 3600)"
+                )
             }
             return
         }
         var metadata: Logger.Metadata = [
-            "code": "\(error.code)", "attempt": "\(s.consecutiveFailures)", "retry_in": "\(next)"]
+            "code": "\(error.code)", "attempt": "\(s.consecutiveFailures)", "retry_in": "\(next)",
+        ]
         if let status = error.httpStatus { metadata["status"] = "\(status)" }
         switch s.serving(at: now) {
-        case .credentials(let c): metadata["serving"] = "previous credentials until \(c.expiration.map(ISO8601.string) ?? "?")"
+        case .credentials(let c):
+            metadata["serving"] = "previous credentials until \(c.expiration.map(ISO8601.string) ?? "?")"
         case .unavailable: metadata["serving"] = "nothing (503)"
         }
         let message: Logger.Message = "credential refresh failed: \(error.message)"
-        if error.needsOperator { logger.error(message, metadata: metadata) } else { logger.warning(message, metadata: metadata) }
+        if error.needsOperator {
+            logger.error(message, metadata: metadata)
+        } else {
+            logger.warning(message, metadata: metadata)
+        }
     }
 }

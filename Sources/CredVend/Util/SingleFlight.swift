@@ -1,5 +1,5 @@
-import Dispatch
 import CredVendSync
+import Dispatch
 
 /// Runs at most one `work` per key at a time; callers that arrive while it runs
 /// get the same result instead of starting their own (one STS call for N

@@ -1,6 +1,6 @@
-public import Foundation
 public import CredVendCore
 import CredVendSync
+public import Foundation
 
 /// Vended credentials per client_id. Sharded so that requests for different
 /// clients never contend on one lock; misses go through `SingleFlight`, so N
@@ -19,7 +19,8 @@ public final class CredentialCache: Sendable {
 
         /// The vended credentials, read back from `body` (not on the request path).
         public var credentials: AWSCredentials {
-            CredentialProcessOutput.parse(body) ?? AWSCredentials(accessKeyId: "", secretAccessKey: "", expiration: expiration)
+            CredentialProcessOutput.parse(body)
+                ?? AWSCredentials(accessKeyId: "", secretAccessKey: "", expiration: expiration)
         }
 
         public init(credentials: AWSCredentials, mapping: RoleMapping, refreshAt: Date) {
@@ -75,25 +76,42 @@ public final class CredentialCache: Sendable {
     /// Fetches on a miss (blocking, on the caller's thread) unless a fetch for
     /// the same mapping is already under way, whose result is shared. Credentials
     /// with too little time left (`ServableCredentials`) are a 502 and not kept.
-    public func load(mapping: RoleMapping, now: Date, fetch: () -> Result<AWSCredentials, APIError>,
-                     completion: @escaping @Sendable (Result<Entry, APIError>) -> Void) {
+    public func load(
+        mapping: RoleMapping,
+        now: Date,
+        fetch: () -> Result<AWSCredentials, APIError>,
+        completion: @escaping @Sendable (Result<Entry, APIError>) -> Void
+    ) {
         if let hit = fresh(mapping: mapping, now: now) { return completion(.success(hit)) }
-        flights.run(mapping, work: {
-            if let hit = fresh(mapping: mapping, now: now) { return .success(hit) }
-            return fetch().flatMap { creds in
-                let issued = max(now, clock?.now() ?? now)
-                if let problem = ServableCredentials.problem(expiration: creds.expiration, now: issued,
-                                                             sessionDuration: mapping.sessionDurationSeconds,
-                                                             refreshBuffer: refreshBuffer) {
-                    return .failure(.upstream("STS AssumeRole for \(mapping.roleArn): \(problem)"))
+        flights.run(
+            mapping,
+            work: {
+                if let hit = fresh(mapping: mapping, now: now) { return .success(hit) }
+                return fetch().flatMap { creds in
+                    let issued = max(now, clock?.now() ?? now)
+                    if let problem = ServableCredentials.problem(
+                        expiration: creds.expiration,
+                        now: issued,
+                        sessionDuration: mapping.sessionDurationSeconds,
+                        refreshBuffer: refreshBuffer
+                    ) {
+                        return .failure(.upstream("STS AssumeRole for \(mapping.roleArn): \(problem)"))
+                    }
+                    let entry = Entry(
+                        credentials: creds,
+                        mapping: mapping,
+                        refreshAt: refreshTime(
+                            issued: issued,
+                            expiration: creds.expiration ?? issued,
+                            sessionDuration: mapping.sessionDurationSeconds
+                        )
+                    )
+                    shard(mapping.clientId).entries.withLock { $0[mapping.clientId] = entry }
+                    return .success(entry)
                 }
-                let entry = Entry(credentials: creds, mapping: mapping,
-                                  refreshAt: refreshTime(issued: issued, expiration: creds.expiration ?? issued,
-                                                         sessionDuration: mapping.sessionDurationSeconds))
-                shard(mapping.clientId).entries.withLock { $0[mapping.clientId] = entry }
-                return .success(entry)
-            }
-        }, completion: completion)
+            },
+            completion: completion
+        )
     }
 
     /// Forgets a client's credentials (its mapping changed or was deleted).

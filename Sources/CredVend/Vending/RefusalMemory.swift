@@ -1,7 +1,7 @@
-public import Foundation
-import Synchronization
 public import CredVendCore
 import CredVendSync
+public import Foundation
+import Synchronization
 
 /// STS refusals (`STSError.isRefusal`) remembered per client and role mapping, so
 /// that a client retrying in a loop costs a few AssumeRole calls, not one per
@@ -34,8 +34,11 @@ public final class RefusalMemory: Sendable {
     private let unitRandom: @Sendable () -> Double
 
     /// `unitRandom`: values in [0, 1) for the jitter.
-    public init(backoff: RefusalBackoff = .default, shardCount: Int = 16,
-                unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    public init(
+        backoff: RefusalBackoff = .default,
+        shardCount: Int = 16,
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.backoff = backoff
         self.unitRandom = unitRandom
         shards = (0..<max(1, shardCount)).map { _ in Shard() }
@@ -64,8 +67,12 @@ public final class RefusalMemory: Sendable {
         return shard(mapping.clientId).entries.withLock { e -> Refusal in
             let previous = e[mapping.clientId]
             let count = previous.map { $0.mapping == mapping ? $0.count + 1 : 1 } ?? 1
-            let refusal = Refusal(mapping: mapping, error: error, count: count,
-                                  until: now.addingTimeInterval(backoff.delay(afterRefusals: count, unitRandom: u)))
+            let refusal = Refusal(
+                mapping: mapping,
+                error: error,
+                count: count,
+                until: now.addingTimeInterval(backoff.delay(afterRefusals: count, unitRandom: u))
+            )
             e[mapping.clientId] = refusal
             if previous == nil { held.add(1, ordering: .relaxed) }
             return refusal

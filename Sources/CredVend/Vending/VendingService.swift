@@ -1,11 +1,11 @@
-import Dispatch
-public import Foundation
-public import Logging
 public import CredVendCore
 import CredVendCrypto
 public import CredVendStore
-import CredVendSystem
 import CredVendSync
+import CredVendSystem
+import Dispatch
+public import Foundation
+public import Logging
 
 /// What one vending decision came to: the response, and who asked, for the
 /// access log, metrics and the audit log. Never holds the token itself.
@@ -71,10 +71,20 @@ public final class VendingService: Sendable {
 
     /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
     /// token's `AuditTokenID`.
-    public init(verifier: JWTVerifier, jwks: JWKSCache, roles: RoleStore, cache: CredentialCache, sts: STSClient,
-                source: SourceCredentialsProvider, metrics: ServerMetrics, logger: Logger,
-                tokenIdentifier: AuditTokenIdentifier? = nil, verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
-                refusals: RefusalMemory = RefusalMemory(), clock: any WallClock = SystemClock()) {
+    public init(
+        verifier: JWTVerifier,
+        jwks: JWKSCache,
+        roles: RoleStore,
+        cache: CredentialCache,
+        sts: STSClient,
+        source: SourceCredentialsProvider,
+        metrics: ServerMetrics,
+        logger: Logger,
+        tokenIdentifier: AuditTokenIdentifier? = nil,
+        verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
+        refusals: RefusalMemory = RefusalMemory(),
+        clock: any WallClock = SystemClock()
+    ) {
         self.clock = clock
         self.refusals = refusals
         self.tokenIdentifier = tokenIdentifier
@@ -100,10 +110,17 @@ public final class VendingService: Sendable {
         let digest = SHA256.hash(token)
         let fingerprint = Hex.encode(digest.prefix(6))
         // Before verification no claim is trusted: the audit identity is the whole token's.
-        let unverifiedId = tokenIdentifier.map { $0.identify(token: String(decoding: token, as: UTF8.self), verifiedJTI: nil) }
+        let unverifiedId = tokenIdentifier.map {
+            $0.identify(token: String(decoding: token, as: UTF8.self), verifiedJTI: nil)
+        }
         guard let snapshot = currentKeys() else {
-            return .now(VendOutcome(.unavailable("the issuer's signing keys (JWKS) are not loaded yet"), fingerprint: fingerprint,
-                                    tokenId: unverifiedId))
+            return .now(
+                VendOutcome(
+                    .unavailable("the issuer's signing keys (JWKS) are not loaded yet"),
+                    fingerprint: fingerprint,
+                    tokenId: unverifiedId
+                )
+            )
         }
         let key = VerifiedTokenCache.Key(digest: digest)
         let version = Double(snapshot.generation)
@@ -113,7 +130,9 @@ public final class VendingService: Sendable {
         case .accepted(let verified)?:
             // A token seen before skips checks 1-5, but its expiry is checked every time.
             guard nowSeconds < verified.exp.timeIntervalSince1970 + verifier.config.clockSkew else {
-                return .now(VendOutcome(.invalidToken(Self.expired.message), fingerprint: fingerprint, tokenId: unverifiedId))
+                return .now(
+                    VendOutcome(.invalidToken(Self.expired.message), fingerprint: fingerprint, tokenId: unverifiedId)
+                )
             }
             result = .success(verified)
         case .refused(let error)?:
@@ -122,7 +141,13 @@ public final class VendingService: Sendable {
             result = verify(token, keys: snapshot.keys, now: now)
             switch result {
             case .success(let verified):
-                verifiedTokens.accept(key, verified, skew: verifier.config.clockSkew, keysVersion: version, now: nowSeconds)
+                verifiedTokens.accept(
+                    key,
+                    verified,
+                    skew: verifier.config.clockSkew,
+                    keysVersion: version,
+                    now: nowSeconds
+                )
             case .failure(let error):
                 verifiedTokens.refuse(key, error, keysVersion: version, now: nowSeconds)
             }
@@ -131,7 +156,14 @@ public final class VendingService: Sendable {
         case .success(let verified):
             return afterVerification(verified, token: token, fingerprint: fingerprint, now: now)
         case .failure(let error) where error.code == .unknownKid:
-            return unknownKid(Array(token), error, seen: snapshot, fingerprint: fingerprint, tokenId: unverifiedId, now: now)
+            return unknownKid(
+                Array(token),
+                error,
+                seen: snapshot,
+                fingerprint: fingerprint,
+                tokenId: unverifiedId,
+                now: now
+            )
         case .failure(let error):
             return .now(VendOutcome(apiError(error), fingerprint: fingerprint, tokenId: unverifiedId))
         }
@@ -143,12 +175,19 @@ public final class VendingService: Sendable {
     /// snapshot, check again now; else refresh (off-thread) when the JWKS cache's 30 s
     /// limiter allows, and refuse at once otherwise, so a storm of forged kids costs
     /// no thread hop and no fetch.
-    private func unknownKid(_ token: [UInt8], _ error: JWTError, seen: JWKSCache.Snapshot, fingerprint: String,
-                            tokenId unverifiedId: AuditTokenID?, now: Date) -> VendResult {
+    private func unknownKid(
+        _ token: [UInt8],
+        _ error: JWTError,
+        seen: JWKSCache.Snapshot,
+        fingerprint: String,
+        tokenId unverifiedId: AuditTokenID?,
+        now: Date
+    ) -> VendResult {
         if let latest = jwks.current, latest.generation != seen.generation {
             keysMemo.value = KeysMemo(latest)
             switch verify(token, keys: latest.keys, now: now) {
-            case .success(let verified): return afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now)
+            case .success(let verified):
+                return afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now)
             case .failure(let e) where e.code != .unknownKid:
                 return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
             case .failure: break
@@ -187,7 +226,12 @@ public final class VendingService: Sendable {
 
     private func verify(_ token: ArraySlice<UInt8>, keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
         let box: HeaderMemoBox
-        if let b = headerMemos.value { box = b } else { box = HeaderMemoBox(); headerMemos.value = box }
+        if let b = headerMemos.value {
+            box = b
+        } else {
+            box = HeaderMemoBox()
+            headerMemos.value = box
+        }
         return Result { () throws(JWTError) -> VerifiedToken in
             try verifier.verify(tokenSlice: token, keys: keys, now: now, headerMemo: &box.memo)
         }
@@ -201,21 +245,39 @@ public final class VendingService: Sendable {
         e.httpStatus == 403 ? .insufficientScope(e.message) : .invalidToken(e.message)
     }
 
-    private func afterVerification(_ token: VerifiedToken, token raw: ArraySlice<UInt8>, fingerprint: String,
-                                   now: Date) -> VendResult {
+    private func afterVerification(
+        _ token: VerifiedToken,
+        token raw: ArraySlice<UInt8>,
+        fingerprint: String,
+        now: Date
+    ) -> VendResult {
         let clientId = token.clientId
-        let tokenId = tokenIdentifier.map { $0.identify(token: String(decoding: raw, as: UTF8.self), verifiedJTI: token.jti) }
+        let tokenId = tokenIdentifier.map {
+            $0.identify(token: String(decoding: raw, as: UTF8.self), verifiedJTI: token.jti)
+        }
         let mapping: RoleMapping
         do {
             guard let m = try roles.get(clientId) else {
-                return .now(VendOutcome(.accessDenied("client_id \(clientId) has no role mapping; ask an operator to add one"),
-                                        clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
+                return .now(
+                    VendOutcome(
+                        .accessDenied("client_id \(clientId) has no role mapping; ask an operator to add one"),
+                        clientId: clientId,
+                        fingerprint: fingerprint,
+                        tokenId: tokenId
+                    )
+                )
             }
             mapping = m
         } catch {
             logger.error("role store lookup failed", metadata: ["client_id": "\(clientId)", "error": "\(error)"])
-            return .now(VendOutcome(.unavailable("the role store cannot be read"), clientId: clientId, fingerprint: fingerprint,
-                                    tokenId: tokenId))
+            return .now(
+                VendOutcome(
+                    .unavailable("the role store cannot be read"),
+                    clientId: clientId,
+                    fingerprint: fingerprint,
+                    tokenId: tokenId
+                )
+            )
         }
         if let hit = cache.fresh(mapping: mapping, now: now) {
             metrics.cacheHits.increment()
@@ -223,8 +285,14 @@ public final class VendingService: Sendable {
         }
         if let refused = refusals.remembered(mapping, now: now) {
             metrics.refusalsRemembered.increment()
-            return .now(VendOutcome(Self.refusedError(refused, now: now), clientId: clientId, fingerprint: fingerprint,
-                                    tokenId: tokenId).with(mapping))
+            return .now(
+                VendOutcome(
+                    Self.refusedError(refused, now: now),
+                    clientId: clientId,
+                    fingerprint: fingerprint,
+                    tokenId: tokenId
+                ).with(mapping)
+            )
         }
         metrics.cacheMisses.increment()
         return .later { [self] in
@@ -238,7 +306,8 @@ public final class VendingService: Sendable {
             var outcome: VendOutcome
             switch result.withLock({ $0! }) {
             case .success(let entry): outcome = VendOutcome(entry: entry, fingerprint: fingerprint, tokenId: tokenId)
-            case .failure(let e): outcome = VendOutcome(e, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId)
+            case .failure(let e):
+                outcome = VendOutcome(e, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId)
             }
             outcome.mapping = mapping
             return outcome
@@ -262,9 +331,13 @@ public final class VendingService: Sendable {
         case .failure(let error) where error.isRefusal:
             let at = clock.now()
             let refused = refusals.record(mapping, error, now: at)
-            logger.warning("STS refused the role mapping; remembered", metadata: [
-                "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)", "code": "\(error.code)",
-                "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: at))s"])
+            logger.warning(
+                "STS refused the role mapping; remembered",
+                metadata: [
+                    "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)", "code": "\(error.code)",
+                    "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: at))s",
+                ]
+            )
             return .failure(Self.refusedError(refused, now: at))
         case .failure(let error):
             return .failure(STSClient.upstream(mapping, error))
@@ -276,10 +349,13 @@ public final class VendingService: Sendable {
     static func refusedError(_ refusal: RefusalMemory.Refusal, now: Date) -> APIError {
         let wait = refusal.retryAfter(now: now)
         let base = STSClient.upstream(refusal.mapping, refusal.error)
-        return APIError(status: base.status, code: base.code,
-                        message: base.message + "; credvend asks STS again for this client in \(wait) s, "
-                            + "or at once when its role mapping changes",
-                        headers: [("Retry-After", String(wait))])
+        return APIError(
+            status: base.status,
+            code: base.code,
+            message: base.message + "; credvend asks STS again for this client in \(wait) s, "
+                + "or at once when its role mapping changes",
+            headers: [("Retry-After", String(wait))]
+        )
     }
 }
 

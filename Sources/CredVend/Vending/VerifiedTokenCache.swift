@@ -1,8 +1,8 @@
-import Foundation
 public import CredVendCore
-import CredVendStore
 public import CredVendCrypto
+import CredVendStore
 import CredVendSync
+import Foundation
 
 /// Outcomes of the token checks (docs/reference.md#token-checks, 1-5) by SHA-256 of the token, so
 /// that a token seen before skips the RSA check.
@@ -76,10 +76,19 @@ public final class VerifiedTokenCache: Sendable {
     /// (they were checked against the required ones; nothing reads them after), which
     /// saves an array per cached token.
     public func accept(_ key: Key, _ token: VerifiedToken, skew: Double, keysVersion: Double, now: Double) {
-        let kept = VerifiedToken(clientId: token.clientId, scopes: [], exp: token.exp, iat: token.iat, jti: token.jti,
-                                 sub: token.sub)
-        insert(key, Entry(outcome: .accepted(kept), until: token.exp.timeIntervalSince1970 + skew, keysVersion: keysVersion),
-               now: now)
+        let kept = VerifiedToken(
+            clientId: token.clientId,
+            scopes: [],
+            exp: token.exp,
+            iat: token.iat,
+            jti: token.jti,
+            sub: token.sub
+        )
+        insert(
+            key,
+            Entry(outcome: .accepted(kept), until: token.exp.timeIntervalSince1970 + skew, keysVersion: keysVersion),
+            now: now
+        )
     }
 
     /// Remembers a refusal, if it is one that stays a refusal under the same keys.

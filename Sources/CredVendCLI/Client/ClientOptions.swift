@@ -1,14 +1,18 @@
 import ArgumentParser
-import Foundation
-import Logging
 import CredVend
 import CredVendCore
+import Foundation
+import Logging
 
 /// The settings every client command shares: the variables of docs/reference.md#client-settings, each
 /// overridable by a flag, optionally from `--config FILE`; and the cache.
 struct ClientOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read settings from this env file (KEY=value lines, the same file a shell can source); the environment and flags win.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Read settings from this env file (KEY=value lines, the same file a shell can source); the environment and flags win.",
+            valueName: "file"
+        )
+    )
     var config: String?
 
     @Option(help: "cognito or auth0. [IDP_TYPE] (default: auth0)")
@@ -18,11 +22,18 @@ struct ClientOptions: ParsableArguments {
     var cognitoDomain: String?
     @Option(help: "Cognito app client id. [COGNITO_CLIENT_ID]")
     var cognitoClientId: String?
-    @Option(help: "Cognito app client secret; prefer the variable or --config (a flag shows in ps). [COGNITO_CLIENT_SECRET]")
+    @Option(
+        help: "Cognito app client secret; prefer the variable or --config (a flag shows in ps). [COGNITO_CLIENT_SECRET]"
+    )
     var cognitoClientSecret: String?
-    @Option(help: "Cognito resource server identifier; the scope asked for is <this>/<scope>. [COGNITO_RESOURCE_SERVER]")
+    @Option(
+        help: "Cognito resource server identifier; the scope asked for is <this>/<scope>. [COGNITO_RESOURCE_SERVER]"
+    )
     var cognitoResourceServer: String?
-    @Option(help: "Credential vending API URL (credvend serve's /v1/credentials, added when the URL has no path). [COGNITO_CREDENTIAL_API_URL]")
+    @Option(
+        help:
+            "Credential vending API URL (credvend serve's /v1/credentials, added when the URL has no path). [COGNITO_CREDENTIAL_API_URL]"
+    )
     var cognitoCredentialApiUrl: String?
     @Option(help: "Scope(s) under the resource server, space-separated. [COGNITO_SCOPE] (default: write)")
     var cognitoScope: String?
@@ -40,15 +51,22 @@ struct ClientOptions: ParsableArguments {
     var roleArn: String?
     @Option(help: "AWS region of the STS endpoint. [AWS_REGION, AWS_DEFAULT_REGION] (default: us-east-1)")
     var region: String?
-    @Option(help: "Auth0: STS endpoint URL. [AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL] (default: https://sts.<region>.amazonaws.com)")
+    @Option(
+        help:
+            "Auth0: STS endpoint URL. [AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL] (default: https://sts.<region>.amazonaws.com)"
+    )
     var stsEndpoint: String?
     @Option(help: "Auth0: RoleSessionName. [AWS_ROLE_SESSION_NAME] (default: credvend-<client id>)")
     var roleSessionName: String?
     @Option(help: "Auth0: session duration in seconds, 900-43200. [CREDVEND_DURATION_SECONDS] (default: 3600)")
     var durationSeconds: String?
 
-    @Option(help: ArgumentHelp("Token and credential cache directory (default: $XDG_CACHE_HOME/credvend or ~/.cache/credvend).",
-                               valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Token and credential cache directory (default: $XDG_CACHE_HOME/credvend or ~/.cache/credvend).",
+            valueName: "dir"
+        )
+    )
     var cacheDir: String?
     @Flag(help: "Neither read nor write the cache.")
     var noCache = false
@@ -82,13 +100,19 @@ struct ClientOptions: ParsableArguments {
                 CLILogging.fail("credvend \(command): --config \(config): \(error)")
             }
         }
-        return ClientConfigSources(flags: flags, environment: ProcessInfo.processInfo.environment, file: file,
-                                   fileName: config)
+        return ClientConfigSources(
+            flags: flags,
+            environment: ProcessInfo.processInfo.environment,
+            file: file,
+            fileName: config
+        )
     }
 
     /// The checked settings, or a message naming every problem (exit 2).
     func settings(command: String, forToken: Bool = false) -> ClientSettings {
-        guard refreshBuffer >= 60 else { CLILogging.fail("credvend \(command): --refresh-buffer must be at least 60 seconds") }
+        guard refreshBuffer >= 60 else {
+            CLILogging.fail("credvend \(command): --refresh-buffer must be at least 60 seconds")
+        }
         do {
             return try ClientConfigResolver.resolve(sources(command: command), forToken: forToken)
         } catch {
@@ -99,7 +123,8 @@ struct ClientOptions: ParsableArguments {
     /// The cache store, or nil (with `--no-cache`, or when no directory is usable).
     func cacheStore(logger: Logger) -> ClientCacheStore? {
         guard !noCache else { return nil }
-        guard let dir = cacheDir ?? ClientCacheStore.defaultDirectory(environment: ProcessInfo.processInfo.environment) else {
+        guard let dir = cacheDir ?? ClientCacheStore.defaultDirectory(environment: ProcessInfo.processInfo.environment)
+        else {
             logger.warning("no cache directory (set XDG_CACHE_HOME or HOME, or pass --cache-dir); not caching")
             return nil
         }
@@ -108,8 +133,12 @@ struct ClientOptions: ParsableArguments {
 
     func source(settings: ClientSettings, logger: Logger, command: String) -> ClientCredentialSource {
         do {
-            return try ClientCredentialSource.live(settings: settings, policy: policy, cache: cacheStore(logger: logger),
-                                                   logger: logger)
+            return try ClientCredentialSource.live(
+                settings: settings,
+                policy: policy,
+                cache: cacheStore(logger: logger),
+                logger: logger
+            )
         } catch {
             CLILogging.fail("credvend \(command): \(error.message)")
         }

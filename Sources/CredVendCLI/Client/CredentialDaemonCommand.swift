@@ -1,24 +1,27 @@
 import ArgumentParser
-import Foundation
-import Logging
 import CredVend
 import CredVendCore
+import Foundation
+import Logging
 
 struct CredentialDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credential-daemon",
         abstract: "Keep AWS credential files fresh: aws-credentials.env, aws-credentials.json, credentials.",
         discussion: """
-        Writes into --creds-dir: aws-credentials.env (shell: `source` it), aws-credentials.json (credential_process \
-        JSON) and credentials (shared credentials file, for AWS_SHARED_CREDENTIALS_FILE). Every write is atomic \
-        (temporary file in the directory, fsync, rename) with mode 0600, so a reader sees the old file or the new \
-        one, never a part. Refreshes 15 minutes before expiry; a failed refresh leaves the old files and is retried \
-        with backoff. Each refresh is logged to standard error, without secrets. SIGTERM or SIGINT: exit 0. Settings \
-        as for get-credentials.
-        """)
+            Writes into --creds-dir: aws-credentials.env (shell: `source` it), aws-credentials.json (credential_process \
+            JSON) and credentials (shared credentials file, for AWS_SHARED_CREDENTIALS_FILE). Every write is atomic \
+            (temporary file in the directory, fsync, rename) with mode 0600, so a reader sees the old file or the new \
+            one, never a part. Refreshes 15 minutes before expiry; a failed refresh leaves the old files and is retried \
+            with backoff. Each refresh is logged to standard error, without secrets. SIGTERM or SIGINT: exit 0. Settings \
+            as for get-credentials.
+            """
+    )
 
     @OptionGroup var client: ClientOptions
-    @Option(help: ArgumentHelp("Directory for the credential files (created, mode 0700, if missing).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Directory for the credential files (created, mode 0700, if missing).", valueName: "dir")
+    )
     var credsDir: String
     @Option(help: "Profile name in the credentials file.")
     var profile = "default"
@@ -33,7 +36,9 @@ struct CredentialDaemonCommand: AsyncParsableCommand {
         let logger = Logger(label: "credvend.credential-daemon")
         let settings = client.settings(command: command)
         let source = client.source(settings: settings, logger: logger, command: command)
-        let names = [CredentialFileFormats.envFileName, CredentialFileFormats.jsonFileName, CredentialFileFormats.iniFileName]
+        let names = [
+            CredentialFileFormats.envFileName, CredentialFileFormats.jsonFileName, CredentialFileFormats.iniFileName,
+        ]
         let dir = credsDir.hasSuffix("/") && credsDir.count > 1 ? String(credsDir.dropLast()) : credsDir
         do {
             try DaemonFiles.prepare(directory: dir, names: names)
@@ -41,14 +46,19 @@ struct CredentialDaemonCommand: AsyncParsableCommand {
             CLILogging.fail("credvend \(command): \(error.message)", code: 1)
         }
         let profile = self.profile
-        let daemon = FileRefreshDaemon(what: "credentials", schedule: schedule, logger: logger) { force throws(ClientError) in
+        let daemon = FileRefreshDaemon(what: "credentials", schedule: schedule, logger: logger) {
+            force throws(ClientError) in
             let record = try source.credentials(forceRefresh: force)
             let c = record.credentials
             return RefreshedFiles(
-                obtainedAt: record.obtainedAt, expiration: c.expiration,
+                obtainedAt: record.obtainedAt,
+                expiration: c.expiration,
                 files: CredentialFileFormats.files(c, profile: profile).map { (dir + "/" + $0.name, $0.bytes) },
-                metadata: ["dir": "\(dir)", "access_key_id": "\(c.accessKeyId)",
-                           "expiration": "\(c.expiration.map(ISO8601.string) ?? "none")"])
+                metadata: [
+                    "dir": "\(dir)", "access_key_id": "\(c.accessKeyId)",
+                    "expiration": "\(c.expiration.map(ISO8601.string) ?? "none")",
+                ]
+            )
         }
         if refresh.once {
             do {
@@ -59,8 +69,13 @@ struct CredentialDaemonCommand: AsyncParsableCommand {
             }
             return
         }
-        logger.info("credential-daemon started", metadata: ["dir": "\(dir)", "idp": "\(settings.idpType.rawValue)",
-                                                            "client_id": "\(settings.clientId)"])
+        logger.info(
+            "credential-daemon started",
+            metadata: [
+                "dir": "\(dir)", "idp": "\(settings.idpType.rawValue)",
+                "client_id": "\(settings.clientId)",
+            ]
+        )
         try await daemon.run(threadName: "credvend-credential-daemon")
     }
 }
@@ -83,7 +98,11 @@ struct DaemonOptions: ParsableArguments {
         guard minRetryDelay > 0, maxRetryDelay >= minRetryDelay else {
             CLILogging.fail("credvend \(command): --min-retry-delay must be positive and not above --max-retry-delay")
         }
-        return RefreshSchedule(policy: policy, maxInterval: refreshInterval, minRetryDelay: minRetryDelay,
-                               maxRetryDelay: maxRetryDelay)
+        return RefreshSchedule(
+            policy: policy,
+            maxInterval: refreshInterval,
+            minRetryDelay: minRetryDelay,
+            maxRetryDelay: maxRetryDelay
+        )
     }
 }

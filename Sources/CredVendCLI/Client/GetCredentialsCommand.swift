@@ -1,26 +1,27 @@
 import ArgumentParser
-import Foundation
-import Logging
 import CredVend
 import CredVendCore
+import Foundation
+import Logging
 
 struct GetCredentialsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-credentials",
         abstract: "Print AWS credentials as credential_process JSON (for the AWS CLI and SDKs).",
         discussion: """
-        Cognito (IDP_TYPE=cognito): a client_credentials token from <COGNITO_DOMAIN>/oauth2/token (HTTP Basic, scope \
-        <COGNITO_RESOURCE_SERVER>/<COGNITO_SCOPE>), exchanged at COGNITO_CREDENTIAL_API_URL. Auth0 (IDP_TYPE=auth0, \
-        the default): a client_credentials token from <AUTH0_DOMAIN>/oauth/token for AUTH0_AUDIENCE, exchanged by STS \
-        AssumeRoleWithWebIdentity for AWS_ROLE_ARN.
+            Cognito (IDP_TYPE=cognito): a client_credentials token from <COGNITO_DOMAIN>/oauth2/token (HTTP Basic, scope \
+            <COGNITO_RESOURCE_SERVER>/<COGNITO_SCOPE>), exchanged at COGNITO_CREDENTIAL_API_URL. Auth0 (IDP_TYPE=auth0, \
+            the default): a client_credentials token from <AUTH0_DOMAIN>/oauth/token for AUTH0_AUDIENCE, exchanged by STS \
+            AssumeRoleWithWebIdentity for AWS_ROLE_ARN.
 
-        Standard output carries the JSON and nothing else; errors go to standard error with exit status 1 (2 for \
-        missing or wrong settings). Tokens and credentials are cached (mode 0600) and reused until 15 minutes before \
-        they expire (see docs/client.md for short sessions). Use it in ~/.aws/config:
+            Standard output carries the JSON and nothing else; errors go to standard error with exit status 1 (2 for \
+            missing or wrong settings). Tokens and credentials are cached (mode 0600) and reused until 15 minutes before \
+            they expire (see docs/client.md for short sessions). Use it in ~/.aws/config:
 
-            [profile credvend]
-            credential_process = /usr/local/bin/credvend get-credentials --config /etc/credvend/config.env
-        """)
+                [profile credvend]
+                credential_process = /usr/local/bin/credvend get-credentials --config /etc/credvend/config.env
+            """
+    )
 
     @OptionGroup var client: ClientOptions
     @Flag(name: .shortAndLong, help: "Log each step to standard error.")

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
 import CredVend
 import CredVendCore
 import CredVendSystem
+import Foundation
 
 /// `credvend roles import FILE [--replace]`: a JSON array of records, all or nothing.
 struct RolesImport: AsyncParsableCommand {
@@ -13,7 +13,8 @@ struct RolesImport: AsyncParsableCommand {
             Records with a client_id already in the store replace it. Use - to read standard input.
             With --admin-url the file is checked here, then sent to the server's all-or-nothing
             import (POST /admin/v1/roles:import), which checks it again and writes it in one transaction.
-            """)
+            """
+    )
 
     @ParentCommand var roles: RolesCommand
 

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CredVendCore
+import Foundation
 
 /// Output and failure handling shared by the `roles` subcommands: results on
 /// stdout, one message per failure on stderr, exit codes of `RolesCommand`.

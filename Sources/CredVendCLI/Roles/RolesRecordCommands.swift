@@ -5,7 +5,9 @@ import CredVendCore
 /// `credvend roles put CLIENT_ID --role-arn ARN [...]`: create or replace one record.
 struct RolesPut: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "put", abstract: "Create or replace the role mapping of one client_id.")
+        commandName: "put",
+        abstract: "Create or replace the role mapping of one client_id."
+    )
 
     @ParentCommand var roles: RolesCommand
 
@@ -15,16 +17,24 @@ struct RolesPut: AsyncParsableCommand {
     @Option(help: ArgumentHelp("IAM role to assume, arn:aws:iam::ACCOUNT:role/NAME.", valueName: "arn"))
     var roleArn: String
 
-    @Option(help: ArgumentHelp(
-        "A label, any printable text of up to 256 bytes; the STS RoleSessionName is made from it.",
-        valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "A label, any printable text of up to 256 bytes; the STS RoleSessionName is made from it.",
+            valueName: "name"
+        )
+    )
     var serverName: String?
 
     @Option(help: ArgumentHelp("S3 bucket the session policy limits the credentials to.", valueName: "bucket"))
     var bucket: String?
 
-    @Option(name: .customLong("s3-path-prefix"), help: ArgumentHelp(
-        "Key prefix inside --bucket, e.g. backups/server-01/.", valueName: "prefix"))
+    @Option(
+        name: .customLong("s3-path-prefix"),
+        help: ArgumentHelp(
+            "Key prefix inside --bucket, e.g. backups/server-01/.",
+            valueName: "prefix"
+        )
+    )
     var s3PathPrefix: String?
 
     @Option(help: ArgumentHelp("write, read-write or full (default write).", valueName: "level"))
@@ -37,8 +47,14 @@ struct RolesPut: AsyncParsableCommand {
         try await RolesOutput.run {
             try RolesPutArguments.check(RolesPutArguments.raw(), clientId: clientId)
             let mapping = try RoleMapping.parse(
-                clientId: clientId, roleArn: roleArn, serverName: serverName, bucket: bucket,
-                s3PathPrefix: s3PathPrefix, permission: permission, sessionDuration: sessionDuration)
+                clientId: clientId,
+                roleArn: roleArn,
+                serverName: serverName,
+                bucket: bucket,
+                s3PathPrefix: s3PathPrefix,
+                permission: permission,
+                sessionDuration: sessionDuration
+            )
             try await roles.client().put(mapping)
             RolesOutput.note("stored role mapping for client_id \(RoleMappingJSON.quoted(clientId))")
         }
@@ -48,7 +64,9 @@ struct RolesPut: AsyncParsableCommand {
 /// `credvend roles get CLIENT_ID`: the record as JSON, exit 1 when absent.
 struct RolesGet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Print the role mapping of one client_id as JSON.")
+        commandName: "get",
+        abstract: "Print the role mapping of one client_id as JSON."
+    )
 
     @ParentCommand var roles: RolesCommand
 
@@ -69,7 +87,9 @@ struct RolesGet: AsyncParsableCommand {
 /// `credvend roles list`: one JSON record per line, ordered by client_id.
 struct RolesList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Print every role mapping, one JSON object per line.")
+        commandName: "list",
+        abstract: "Print every role mapping, one JSON object per line."
+    )
 
     @ParentCommand var roles: RolesCommand
 
@@ -84,7 +104,9 @@ struct RolesList: AsyncParsableCommand {
 /// `credvend roles delete CLIENT_ID`: exit 1 when there was no such record.
 struct RolesDelete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "delete", abstract: "Remove the role mapping of one client_id.")
+        commandName: "delete",
+        abstract: "Remove the role mapping of one client_id."
+    )
 
     @ParentCommand var roles: RolesCommand
 
@@ -103,7 +125,9 @@ struct RolesDelete: AsyncParsableCommand {
 /// `credvend roles export`: a JSON array that `import` takes back unchanged.
 struct RolesExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Print every role mapping as a JSON array that import reads back.")
+        commandName: "export",
+        abstract: "Print every role mapping as a JSON array that import reads back."
+    )
 
     @ParentCommand var roles: RolesCommand
 

@@ -83,8 +83,14 @@ public struct AdminPolicy: Sendable {
                 continue
             }
             guard role.satisfies(rule.requires) else {
-                return .deny(APIError(status: 403, code: "forbidden",
-                                      message: "\(rule.name) needs the \(rule.requires.rawValue) role; this caller has \(role.rawValue)"))
+                return .deny(
+                    APIError(
+                        status: 403,
+                        code: "forbidden",
+                        message:
+                            "\(rule.name) needs the \(rule.requires.rawValue) role; this caller has \(role.rawValue)"
+                    )
+                )
             }
             return .allow(rule, parameters: parameters)
         }

@@ -13,8 +13,17 @@ public struct VendAuditRecord: Sendable {
     public var errorCode: String?
     public var token: AuditTokenID?
 
-    public init(time: Date, requestId: String, clientId: String?, roleArn: String?, roleSessionName: String?,
-                source: String, status: Int, errorCode: String?, token: AuditTokenID?) {
+    public init(
+        time: Date,
+        requestId: String,
+        clientId: String?,
+        roleArn: String?,
+        roleSessionName: String?,
+        source: String,
+        status: Int,
+        errorCode: String?,
+        token: AuditTokenID?
+    ) {
         self.time = time
         self.requestId = requestId
         self.clientId = clientId
@@ -57,8 +66,16 @@ public struct AdminAuditRecord: Sendable {
     public var before: RoleMapping?
     public var after: RoleMapping?
 
-    public init(time: Date, requestId: String, caller: AdminCaller, route: String, clientId: String, status: Int,
-                before: RoleMapping?, after: RoleMapping?) {
+    public init(
+        time: Date,
+        requestId: String,
+        caller: AdminCaller,
+        route: String,
+        clientId: String,
+        status: Int,
+        before: RoleMapping?,
+        after: RoleMapping?
+    ) {
         self.time = time
         self.requestId = requestId
         self.caller = caller
@@ -78,8 +95,11 @@ public struct AdminAuditRecord: Sendable {
         case .socket:
             out.raw("caller", "{\"via\":\"socket\"}")
         case .token(let role, let prefix):
-            out.raw("caller", "{\"via\":\"token\",\"role\":\(JSONText.quote(role.rawValue)),"
-                        + "\"token_sha256_prefix\":\(JSONText.quote(prefix))}")
+            out.raw(
+                "caller",
+                "{\"via\":\"token\",\"role\":\(JSONText.quote(role.rawValue)),"
+                    + "\"token_sha256_prefix\":\(JSONText.quote(prefix))}"
+            )
         }
         out.field("route", route)
         out.field("client_id", clientId)

@@ -25,8 +25,11 @@ public struct ClientCachePolicy: Sendable, Equatable {
     /// A stale record may stand in for a failed refresh while it has at least this left.
     public var fallbackMinimumRemaining: TimeInterval
 
-    public init(refreshBuffer: TimeInterval = defaultRefreshBuffer, futureTolerance: TimeInterval = 300,
-                fallbackMinimumRemaining: TimeInterval = 60) {
+    public init(
+        refreshBuffer: TimeInterval = defaultRefreshBuffer,
+        futureTolerance: TimeInterval = 300,
+        fallbackMinimumRemaining: TimeInterval = 60
+    ) {
         self.refreshBuffer = refreshBuffer
         self.futureTolerance = futureTolerance
         self.fallbackMinimumRemaining = fallbackMinimumRemaining

@@ -1,5 +1,5 @@
-public import Foundation
 import CredVendCrypto
+public import Foundation
 
 /// An IdP access token and when it was obtained.
 public struct CachedToken: Sendable, Equatable, CustomStringConvertible {
@@ -54,15 +54,17 @@ public enum ClientCacheRecord {
 
     public static func encode(_ t: CachedToken) -> [UInt8]? {
         guard let expiresAt = t.expiresAt else { return nil }
-        let o: JSONValue = ["version": .number(version), "kind": "token", "access_token": .string(t.accessToken),
-                            "obtained_at": .number(t.obtainedAt.timeIntervalSince1970),
-                            "expires_at": .number(expiresAt.timeIntervalSince1970)]
+        let o: JSONValue = [
+            "version": .number(version), "kind": "token", "access_token": .string(t.accessToken),
+            "obtained_at": .number(t.obtainedAt.timeIntervalSince1970),
+            "expires_at": .number(expiresAt.timeIntervalSince1970),
+        ]
         return o.serialized() + [0x0A]
     }
 
     public static func decodeToken(_ bytes: [UInt8]) -> CachedToken? {
         guard let o = object(bytes, kind: "token"), let token = o["access_token"]?.stringValue,
-              ClientURL.visibleASCII(token), let obtained = date(o["obtained_at"]), let expires = date(o["expires_at"])
+            ClientURL.visibleASCII(token), let obtained = date(o["obtained_at"]), let expires = date(o["expires_at"])
         else { return nil }
         return CachedToken(accessToken: token, obtainedAt: obtained, expiresAt: expires)
     }
@@ -70,8 +72,10 @@ public enum ClientCacheRecord {
     public static func encode(_ c: CachedCredentials) -> [UInt8]? {
         guard let expiration = c.credentials.expiration else { return nil }
         var o: [String: JSONValue] = [
-            "version": .number(version), "kind": "credentials", "obtained_at": .number(c.obtainedAt.timeIntervalSince1970),
-            "AccessKeyId": .string(c.credentials.accessKeyId), "SecretAccessKey": .string(c.credentials.secretAccessKey),
+            "version": .number(version), "kind": "credentials",
+            "obtained_at": .number(c.obtainedAt.timeIntervalSince1970),
+            "AccessKeyId": .string(c.credentials.accessKeyId),
+            "SecretAccessKey": .string(c.credentials.secretAccessKey),
             "Expiration": .string(ISO8601.string(expiration)),
         ]
         if let t = c.credentials.sessionToken { o["SessionToken"] = .string(t) }
@@ -80,23 +84,30 @@ public enum ClientCacheRecord {
 
     public static func decodeCredentials(_ bytes: [UInt8]) -> CachedCredentials? {
         guard let o = object(bytes, kind: "credentials"), let obtained = date(o["obtained_at"]),
-              let id = o["AccessKeyId"]?.stringValue, ClientURL.visibleASCII(id),
-              let secret = o["SecretAccessKey"]?.stringValue, ClientURL.visibleASCII(secret),
-              let expiration = o["Expiration"]?.stringValue.flatMap(ISO8601.parse)
+            let id = o["AccessKeyId"]?.stringValue, ClientURL.visibleASCII(id),
+            let secret = o["SecretAccessKey"]?.stringValue, ClientURL.visibleASCII(secret),
+            let expiration = o["Expiration"]?.stringValue.flatMap(ISO8601.parse)
         else { return nil }
         var token: String?
         if let value = o["SessionToken"] {
             guard let t = value.stringValue, ClientURL.visibleASCII(t) else { return nil }
             token = t
         }
-        return CachedCredentials(credentials: AWSCredentials(accessKeyId: id, secretAccessKey: secret,
-                                                             sessionToken: token, expiration: expiration),
-                                 obtainedAt: obtained)
+        return CachedCredentials(
+            credentials: AWSCredentials(
+                accessKeyId: id,
+                secretAccessKey: secret,
+                sessionToken: token,
+                expiration: expiration
+            ),
+            obtainedAt: obtained
+        )
     }
 
     private static func object(_ bytes: [UInt8], kind: String) -> [String: JSONValue]? {
         guard let o = (try? JSONParser.parse(bytes))?.objectValue, o["version"]?.numberValue == version,
-              o["kind"]?.stringValue == kind else { return nil }
+            o["kind"]?.stringValue == kind
+        else { return nil }
         return o
     }
 

@@ -9,23 +9,33 @@ public struct ClientConfigError: Error, Sendable, Equatable, CustomStringConvert
     /// IDP_TYPE was not given and its default (auth0) applied.
     public let idpTypeDefaulted: Bool
 
-    public init(idpType: IdPType?, missing: [ClientSettingKey] = [], invalid: [String] = [], idpTypeDefaulted: Bool = false) {
+    public init(
+        idpType: IdPType?,
+        missing: [ClientSettingKey] = [],
+        invalid: [String] = [],
+        idpTypeDefaulted: Bool = false
+    ) {
         self.idpType = idpType
         self.missing = missing
         self.invalid = invalid
         self.idpTypeDefaulted = idpTypeDefaulted
     }
 
-    public static func invalid(_ reason: String) -> ClientConfigError { ClientConfigError(idpType: nil, invalid: [reason]) }
+    public static func invalid(_ reason: String) -> ClientConfigError {
+        ClientConfigError(idpType: nil, invalid: [reason])
+    }
 
     public var message: String {
         var parts: [String] = []
         if !missing.isEmpty, let idpType {
-            let which = idpTypeDefaulted
+            let which =
+                idpTypeDefaulted
                 ? "IDP_TYPE=\(idpType.rawValue) (the default; set IDP_TYPE=cognito for Cognito)"
                 : "IDP_TYPE=\(idpType.rawValue)"
-            parts.append("missing settings for \(which): " + missing.map(\.displayName).joined(separator: ", ")
-                         + "; set each in the environment, in the --config file, or by its flag")
+            parts.append(
+                "missing settings for \(which): " + missing.map(\.displayName).joined(separator: ", ")
+                    + "; set each in the environment, in the --config file, or by its flag"
+            )
         }
         parts += invalid
         return parts.joined(separator: "; ")

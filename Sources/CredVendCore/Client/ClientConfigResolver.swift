@@ -9,8 +9,12 @@ public struct ClientConfigSources: Sendable {
     /// The `--config` path, for messages.
     public var fileName: String?
 
-    public init(flags: [ClientSettingKey: String] = [:], environment: [String: String] = [:],
-                file: [String: String] = [:], fileName: String? = nil) {
+    public init(
+        flags: [ClientSettingKey: String] = [:],
+        environment: [String: String] = [:],
+        file: [String: String] = [:],
+        fileName: String? = nil
+    ) {
         self.flags = flags
         self.environment = environment
         self.file = file
@@ -42,7 +46,10 @@ public enum ClientConfigResolver {
     public static let defaultRegion = "us-east-1"
 
     /// - Parameter forToken: only what the token request needs (token-daemon).
-    public static func resolve(_ sources: ClientConfigSources, forToken: Bool = false) throws(ClientConfigError) -> ClientSettings {
+    public static func resolve(
+        _ sources: ClientConfigSources,
+        forToken: Bool = false
+    ) throws(ClientConfigError) -> ClientSettings {
         let idpText = sources.lookup(.idpType)
         let idp: IdPType
         if let idpText {
@@ -62,7 +69,10 @@ public enum ClientConfigResolver {
         func value(_ key: ClientSettingKey) -> String? { sources.lookup(key)?.value }
         func checked(_ key: ClientSettingKey, _ check: (String, String) -> String?) -> String? {
             guard let found = sources.lookup(key) else { return nil }
-            if let problem = check(found.value, found.origin) { problems.append(problem); return nil }
+            if let problem = check(found.value, found.origin) {
+                problems.append(problem)
+                return nil
+            }
             return found.value
         }
 
@@ -72,24 +82,36 @@ public enum ClientConfigResolver {
         let domain = sources.lookup(domainKey).flatMap { found -> String? in
             switch ClientURL.base(found.value, name: found.origin) {
             case .success(let url): return url
-            case .failure(let problem): problems.append(problem.message); return nil
+            case .failure(let problem):
+                problems.append(problem.message)
+                return nil
             }
         }
-        let clientId = checked(idKey) { v, o in ClientURL.singleLine(v) ? nil : "\(o) must be one line of printable text" }
+        let clientId = checked(idKey) { v, o in
+            ClientURL.singleLine(v) ? nil : "\(o) must be one line of printable text"
+        }
         let clientSecret = checked(secretKey) { v, o in
             ClientURL.singleLine(v) ? nil : "\(o) must be one line of printable text (its value is not shown)"
         }
-        let region = checked(.region) { v, o in
-            AWSRules.region(v).map { "\(o) \"\(v)\" is not an AWS region name: \($0)" }
-        } ?? defaultRegion
+        let region =
+            checked(.region) { v, o in
+                AWSRules.region(v).map { "\(o) \"\(v)\" is not an AWS region name: \($0)" }
+            } ?? defaultRegion
         var duration = RoleMapping.defaultSessionDuration
         if let found = sources.lookup(.durationSeconds) {
-            if let n = Int(found.value), AWSRules.sessionDuration(n) == nil { duration = n } else {
+            if let n = Int(found.value), AWSRules.sessionDuration(n) == nil {
+                duration = n
+            } else {
                 problems.append("\(found.origin) \"\(found.value)\" \(AWSRules.sessionDurationProblem)")
             }
         }
 
-        var scope: String?, audience: String?, apiURL: String?, roleArn: String?, sts: String?, session: String?
+        var scope: String?
+        var audience: String?
+        var apiURL: String?
+        var roleArn: String?
+        var sts: String?
+        var session: String?
         switch idp {
         case .cognito:
             let resource = value(.cognitoResourceServer).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
@@ -122,8 +144,19 @@ public enum ClientConfigResolver {
         guard problems.isEmpty, let domain, let clientId, let clientSecret else {
             throw ClientConfigError(idpType: idp, invalid: problems)
         }
-        return ClientSettings(idpType: idp, domain: domain, clientId: clientId, clientSecret: clientSecret,
-                              scope: scope, audience: audience, credentialAPIURL: apiURL, roleArn: roleArn,
-                              region: region, stsEndpoint: sts, roleSessionName: session, durationSeconds: duration)
+        return ClientSettings(
+            idpType: idp,
+            domain: domain,
+            clientId: clientId,
+            clientSecret: clientSecret,
+            scope: scope,
+            audience: audience,
+            credentialAPIURL: apiURL,
+            roleArn: roleArn,
+            region: region,
+            stsEndpoint: sts,
+            roleSessionName: session,
+            durationSeconds: duration
+        )
     }
 }

@@ -68,7 +68,9 @@ public enum ClientSettingKey: String, CaseIterable, Sendable {
     public static func required(for idp: IdPType, forToken: Bool = false) -> [ClientSettingKey] {
         switch idp {
         case .cognito:
-            let token: [ClientSettingKey] = [.cognitoDomain, .cognitoClientId, .cognitoClientSecret, .cognitoResourceServer]
+            let token: [ClientSettingKey] = [
+                .cognitoDomain, .cognitoClientId, .cognitoClientSecret, .cognitoResourceServer,
+            ]
             return forToken ? token : token + [.cognitoCredentialAPIURL]
         case .auth0:
             let token: [ClientSettingKey] = [.auth0Domain, .auth0ClientId, .auth0ClientSecret, .auth0Audience]

@@ -20,10 +20,20 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
     public var roleSessionName: String
     public var durationSeconds: Int
 
-    public init(idpType: IdPType, domain: String, clientId: String, clientSecret: String, scope: String? = nil,
-                audience: String? = nil, credentialAPIURL: String? = nil, roleArn: String? = nil,
-                region: String = "us-east-1", stsEndpoint: String? = nil, roleSessionName: String? = nil,
-                durationSeconds: Int = 3600) {
+    public init(
+        idpType: IdPType,
+        domain: String,
+        clientId: String,
+        clientSecret: String,
+        scope: String? = nil,
+        audience: String? = nil,
+        credentialAPIURL: String? = nil,
+        roleArn: String? = nil,
+        region: String = "us-east-1",
+        stsEndpoint: String? = nil,
+        roleSessionName: String? = nil,
+        durationSeconds: Int = 3600
+    ) {
         self.idpType = idpType
         self.domain = domain
         self.clientId = clientId
@@ -60,7 +70,9 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
 
     /// Never shows the client secret.
     public var description: String {
-        var parts = ["idp=\(idpType.rawValue)", "token_url=\(tokenURL)", "client_id=\(clientId)", "client_secret=<redacted>"]
+        var parts = [
+            "idp=\(idpType.rawValue)", "token_url=\(tokenURL)", "client_id=\(clientId)", "client_secret=<redacted>",
+        ]
         if let scope { parts.append("scope=\(scope)") }
         if let audience { parts.append("audience=\(audience)") }
         if let credentialAPIURL { parts.append("credential_api=\(credentialAPIURL)") }

@@ -18,18 +18,24 @@ public enum ClientURL {
         var t = text.trimmingCharacters(in: .whitespaces)
         if !t.contains("://") { t = "https://" + t }
         guard let parts = URLComponents(string: t), let scheme = parts.scheme?.lowercased(),
-              let host = parts.host, !host.isEmpty, !host.contains(" ")
+            let host = parts.host, !host.isEmpty, !host.contains(" ")
         else { return .failure(Problem(message: "\(name) \"\(text)\" is not a host name or an http(s) URL")) }
         guard parts.query == nil, parts.fragment == nil, parts.user == nil, parts.password == nil else {
             // Not quoted: user info or a query may hold a password or a secret.
-            return .failure(Problem(message: "\(name) must not have a query, fragment or user name (its value is not shown)"))
+            return .failure(
+                Problem(message: "\(name) must not have a query, fragment or user name (its value is not shown)")
+            )
         }
         switch scheme {
         case "https": break
         case "http":
             guard URLCheck.isLoopback(host) else {
-                return .failure(Problem(message:
-                    "\(name) \(text) uses plain http to a non-loopback host; use https (http is only for 127.0.0.1, ::1, localhost)"))
+                return .failure(
+                    Problem(
+                        message:
+                            "\(name) \(text) uses plain http to a non-loopback host; use https (http is only for 127.0.0.1, ::1, localhost)"
+                    )
+                )
             }
         default:
             return .failure(Problem(message: "\(name) \"\(text)\" must be an https URL"))

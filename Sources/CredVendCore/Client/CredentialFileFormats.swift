@@ -6,13 +6,18 @@ public enum CredentialFileFormats {
 
     /// Every file, name and contents, in the order they are written.
     public static func files(_ c: AWSCredentials, profile: String = "default") -> [(name: String, bytes: [UInt8])] {
-        [(jsonFileName, json(c)), (iniFileName, Array(ini(c, profile: profile).utf8)), (envFileName, Array(env(c).utf8))]
+        [
+            (jsonFileName, json(c)), (iniFileName, Array(ini(c, profile: profile).utf8)),
+            (envFileName, Array(env(c).utf8)),
+        ]
     }
 
     /// Shell-sourceable, the variables of `aws configure export-credentials --format env`.
     public static func env(_ c: AWSCredentials) -> String {
-        var pairs: [(name: String, value: String)] = [("AWS_ACCESS_KEY_ID", c.accessKeyId),
-                                                      ("AWS_SECRET_ACCESS_KEY", c.secretAccessKey)]
+        var pairs: [(name: String, value: String)] = [
+            ("AWS_ACCESS_KEY_ID", c.accessKeyId),
+            ("AWS_SECRET_ACCESS_KEY", c.secretAccessKey),
+        ]
         if let t = c.sessionToken { pairs.append(("AWS_SESSION_TOKEN", t)) }
         if let e = c.expiration { pairs.append(("AWS_CREDENTIAL_EXPIRATION", ISO8601.string(e))) }
         return EnvFile.render(pairs, header: header(c))
@@ -34,9 +39,10 @@ public enum CredentialFileFormats {
 
     /// A profile name that fits between `[` and `]` on one line.
     public static func isValidProfileName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy {
-            $0.value > 0x20 && $0.value < 0x7F && $0 != "[" && $0 != "]" && $0 != "#" && $0 != ";"
-        }
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy {
+                $0.value > 0x20 && $0.value < 0x7F && $0 != "[" && $0 != "]" && $0 != "#" && $0 != ";"
+            }
     }
 
     private static func header(_ c: AWSCredentials) -> String {

@@ -44,19 +44,24 @@ public enum EnvFile {
     /// The value as the shell reads it back: bare when every character is
     /// plain, else in single quotes (a `'` written as `'\''`).
     public static func shellQuoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
-            switch $0 {
-            case "A"..."Z", "a"..."z", "0"..."9", "_", "+", "/", "=", ".", ",", ":", "@", "%", "-": return true
-            default: return false
+        let plain =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy {
+                switch $0 {
+                case "A"..."Z", "a"..."z", "0"..."9", "_", "+", "/", "=", ".", ",", ":", "@", "%", "-": return true
+                default: return false
+                }
             }
-        }
         return plain ? value : "'" + value.replacing("'", with: "'\\''") + "'"
     }
 
     static func isName(_ s: Substring) -> Bool {
-        guard let first = s.unicodeScalars.first, first == "_" || ("A"..."Z").contains(first) || ("a"..."z").contains(first)
+        guard let first = s.unicodeScalars.first,
+            first == "_" || ("A"..."Z").contains(first) || ("a"..."z").contains(first)
         else { return false }
-        return s.unicodeScalars.allSatisfy { $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        return s.unicodeScalars.allSatisfy {
+            $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0)
+        }
     }
 
     private static func value(_ text: Substring, line: Int) throws(ParseError) -> String {
@@ -73,7 +78,9 @@ public enum EnvFile {
                 }
                 return out
             case "'":
-                guard let close = text[text.index(after: i)...].firstIndex(of: "'") else { throw fail("unterminated ' quote") }
+                guard let close = text[text.index(after: i)...].firstIndex(of: "'") else {
+                    throw fail("unterminated ' quote")
+                }
                 out += text[text.index(after: i)..<close]
                 i = text.index(after: close)
                 continue
@@ -82,7 +89,10 @@ public enum EnvFile {
                 var closed = false
                 while i < text.endIndex {
                     let d = text[i]
-                    if d == "\"" { closed = true; break }
+                    if d == "\"" {
+                        closed = true
+                        break
+                    }
                     if d == "$" || d == "`" { throw fail("$ and ` would be expanded by a shell; use single quotes") }
                     if d == "\\", text.index(after: i) < text.endIndex, "\"\\$`".contains(text[text.index(after: i)]) {
                         i = text.index(after: i)

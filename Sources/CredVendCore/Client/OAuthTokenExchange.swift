@@ -20,16 +20,25 @@ public enum OAuthTokenExchange {
             fields += [("client_id", s.clientId), ("client_secret", s.clientSecret)]
             if let audience = s.audience { fields.append(("audience", audience)) }
         }
-        return HTTPClientRequest(method: "POST", url: s.tokenURL, headers: headers,
-                                 body: Array(FormURLEncoding.encode(fields).utf8), connectTimeout: .seconds(5),
-                                 timeout: .seconds(15), maxResponseBytes: maxResponseBytes)
+        return HTTPClientRequest(
+            method: "POST",
+            url: s.tokenURL,
+            headers: headers,
+            body: Array(FormURLEncoding.encode(fields).utf8),
+            connectTimeout: .seconds(5),
+            timeout: .seconds(15),
+            maxResponseBytes: maxResponseBytes
+        )
     }
 
     /// The token in a 2xx answer, or why there is none. `expires_in` gives the
     /// expiry; without it, the token's own `exp` claim (read, not verified: it
     /// only decides how long to cache).
-    public static func parse(_ response: HTTPClientResponse, settings s: ClientSettings,
-                             obtainedAt: Date) -> Result<CachedToken, ClientError> {
+    public static func parse(
+        _ response: HTTPClientResponse,
+        settings s: ClientSettings,
+        obtainedAt: Date
+    ) -> Result<CachedToken, ClientError> {
         let secrets = [s.clientSecret]
         let json = (try? JSONParser.parse(response.body))?.objectValue
         guard (200..<300).contains(response.status) else {
@@ -41,10 +50,17 @@ public enum OAuthTokenExchange {
             return .failure(ClientError(kind, "the token endpoint \(s.tokenURL) \(verb): \(what)", redacting: secrets))
         }
         guard let json else {
-            return .failure(ClientError(.malformed, "the token endpoint \(s.tokenURL) answered HTTP \(response.status) without a JSON object"))
+            return .failure(
+                ClientError(
+                    .malformed,
+                    "the token endpoint \(s.tokenURL) answered HTTP \(response.status) without a JSON object"
+                )
+            )
         }
         guard let token = json["access_token"]?.stringValue, ClientURL.visibleASCII(token) else {
-            return .failure(ClientError(.malformed, "the token endpoint \(s.tokenURL) answered without a usable access_token"))
+            return .failure(
+                ClientError(.malformed, "the token endpoint \(s.tokenURL) answered without a usable access_token")
+            )
         }
         var expiresAt: Date?
         if let seconds = expiresIn(json["expires_in"]) {
@@ -66,7 +82,8 @@ public enum OAuthTokenExchange {
     public static func jwtExpiry(_ token: String) -> Date? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(bytes: Array(parts[1].utf8)),
-              let exp = (try? JSONParser.parse(payload))?["exp"]?.numberValue, exp.isFinite, exp > 0 else { return nil }
+            let exp = (try? JSONParser.parse(payload))?["exp"]?.numberValue, exp.isFinite, exp > 0
+        else { return nil }
         return Date(timeIntervalSince1970: exp)
     }
 }

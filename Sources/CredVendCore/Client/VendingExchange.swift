@@ -3,16 +3,24 @@
 public enum VendingExchange {
     public static func request(url: String, token: String) -> HTTPClientRequest {
         let body = "{\"access_token\":\(JSONText.quote(token))}"
-        return HTTPClientRequest(method: "POST", url: url,
-                                 headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
-                                 body: Array(body.utf8), connectTimeout: .seconds(5), timeout: .seconds(20),
-                                 maxResponseBytes: 64 * 1024)
+        return HTTPClientRequest(
+            method: "POST",
+            url: url,
+            headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+            body: Array(body.utf8),
+            connectTimeout: .seconds(5),
+            timeout: .seconds(20),
+            maxResponseBytes: 64 * 1024
+        )
     }
 
     /// The credentials in a 200 answer, or the error the API described
     /// (`{"error", "message"}`). A 401 means the token itself was refused.
-    public static func parse(_ response: HTTPClientResponse, url: String,
-                             redacting secrets: [String]) -> Result<AWSCredentials, ClientError> {
+    public static func parse(
+        _ response: HTTPClientResponse,
+        url: String,
+        redacting secrets: [String]
+    ) -> Result<AWSCredentials, ClientError> {
         guard response.status == 200 else {
             let json = (try? JSONParser.parse(response.body))?.objectValue
             var what = "HTTP \(response.status)"
@@ -28,9 +36,11 @@ public enum VendingExchange {
             return .failure(ClientError(kind, "the credential API \(url) \(verb): \(what)", redacting: secrets))
         }
         guard let c = CredentialProcessOutput.parse(response.body),
-              [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? "x"].allSatisfy(ClientURL.visibleASCII)
+            [c.accessKeyId, c.secretAccessKey, c.sessionToken ?? "x"].allSatisfy(ClientURL.visibleASCII)
         else {
-            return .failure(ClientError(.malformed, "the credential API \(url) answered 200 without credential_process JSON"))
+            return .failure(
+                ClientError(.malformed, "the credential API \(url) answered 200 without credential_process JSON")
+            )
         }
         return .success(c)
     }

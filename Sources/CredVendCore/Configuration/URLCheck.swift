@@ -5,14 +5,17 @@ import Foundation
 public enum URLCheck {
     /// `http://` only for loopback hosts unless explicitly allowed.
     public static func check(_ text: String, flag: String, allowInsecure: Bool) throws(ConfigurationError) {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        else {
             throw ConfigurationError("\(flag) \"\(text)\" is not an absolute URL")
         }
         switch scheme {
         case "https": return
         case "http":
             if allowInsecure || isLoopback(host) { return }
-            throw ConfigurationError("\(flag) \(text) uses plain http to a non-loopback host; use https or pass --allow-insecure-http")
+            throw ConfigurationError(
+                "\(flag) \(text) uses plain http to a non-loopback host; use https or pass --allow-insecure-http"
+            )
         default:
             throw ConfigurationError("\(flag) \"\(text)\" must be an http(s) URL")
         }

@@ -3,14 +3,20 @@
 public enum ContainerCredentials {
     public static func parse(_ body: [UInt8]) -> AWSCredentials? {
         guard let o = (try? JSONParser.parse(body))?.objectValue,
-              let id = o["AccessKeyId"]?.stringValue, !id.isEmpty,
-              let secret = o["SecretAccessKey"]?.stringValue, !secret.isEmpty else { return nil }
-        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: o["Token"]?.stringValue,
-                              expiration: o["Expiration"]?.stringValue.flatMap(ISO8601.parse))
+            let id = o["AccessKeyId"]?.stringValue, !id.isEmpty,
+            let secret = o["SecretAccessKey"]?.stringValue, !secret.isEmpty
+        else { return nil }
+        return AWSCredentials(
+            accessKeyId: id,
+            secretAccessKey: secret,
+            sessionToken: o["Token"]?.stringValue,
+            expiration: o["Expiration"]?.stringValue.flatMap(ISO8601.parse)
+        )
     }
 
     public static func render(_ c: AWSCredentials) -> [UInt8] {
-        var s = "{\"AccessKeyId\":\(JSONText.quote(c.accessKeyId)),\"SecretAccessKey\":\(JSONText.quote(c.secretAccessKey))"
+        var s =
+            "{\"AccessKeyId\":\(JSONText.quote(c.accessKeyId)),\"SecretAccessKey\":\(JSONText.quote(c.secretAccessKey))"
         s += ",\"Token\":\(JSONText.quote(c.sessionToken ?? ""))"
         if let e = c.expiration { s += ",\"Expiration\":\(JSONText.quote(ISO8601.string(e)))" }
         s += "}"
@@ -22,7 +28,8 @@ public enum ContainerCredentials {
 /// `credvend get-credentials` print.
 public enum CredentialProcessOutput {
     public static func render(_ c: AWSCredentials) -> [UInt8] {
-        var s = "{\"Version\":1,\"AccessKeyId\":\(JSONText.quote(c.accessKeyId)),\"SecretAccessKey\":\(JSONText.quote(c.secretAccessKey))"
+        var s =
+            "{\"Version\":1,\"AccessKeyId\":\(JSONText.quote(c.accessKeyId)),\"SecretAccessKey\":\(JSONText.quote(c.secretAccessKey))"
         if let t = c.sessionToken { s += ",\"SessionToken\":\(JSONText.quote(t))" }
         if let e = c.expiration { s += ",\"Expiration\":\(JSONText.quote(ISO8601.string(e)))" }
         s += "}"
@@ -31,9 +38,14 @@ public enum CredentialProcessOutput {
 
     public static func parse(_ body: [UInt8]) -> AWSCredentials? {
         guard let o = (try? JSONParser.parse(body))?.objectValue, o["Version"]?.numberValue == 1,
-              let id = o["AccessKeyId"]?.stringValue, !id.isEmpty,
-              let secret = o["SecretAccessKey"]?.stringValue, !secret.isEmpty else { return nil }
-        return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: o["SessionToken"]?.stringValue,
-                              expiration: o["Expiration"]?.stringValue.flatMap(ISO8601.parse))
+            let id = o["AccessKeyId"]?.stringValue, !id.isEmpty,
+            let secret = o["SecretAccessKey"]?.stringValue, !secret.isEmpty
+        else { return nil }
+        return AWSCredentials(
+            accessKeyId: id,
+            secretAccessKey: secret,
+            sessionToken: o["SessionToken"]?.stringValue,
+            expiration: o["Expiration"]?.stringValue.flatMap(ISO8601.parse)
+        )
     }
 }

@@ -21,7 +21,8 @@ public enum SharedCredentialsFile {
             values[key] = value
         }
         guard let id = values["aws_access_key_id"], !id.isEmpty,
-              let secret = values["aws_secret_access_key"], !secret.isEmpty else { return nil }
+            let secret = values["aws_secret_access_key"], !secret.isEmpty
+        else { return nil }
         let token = values["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
     }

@@ -19,10 +19,19 @@ public struct HTTPClientRequest: Sendable {
     /// A longer response body fails with `CurlError.Kind.responseTooLarge`.
     public var maxResponseBytes: Int
 
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30),
-                caFile: String? = nil, clientCertificateFile: String? = nil, clientKeyFile: String? = nil,
-                unixSocketPath: String? = nil, maxResponseBytes: Int = 1 << 20) {
+    public init(
+        method: String = "GET",
+        url: String,
+        headers: [(String, String)] = [],
+        body: [UInt8] = [],
+        connectTimeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
+        caFile: String? = nil,
+        clientCertificateFile: String? = nil,
+        clientKeyFile: String? = nil,
+        unixSocketPath: String? = nil,
+        maxResponseBytes: Int = 1 << 20
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

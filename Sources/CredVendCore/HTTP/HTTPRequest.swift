@@ -14,8 +14,15 @@ public struct HTTPRequest: Sendable {
     /// and the handler should answer 413.
     public var bodyTooLarge: Bool
 
-    public init(method: String, path: String, queryString: String = "", headers: HTTPHeaders = HTTPHeaders(),
-                body: [UInt8] = [], remoteAddress: String = "", bodyTooLarge: Bool = false) {
+    public init(
+        method: String,
+        path: String,
+        queryString: String = "",
+        headers: HTTPHeaders = HTTPHeaders(),
+        body: [UInt8] = [],
+        remoteAddress: String = "",
+        bodyTooLarge: Bool = false
+    ) {
         self.method = method
         self.path = path
         self.queryString = queryString

@@ -25,7 +25,11 @@ public struct HTTPResponse: Sendable {
 
     /// `value` encoded as JSON (keys sorted, so bodies are stable). An encoding failure,
     /// which is a programming error, becomes a 500 `internal_error` response.
-    public static func json(status: Int = 200, _ value: some Encodable, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func json(
+        status: Int = 200,
+        _ value: some Encodable,
+        headers: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value) else {
@@ -35,7 +39,12 @@ public struct HTTPResponse: Sendable {
     }
 
     /// The error shape of the product contract: `{"error": CODE, "message": TEXT}`.
-    public static func error(status: Int, code: String, message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func error(
+        status: Int,
+        code: String,
+        message: String,
+        headers: HTTPHeaders = HTTPHeaders()
+    ) -> HTTPResponse {
         json(status: status, ErrorBody(error: code, message: message), headers: headers)
     }
 

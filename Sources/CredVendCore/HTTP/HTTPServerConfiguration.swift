@@ -38,14 +38,16 @@ public struct HTTPServerConfiguration: Sendable {
     /// reaches the handler at once (no `100 Continue`), and its connection is closed.
     public var maxBodyBytes: Int
 
-    public init(listen: HTTPListenAddress,
-                threadPoolSize: Int = ProcessInfo.processInfo.activeProcessorCount,
-                connectionLimit: Int = 1000,
-                perAddressConnectionLimit: Int = 64,
-                connectionTimeoutSeconds: Int = 30,
-                requestDeadlineSeconds: Int = 10,
-                maxBodyBytes: Int = 16 * 1024,
-                observer: (any HTTPServerObserver)? = nil) {
+    public init(
+        listen: HTTPListenAddress,
+        threadPoolSize: Int = ProcessInfo.processInfo.activeProcessorCount,
+        connectionLimit: Int = 1000,
+        perAddressConnectionLimit: Int = 64,
+        connectionTimeoutSeconds: Int = 30,
+        requestDeadlineSeconds: Int = 10,
+        maxBodyBytes: Int = 16 * 1024,
+        observer: (any HTTPServerObserver)? = nil
+    ) {
         self.listen = listen
         self.threadPoolSize = threadPoolSize
         self.connectionLimit = connectionLimit
@@ -63,7 +65,8 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Hashabl
     /// A struct over a private enum, so a new code is not a breaking change.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Backing: String, Sendable, Hashable {
-            case invalidConfiguration, invalidAddress, socketPathRefused, socketFailed, daemonStartFailed, alreadyRunning
+            case invalidConfiguration, invalidAddress, socketPathRefused, socketFailed, daemonStartFailed,
+                alreadyRunning
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }

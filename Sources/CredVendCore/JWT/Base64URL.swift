@@ -20,7 +20,8 @@ public enum Base64URL {
         out.reserveCapacity((bytes.count * 4 + 2) / 3)
         var iterator = bytes.makeIterator()
         while let b0 = iterator.next() {
-            let b1 = iterator.next(), b2 = iterator.next()
+            let b1 = iterator.next()
+            let b2 = iterator.next()
             out.append(alphabet[Int(b0 >> 2)])
             out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
             guard let b1 else { break }

@@ -40,7 +40,9 @@ public struct JWK: Sendable, Equatable {
         }
         func bytes(_ name: String) throws(JWKSetError) -> [UInt8] {
             guard let text = try string(name) else { throw JWKSetError(message: "\"\(name)\" is missing") }
-            guard let decoded = Base64URL.decode(text) else { throw JWKSetError(message: "\"\(name)\" is not base64url") }
+            guard let decoded = Base64URL.decode(text) else {
+                throw JWKSetError(message: "\"\(name)\" is not base64url")
+            }
             return decoded
         }
         let parameters: Parameters

@@ -15,7 +15,7 @@ public struct JWTError: Error, Sendable, Hashable, CustomStringConvertible {
             case badSignature
             // Check 5: claims.
             case wrongIssuer, wrongTokenUse, invalidClaim, expired, notYetValid, issuedInFuture,
-                 missingClientId, insufficientScope
+                missingClientId, insufficientScope
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -44,7 +44,8 @@ public struct JWTError: Error, Sendable, Hashable, CustomStringConvertible {
             switch backing {
             case .notYetValid, .issuedInFuture: true
             case .malformed, .unsupportedAlgorithm, .missingKid, .critHeader, .unknownKid, .keyMismatch, .badSignature,
-                 .wrongIssuer, .wrongTokenUse, .invalidClaim, .expired, .missingClientId, .insufficientScope: false
+                .wrongIssuer, .wrongTokenUse, .invalidClaim, .expired, .missingClientId, .insufficientScope:
+                false
             }
         }
 

@@ -1,5 +1,5 @@
-public import Foundation
 public import CredVendCrypto
+public import Foundation
 
 /// Makes compact JWS tokens (`base64url(header).base64url(payload).base64url(signature)`)
 /// for the development issuer and for tests. The header is `{"alg":..., "kid":...}`.
@@ -10,7 +10,10 @@ public struct JWTSigner: Sendable {
 
     public init(key: SigningKey, kid: String, algorithm: SignatureAlgorithm = .RS256) throws(OpenSSLError) {
         guard key.kind.fits(algorithm) else {
-            throw OpenSSLError(operation: "JWT signer", detail: "a \(key.kind) key cannot make \(algorithm.rawValue) signatures")
+            throw OpenSSLError(
+                operation: "JWT signer",
+                detail: "a \(key.kind) key cannot make \(algorithm.rawValue) signatures"
+            )
         }
         self.key = key
         self.kid = kid
@@ -19,13 +22,21 @@ public struct JWTSigner: Sendable {
 
     public func sign(claims: [String: JSONValue]) throws(OpenSSLError) -> String {
         let header: JSONValue = ["alg": .string(algorithm.rawValue), "kid": .string(kid)]
-        return try Self.compact(header: header.serialized(), payload: JSONValue.object(claims).serialized(),
-                                key: key, algorithm: algorithm)
+        return try Self.compact(
+            header: header.serialized(),
+            payload: JSONValue.object(claims).serialized(),
+            key: key,
+            algorithm: algorithm
+        )
     }
 
     /// Signs exactly the given header and payload bytes (tests use it for odd headers).
-    public static func compact(header: [UInt8], payload: [UInt8], key: SigningKey,
-                               algorithm: SignatureAlgorithm) throws(OpenSSLError) -> String {
+    public static func compact(
+        header: [UInt8],
+        payload: [UInt8],
+        key: SigningKey,
+        algorithm: SignatureAlgorithm
+    ) throws(OpenSSLError) -> String {
         let signingInput = Base64URL.encodeToBytes(header) + [UInt8(ascii: ".")] + Base64URL.encodeToBytes(payload)
         let signature = try key.sign(algorithm, signingInput)
         return String(decoding: signingInput, as: UTF8.self) + "." + Base64URL.encode(signature)
@@ -44,8 +55,14 @@ public struct JWTSigner: Sendable {
     }
 
     /// Cognito-shaped access-token claims (docs/reference.md#dev-idp-run).
-    public static func accessTokenClaims(issuer: String, clientId: String, scopes: [String], issuedAt: Date,
-                                         ttl: TimeInterval, jti: String = UUID().uuidString.lowercased()) -> [String: JSONValue] {
+    public static func accessTokenClaims(
+        issuer: String,
+        clientId: String,
+        scopes: [String],
+        issuedAt: Date,
+        ttl: TimeInterval,
+        jti: String = UUID().uuidString.lowercased()
+    ) -> [String: JSONValue] {
         let iat = issuedAt.timeIntervalSince1970.rounded(.down)
         var claims: [String: JSONValue] = [
             "iss": .string(issuer), "sub": .string(clientId), "client_id": .string(clientId),

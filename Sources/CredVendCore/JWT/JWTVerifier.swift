@@ -1,5 +1,5 @@
-public import Foundation
 import CredVendCrypto
+public import Foundation
 
 /// What a verified access token says, for role lookup, caching and logs.
 public struct VerifiedToken: Sendable, Equatable {
@@ -69,16 +69,20 @@ public struct JWTVerifier: Sendable {
     /// The header part is the same for every token of one issuer key, so a caller that
     /// keeps `headerMemo` (one per thread, say) skips re-checking it. Base64url is
     /// canonical here (strict decoding), so equal bytes mean an equal header.
-    public func verify(tokenSlice token: ArraySlice<UInt8>, keys: JWKSet, now: Date,
-                       headerMemo: inout JWTHeaderMemo?) throws(JWTError) -> VerifiedToken {
+    public func verify(
+        tokenSlice token: ArraySlice<UInt8>,
+        keys: JWKSet,
+        now: Date,
+        headerMemo: inout JWTHeaderMemo?
+    ) throws(JWTError) -> VerifiedToken {
         // 1. Shape.
         guard token.count <= Self.maxTokenBytes else {
             throw JWTError(.malformed, "token is longer than \(Self.maxTokenBytes) bytes")
         }
         let dot = UInt8(ascii: ".")
         guard let first = token.firstIndex(of: dot),
-              let second = token[(first + 1)...].firstIndex(of: dot),
-              !token[(second + 1)...].contains(dot)
+            let second = token[(first + 1)...].firstIndex(of: dot),
+            !token[(second + 1)...].contains(dot)
         else {
             throw JWTError(.malformed, "token is not a compact JWS: expected three base64url parts separated by dots")
         }
@@ -91,7 +95,7 @@ public struct JWTVerifier: Sendable {
             headerMemo = checked
         }
         guard let payloadBytes = Base64URL.decode(bytes: token[(first + 1)..<second]),
-              let signature = Base64URL.decode(bytes: token[(second + 1)...])
+            let signature = Base64URL.decode(bytes: token[(second + 1)...])
         else {
             throw JWTError(.malformed, "token part is not unpadded base64url (alphabet A-Z a-z 0-9 - _)")
         }
@@ -112,10 +116,16 @@ public struct JWTVerifier: Sendable {
             throw JWTError(.unknownKid, "token kid is not in the issuer's JWKS (keys may have rotated; retry later)")
         }
         guard entry.key.kind.fits(alg) else {
-            throw JWTError(.keyMismatch, "the JWKS key for the token kid is \(entry.key.kind), which does not fit the token alg")
+            throw JWTError(
+                .keyMismatch,
+                "the JWKS key for the token kid is \(entry.key.kind), which does not fit the token alg"
+            )
         }
         if let keyAlg = entry.jwk.alg, keyAlg != alg.rawValue {
-            throw JWTError(.keyMismatch, "the JWKS key for the token kid is published for \(keyAlg) only, not the token alg")
+            throw JWTError(
+                .keyMismatch,
+                "the JWKS key for the token kid is published for \(keyAlg) only, not the token alg"
+            )
         }
         if let use = entry.jwk.use, use != "sig" {
             throw JWTError(.keyMismatch, "the JWKS key for the token kid is published for use \"\(use)\", not \"sig\"")
@@ -139,11 +149,17 @@ public struct JWTVerifier: Sendable {
             return .failure(JWTError(.malformed, "token header is not a JSON object"))
         }
         guard let alg = header["alg"]?.stringValue.flatMap(SignatureAlgorithm.init(rawValue:)) else {
-            return .failure(JWTError(.unsupportedAlgorithm,
-                                     "token alg is not accepted; sign with one of \(SignatureAlgorithm.acceptedNames)"))
+            return .failure(
+                JWTError(
+                    .unsupportedAlgorithm,
+                    "token alg is not accepted; sign with one of \(SignatureAlgorithm.acceptedNames)"
+                )
+            )
         }
         guard let kid = header["kid"]?.stringValue, !kid.isEmpty else {
-            return .failure(JWTError(.missingKid, "token header has no kid naming the signing key in the issuer's JWKS"))
+            return .failure(
+                JWTError(.missingKid, "token header has no kid naming the signing key in the issuer's JWKS")
+            )
         }
         guard header["crit"] == nil else {
             return .failure(JWTError(.critHeader, "token header has a crit parameter; no JWS extensions are supported"))
@@ -158,7 +174,8 @@ public struct JWTVerifier: Sendable {
         guard claims["token_use"]?.stringValue == "access" else {
             throw JWTError(.wrongTokenUse, "token_use must be \"access\"; ID and refresh tokens are not accepted")
         }
-        let nowSeconds = now.timeIntervalSince1970, skew = config.clockSkew
+        let nowSeconds = now.timeIntervalSince1970
+        let skew = config.clockSkew
         let exp = try time("exp", in: claims, required: true)!
         guard nowSeconds < exp + skew else {
             throw JWTError(.expired, "token expired; get a new access token from the issuer")
@@ -171,7 +188,10 @@ public struct JWTVerifier: Sendable {
             throw JWTError(.issuedInFuture, "token iat is in the future; check the issuer's clock")
         }
         guard let clientId = claims["client_id"]?.stringValue, !clientId.isEmpty else {
-            throw JWTError(.missingClientId, "token has no client_id; use an access token from the client_credentials flow")
+            throw JWTError(
+                .missingClientId,
+                "token has no client_id; use an access token from the client_credentials flow"
+            )
         }
         var scopes: [String] = []
         if let scope = claims["scope"] {
@@ -184,9 +204,14 @@ public struct JWTVerifier: Sendable {
         guard missing.isEmpty else {
             throw JWTError(.insufficientScope, "token lacks required scope(s): \(missing.joined(separator: " "))")
         }
-        return VerifiedToken(clientId: clientId, scopes: scopes, exp: Date(timeIntervalSince1970: exp),
-                             iat: iat.map(Date.init(timeIntervalSince1970:)),
-                             jti: claims["jti"]?.stringValue, sub: claims["sub"]?.stringValue)
+        return VerifiedToken(
+            clientId: clientId,
+            scopes: scopes,
+            exp: Date(timeIntervalSince1970: exp),
+            iat: iat.map(Date.init(timeIntervalSince1970:)),
+            jti: claims["jti"]?.stringValue,
+            sub: claims["sub"]?.stringValue
+        )
     }
 
     /// A NumericDate claim: a JSON number (integer or fraction), never a string or boolean.

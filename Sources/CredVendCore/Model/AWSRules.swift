@@ -14,7 +14,7 @@ public enum AWSRules {
         let bytes = Array(value.utf8)
         let parts = bytes.split(separator: UInt8(ascii: ":"), maxSplits: 5, omittingEmptySubsequences: false)
         guard bytes.count <= 2048, parts.count == 6, parts[0].elementsEqual("arn".utf8),
-              parts[2].elementsEqual("iam".utf8), parts[3].isEmpty
+            parts[2].elementsEqual("iam".utf8), parts[3].isEmpty
         else { return shape }
         guard partitions.contains(where: { parts[1].elementsEqual($0.utf8) }) else {
             return "partition must be one of \(partitions.joined(separator: ", ")); \(shape)"
@@ -37,8 +37,9 @@ public enum AWSRules {
     /// it becomes part of the STS host name and the SigV4 scope.
     public static func region(_ value: String) -> String? {
         let parts = value.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts[0].count == 2, parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy(isLower) }),
-              let number = parts.last, !number.isEmpty, number.allSatisfy(isDigit)
+        guard parts.count >= 3, parts[0].count == 2,
+            parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy(isLower) }),
+            let number = parts.last, !number.isEmpty, number.allSatisfy(isDigit)
         else { return "must look like us-east-1 (lower-case words and a number, joined by -)" }
         return nil
     }

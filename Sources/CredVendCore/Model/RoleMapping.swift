@@ -16,9 +16,15 @@ public struct RoleMapping: Codable, Sendable, Hashable {
 
     public static let defaultSessionDuration = 3600
 
-    public init(clientId: String, roleArn: String, serverName: String? = nil, bucket: String? = nil,
-                s3PathPrefix: String? = nil, permission: Permission = .write,
-                sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration) {
+    public init(
+        clientId: String,
+        roleArn: String,
+        serverName: String? = nil,
+        bucket: String? = nil,
+        s3PathPrefix: String? = nil,
+        permission: Permission = .write,
+        sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration
+    ) {
         self.clientId = clientId
         self.roleArn = roleArn
         self.serverName = serverName
@@ -37,7 +43,10 @@ public struct RoleMapping: Codable, Sendable, Hashable {
 
     public func hash(into hasher: inout Hasher) {
         for text in [clientId, roleArn, serverName, bucket, s3PathPrefix] {
-            guard let text else { hasher.combine(0 as UInt8); continue }
+            guard let text else {
+                hasher.combine(0 as UInt8)
+                continue
+            }
             hasher.combine(1 as UInt8)
             hasher.combine(text.utf8.count)
             for byte in text.utf8 { hasher.combine(byte) }
@@ -55,8 +64,13 @@ public struct RoleMapping: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case clientId = "client_id", roleArn = "role_arn", serverName = "server_name", bucket
-        case s3PathPrefix = "s3_path_prefix", permission, sessionDurationSeconds = "session_duration_s"
+        case clientId = "client_id"
+        case roleArn = "role_arn"
+        case serverName = "server_name"
+        case bucket
+        case s3PathPrefix = "s3_path_prefix"
+        case permission
+        case sessionDurationSeconds = "session_duration_s"
     }
 }
 

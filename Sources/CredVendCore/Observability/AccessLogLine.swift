@@ -2,8 +2,17 @@
 /// `key=value`, in the sorted key order the line handler uses for metadata, built
 /// as one string so that no metadata dictionary is made and sorted per request.
 public enum AccessLogLine {
-    public static func message(method: String, path: String, status: Int, micros: UInt64, remote: String, requestId: String,
-                        clientId: String?, tokenFingerprint: String?, errorCode: String?) -> String {
+    public static func message(
+        method: String,
+        path: String,
+        status: Int,
+        micros: UInt64,
+        remote: String,
+        requestId: String,
+        clientId: String?,
+        tokenFingerprint: String?,
+        errorCode: String?
+    ) -> String {
         var s = "request"
         s.reserveCapacity(160)
         if let clientId { s += " client_id=" + clientId }

@@ -59,8 +59,12 @@ public enum RoleMappingJSON {
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
             if let first = seen.updateValue(index, forKey: record.clientId) {
-                throw RoleValidationError(recordIndex: index, clientId: record.clientId, field: "client_id",
-                                          message: "duplicate client_id (also record \(first))")
+                throw RoleValidationError(
+                    recordIndex: index,
+                    clientId: record.clientId,
+                    field: "client_id",
+                    message: "duplicate client_id (also record \(first))"
+                )
             }
         }
         return records
@@ -105,8 +109,10 @@ extension RoleMappingJSON {
                     var recordIndex: Int? = nil
                     if case .index(let i)? = error.path.first { recordIndex = i }
                     throw RoleValidationError(
-                        recordIndex: recordIndex, field: name,
-                        message: "given more than once (line \(line), column \(column)); a field may appear only once")
+                        recordIndex: recordIndex,
+                        field: name,
+                        message: "given more than once (line \(line), column \(column)); a field may appear only once"
+                    )
                 default: break
                 }
             }
@@ -146,7 +152,9 @@ extension RoleMapping {
         guard let roleArn = try string("role_arn", required: true) else { throw fail("role_arn", "is required") }
         var permission = Permission.write
         if let text = try string("permission") {
-            guard let level = Permission(rawValue: text) else { throw fail("permission", RoleRules.permissionProblem(text)) }
+            guard let level = Permission(rawValue: text) else {
+                throw fail("permission", RoleRules.permissionProblem(text))
+            }
             permission = level
         }
         var seconds = RoleMapping.defaultSessionDuration
@@ -157,9 +165,15 @@ extension RoleMapping {
             }
             seconds = value
         }
-        self.init(clientId: clientId, roleArn: roleArn, serverName: try string("server_name"),
-                  bucket: try string("bucket"), s3PathPrefix: try string("s3_path_prefix"),
-                  permission: permission, sessionDurationSeconds: seconds)
+        self.init(
+            clientId: clientId,
+            roleArn: roleArn,
+            serverName: try string("server_name"),
+            bucket: try string("bucket"),
+            s3PathPrefix: try string("s3_path_prefix"),
+            permission: permission,
+            sessionDurationSeconds: seconds
+        )
         try validate(recordIndex: index)
     }
 }

@@ -129,7 +129,9 @@ extension RoleMapping {
         if let serverName, let problem = RoleRules.serverName(serverName) { throw fail("server_name", problem) }
         if let bucket, let problem = RoleRules.bucket(bucket) { throw fail("bucket", problem) }
         if let s3PathPrefix {
-            if bucket == nil { throw fail("s3_path_prefix", "needs a bucket (s3_path_prefix is a key prefix inside it)") }
+            if bucket == nil {
+                throw fail("s3_path_prefix", "needs a bucket (s3_path_prefix is a key prefix inside it)")
+            }
             if let problem = RoleRules.s3PathPrefix(s3PathPrefix) { throw fail("s3_path_prefix", problem) }
         }
         if let problem = AWSRules.sessionDuration(sessionDurationSeconds) { throw fail("session_duration_s", problem) }
@@ -137,27 +139,46 @@ extension RoleMapping {
 
     /// Builds and validates a record from text values (CLI flags, query strings):
     /// `permission` and `sessionDuration` are parsed here so their errors name the field.
-    public static func parse(clientId: String, roleArn: String, serverName: String? = nil, bucket: String? = nil,
-                             s3PathPrefix: String? = nil, permission: String? = nil,
-                             sessionDuration: String? = nil) throws(RoleValidationError) -> RoleMapping {
+    public static func parse(
+        clientId: String,
+        roleArn: String,
+        serverName: String? = nil,
+        bucket: String? = nil,
+        s3PathPrefix: String? = nil,
+        permission: String? = nil,
+        sessionDuration: String? = nil
+    ) throws(RoleValidationError) -> RoleMapping {
         var level = Permission.write
         if let permission {
             guard let parsed = Permission(rawValue: permission) else {
-                throw RoleValidationError(clientId: clientId, field: "permission",
-                                          message: RoleRules.permissionProblem(permission))
+                throw RoleValidationError(
+                    clientId: clientId,
+                    field: "permission",
+                    message: RoleRules.permissionProblem(permission)
+                )
             }
             level = parsed
         }
         var seconds = RoleMapping.defaultSessionDuration
         if let sessionDuration {
             guard let parsed = Int(sessionDuration) else {
-                throw RoleValidationError(clientId: clientId, field: "session_duration_s",
-                                          message: AWSRules.sessionDurationProblem)
+                throw RoleValidationError(
+                    clientId: clientId,
+                    field: "session_duration_s",
+                    message: AWSRules.sessionDurationProblem
+                )
             }
             seconds = parsed
         }
-        let mapping = RoleMapping(clientId: clientId, roleArn: roleArn, serverName: serverName, bucket: bucket,
-                                  s3PathPrefix: s3PathPrefix, permission: level, sessionDurationSeconds: seconds)
+        let mapping = RoleMapping(
+            clientId: clientId,
+            roleArn: roleArn,
+            serverName: serverName,
+            bucket: bucket,
+            s3PathPrefix: s3PathPrefix,
+            permission: level,
+            sessionDurationSeconds: seconds
+        )
         try mapping.validate()
         return mapping
     }

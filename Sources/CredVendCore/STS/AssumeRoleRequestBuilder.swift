@@ -1,5 +1,5 @@
-public import Foundation
 public import CredVendCrypto
+public import Foundation
 
 /// An HTTP request ready to send: credvend's STS client hands it to libcurl as
 /// is. The signed fields (`Host`, `Content-Type`, `X-Amz-*`) must go out
@@ -33,9 +33,12 @@ public struct AssumeRoleParameters: Sendable, Equatable {
 
     /// The call for a role mapping (docs/reference.md#sts-assumerole).
     public init(mapping: RoleMapping) {
-        self.init(roleArn: mapping.roleArn,
-                  roleSessionName: RoleSessionName.make(serverName: mapping.serverName, clientId: mapping.clientId),
-                  durationSeconds: mapping.sessionDurationSeconds, policy: SessionPolicy.json(for: mapping))
+        self.init(
+            roleArn: mapping.roleArn,
+            roleSessionName: RoleSessionName.make(serverName: mapping.serverName, clientId: mapping.clientId),
+            durationSeconds: mapping.sessionDurationSeconds,
+            policy: SessionPolicy.json(for: mapping)
+        )
     }
 }
 
@@ -71,8 +74,12 @@ public struct AssumeRoleRequestBuilder: Sendable {
     }
 
     /// `Action=AssumeRoleWithWebIdentity&Version=..&RoleArn=..&RoleSessionName=..&WebIdentityToken=..&DurationSeconds=..`.
-    public static func assumeRoleWithWebIdentityBody(roleArn: String, roleSessionName: String,
-                                                     webIdentityToken: String, durationSeconds: Int) -> String {
+    public static func assumeRoleWithWebIdentityBody(
+        roleArn: String,
+        roleSessionName: String,
+        webIdentityToken: String,
+        durationSeconds: Int
+    ) -> String {
         FormURLEncoding.encode([
             ("Action", STSAction.assumeRoleWithWebIdentity.rawValue), ("Version", apiVersion), ("RoleArn", roleArn),
             ("RoleSessionName", roleSessionName), ("WebIdentityToken", webIdentityToken),
@@ -82,24 +89,42 @@ public struct AssumeRoleRequestBuilder: Sendable {
 
     /// A signed AssumeRole request made with the source `credentials` at `date`; throws
     /// when it cannot be signed.
-    public func assumeRole(_ parameters: AssumeRoleParameters, credentials: AWSCredentials,
-                           date: Date) throws(OpenSSLError) -> STSHTTPRequest {
+    public func assumeRole(
+        _ parameters: AssumeRoleParameters,
+        credentials: AWSCredentials,
+        date: Date
+    ) throws(OpenSSLError) -> STSHTTPRequest {
         let body = Array(Self.assumeRoleBody(parameters).utf8)
         let fields: [(name: String, value: String)] = [("Host", endpoint.host), ("Content-Type", Self.contentType)]
         let signature = try signer.sign(
             request: SigV4Request(method: "POST", path: endpoint.path, headers: fields, body: body),
-            credentials: credentials, region: region, service: "sts", date: date, normalizePath: true)
+            credentials: credentials,
+            region: region,
+            service: "sts",
+            date: date,
+            normalizePath: true
+        )
         return STSHTTPRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
     }
 
     /// An AssumeRoleWithWebIdentity request: unsigned, the token is the credential.
-    public func assumeRoleWithWebIdentity(roleArn: String, roleSessionName: String, webIdentityToken: String,
-                                          durationSeconds: Int) -> STSHTTPRequest {
-        let body = Self.assumeRoleWithWebIdentityBody(roleArn: roleArn, roleSessionName: roleSessionName,
-                                                      webIdentityToken: webIdentityToken,
-                                                      durationSeconds: durationSeconds)
-        return STSHTTPRequest(url: endpoint.url, method: "POST",
-                              headers: [("Host", endpoint.host), ("Content-Type", Self.contentType)],
-                              body: Array(body.utf8))
+    public func assumeRoleWithWebIdentity(
+        roleArn: String,
+        roleSessionName: String,
+        webIdentityToken: String,
+        durationSeconds: Int
+    ) -> STSHTTPRequest {
+        let body = Self.assumeRoleWithWebIdentityBody(
+            roleArn: roleArn,
+            roleSessionName: roleSessionName,
+            webIdentityToken: webIdentityToken,
+            durationSeconds: durationSeconds
+        )
+        return STSHTTPRequest(
+            url: endpoint.url,
+            method: "POST",
+            headers: [("Host", endpoint.host), ("Content-Type", Self.contentType)],
+            body: Array(body.utf8)
+        )
     }
 }

@@ -67,7 +67,10 @@ enum MiniXML {
             let start = i
             let t = Array(terminator.utf8)
             while i + t.count <= bytes.count {
-                if bytes[i..<i + t.count].elementsEqual(t) { i += t.count; return }
+                if bytes[i..<i + t.count].elementsEqual(t) {
+                    i += t.count
+                    return
+                }
                 i += 1
             }
             throw fail("unterminated \(what)", at: start)
@@ -77,10 +80,15 @@ enum MiniXML {
         mutating func skipMisc() throws(MiniXMLParseError) {
             while true {
                 skipWhitespace()
-                if starts(with: "<?") { try skip(past: "?>", what: "processing instruction") }
-                else if starts(with: "<!--") { try skip(past: "-->", what: "comment") }
-                else if starts(with: "<!") { throw fail("DOCTYPE and markup declarations are not accepted") }
-                else { return }
+                if starts(with: "<?") {
+                    try skip(past: "?>", what: "processing instruction")
+                } else if starts(with: "<!--") {
+                    try skip(past: "-->", what: "comment")
+                } else if starts(with: "<!") {
+                    throw fail("DOCTYPE and markup declarations are not accepted")
+                } else {
+                    return
+                }
             }
         }
 
@@ -117,7 +125,10 @@ enum MiniXML {
             let start = i
             i += 1
             var body: [UInt8] = []
-            while i < bytes.count, bytes[i] != UInt8(ascii: ";"), body.count < 12 { body.append(bytes[i]); i += 1 }
+            while i < bytes.count, bytes[i] != UInt8(ascii: ";"), body.count < 12 {
+                body.append(bytes[i])
+                i += 1
+            }
             guard i < bytes.count, bytes[i] == UInt8(ascii: ";") else {
                 throw fail("unterminated or unknown entity reference", at: start)
             }
@@ -132,7 +143,7 @@ enum MiniXML {
                 let digits = ref.dropFirst()
                 let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
                 guard let value, !digits.isEmpty, !digits.hasPrefix("+"), !digits.hasPrefix("x+"),
-                      Self.isXMLChar(value), let scalar = Unicode.Scalar(value)
+                    Self.isXMLChar(value), let scalar = Unicode.Scalar(value)
                 else { throw fail("invalid character reference", at: start) }
                 out.append(contentsOf: String(Character(scalar)).utf8)
             default:
@@ -146,7 +157,9 @@ enum MiniXML {
         }
 
         mutating func document() throws(MiniXMLParseError) -> MiniXMLElement {
-            guard bytes.count <= MiniXML.maxBytes else { throw fail("document larger than \(MiniXML.maxBytes) bytes", at: 0) }
+            guard bytes.count <= MiniXML.maxBytes else {
+                throw fail("document larger than \(MiniXML.maxBytes) bytes", at: 0)
+            }
             if starts(with: "\u{FEFF}") { i += 3 }
             try skipMisc()
             guard i < bytes.count else { throw fail(bytes.isEmpty ? "empty document" : "no root element") }
@@ -171,7 +184,9 @@ enum MiniXML {
                     if b == UInt8(ascii: "&") {
                         try entity(into: &stack[stack.count - 1].text)
                     } else {
-                        guard b >= 0x20 || b == 0x09 || b == 0x0A || b == 0x0D else { throw fail("control character in text") }
+                        guard b >= 0x20 || b == 0x09 || b == 0x0A || b == 0x0D else {
+                            throw fail("control character in text")
+                        }
                         stack[stack.count - 1].text.append(b)
                         i += 1
                     }
@@ -182,11 +197,16 @@ enum MiniXML {
                     i += 2
                     let raw = try name()
                     skipWhitespace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else { throw fail("malformed end tag", at: start) }
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ">") else {
+                        throw fail("malformed end tag", at: start)
+                    }
                     i += 1
                     guard var open = stack.popLast() else { throw fail("end tag without a start tag", at: start) }
                     guard raw == open.rawName else {
-                        throw fail("end tag </\(try localName(raw, at: start))> does not close <\(open.element.name)>", at: start)
+                        throw fail(
+                            "end tag </\(try localName(raw, at: start))> does not close <\(open.element.name)>",
+                            at: start
+                        )
                     }
                     open.element.text = try string(open.text, at: start)
                     if stack.isEmpty { return open.element }
@@ -212,7 +232,9 @@ enum MiniXML {
                         if stack.isEmpty { return element }
                         stack[stack.count - 1].element.children.append(element)
                     } else {
-                        guard stack.count < MiniXML.maxDepth else { throw fail("elements nested deeper than \(MiniXML.maxDepth)", at: start) }
+                        guard stack.count < MiniXML.maxDepth else {
+                            throw fail("elements nested deeper than \(MiniXML.maxDepth)", at: start)
+                        }
                         stack.append(Open(rawName: raw, element: element))
                     }
                 }
@@ -226,8 +248,14 @@ enum MiniXML {
                 let hadSpace = i < bytes.count && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i])
                 skipWhitespace()
                 guard i < bytes.count else { throw fail("unexpected end of document in a tag") }
-                if bytes[i] == UInt8(ascii: ">") { i += 1; return false }
-                if starts(with: "/>") { i += 2; return true }
+                if bytes[i] == UInt8(ascii: ">") {
+                    i += 1
+                    return false
+                }
+                if starts(with: "/>") {
+                    i += 2
+                    return true
+                }
                 guard hadSpace else { throw fail("malformed tag") }
                 _ = try name()
                 skipWhitespace()
@@ -242,7 +270,10 @@ enum MiniXML {
                 var ignored: [UInt8] = []
                 while true {
                     guard i < bytes.count else { throw fail("unexpected end of document in an attribute") }
-                    if bytes[i] == quote { i += 1; break }
+                    if bytes[i] == quote {
+                        i += 1
+                        break
+                    }
                     if bytes[i] == UInt8(ascii: "<") { throw fail("'<' in an attribute value") }
                     if bytes[i] == UInt8(ascii: "&") { try entity(into: &ignored) } else { i += 1 }
                 }

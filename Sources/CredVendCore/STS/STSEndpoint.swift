@@ -19,7 +19,7 @@ public struct STSEndpoint: Sendable, Equatable {
     /// An `http` or `https` URL with a host, no query, no fragment, no user info.
     public init(_ text: String) throws(STSError) {
         guard let parts = URLComponents(string: text), let rawScheme = parts.scheme?.lowercased(),
-              rawScheme == "http" || rawScheme == "https"
+            rawScheme == "http" || rawScheme == "https"
         else { throw .invalidEndpoint("the STS endpoint must be an http:// or https:// URL") }
         guard let hostName = parts.host, !hostName.isEmpty else {
             throw .invalidEndpoint("the STS endpoint URL has no host")

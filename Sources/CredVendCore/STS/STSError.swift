@@ -39,8 +39,13 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public static let maxMessageLength = 300
 
-    public init(code: String, message: String, httpStatus: Int?, requestId: String? = nil,
-                redacting secrets: [String] = []) {
+    public init(
+        code: String,
+        message: String,
+        httpStatus: Int?,
+        requestId: String? = nil,
+        redacting secrets: [String] = []
+    ) {
         self.code = Redaction.clean(code, redacting: secrets, limit: 64)
         self.message = Redaction.clean(message, redacting: secrets, limit: STSError.maxMessageLength)
         self.httpStatus = httpStatus

@@ -24,8 +24,12 @@ public enum STSResponseParser {
     ///   - httpStatus: the response status; a non-2xx status is an error even
     ///     if the body is not an error document.
     ///   - secrets: strings to keep out of any error (the tokens that were sent).
-    public static func parse(_ body: [UInt8], httpStatus: Int, action: STSAction,
-                             redacting secrets: [String] = []) throws(STSError) -> AssumedRole {
+    public static func parse(
+        _ body: [UInt8],
+        httpStatus: Int,
+        action: STSAction,
+        redacting secrets: [String] = []
+    ) throws(STSError) -> AssumedRole {
         let root: MiniXMLElement
         do {
             root = try MiniXML.parse(body)
@@ -37,11 +41,16 @@ public enum STSResponseParser {
             throw try stsError(root, httpStatus: httpStatus, redacting: secrets)
         }
         guard (200..<300).contains(httpStatus) else {
-            throw .malformedResponse("STS answered HTTP \(httpStatus) with <\(root.name)>, not an error document",
-                                     httpStatus: httpStatus)
+            throw .malformedResponse(
+                "STS answered HTTP \(httpStatus) with <\(root.name)>, not an error document",
+                httpStatus: httpStatus
+            )
         }
         guard root.name == "\(action.rawValue)Response" else {
-            throw .malformedResponse("expected <\(action.rawValue)Response>, got <\(root.name)>", httpStatus: httpStatus)
+            throw .malformedResponse(
+                "expected <\(action.rawValue)Response>, got <\(root.name)>",
+                httpStatus: httpStatus
+            )
         }
         let path = Path(status: httpStatus)
         let result = try path.one("\(action.rawValue)Result", in: root)
@@ -56,14 +65,22 @@ public enum STSResponseParser {
             accessKeyId: try path.token("AccessKeyId", in: creds),
             secretAccessKey: try path.token("SecretAccessKey", in: creds),
             sessionToken: try path.token("SessionToken", in: creds),
-            expiration: expiration)
+            expiration: expiration
+        )
         let requestId = root.children(named: "ResponseMetadata").first?.children(named: "RequestId").first?.text
-        return AssumedRole(credentials: credentials, assumedRoleArn: try path.text("Arn", in: user),
-                           requestId: requestId.map(trimmed))
+        return AssumedRole(
+            credentials: credentials,
+            assumedRoleArn: try path.text("Arn", in: user),
+            requestId: requestId.map(trimmed)
+        )
     }
 
     /// `<ErrorResponse>` (or `<Response>`) as an `STSError`.
-    static func stsError(_ root: MiniXMLElement, httpStatus: Int, redacting secrets: [String]) throws(STSError) -> STSError {
+    static func stsError(
+        _ root: MiniXMLElement,
+        httpStatus: Int,
+        redacting secrets: [String]
+    ) throws(STSError) -> STSError {
         let path = Path(status: httpStatus)
         let errors = root.children(named: "Errors")
         let holder = errors.count == 1 ? errors[0] : root
@@ -72,8 +89,13 @@ public enum STSResponseParser {
         let message = error.children(named: "Message").first.map { trimmed($0.text) } ?? ""
         let requestId = (root.children(named: "RequestId").first ?? root.children(named: "RequestID").first)
             .map { trimmed($0.text) }
-        return STSError(code: code, message: message.isEmpty ? "(no message)" : message, httpStatus: httpStatus,
-                        requestId: requestId, redacting: secrets)
+        return STSError(
+            code: code,
+            message: message.isEmpty ? "(no message)" : message,
+            httpStatus: httpStatus,
+            requestId: requestId,
+            redacting: secrets
+        )
     }
 
     static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -85,9 +107,12 @@ public enum STSResponseParser {
         func one(_ name: String, in parent: MiniXMLElement) throws(STSError) -> MiniXMLElement {
             let found = parent.children(named: name)
             guard found.count == 1 else {
-                throw .malformedResponse(found.isEmpty ? "<\(parent.name)> has no <\(name)>"
-                                                       : "<\(parent.name)> has more than one <\(name)>",
-                                         httpStatus: status)
+                throw .malformedResponse(
+                    found.isEmpty
+                        ? "<\(parent.name)> has no <\(name)>"
+                        : "<\(parent.name)> has more than one <\(name)>",
+                    httpStatus: status
+                )
             }
             return found[0]
         }
@@ -103,7 +128,9 @@ public enum STSResponseParser {
         /// long session tokens, so whitespace is removed. What is left goes into
         /// HTTP headers and files, so it must be visible ASCII.
         func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
-            let value = String(try text(name, in: parent).unicodeScalars.filter { !" \t\r\n".unicodeScalars.contains($0) })
+            let value = String(
+                try text(name, in: parent).unicodeScalars.filter { !" \t\r\n".unicodeScalars.contains($0) }
+            )
             guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
             }

@@ -17,17 +17,23 @@ public enum SessionPolicy {
         if mapping.permission == .full { objectActions.append("s3:DeleteObject") }
 
         var statements = [
-            statement(actions: objectActions, resource: "arn:aws:s3:::\(bucket)/\(prefix)*"),
+            statement(actions: objectActions, resource: "arn:aws:s3:::\(bucket)/\(prefix)*")
         ]
         if mapping.permission == .full {
-            statements.append(statement(actions: ["s3:ListBucket"], resource: "arn:aws:s3:::\(bucket)",
-                                        condition: #"{"StringLike":{"s3:prefix":[\#(string("\(prefix)*"))]}}"#))
+            statements.append(
+                statement(
+                    actions: ["s3:ListBucket"],
+                    resource: "arn:aws:s3:::\(bucket)",
+                    condition: #"{"StringLike":{"s3:prefix":[\#(string("\(prefix)*"))]}}"#
+                )
+            )
         }
         return #"{"Version":"2012-10-17","Statement":[\#(statements.joined(separator: ","))]}"#
     }
 
     private static func statement(actions: [String], resource: String, condition: String? = nil) -> String {
-        var out = #"{"Effect":"Allow","Action":[\#(actions.map(string).joined(separator: ","))],"Resource":\#(string(resource))"#
+        var out =
+            #"{"Effect":"Allow","Action":[\#(actions.map(string).joined(separator: ","))],"Resource":\#(string(resource))"#
         if let condition { out += #","Condition":\#(condition)"# }
         return out + "}"
     }

@@ -75,8 +75,14 @@ enum CanonicalRequest {
     }
 
     /// The six parts, one per line.
-    static func make(method: String, uri: String, queryString: String, canonicalHeaders: String,
-                     signedHeaders: String, hashedPayload: String) -> String {
+    static func make(
+        method: String,
+        uri: String,
+        queryString: String,
+        canonicalHeaders: String,
+        signedHeaders: String,
+        hashedPayload: String
+    ) -> String {
         [method, uri, queryString, canonicalHeaders, signedHeaders, hashedPayload].joined(separator: "\n")
     }
 }

@@ -17,8 +17,13 @@ public struct SigV4Request: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(method: String, path: String = "/", query: [(name: String, value: String)] = [],
-                headers: [(name: String, value: String)], body: [UInt8] = []) {
+    public init(
+        method: String,
+        path: String = "/",
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)],
+        body: [UInt8] = []
+    ) {
         self.method = method
         self.path = path
         self.query = query

@@ -1,5 +1,5 @@
-public import Foundation
 public import CredVendCrypto
+public import Foundation
 
 /// Where a session token goes. The SigV4 suite's `post-sts-token` folder has one
 /// case of each: `post-sts-header-before` signs `X-Amz-Security-Token`,
@@ -56,20 +56,42 @@ public final class SigV4Signer: Sendable {
     ///     the `neverSigned` ones never.
     ///   - securityToken: whether the session token header is signed (default) or
     ///     appended after signing.
-    public func sign(request: SigV4Request, credentials: AWSCredentials, region: String, service: String,
-                     date: Date, normalizePath: Bool = true, signedHeaderNames: Set<String>? = nil,
-                     securityToken: SecurityTokenPlacement = .signed,
-                     includeContentSHA256: Bool = false) throws(OpenSSLError) -> [(name: String, value: String)] {
-        try signature(request: request, credentials: credentials, region: region, service: service, date: date,
-                  normalizePath: normalizePath, signedHeaderNames: signedHeaderNames,
-                  securityToken: securityToken, includeContentSHA256: includeContentSHA256).headers
+    public func sign(
+        request: SigV4Request,
+        credentials: AWSCredentials,
+        region: String,
+        service: String,
+        date: Date,
+        normalizePath: Bool = true,
+        signedHeaderNames: Set<String>? = nil,
+        securityToken: SecurityTokenPlacement = .signed,
+        includeContentSHA256: Bool = false
+    ) throws(OpenSSLError) -> [(name: String, value: String)] {
+        try signature(
+            request: request,
+            credentials: credentials,
+            region: region,
+            service: service,
+            date: date,
+            normalizePath: normalizePath,
+            signedHeaderNames: signedHeaderNames,
+            securityToken: securityToken,
+            includeContentSHA256: includeContentSHA256
+        ).headers
     }
 
     /// `sign` with every stage kept.
-    func signature(request: SigV4Request, credentials: AWSCredentials, region: String, service: String,
-                   date: Date, normalizePath: Bool = true, signedHeaderNames: Set<String>? = nil,
-                   securityToken: SecurityTokenPlacement = .signed,
-                   includeContentSHA256: Bool = false) throws(OpenSSLError) -> SigV4Signature {
+    func signature(
+        request: SigV4Request,
+        credentials: AWSCredentials,
+        region: String,
+        service: String,
+        date: Date,
+        normalizePath: Bool = true,
+        signedHeaderNames: Set<String>? = nil,
+        securityToken: SecurityTokenPlacement = .signed,
+        includeContentSHA256: Bool = false
+    ) throws(OpenSSLError) -> SigV4Signature {
         let time = SigV4Date(date)
         let payloadHash = CanonicalRequest.hashedPayload(request.body)
         let token = credentials.sessionToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -90,25 +112,48 @@ public final class SigV4Signer: Sendable {
         let entries = CanonicalRequest.headerEntries(toSign)
         let signedHeaders = CanonicalRequest.signedHeaders(entries)
         let canonicalRequest = CanonicalRequest.make(
-            method: request.method, uri: CanonicalRequest.uri(path: request.path, normalize: normalizePath),
+            method: request.method,
+            uri: CanonicalRequest.uri(path: request.path, normalize: normalizePath),
             queryString: CanonicalRequest.queryString(request.query),
-            canonicalHeaders: CanonicalRequest.headers(entries), signedHeaders: signedHeaders,
-            hashedPayload: payloadHash)
+            canonicalHeaders: CanonicalRequest.headers(entries),
+            signedHeaders: signedHeaders,
+            hashedPayload: payloadHash
+        )
         let scope = StringToSign.credentialScope(dateStamp: time.dateStamp, region: region, service: service)
-        let stringToSign = StringToSign.make(amzDate: time.amzDate, credentialScope: scope,
-                                             canonicalRequest: canonicalRequest)
-        let key = try keyCache.signingKey(secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStamp,
-                                      region: region, service: service)
+        let stringToSign = StringToSign.make(
+            amzDate: time.amzDate,
+            credentialScope: scope,
+            canonicalRequest: canonicalRequest
+        )
+        let key = try keyCache.signingKey(
+            secretAccessKey: credentials.secretAccessKey,
+            dateStamp: time.dateStamp,
+            region: region,
+            service: service
+        )
         let signature = try SigV4SigningKey.signature(signingKey: key, stringToSign: stringToSign)
-        let authorization = SigV4Signer.authorization(accessKeyId: credentials.accessKeyId, credentialScope: scope,
-                                                      signedHeaders: signedHeaders, signature: signature)
-        return SigV4Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
-                              authorization: authorization, headers: added + [("Authorization", authorization)])
+        let authorization = SigV4Signer.authorization(
+            accessKeyId: credentials.accessKeyId,
+            credentialScope: scope,
+            signedHeaders: signedHeaders,
+            signature: signature
+        )
+        return SigV4Signature(
+            canonicalRequest: canonicalRequest,
+            stringToSign: stringToSign,
+            signature: signature,
+            authorization: authorization,
+            headers: added + [("Authorization", authorization)]
+        )
     }
 
     /// Task 4: `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b, Signature=hex`.
-    static func authorization(accessKeyId: String, credentialScope: String, signedHeaders: String,
-                              signature: String) -> String {
+    static func authorization(
+        accessKeyId: String,
+        credentialScope: String,
+        signedHeaders: String,
+        signature: String
+    ) -> String {
         "\(StringToSign.algorithm) Credential=\(accessKeyId)/\(credentialScope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
     }
 }

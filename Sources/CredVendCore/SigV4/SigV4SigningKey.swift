@@ -4,8 +4,12 @@ import CredVendSync
 /// Task 3 of SigV4: the signing key, and the signature made with it.
 enum SigV4SigningKey {
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
-    static func derive(secretAccessKey: String, dateStamp: String, region: String,
-                       service: String) throws(OpenSSLError) -> [UInt8] {
+    static func derive(
+        secretAccessKey: String,
+        dateStamp: String,
+        region: String,
+        service: String
+    ) throws(OpenSSLError) -> [UInt8] {
         let kDate = try HMACSHA256.mac(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(dateStamp.utf8))
         let kRegion = try HMACSHA256.mac(key: kDate, message: region)
         let kService = try HMACSHA256.mac(key: kRegion, message: service)
@@ -44,12 +48,20 @@ final class SigningKeyCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    func signingKey(secretAccessKey: String, dateStamp: String, region: String,
-                    service: String) throws(OpenSSLError) -> [UInt8] {
+    func signingKey(
+        secretAccessKey: String,
+        dateStamp: String,
+        region: String,
+        service: String
+    ) throws(OpenSSLError) -> [UInt8] {
         let key = Key(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
         if let cached = state.withLock({ $0.keys[key] }) { return cached }
-        let derived = try SigV4SigningKey.derive(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region,
-                                        service: service)
+        let derived = try SigV4SigningKey.derive(
+            secretAccessKey: secretAccessKey,
+            dateStamp: dateStamp,
+            region: region,
+            service: service
+        )
         state.withLock { state in
             if state.keys.count >= capacity { state.keys.removeAll(keepingCapacity: true) }
             state.keys[key] = derived

@@ -1,5 +1,5 @@
-import Foundation
 import CredVendCrypto
+import Foundation
 
 /// The two renderings of the signing time SigV4 uses, both UTC.
 struct SigV4Date: Equatable {

@@ -6,8 +6,13 @@ public struct IoTCredentialError: Error, CustomStringConvertible, Sendable, Hash
     /// `description` is the name logged as `code`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Backing: String, Sendable, Hashable {
-            case badRequest = "bad_request", unauthorized, forbidden, notFound = "not_found", throttled
-            case providerError = "provider_error", badResponse = "bad_response", tls, network
+            case badRequest = "bad_request"
+            case unauthorized, forbidden
+            case notFound = "not_found"
+            case throttled
+            case providerError = "provider_error"
+            case badResponse = "bad_response"
+            case tls, network
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }

@@ -30,7 +30,8 @@ public struct TESRefreshPolicy: Sendable, Equatable {
     /// Seconds from a successful fetch to the next, for credentials that live `lifetime` seconds.
     public func refreshDelay(lifetime: TimeInterval, unitRandom: Double) -> TimeInterval {
         let u = min(max(unitRandom, 0), 1)
-        let target = lifetime > 2 * refreshBuffer
+        let target =
+            lifetime > 2 * refreshBuffer
             ? lifetime - refreshBuffer - u * min(0.1 * refreshBuffer, 60)
             : lifetime / 2 - u * 0.1 * lifetime
         return max(target, Self.minimumInterval)
@@ -38,8 +39,12 @@ public struct TESRefreshPolicy: Sendable, Equatable {
 
     /// Seconds to wait after `failures` (1 or more) failures in a row, the last one `error`.
     /// `remaining` is the validity left on the credentials being served, nil when there are none.
-    public func retryDelay(afterFailures failures: Int, _ error: IoTCredentialError, remaining: TimeInterval?,
-                           unitRandom: Double) -> TimeInterval {
+    public func retryDelay(
+        afterFailures failures: Int,
+        _ error: IoTCredentialError,
+        remaining: TimeInterval?,
+        unitRandom: Double
+    ) -> TimeInterval {
         let backoff = error.needsOperator ? Self.refusalBackoff : transientBackoff
         let ceiling = RetryPolicy.seconds(backoff.ceiling(afterAttempt: max(failures, 1)))
         var delay = ceiling * (0.5 + 0.5 * min(max(unitRandom, 0), 1))

@@ -11,9 +11,13 @@ public enum Redaction {
         for secret in secrets where secret.count >= 4 {
             out = out.replacing(secret, with: "<redacted>")
         }
-        out = String(String.UnicodeScalarView(out.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? " " : $0
-        })).trimmingCharacters(in: .whitespaces)
+        out = String(
+            String.UnicodeScalarView(
+                out.unicodeScalars.map {
+                    $0.properties.generalCategory == .control ? " " : $0
+                }
+            )
+        ).trimmingCharacters(in: .whitespaces)
         return out.count > limit ? String(out.prefix(limit - 1)) + "…" : out
     }
 }

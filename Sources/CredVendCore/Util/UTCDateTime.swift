@@ -6,13 +6,16 @@ struct UTCDateTime: Equatable {
     var hour: Int, minute: Int, second: Int
 
     init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (
+            year, month, day, hour, minute, second
+        )
     }
 
     /// The fields of `seconds` since 1970-01-01T00:00:00Z.
     init(secondsSince1970 seconds: Int) {
         let (q, r) = seconds.quotientAndRemainder(dividingBy: 86_400)
-        let days = r < 0 ? q - 1 : q, time = r < 0 ? r + 86_400 : r
+        let days = r < 0 ? q - 1 : q
+        let time = r < 0 ? r + 86_400 : r
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -20,8 +23,14 @@ struct UTCDateTime: Equatable {
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
         let mp = (5 * doy + 2) / 153
         let m = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: doy - (153 * mp + 2) / 5 + 1,
-                  hour: time / 3600, minute: time / 60 % 60, second: time % 60)
+        self.init(
+            year: yoe + era * 400 + (m <= 2 ? 1 : 0),
+            month: m,
+            day: doy - (153 * mp + 2) / 5 + 1,
+            hour: time / 3600,
+            minute: time / 60 % 60,
+            second: time % 60
+        )
     }
 
     /// Seconds since 1970; out-of-range fields carry over as timegm's do (day 30 of

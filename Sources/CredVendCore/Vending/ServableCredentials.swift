@@ -13,8 +13,12 @@ public enum ServableCredentials {
     }
 
     /// nil when the credentials may be served, else why not (for the 502's message).
-    public static func problem(expiration: Date?, now: Date, sessionDuration: Int,
-                               refreshBuffer: TimeInterval) -> String? {
+    public static func problem(
+        expiration: Date?,
+        now: Date,
+        sessionDuration: Int,
+        refreshBuffer: TimeInterval
+    ) -> String? {
         guard let expiration else { return "STS returned credentials without an expiration" }
         let left = expiration.timeIntervalSince(now)
         let needed = minimumRemaining(sessionDuration: sessionDuration, refreshBuffer: refreshBuffer)

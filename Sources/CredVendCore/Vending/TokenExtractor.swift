@@ -30,7 +30,11 @@ public enum TokenExtractor {
         let bodyIsEmpty = body.allSatisfy { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }
         if bodyIsEmpty {
             guard let t = headerToken, !t.isEmpty else {
-                return .failure(.invalidRequest("no access token: send {\"access_token\": \"<JWT>\"} or Authorization: Bearer <JWT>"))
+                return .failure(
+                    .invalidRequest(
+                        "no access token: send {\"access_token\": \"<JWT>\"} or Authorization: Bearer <JWT>"
+                    )
+                )
             }
             return .success(ArraySlice(t.utf8))
         }

@@ -1,13 +1,23 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendStore
 
 @Suite struct AdminAPITests {
-    func perform(_ f: AdminFixture, _ route: AdminRoute, _ id: String = "", body: String = "", query: String = "") -> AdminOutcome {
-        f.api.perform(route, parameters: ["client_id": id],
-                      request: HTTPRequest(method: "X", path: "/", queryString: query, body: Array(body.utf8)))
+    func perform(
+        _ f: AdminFixture,
+        _ route: AdminRoute,
+        _ id: String = "",
+        body: String = "",
+        query: String = ""
+    ) -> AdminOutcome {
+        f.api.perform(
+            route,
+            parameters: ["client_id": id],
+            request: HTTPRequest(method: "X", path: "/", queryString: query, body: Array(body.utf8))
+        )
     }
 
     @Test func putGetListDelete() throws {
@@ -139,7 +149,9 @@ import Testing
     @Test func logsAreCappedAndCounted() throws {
         let f = try AdminFixture()
         for n in 0..<1500 { f.ring.append("line \(n)") }
-        func lines(_ query: String) -> [String]? { perform(f, .logs, query: query).response.object?["lines"] as? [String] }
+        func lines(_ query: String) -> [String]? {
+            perform(f, .logs, query: query).response.object?["lines"] as? [String]
+        }
         #expect(lines("lines=3") == ["line 1497", "line 1498", "line 1499"])
         #expect(lines("")?.count == AdminAPI.defaultLogLines)
         #expect(lines("lines=100000")?.count == AdminAPI.maxLogLines)

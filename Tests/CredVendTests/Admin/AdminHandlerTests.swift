@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendCrypto
@@ -34,12 +35,21 @@ import Testing
     @Test func aReaderCannotWriteAndNothingIsWritten() async throws {
         let f = try AdminFixture()
         let h = f.handler(.bearer(Self.tokens))
-        let put = await answer(h, request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.reader)"))
+        let put = await answer(
+            h,
+            request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.reader)")
+        )
         #expect(put.status == 403)
         #expect(try f.store.count == 0)
-        let ok = await answer(h, request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)"))
+        let ok = await answer(
+            h,
+            request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)")
+        )
         #expect(ok.status == 201)
-        let delete = await answer(h, request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.reader)"))
+        let delete = await answer(
+            h,
+            request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.reader)")
+        )
         #expect(delete.status == 403)
         #expect(try f.store.count == 1)
     }
@@ -57,24 +67,36 @@ import Testing
         let path = f.tmp.sub("audit.jsonl")
         let audit = try AuditLog(path: path, metrics: nil, logger: .init(label: "t"))
         let h = f.handler(.bearer(Self.tokens), audit: audit)
-        _ = await answer(h, request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)"))
+        _ = await answer(
+            h,
+            request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)")
+        )
         _ = await answer(h, request("GET", "/admin/v1/roles", authorization: "Bearer \(Self.admin)"))
         _ = await answer(h, request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))
-        _ = await answer(h, request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))  // 404: no change
+        // 404: no change
+        _ = await answer(h, request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let lines = text.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let lines = text.split(separator: "\n").map {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         #expect(lines.count == 2)
         #expect(lines[0]?["route"] as? String == "PUT /admin/v1/roles/{client_id}")
         #expect(lines[0]?["before"] is NSNull)
-        #expect((lines[1]?["caller"] as? [String: String])?["token_sha256_prefix"]
-            == String(Hex.encode(SHA256.hash(Self.admin)).prefix(8)))
+        #expect(
+            (lines[1]?["caller"] as? [String: String])?["token_sha256_prefix"]
+                == String(Hex.encode(SHA256.hash(Self.admin)).prefix(8))
+        )
         #expect(lines[1]?["after"] is NSNull)
         #expect(!text.contains(Self.admin))
     }
 
     @Test func auditRequiredTurnsAFailedAuditInto503() async throws {
         let f = try AdminFixture()
-        let audit = try AuditLog(path: try FullFile.make(at: f.tmp.sub("full")), metrics: nil, logger: .init(label: "t"))
+        let audit = try AuditLog(
+            path: try FullFile.make(at: f.tmp.sub("full")),
+            metrics: nil,
+            logger: .init(label: "t")
+        )
         let lenient = f.handler(.socket, audit: audit)
         #expect(await answer(lenient, request("PUT", "/admin/v1/roles/app-01", body: Self.record)).status == 201)
         let strict = f.handler(.socket, audit: audit, auditRequired: true)

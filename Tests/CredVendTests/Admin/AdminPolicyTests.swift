@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct AdminPolicyTests {
@@ -27,8 +28,10 @@ import Testing
     }
 
     @Test func aReaderThatWritesIs403() {
-        for (method, path) in [("PUT", "/admin/v1/roles/app-01"), ("DELETE", "/admin/v1/roles/app-01"),
-                               ("POST", "/admin/v1/roles:import")] {
+        for (method, path) in [
+            ("PUT", "/admin/v1/roles/app-01"), ("DELETE", "/admin/v1/roles/app-01"),
+            ("POST", "/admin/v1/roles:import"),
+        ] {
             let decision = policy.decide(method: method, path: path, role: .reader)
             #expect(status(decision) == 403)
             if case .deny(let e) = decision { #expect(e.code == "forbidden" && e.message.contains("admin role")) }
@@ -36,7 +39,10 @@ import Testing
     }
 
     @Test func unlistedPathsAre404AndOtherMethods405() {
-        for path in ["/admin/v1/role", "/admin/v1/roles/", "/admin/v1/roles/a/b", "/admin/v2/info", "/admin/", "/admin/v1/info/x"] {
+        for path in [
+            "/admin/v1/role", "/admin/v1/roles/", "/admin/v1/roles/a/b", "/admin/v2/info", "/admin/",
+            "/admin/v1/info/x",
+        ] {
             #expect(status(policy.decide(method: "GET", path: path, role: .admin)) == 404, "\(path)")
         }
         let decision = policy.decide(method: "POST", path: "/admin/v1/roles/app-01", role: .admin)
@@ -58,9 +64,16 @@ import Testing
     }
 
     @Test func parametersAreTakenFromThePath() {
-        guard case .allow(let rule, let parameters) = policy.decide(method: "PUT", path: "/admin/v1/roles/a+b=c@d",
-                                                                    role: .admin)
-        else { Issue.record("denied"); return }
+        guard
+            case .allow(let rule, let parameters) = policy.decide(
+                method: "PUT",
+                path: "/admin/v1/roles/a+b=c@d",
+                role: .admin
+            )
+        else {
+            Issue.record("denied")
+            return
+        }
         #expect(rule.name == "PUT /admin/v1/roles/{client_id}")
         #expect(parameters == ["client_id": "a+b=c@d"])
     }

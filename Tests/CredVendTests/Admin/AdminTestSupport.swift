@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendStore
@@ -16,30 +17,71 @@ struct AdminFixture {
         let store = try RoleStore(directory: tmp.sub("db"))
         self.store = store
         let cache = cache
-        api = AdminAPI(roles: store, cache: cache, logRing: ring, info: {
-            AdminInfo(startedAt: Date(timeIntervalSince1970: 1000), now: Date(timeIntervalSince1970: 1100),
-                      issuer: "https://issuer.example", jwksSource: "url", jwksLocation: "https://issuer.example/jwks",
-                      jwksKeyIds: ["k1", "k2"], jwksFetchedAt: Date(timeIntervalSince1970: 1001), jwksLastAttempt: nil,
-                      jwksLastOutcome: "success", roleStorePath: "/db", roleCount: try? store.count,
-                      cacheEntries: cache.count, sourceOrigin: "environment", sourceExpiration: nil, sourceLoaded: true,
-                      adminSocket: "/run/admin.sock", adminTokenFile: nil, adminTokens: nil, auditLog: nil,
-                      auditRequired: false, auditWriteFailures: 0)
-        })
+        api = AdminAPI(
+            roles: store,
+            cache: cache,
+            logRing: ring,
+            info: {
+                AdminInfo(
+                    startedAt: Date(timeIntervalSince1970: 1000),
+                    now: Date(timeIntervalSince1970: 1100),
+                    issuer: "https://issuer.example",
+                    jwksSource: "url",
+                    jwksLocation: "https://issuer.example/jwks",
+                    jwksKeyIds: ["k1", "k2"],
+                    jwksFetchedAt: Date(timeIntervalSince1970: 1001),
+                    jwksLastAttempt: nil,
+                    jwksLastOutcome: "success",
+                    roleStorePath: "/db",
+                    roleCount: try? store.count,
+                    cacheEntries: cache.count,
+                    sourceOrigin: "environment",
+                    sourceExpiration: nil,
+                    sourceLoaded: true,
+                    adminSocket: "/run/admin.sock",
+                    adminTokenFile: nil,
+                    adminTokens: nil,
+                    auditLog: nil,
+                    auditRequired: false,
+                    auditWriteFailures: 0
+                )
+            }
+        )
     }
 
     /// Puts an entry for `mapping` into the credential cache, as a vend would.
     func cacheCredentials(for mapping: RoleMapping) {
         let now = Date()
-        cache.load(mapping: mapping, now: now, fetch: {
-            .success(AWSCredentials(accessKeyId: "ASIATEST", secretAccessKey: "s", sessionToken: "t",
-                                    expiration: now.addingTimeInterval(3600)))
-        }, completion: { _ in })
+        cache.load(
+            mapping: mapping,
+            now: now,
+            fetch: {
+                .success(
+                    AWSCredentials(
+                        accessKeyId: "ASIATEST",
+                        secretAccessKey: "s",
+                        sessionToken: "t",
+                        expiration: now.addingTimeInterval(3600)
+                    )
+                )
+            },
+            completion: { _ in }
+        )
     }
 
-    func handler(_ authentication: AdminHandler.Authentication, audit: AuditLog? = nil,
-                 auditRequired: Bool = false) -> AdminHandler {
-        AdminHandler(api: api, authentication: authentication, audit: audit, auditRequired: auditRequired,
-                     metrics: ServerMetrics(), logger: Logger(label: "test"))
+    func handler(
+        _ authentication: AdminHandler.Authentication,
+        audit: AuditLog? = nil,
+        auditRequired: Bool = false
+    ) -> AdminHandler {
+        AdminHandler(
+            api: api,
+            authentication: authentication,
+            audit: audit,
+            auditRequired: auditRequired,
+            metrics: ServerMetrics(),
+            logger: Logger(label: "test")
+        )
     }
 }
 
@@ -47,8 +89,14 @@ func request(_ method: String, _ target: String, body: String = "", authorizatio
     let parts = target.split(separator: "?", maxSplits: 1)
     var headers = HTTPHeaders()
     if let authorization { headers.add("Authorization", authorization) }
-    return HTTPRequest(method: method, path: String(parts[0]), queryString: parts.count > 1 ? String(parts[1]) : "",
-                       headers: headers, body: Array(body.utf8), remoteAddress: "127.0.0.1:1")
+    return HTTPRequest(
+        method: method,
+        path: String(parts[0]),
+        queryString: parts.count > 1 ? String(parts[1]) : "",
+        headers: headers,
+        body: Array(body.utf8),
+        remoteAddress: "127.0.0.1:1"
+    )
 }
 
 /// The response of a handler, waiting for a deferred one.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -53,7 +54,8 @@ import Testing
     }
 
     @Test func aHashListedTwiceIsRefused() {
-        #expect { try AdminTokenFile.parse("admin \(Self.hashA)\nreader \(Self.hashA.uppercased())\n") } throws: { error in
+        #expect { try AdminTokenFile.parse("admin \(Self.hashA)\nreader \(Self.hashA.uppercased())\n") } throws: {
+            error in
             let e = error as? AdminTokenFileError
             return e?.line == 2 && e?.message.contains("line 1") == true
         }

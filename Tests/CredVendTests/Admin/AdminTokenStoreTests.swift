@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendCrypto
@@ -17,8 +18,12 @@ import Testing
 
     @Test func listedTokensGetTheirRoleAndHashPrefix() {
         let store = Self.store()
-        #expect(store.authenticate(authorization: "Bearer \(Self.adminToken)")
-            == .caller(.token(role: .admin, tokenHashPrefix: String(Hex.encode(SHA256.hash(Self.adminToken)).prefix(8)))))
+        #expect(
+            store.authenticate(authorization: "Bearer \(Self.adminToken)")
+                == .caller(
+                    .token(role: .admin, tokenHashPrefix: String(Hex.encode(SHA256.hash(Self.adminToken)).prefix(8)))
+                )
+        )
         #expect(store.authenticate(authorization: "bearer  \(Self.readerToken) ") != .invalid)
         if case .caller(let caller) = store.authenticate(authorization: "BEARER \(Self.readerToken)") {
             #expect(caller.role == .reader)
@@ -32,8 +37,10 @@ import Testing
         var lastByte = Self.adminToken
         lastByte.removeLast()
         lastByte += "g"
-        for header in ["Bearer unknown", "Bearer ", "Bearer", "Bearer \(lastByte)", "Bearer \(Self.adminToken)x",
-                       "Bearer \(Self.adminToken.dropLast())"] {
+        for header in [
+            "Bearer unknown", "Bearer ", "Bearer", "Bearer \(lastByte)", "Bearer \(Self.adminToken)x",
+            "Bearer \(Self.adminToken.dropLast())",
+        ] {
             let result = store.authenticate(authorization: header)
             #expect(result == .invalid, "\(header)")
         }

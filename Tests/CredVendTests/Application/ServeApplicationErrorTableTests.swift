@@ -1,14 +1,19 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// Every row of the product's error table for `credvend serve`, through the application
 /// as the HTTP server calls it: status, `error` code and the headers each row promises.
 @Suite struct ServeApplicationErrorTableTests {
-    func expectError(_ response: HTTPResponse, _ status: Int, _ code: String,
-                     sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectError(
+        _ response: HTTPResponse,
+        _ status: Int,
+        _ code: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(response.status == status, sourceLocation: sourceLocation)
         #expect(response.errorCode == code, sourceLocation: sourceLocation)
         #expect(response.headers["Content-Type"] == "application/json", sourceLocation: sourceLocation)
@@ -42,21 +47,29 @@ import CredVendTesting
         expectError(await respond(f.app, to: post("")), 400, "invalid_request")
         expectError(await respond(f.app, to: post("{}")), 400, "invalid_request")
         let token = f.token()
-        expectError(await respond(f.app, to: post("{\"access_token\":\"\(token)\"}", authorization: "Bearer \(token)")),
-                    400, "invalid_request")
+        expectError(
+            await respond(f.app, to: post("{\"access_token\":\"\(token)\"}", authorization: "Bearer \(token)")),
+            400,
+            "invalid_request"
+        )
         #expect(f.sts.callCount == 0)
     }
 
     @Test func invalidToken() async throws {
         let f = try ServeFixture()
-        for token in ["abc.def.ghi", f.token(ttl: -120), f.token(signer: IssuerKeys.rotatedSigner, kid: IssuerKeys.rsaSigner.kid)] {
+        for token in [
+            "abc.def.ghi", f.token(ttl: -120), f.token(signer: IssuerKeys.rotatedSigner, kid: IssuerKeys.rsaSigner.kid),
+        ] {
             let response = await f.vend(token)
             expectError(response, 401, "invalid_token")
             #expect(response.headers["WWW-Authenticate"] == "Bearer error=\"invalid_token\"")
             #expect(!response.text.contains(token))
         }
-        let wrongIssuer = IssuerKeys.accessToken(clientId: ServeFixture.clientId, issuer: "https://evil.test",
-                                                issuedAt: f.clock.now())
+        let wrongIssuer = IssuerKeys.accessToken(
+            clientId: ServeFixture.clientId,
+            issuer: "https://evil.test",
+            issuedAt: f.clock.now()
+        )
         expectError(await f.vend(wrongIssuer), 401, "invalid_token")
     }
 

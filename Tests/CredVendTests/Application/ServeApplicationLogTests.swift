@@ -1,10 +1,11 @@
+import CredVendCrypto
+import CredVendTesting
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendCrypto
-import CredVendTesting
 
 /// What credvend writes about a request: one access-log line that names the request
 /// without its secrets, and (with `--audit-required`) no answer without an audit record.
@@ -23,14 +24,18 @@ import CredVendTesting
         let line = try #require(lines.first)
         let fingerprint = Hex.encode(SHA256.hash(token).prefix(6))
         #expect(fingerprint.count == 12)
-        for field in ["method=POST", "path=/v1/credentials", "status=200", "client_id=\(ServeFixture.clientId)",
-                      "token_sha256=\(fingerprint)", "remote=127.0.0.1:50000"] {
+        for field in [
+            "method=POST", "path=/v1/credentials", "status=200", "client_id=\(ServeFixture.clientId)",
+            "token_sha256=\(fingerprint)", "remote=127.0.0.1:50000",
+        ] {
             #expect(line.contains(field), "\(field) missing from the access log line")
         }
         #expect(line.contains("request_id=\(response.headers["X-Request-Id"] ?? "-")"))
 
         let issued = try #require(f.sts.issued.first)
-        let secrets = [token, issued.secretAccessKey, try #require(issued.sessionToken), FakeSTS.sourceCredentials.secretAccessKey]
+        let secrets = [
+            token, issued.secretAccessKey, try #require(issued.sessionToken), FakeSTS.sourceCredentials.secretAccessKey,
+        ]
         #expect(f.logs.lines.count > 1, "STS and JWKS lines are captured too")
         #expect(throws: Never.self) { try f.logs.assertNoSecrets(secrets) }
         #expect(f.logs.lines(containingAnyOf: [String(token.split(separator: ".")[2])]).isEmpty)

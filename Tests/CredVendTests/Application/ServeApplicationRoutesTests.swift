@@ -1,8 +1,9 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// The operational endpoints next to `POST /v1/credentials`, in-process.
 @Suite struct ServeApplicationRoutesTests {

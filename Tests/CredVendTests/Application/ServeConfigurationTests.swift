@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -27,8 +28,14 @@ import Testing
         #expect(throws: ConfigurationError.self) { try ServeConfiguration(issuer: "").validate() }
         var c = ServeConfiguration(issuer: "https://idp.example.com")
         c.region = "mars"
-        do { try c.validate(); Issue.record("accepted region mars") } catch { #expect(error.message.contains("--region")) }
+        do {
+            try c.validate()
+            Issue.record("accepted region mars")
+        } catch { #expect(error.message.contains("--region")) }
         c = ServeConfiguration(issuer: "ftp://idp")
-        do { try c.validate(); Issue.record("accepted ftp") } catch { #expect(error.message.contains("--issuer")) }
+        do {
+            try c.validate()
+            Issue.record("accepted ftp")
+        } catch { #expect(error.message.contains("--issuer")) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 
 @Suite struct AuditLogTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -14,23 +15,40 @@ import Testing
 
     @Test func vendRecordHasEveryFieldInOrder() throws {
         let record = VendAuditRecord(
-            time: Self.time, requestId: "0a1b2c3d-0000002a", clientId: "app-01",
-            roleArn: "arn:aws:iam::123456789012:role/app", roleSessionName: "credvend-edge-01",
-            source: "127.0.0.1:51234", status: 200, errorCode: nil,
-            token: AuditTokenID(hex: "ab" + String(repeating: "0", count: 62), source: .jti))
-        #expect(record.line == """
-            {"time":"\(AuditJSON.time(Self.time))","type":"vend","request_id":"0a1b2c3d-0000002a","client_id":"app-01",\
-            "role_arn":"arn:aws:iam::123456789012:role/app","role_session_name":"credvend-edge-01",\
-            "source":"127.0.0.1:51234","status":200,"error":null,"token_id":"ab\(String(repeating: "0", count: 62))",\
-            "token_id_from":"jti"}
+            time: Self.time,
+            requestId: "0a1b2c3d-0000002a",
+            clientId: "app-01",
+            roleArn: "arn:aws:iam::123456789012:role/app",
+            roleSessionName: "credvend-edge-01",
+            source: "127.0.0.1:51234",
+            status: 200,
+            errorCode: nil,
+            token: AuditTokenID(hex: "ab" + String(repeating: "0", count: 62), source: .jti)
+        )
+        #expect(
+            record.line == """
+                {"time":"\(AuditJSON.time(Self.time))","type":"vend","request_id":"0a1b2c3d-0000002a","client_id":"app-01",\
+                "role_arn":"arn:aws:iam::123456789012:role/app","role_session_name":"credvend-edge-01",\
+                "source":"127.0.0.1:51234","status":200,"error":null,"token_id":"ab\(String(repeating: "0", count: 62))",\
+                "token_id_from":"jti"}
 
-            """)
+                """
+        )
         _ = try object(record.line)
     }
 
     @Test func aRefusalHasNullsWhereNothingIsKnown() throws {
-        let record = VendAuditRecord(time: Self.time, requestId: "r", clientId: nil, roleArn: nil, roleSessionName: nil,
-                                     source: "[::1]:5", status: 400, errorCode: "invalid_request", token: nil)
+        let record = VendAuditRecord(
+            time: Self.time,
+            requestId: "r",
+            clientId: nil,
+            roleArn: nil,
+            roleSessionName: nil,
+            source: "[::1]:5",
+            status: 400,
+            errorCode: "invalid_request",
+            token: nil
+        )
         let o = try object(record.line)
         #expect(o["client_id"] is NSNull && o["role_arn"] is NSNull && o["token_id"] is NSNull)
         #expect(o["error"] as? String == "invalid_request")
@@ -38,8 +56,17 @@ import Testing
     }
 
     @Test func stringsAreEscaped() throws {
-        let record = VendAuditRecord(time: Self.time, requestId: "r", clientId: "a\"b\\c\nd", roleArn: nil,
-                                     roleSessionName: nil, source: "x", status: 403, errorCode: "access_denied", token: nil)
+        let record = VendAuditRecord(
+            time: Self.time,
+            requestId: "r",
+            clientId: "a\"b\\c\nd",
+            roleArn: nil,
+            roleSessionName: nil,
+            source: "x",
+            status: 403,
+            errorCode: "access_denied",
+            token: nil
+        )
         #expect(try object(record.line)["client_id"] as? String == "a\"b\\c\nd")
     }
 
@@ -47,20 +74,40 @@ import Testing
         let before = RoleMapping(clientId: "app-01", roleArn: "arn:aws:iam::123456789012:role/a")
         var after = before
         after.permission = .full
-        let bySocket = AdminAuditRecord(time: Self.time, requestId: "r1", caller: .socket,
-                                        route: "PUT /admin/v1/roles/{client_id}", clientId: "app-01", status: 200,
-                                        before: before, after: after)
+        let bySocket = AdminAuditRecord(
+            time: Self.time,
+            requestId: "r1",
+            caller: .socket,
+            route: "PUT /admin/v1/roles/{client_id}",
+            clientId: "app-01",
+            status: 200,
+            before: before,
+            after: after
+        )
         #expect(bySocket.line.contains(#""caller":{"via":"socket"},"route":"PUT /admin/v1/roles/{client_id}""#))
-        #expect(bySocket.line.contains(#""before":{"client_id":"app-01","role_arn":"arn:aws:iam::123456789012:role/a","permission":"write""#))
+        #expect(
+            bySocket.line.contains(
+                #""before":{"client_id":"app-01","role_arn":"arn:aws:iam::123456789012:role/a","permission":"write""#
+            )
+        )
         let o = try object(bySocket.line)
         #expect(o["type"] as? String == "admin_change")
         #expect((o["after"] as? [String: Any])?["permission"] as? String == "full")
 
-        let byToken = AdminAuditRecord(time: Self.time, requestId: "r2", caller: .token(role: .admin, tokenHashPrefix: "1a2b3c4d"),
-                                       route: "DELETE /admin/v1/roles/{client_id}", clientId: "app-01", status: 204,
-                                       before: before, after: nil)
+        let byToken = AdminAuditRecord(
+            time: Self.time,
+            requestId: "r2",
+            caller: .token(role: .admin, tokenHashPrefix: "1a2b3c4d"),
+            route: "DELETE /admin/v1/roles/{client_id}",
+            clientId: "app-01",
+            status: 204,
+            before: before,
+            after: nil
+        )
         let t = try object(byToken.line)
-        #expect(t["caller"] as? [String: String] == ["via": "token", "role": "admin", "token_sha256_prefix": "1a2b3c4d"])
+        #expect(
+            t["caller"] as? [String: String] == ["via": "token", "role": "admin", "token_sha256_prefix": "1a2b3c4d"]
+        )
         #expect(t["after"] is NSNull)
     }
 
@@ -73,13 +120,20 @@ import Testing
     @Test func tokenIdentityIsAKeyedHMACOfJtiOrToken() throws {
         let identifier = try AuditTokenIdentifier(key: Array(0..<32))
         // Expected values from Python's hmac module: hmac.new(bytes(range(32)), b"jti:abc-123", sha256).
-        #expect(identifier.identify(token: "a.b.c", verifiedJTI: "abc-123")
-            == AuditTokenID(hex: "8c19a27cc8e6830de86bc9acf8cdf7ae4dbda84a80afd47584107028c3613be7", source: .jti))
-        #expect(identifier.identify(token: "a.b.c", verifiedJTI: nil)
-            == AuditTokenID(hex: "ef24082a6373bf110b845ef383c8871828943bb7331c26f90a970f3ee607c27e", source: .token))
+        #expect(
+            identifier.identify(token: "a.b.c", verifiedJTI: "abc-123")
+                == AuditTokenID(hex: "8c19a27cc8e6830de86bc9acf8cdf7ae4dbda84a80afd47584107028c3613be7", source: .jti)
+        )
+        #expect(
+            identifier.identify(token: "a.b.c", verifiedJTI: nil)
+                == AuditTokenID(hex: "ef24082a6373bf110b845ef383c8871828943bb7331c26f90a970f3ee607c27e", source: .token)
+        )
         #expect(identifier.identify(token: "a.b.c", verifiedJTI: "").source == .token)
         let other = try AuditTokenIdentifier(key: Array(1...32))
-        #expect(other.identify(token: "a.b.c", verifiedJTI: "abc-123") != identifier.identify(token: "a.b.c", verifiedJTI: "abc-123"))
+        #expect(
+            other.identify(token: "a.b.c", verifiedJTI: "abc-123")
+                != identifier.identify(token: "a.b.c", verifiedJTI: "abc-123")
+        )
     }
 
     @Test func hmacKeyFileMustBePrivateAndLongEnough() throws {
@@ -88,8 +142,13 @@ import Testing
         try (String(repeating: "k", count: 64) + "\n").write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         let fromFile = try AuditTokenIdentifier.load(path: path)
-        #expect(try fromFile.identify(token: "t", verifiedJTI: "j")
-            == AuditTokenIdentifier(key: Array(String(repeating: "k", count: 64).utf8)).identify(token: "t", verifiedJTI: "j"))
+        #expect(
+            try fromFile.identify(token: "t", verifiedJTI: "j")
+                == AuditTokenIdentifier(key: Array(String(repeating: "k", count: 64).utf8)).identify(
+                    token: "t",
+                    verifiedJTI: "j"
+                )
+        )
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect(throws: ConfigurationError.self) { try AuditTokenIdentifier.load(path: path) }
         try "short\n".write(toFile: path, atomically: false, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct ClientCachePolicyTests {
@@ -59,7 +60,10 @@ import Testing
 
     @Test func afterSuccessWaitUntilThePolicysRefreshTime() {
         let s = RefreshSchedule()
-        #expect(s.delayAfterSuccess(obtained: t0, expiration: t0.addingTimeInterval(3600), now: t0.addingTimeInterval(2)) == 2698)
+        #expect(
+            s.delayAfterSuccess(obtained: t0, expiration: t0.addingTimeInterval(3600), now: t0.addingTimeInterval(2))
+                == 2698
+        )
         #expect(s.delayAfterSuccess(obtained: t0, expiration: nil, now: t0) == 3600)
         // Never a busy loop on something that arrived expired.
         #expect(s.delayAfterSuccess(obtained: t0, expiration: t0, now: t0) == 1)

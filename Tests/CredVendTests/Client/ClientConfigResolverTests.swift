@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct ClientConfigResolverTests {
@@ -9,14 +10,27 @@ import Testing
         "COGNITO_CREDENTIAL_API_URL": "https://vend.example.com/v1/credentials",
     ]
     static let auth0: [String: String] = [
-        "IDP_TYPE": "auth0", "AUTH0_DOMAIN": "tenant.eu.auth0.com", "AUTH0_CLIENT_ID": "abc", "AUTH0_CLIENT_SECRET": "s3cret-value",
-        "AUTH0_AUDIENCE": "https://s3-uploader.dev.example.com", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/oidc-s3-dev-server",
+        "IDP_TYPE": "auth0", "AUTH0_DOMAIN": "tenant.eu.auth0.com", "AUTH0_CLIENT_ID": "abc",
+        "AUTH0_CLIENT_SECRET": "s3cret-value",
+        "AUTH0_AUDIENCE": "https://s3-uploader.dev.example.com",
+        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/oidc-s3-dev-server",
     ]
 
-    func resolve(env: [String: String] = [:], file: [String: String] = [:], flags: [ClientSettingKey: String] = [:],
-                 forToken: Bool = false) throws(ClientConfigError) -> ClientSettings {
-        try ClientConfigResolver.resolve(ClientConfigSources(flags: flags, environment: env, file: file,
-                                                             fileName: "/etc/credvend/config.env"), forToken: forToken)
+    func resolve(
+        env: [String: String] = [:],
+        file: [String: String] = [:],
+        flags: [ClientSettingKey: String] = [:],
+        forToken: Bool = false
+    ) throws(ClientConfigError) -> ClientSettings {
+        try ClientConfigResolver.resolve(
+            ClientConfigSources(
+                flags: flags,
+                environment: env,
+                file: file,
+                fileName: "/etc/credvend/config.env"
+            ),
+            forToken: forToken
+        )
     }
 
     @Test func cognitoFromTheSeedVariables() throws {
@@ -39,8 +53,16 @@ import Testing
     }
 
     @Test func idpTypeDefaultsToAuth0AndListsEveryMissingVariable() {
-        #expect(throws: ClientConfigError(idpType: .auth0, missing: [.auth0Domain, .auth0ClientId, .auth0ClientSecret,
-                                                                      .auth0Audience, .roleArn], idpTypeDefaulted: true)) {
+        #expect(
+            throws: ClientConfigError(
+                idpType: .auth0,
+                missing: [
+                    .auth0Domain, .auth0ClientId, .auth0ClientSecret,
+                    .auth0Audience, .roleArn,
+                ],
+                idpTypeDefaulted: true
+            )
+        ) {
             try resolve()
         }
         do {
@@ -48,9 +70,12 @@ import Testing
             Issue.record("expected an error")
         } catch {
             #expect(error.missing == [.cognitoClientSecret, .cognitoResourceServer, .cognitoCredentialAPIURL])
-            #expect(error.message == "missing settings for IDP_TYPE=cognito: COGNITO_CLIENT_SECRET (--cognito-client-secret), "
-                + "COGNITO_RESOURCE_SERVER (--cognito-resource-server), COGNITO_CREDENTIAL_API_URL (--cognito-credential-api-url); "
-                + "set each in the environment, in the --config file, or by its flag")
+            #expect(
+                error.message
+                    == "missing settings for IDP_TYPE=cognito: COGNITO_CLIENT_SECRET (--cognito-client-secret), "
+                    + "COGNITO_RESOURCE_SERVER (--cognito-resource-server), COGNITO_CREDENTIAL_API_URL (--cognito-credential-api-url); "
+                    + "set each in the environment, in the --config file, or by its flag"
+            )
         }
     }
 
@@ -66,8 +91,13 @@ import Testing
         file["COGNITO_CLIENT_ID"] = "from-file"
         #expect(try resolve(file: file).clientId == "from-file")
         #expect(try resolve(env: ["COGNITO_CLIENT_ID": "from-env"], file: file).clientId == "from-env")
-        #expect(try resolve(env: ["COGNITO_CLIENT_ID": "from-env"], file: file,
-                            flags: [.cognitoClientId: "from-flag"]).clientId == "from-flag")
+        #expect(
+            try resolve(
+                env: ["COGNITO_CLIENT_ID": "from-env"],
+                file: file,
+                flags: [.cognitoClientId: "from-flag"]
+            ).clientId == "from-flag"
+        )
         // An empty variable counts as unset.
         #expect(try resolve(env: ["COGNITO_CLIENT_ID": ""], file: file).clientId == "from-file")
     }
@@ -104,17 +134,27 @@ import Testing
 
     @Test func wrongSettingsAreAllNamedWithTheirOrigin() {
         do {
-            _ = try resolve(env: ["AUTH0_DOMAIN": "http://auth.example.com", "AWS_ROLE_ARN": "role/x",
-                                  "AWS_REGION": "Frankfurt", "CREDVEND_DURATION_SECONDS": "60"],
-                            file: Self.auth0.filter { $0.key != "AUTH0_DOMAIN" && $0.key != "AWS_ROLE_ARN" })
+            _ = try resolve(
+                env: [
+                    "AUTH0_DOMAIN": "http://auth.example.com", "AWS_ROLE_ARN": "role/x",
+                    "AWS_REGION": "Frankfurt", "CREDVEND_DURATION_SECONDS": "60",
+                ],
+                file: Self.auth0.filter { $0.key != "AUTH0_DOMAIN" && $0.key != "AWS_ROLE_ARN" }
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.missing.isEmpty)
             #expect(error.invalid.count == 4)
-            #expect(error.message.contains("AUTH0_DOMAIN http://auth.example.com uses plain http to a non-loopback host"))
+            #expect(
+                error.message.contains("AUTH0_DOMAIN http://auth.example.com uses plain http to a non-loopback host")
+            )
             #expect(error.message.contains("AWS_ROLE_ARN \"role/x\" is not an IAM role ARN"))
             #expect(error.message.contains("AWS_REGION \"Frankfurt\" is not an AWS region name"))
-            #expect(error.message.contains("CREDVEND_DURATION_SECONDS \"60\" must be a whole number of seconds from 900 to 43200"))
+            #expect(
+                error.message.contains(
+                    "CREDVEND_DURATION_SECONDS \"60\" must be a whole number of seconds from 900 to 43200"
+                )
+            )
         }
         #expect(throws: ClientConfigError.invalid("IDP_TYPE \"okta\" is not supported: use cognito or auth0")) {
             try resolve(env: ["IDP_TYPE": "okta"])
@@ -122,7 +162,10 @@ import Testing
         do {
             _ = try resolve(file: Self.cognito.merging(["COGNITO_CREDENTIAL_API_URL": "ftp://x"]) { $1 })
         } catch {
-            #expect(error.message == "COGNITO_CREDENTIAL_API_URL in /etc/credvend/config.env \"ftp://x\" must be an https URL")
+            #expect(
+                error.message
+                    == "COGNITO_CREDENTIAL_API_URL in /etc/credvend/config.env \"ftp://x\" must be an https URL"
+            )
         }
     }
 
@@ -149,7 +192,9 @@ import Testing
         env = Self.cognito
         env["COGNITO_CREDENTIAL_API_URL"] = "https://other.example.com/v1/credentials"
         let c = try resolve(env: env)
-        #expect(c.tokenCacheIdentity == a.tokenCacheIdentity && c.credentialsCacheIdentity != a.credentialsCacheIdentity)
+        #expect(
+            c.tokenCacheIdentity == a.tokenCacheIdentity && c.credentialsCacheIdentity != a.credentialsCacheIdentity
+        )
     }
 
     @Test func aURLWithCredentialsIsRefusedWithoutShowingThem() {

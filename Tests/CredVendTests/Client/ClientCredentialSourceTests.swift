@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-@testable import CredVendSystem
 @testable import CredVendSync
+@testable import CredVendSystem
 
 /// The IdP and the vending API in-process: answers scripted per URL, every request recorded.
 final class FakeClientNetwork: Sendable {
@@ -32,13 +33,18 @@ final class FakeClientNetwork: Sendable {
             if request.url.hasSuffix("/oauth2/token") || request.url.hasSuffix("/oauth/token") {
                 if !s.tokenAnswers.isEmpty { return s.tokenAnswers.removeFirst() }
                 s.tokens += 1
-                let body = "{\"access_token\":\"tok-\(s.tokens)\",\"token_type\":\"Bearer\",\"expires_in\":\(s.tokenTTL)}"
+                let body =
+                    "{\"access_token\":\"tok-\(s.tokens)\",\"token_type\":\"Bearer\",\"expires_in\":\(s.tokenTTL)}"
                 return .success(HTTPClientResponse(status: 200, body: Array(body.utf8)))
             }
             if !s.vendAnswers.isEmpty { return s.vendAnswers.removeFirst() }
             let token = (try? JSONParser.parse(request.body))?["access_token"]?.stringValue ?? "?"
-            let c = AWSCredentials(accessKeyId: "ASIA\(s.requests.count)", secretAccessKey: "secret-for-\(token)",
-                                   sessionToken: "session", expiration: now.addingTimeInterval(s.credentialTTL))
+            let c = AWSCredentials(
+                accessKeyId: "ASIA\(s.requests.count)",
+                secretAccessKey: "secret-for-\(token)",
+                sessionToken: "session",
+                expiration: now.addingTimeInterval(s.credentialTTL)
+            )
             return .success(HTTPClientResponse(status: 200, body: CredentialProcessOutput.render(c)))
         }
         return try answer.get()
@@ -51,19 +57,33 @@ final class SleepLog: Sendable {
 }
 
 @Suite struct ClientCredentialSourceTests {
-    static let settings = ClientSettings(idpType: .cognito, domain: "https://idp.example.com", clientId: "client-a",
-                                         clientSecret: "client-secret-value", scope: "credvend/write",
-                                         credentialAPIURL: "https://vend.example.com/v1/credentials")
+    static let settings = ClientSettings(
+        idpType: .cognito,
+        domain: "https://idp.example.com",
+        clientId: "client-a",
+        clientSecret: "client-secret-value",
+        scope: "credvend/write",
+        credentialAPIURL: "https://vend.example.com/v1/credentials"
+    )
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     let logger = Logger(label: "test")
 
-    func make(_ net: FakeClientNetwork, dir: TemporaryDirectory?, settings: ClientSettings = settings,
-              webIdentity: @escaping ClientCredentialSource.WebIdentity = { _, _ in .failure(.network("unused")) },
-              sleeps: SleepLog = SleepLog()) -> ClientCredentialSource {
+    func make(
+        _ net: FakeClientNetwork,
+        dir: TemporaryDirectory?,
+        settings: ClientSettings = settings,
+        webIdentity: @escaping ClientCredentialSource.WebIdentity = { _, _ in .failure(.network("unused")) },
+        sleeps: SleepLog = SleepLog()
+    ) -> ClientCredentialSource {
         ClientCredentialSource(
-            settings: settings, cache: dir.flatMap { ClientCacheStore.open(directory: $0.file("cache"), logger: logger) },
-            transport: { r throws(CurlError) in try net.send(r) }, webIdentity: webIdentity, clock: { net.now },
-            sleep: { d in sleeps.slept.withLock { $0.append(d) } }, logger: logger)
+            settings: settings,
+            cache: dir.flatMap { ClientCacheStore.open(directory: $0.file("cache"), logger: logger) },
+            transport: { r throws(CurlError) in try net.send(r) },
+            webIdentity: webIdentity,
+            clock: { net.now },
+            sleep: { d in sleeps.slept.withLock { $0.append(d) } },
+            logger: logger
+        )
     }
 
     @Test func cognitoFlowThenCacheHitsWithoutNetwork() throws {
@@ -84,7 +104,8 @@ final class SleepLog: Sendable {
         #expect(second.credentials.secretAccessKey == "secret-for-tok-1")
         #expect(net.requestURLs.count == 3)
         for name in try FileManager.default.contentsOfDirectory(atPath: dir.file("cache")) {
-            let mode = try FileManager.default.attributesOfItem(atPath: dir.file("cache/\(name)"))[.posixPermissions] as? Int
+            let mode =
+                try FileManager.default.attributesOfItem(atPath: dir.file("cache/\(name)"))[.posixPermissions] as? Int
             #expect(mode == 0o600)
         }
     }
@@ -117,7 +138,10 @@ final class SleepLog: Sendable {
         defer { dir.remove() }
         let net = FakeClientNetwork(now: t0)
         _ = try make(net, dir: dir).token()
-        let refused = HTTPClientResponse(status: 401, body: Array(#"{"error":"invalid_token","message":"signature"}"#.utf8))
+        let refused = HTTPClientResponse(
+            status: 401,
+            body: Array(#"{"error":"invalid_token","message":"signature"}"#.utf8)
+        )
         net.state.withLock { $0.vendAnswers = [.success(refused)] }
         let c = try make(net, dir: dir).credentials()
         #expect(c.credentials.secretAccessKey == "secret-for-tok-2")
@@ -143,8 +167,10 @@ final class SleepLog: Sendable {
             Issue.record("expected a failure")
         } catch {
             #expect(error.kind == .network)
-            #expect(error.message == "cannot reach the token endpoint https://idp.example.com/oauth2/token: "
-                + "Failed to connect to idp.example.com port 443 (after 3 attempts)")
+            #expect(
+                error.message == "cannot reach the token endpoint https://idp.example.com/oauth2/token: "
+                    + "Failed to connect to idp.example.com port 443 (after 3 attempts)"
+            )
         }
         // A TLS failure is not retried.
         net.state.withLock { $0.tokenAnswers = [.failure(CurlError(kind: .tls, code: 60, message: "certificate"))] }
@@ -182,8 +208,11 @@ final class SleepLog: Sendable {
     @Test func aCacheDirectoryOthersCanWriteIsNotUsed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try FileManager.default.createDirectory(atPath: dir.file("open"), withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o777])
+        try FileManager.default.createDirectory(
+            atPath: dir.file("open"),
+            withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o777]
+        )
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.file("open"))
         #expect(ClientCacheStore.open(directory: dir.file("open"), logger: logger) == nil)
         #expect(ClientCacheStore.open(directory: dir.file("new/deeper"), logger: logger) != nil)
@@ -192,20 +221,38 @@ final class SleepLog: Sendable {
     @Test func auth0ExchangesTheTokenWithSTSAndRetriesARejectedCachedToken() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let settings = ClientSettings(idpType: .auth0, domain: "https://tenant.auth0.com", clientId: "abc",
-                                      clientSecret: "client-secret-value", audience: "https://api",
-                                      roleArn: "arn:aws:iam::123456789012:role/r")
+        let settings = ClientSettings(
+            idpType: .auth0,
+            domain: "https://tenant.auth0.com",
+            clientId: "abc",
+            clientSecret: "client-secret-value",
+            audience: "https://api",
+            roleArn: "arn:aws:iam::123456789012:role/r"
+        )
         let net = FakeClientNetwork(now: t0)
         let calls = Locked<[String]>([])
         let sts: ClientCredentialSource.WebIdentity = { s, token in
             calls.withLock { $0.append(token) }
             if token == "tok-1" {
-                return .failure(STSError(code: "InvalidIdentityToken", message: "Couldn't retrieve verification key for tok-1",
-                                         httpStatus: 400))
+                return .failure(
+                    STSError(
+                        code: "InvalidIdentityToken",
+                        message: "Couldn't retrieve verification key for tok-1",
+                        httpStatus: 400
+                    )
+                )
             }
-            return .success(AssumedRole(credentials: AWSCredentials(accessKeyId: "ASIAWEB", secretAccessKey: "k",
-                                                                    sessionToken: "t", expiration: net.now.addingTimeInterval(3600)),
-                                        assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/r/\(s.roleSessionName)"))
+            return .success(
+                AssumedRole(
+                    credentials: AWSCredentials(
+                        accessKeyId: "ASIAWEB",
+                        secretAccessKey: "k",
+                        sessionToken: "t",
+                        expiration: net.now.addingTimeInterval(3600)
+                    ),
+                    assumedRoleArn: "arn:aws:sts::123456789012:assumed-role/r/\(s.roleSessionName)"
+                )
+            )
         }
         _ = try make(net, dir: dir, settings: settings).token()
         let c = try make(net, dir: dir, settings: settings, webIdentity: sts).credentials()
@@ -214,15 +261,25 @@ final class SleepLog: Sendable {
         #expect(net.requestURLs == ["https://tenant.auth0.com/oauth/token", "https://tenant.auth0.com/oauth/token"])
 
         let denied: ClientCredentialSource.WebIdentity = { _, token in
-            .failure(STSError(code: "AccessDenied", message: "Not authorized to assume with \(token)", httpStatus: 403,
-                              redacting: [token]))
+            .failure(
+                STSError(
+                    code: "AccessDenied",
+                    message: "Not authorized to assume with \(token)",
+                    httpStatus: 403,
+                    redacting: [token]
+                )
+            )
         }
         do throws(ClientError) {
             _ = try make(net, dir: nil, settings: settings, webIdentity: denied).credentials()
         } catch {
             #expect(error.kind == .exchange)
-            #expect(error.message.hasPrefix("STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/r at "
-                + "https://sts.us-east-1.amazonaws.com failed: STS AccessDenied (HTTP 403)"))
+            #expect(
+                error.message.hasPrefix(
+                    "STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/r at "
+                        + "https://sts.us-east-1.amazonaws.com failed: STS AccessDenied (HTTP 403)"
+                )
+            )
             #expect(!error.message.contains("tok-"))
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendSync
@@ -14,18 +15,26 @@ import Testing
 
     func daemon(_ dir: TemporaryDirectory, _ script: Script) -> FileRefreshDaemon {
         let t0 = self.t0
-        return FileRefreshDaemon(what: "credentials", schedule: RefreshSchedule(minRetryDelay: 4, maxRetryDelay: 60),
-                                 clock: { t0 }, logger: Logger(label: "test")) { force throws(ClientError) in
-            let (fail, n) = script.state.withLock { s -> (Bool, Int) in
-                s.forced.append(force)
-                s.n += 1
-                return (s.fail, s.n)
+        return FileRefreshDaemon(
+            what: "credentials",
+            schedule: RefreshSchedule(minRetryDelay: 4, maxRetryDelay: 60),
+            clock: { t0 },
+            logger: Logger(label: "test"),
+            fetch: { force throws(ClientError) in
+                let (fail, n) = script.state.withLock { s -> (Bool, Int) in
+                    s.forced.append(force)
+                    s.n += 1
+                    return (s.fail, s.n)
+                }
+                if fail { throw ClientError(.upstream, "the credential API failed: HTTP 503") }
+                return RefreshedFiles(
+                    obtainedAt: t0,
+                    expiration: t0.addingTimeInterval(3600),
+                    files: [(dir.file("a"), Array("version \(n)\n".utf8)), (dir.file("b"), Array("b\(n)".utf8))],
+                    metadata: [:]
+                )
             }
-            if fail { throw ClientError(.upstream, "the credential API failed: HTTP 503") }
-            return RefreshedFiles(obtainedAt: t0, expiration: t0.addingTimeInterval(3600),
-                                  files: [(dir.file("a"), Array("version \(n)\n".utf8)), (dir.file("b"), Array("b\(n)".utf8))],
-                                  metadata: [:])
-        }
+        )
     }
 
     func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
@@ -51,7 +60,9 @@ import Testing
         let d = daemon(dir, script)
         _ = d.step()
         script.state.withLock { $0.fail = true }
-        let first = d.step(), second = d.step(), third = d.step()
+        let first = d.step()
+        let second = d.step()
+        let third = d.step()
         #expect((2..<4).contains(first) && (4..<8).contains(second) && (8..<16).contains(third))
         #expect(read(dir.file("a")) == "version 1\n")
         script.state.withLock { $0.fail = false }
@@ -81,6 +92,8 @@ import Testing
             _ = FileManager.default.createFile(atPath: target + "/" + name, contents: Data("x".utf8))
         }
         try DaemonFiles.prepare(directory: target, names: ["credentials"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: target).sorted() == [".other.tmp-1-2", "credentials"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: target).sorted() == [".other.tmp-1-2", "credentials"]
+        )
     }
 }

@@ -1,8 +1,9 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// Fixed source credentials: what tests and embedders hand over, never the environment's.
 @Suite struct SourceCredentialsFixedTests {

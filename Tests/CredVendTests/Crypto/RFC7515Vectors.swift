@@ -1,7 +1,6 @@
 @testable import CredVendCore
 @testable import CredVendCrypto
 
-
 // RFC 7515 Appendix A.2 (RS256) and A.3 (ES256): the JWKs and compact serializations
 // exactly as the RFC prints them (lines joined). The examples carry no `kid`.
 enum RFC7515 {
@@ -43,8 +42,10 @@ enum RFC7515 {
     static let es256Token = es256Header + "." + payload + "." + es256Signature
 
     static func signingInput(_ token: String) -> [UInt8] {
-        Array(token.utf8.split(separator: UInt8(ascii: "."), maxSplits: 2, omittingEmptySubsequences: false)
-            .prefix(2).joined(separator: [UInt8(ascii: ".")]))
+        Array(
+            token.utf8.split(separator: UInt8(ascii: "."), maxSplits: 2, omittingEmptySubsequences: false)
+                .prefix(2).joined(separator: [UInt8(ascii: ".")])
+        )
     }
 
     static func signature(_ token: String) -> [UInt8] {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 
@@ -15,8 +16,13 @@ enum TestKeys {
     @Test func appendixA2RS256Verifies() throws {
         let key = try RFC7515.rsaKey()
         #expect(key.kind == .rsa(bits: 2048))
-        #expect(key.verify(.RS256, message: RFC7515.signingInput(RFC7515.rs256Token),
-                           signature: RFC7515.signature(RFC7515.rs256Token)))
+        #expect(
+            key.verify(
+                .RS256,
+                message: RFC7515.signingInput(RFC7515.rs256Token),
+                signature: RFC7515.signature(RFC7515.rs256Token)
+            )
+        )
     }
 
     @Test func appendixA2FailsOnAnyChange() throws {
@@ -37,15 +43,25 @@ enum TestKeys {
 
     @Test func appendixA2FailsWithAnotherRSAKey() throws {
         let other = try TestKeys.rsa.verifyingKey()
-        #expect(!other.verify(.RS256, message: RFC7515.signingInput(RFC7515.rs256Token),
-                              signature: RFC7515.signature(RFC7515.rs256Token)))
+        #expect(
+            !other.verify(
+                .RS256,
+                message: RFC7515.signingInput(RFC7515.rs256Token),
+                signature: RFC7515.signature(RFC7515.rs256Token)
+            )
+        )
     }
 
     @Test func appendixA3ES256Verifies() throws {
         let key = try RFC7515.ecKey()
         #expect(key.kind == .ec(.p256))
-        #expect(key.verify(.ES256, message: RFC7515.signingInput(RFC7515.es256Token),
-                           signature: RFC7515.signature(RFC7515.es256Token)))
+        #expect(
+            key.verify(
+                .ES256,
+                message: RFC7515.signingInput(RFC7515.es256Token),
+                signature: RFC7515.signature(RFC7515.es256Token)
+            )
+        )
     }
 
     @Test func appendixA3FailsOnAnyChange() throws {
@@ -70,8 +86,13 @@ enum TestKeys {
 
     @Test func appendixA3FailsWithAnotherECKey() throws {
         let other = try TestKeys.p256.verifyingKey()
-        #expect(!other.verify(.ES256, message: RFC7515.signingInput(RFC7515.es256Token),
-                              signature: RFC7515.signature(RFC7515.es256Token)))
+        #expect(
+            !other.verify(
+                .ES256,
+                message: RFC7515.signingInput(RFC7515.es256Token),
+                signature: RFC7515.signature(RFC7515.es256Token)
+            )
+        )
     }
 
     @Test func ecdsaDERSignatureIsRefused() throws {
@@ -80,7 +101,8 @@ enum TestKeys {
         let raw = try TestKeys.p256.signES256(message)
         let key = try TestKeys.p256.verifyingKey()
         #expect(key.verify(.ES256, message: message, signature: raw))
-        let r = Array(raw[..<32]), s = Array(raw[32...])
+        let r = Array(raw[..<32])
+        let s = Array(raw[32...])
         func integer(_ v: [UInt8]) -> [UInt8] {
             let trimmed = Array(v.drop { $0 == 0 })
             let body = trimmed.first! & 0x80 != 0 ? [0] + trimmed : trimmed
@@ -129,12 +151,17 @@ enum TestKeys {
         // The RFC's P-256 point, zero-padded to P-384 size, is not a P-384 point.
         let pad = [UInt8](repeating: 0, count: 16)
         #expect(throws: OpenSSLError.self) {
-            try VerifyingKey(ecCurve: "P-384", x: pad + Base64URL.decode(RFC7515.ecX)!, y: pad + Base64URL.decode(RFC7515.ecY)!)
+            try VerifyingKey(
+                ecCurve: "P-384",
+                x: pad + Base64URL.decode(RFC7515.ecX)!,
+                y: pad + Base64URL.decode(RFC7515.ecY)!
+            )
         }
     }
 
     @Test func ecBadCoordinatesOrCurveRefused() throws {
-        let x = Base64URL.decode(RFC7515.ecX)!, y = Base64URL.decode(RFC7515.ecY)!
+        let x = Base64URL.decode(RFC7515.ecX)!
+        let y = Base64URL.decode(RFC7515.ecY)!
         #expect(throws: OpenSSLError.self) { try VerifyingKey(ecCurve: "P-256", x: Array(x.dropFirst()), y: y) }
         #expect(throws: OpenSSLError.self) { try VerifyingKey(ecCurve: "P-256", x: x, y: y + [0]) }
         #expect(throws: OpenSSLError.self) { try VerifyingKey(ecCurve: "P-521", x: x, y: y) }
@@ -212,18 +239,25 @@ enum TestKeys {
 
 @Suite struct ConcurrentVerificationTests {
     @Test func oneKeyManyThreads() async throws {
-        let rsa = try TestKeys.rsa.verifyingKey(), ec = try TestKeys.p256.verifyingKey()
+        let rsa = try TestKeys.rsa.verifyingKey()
+        let ec = try TestKeys.p256.verifyingKey()
         let message = Array("concurrent.verify".utf8)
-        let rsaSignature = try TestKeys.rsa.signRS256(message), ecSignature = try TestKeys.p256.signES256(message)
+        let rsaSignature = try TestKeys.rsa.signRS256(message)
+        let ecSignature = try TestKeys.p256.signES256(message)
         let forged = [rsaSignature[0] ^ 1] + rsaSignature.dropFirst()
         let results = await withTaskGroup(of: Bool.self) { group in
             for task in 0..<8 {
                 group.addTask {
                     var ok = true
                     for i in 0..<150 {
-                        ok = ok && rsa.verify(.RS256, message: message, signature: rsaSignature)
+                        ok =
+                            ok && rsa.verify(.RS256, message: message, signature: rsaSignature)
                             && ec.verify(.ES256, message: message, signature: ecSignature)
-                            && !rsa.verify(.RS256, message: message, signature: (task + i) % 2 == 0 ? forged : ecSignature)
+                            && !rsa.verify(
+                                .RS256,
+                                message: message,
+                                signature: (task + i) % 2 == 0 ? forged : ecSignature
+                            )
                     }
                     return ok
                 }

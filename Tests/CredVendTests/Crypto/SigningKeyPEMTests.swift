@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 
@@ -40,7 +41,9 @@ import Testing
         #expect(throws: OpenSSLError.self) { try SigningKey(pem: PEMFixtures.pkcs8Ed25519) }
         #expect(throws: OpenSSLError.self) { try SigningKey(pem: PEMFixtures.encryptedPKCS8ECP256) }
         #expect(throws: OpenSSLError.self) { try SigningKey(pem: "") }
-        #expect(throws: OpenSSLError.self) { try SigningKey(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }
+        #expect(throws: OpenSSLError.self) {
+            try SigningKey(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        }
         let truncated = String(PEMFixtures.traditionalRSA2048.dropLast(200))
         #expect(throws: OpenSSLError.self) { try SigningKey(pem: truncated) }
     }

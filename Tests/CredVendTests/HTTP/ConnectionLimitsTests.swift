@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendHTTP
 @testable import CredVendSync
@@ -48,8 +49,13 @@ import Testing
     @Test func budgetLeavesDescriptorsForTheRestOfTheProcess() {
         #expect(ConnectionBudget.defaultLimit(openFileLimit: 1024, otherConnections: 0) == 896)
         #expect(ConnectionBudget.defaultLimit(openFileLimit: 1000, otherConnections: 64) == 808)
-        #expect(ConnectionBudget.defaultLimit(openFileLimit: 1_048_576, otherConnections: 0) == ConnectionBudget.defaultCeiling)
-        #expect(ConnectionBudget.defaultLimit(openFileLimit: nil, otherConnections: 0) == ConnectionBudget.defaultCeiling)
+        #expect(
+            ConnectionBudget.defaultLimit(openFileLimit: 1_048_576, otherConnections: 0)
+                == ConnectionBudget.defaultCeiling
+        )
+        #expect(
+            ConnectionBudget.defaultLimit(openFileLimit: nil, otherConnections: 0) == ConnectionBudget.defaultCeiling
+        )
         #expect(ConnectionBudget.defaultLimit(openFileLimit: 100, otherConnections: 0) == 1)
         #expect(ConnectionBudget.maximum(openFileLimit: 1_048_576, otherConnections: 64) == 1_048_576 - 128 - 64)
         #expect(ConnectionBudget.maximum(openFileLimit: nil, otherConnections: 0) == Int(Int32.max))
@@ -83,7 +89,8 @@ import Testing
     @Test func guardAdmitsCountsAndExpiresPastTheDeadline() {
         let observer = RecordingObserver()
         let guard_ = ConnectionGuard(limit: 3, perAddressLimit: 1, deadlineSeconds: 2, observer: observer)
-        let a = PeerKey(high: 0, low: 1), b = PeerKey(high: 0, low: 2)
+        let a = PeerKey(high: 0, low: 1)
+        let b = PeerKey(high: 0, low: 2)
         #expect(guard_.admit(a))
         let first = guard_.opened(fd: -1, key: a)
         #expect(!guard_.admit(a))
@@ -106,13 +113,19 @@ import Testing
         #expect(observer.refusals == [.perAddress, .deadline])
         // One that never sent a byte is counted as idle.
         let silent = guard_.opened(fd: -1, key: nil)
-        #expect(guard_.expire(silent, now: silent.requestStart.load(ordering: .relaxed) + 2_500_000_000,
-                              idleSince: { $0 > 2_000_000_000 }))
+        #expect(
+            guard_.expire(
+                silent,
+                now: silent.requestStart.load(ordering: .relaxed) + 2_500_000_000,
+                idleSince: { $0 > 2_000_000_000 }
+            )
+        )
         #expect(observer.refusals == [.perAddress, .deadline, .idle])
     }
 
     @Test func sweepShutsDownOverdueSocketsOnly() throws {
-        var overdue: [Int32] = [0, 0], fresh: [Int32] = [0, 0]
+        var overdue: [Int32] = [0, 0]
+        var fresh: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &overdue) == 0)
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fresh) == 0)
         defer { for fd in overdue + fresh { close(fd) } }

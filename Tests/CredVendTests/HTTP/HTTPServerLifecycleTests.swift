@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendHTTP
 @testable import CredVendSync
@@ -24,7 +25,9 @@ struct HTTPServerLifecycleTests {
         #expect(response.bodyText == "slow done")
         #expect(stopSeconds > 0.9 && stopSeconds < 5, "stop took \(stopSeconds) s")
         // Nothing listens any more.
-        await #expect(throws: CurlError.self) { try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/")) }
+        await #expect(throws: CurlError.self) {
+            try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))
+        }
     }
 
     @Test func stopAnswers503WhenTheGracePeriodRunsOut() async throws {
@@ -94,8 +97,14 @@ struct HTTPServerLifecycleTests {
         // Nothing is left behind from the private bind directory.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["admin.sock"])
 
-        let response = try await fetch(HTTPClientRequest(
-            method: "POST", url: "http://localhost/admin/v1/info?x=1", body: Array("hi".utf8), unixSocketPath: path))
+        let response = try await fetch(
+            HTTPClientRequest(
+                method: "POST",
+                url: "http://localhost/admin/v1/info?x=1",
+                body: Array("hi".utf8),
+                unixSocketPath: path
+            )
+        )
         #expect(response.status == 200)
         #expect(response.bodyText == "hi")
         #expect(response.headers["x-echo-path"] == "/admin/v1/info")

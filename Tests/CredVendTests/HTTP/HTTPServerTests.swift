@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendHTTP
 @testable import CredVendSync
@@ -8,8 +9,12 @@ import Testing
 struct HTTPServerTests {
     @Test func getRoundTripWithHeadersAndQuery() async throws {
         try await withServer { _, port, _ in
-            let response = try await fetch(HTTPClientRequest(
-                url: "http://127.0.0.1:\(port)/hello/w%20orld?a=1&b=two+x&c=%2F", headers: [("X-Test", "abc")]))
+            let response = try await fetch(
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port)/hello/w%20orld?a=1&b=two+x&c=%2F",
+                    headers: [("X-Test", "abc")]
+                )
+            )
             #expect(response.status == 200)
             #expect(response.headers["x-echo-method"] == "GET")
             #expect(response.headers["x-echo-path"] == "/hello/w orld")
@@ -26,9 +31,14 @@ struct HTTPServerTests {
     @Test func postRoundTripKeepsBinaryBodyAndSendsNoExpect() async throws {
         try await withServer { _, port, _ in
             let body = (0..<4000).map { UInt8($0 % 256) }
-            let response = try await fetch(HTTPClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/echo",
-                headers: [("Content-Type", "application/octet-stream"), ("X-Test", "")], body: body))
+            let response = try await fetch(
+                HTTPClientRequest(
+                    method: "POST",
+                    url: "http://127.0.0.1:\(port)/echo",
+                    headers: [("Content-Type", "application/octet-stream"), ("X-Test", "")],
+                    body: body
+                )
+            )
             #expect(response.status == 200)
             #expect(response.body == body)
             #expect(response.headers["x-echo-method"] == "POST")
@@ -41,7 +51,9 @@ struct HTTPServerTests {
     func otherMethods(method: String) async throws {
         try await withServer { _, port, _ in
             let body: [UInt8] = method == "PUT" || method == "PATCH" ? Array("payload".utf8) : []
-            let response = try await fetch(HTTPClientRequest(method: method, url: "http://127.0.0.1:\(port)/m", body: body))
+            let response = try await fetch(
+                HTTPClientRequest(method: method, url: "http://127.0.0.1:\(port)/m", body: body)
+            )
             #expect(response.status == 200)
             #expect(response.headers["x-echo-method"] == method)
             #expect(response.headers["x-echo-body-length"] == String(body.count))
@@ -51,18 +63,36 @@ struct HTTPServerTests {
     @Test func bodyLimitIs16KiB() async throws {
         try await withServer { _, port, _ in
             let client = CurlHTTPClient()
-            let atLimit = try await fetch(client, HTTPClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 16384)))
+            let atLimit = try await fetch(
+                client,
+                HTTPClientRequest(
+                    method: "POST",
+                    url: "http://127.0.0.1:\(port)/",
+                    body: [UInt8](repeating: 7, count: 16384)
+                )
+            )
             #expect(atLimit.status == 200)
             #expect(atLimit.body.count == 16384)
-            let over = try await fetch(client, HTTPClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 16385)))
+            let over = try await fetch(
+                client,
+                HTTPClientRequest(
+                    method: "POST",
+                    url: "http://127.0.0.1:\(port)/",
+                    body: [UInt8](repeating: 7, count: 16385)
+                )
+            )
             #expect(over.status == 413)
             #expect(over.headers["content-type"] == "application/json")
             let json = try JSONSerialization.jsonObject(with: Data(over.body)) as? [String: String]
             #expect(json?["error"] == "payload_too_large")
-            let huge = try await fetch(client, HTTPClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/", body: [UInt8](repeating: 7, count: 1 << 20)))
+            let huge = try await fetch(
+                client,
+                HTTPClientRequest(
+                    method: "POST",
+                    url: "http://127.0.0.1:\(port)/",
+                    body: [UInt8](repeating: 7, count: 1 << 20)
+                )
+            )
             #expect(huge.status == 413)
         }
     }
@@ -91,7 +121,9 @@ struct HTTPServerTests {
             async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=2000"))
             #expect(try await echo.slowArrivals.wait())
             let (fast, fastSeconds) = try await blocking {
-                try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
+                try timedResult {
+                    try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) }
+                }
             }
             #expect(fast.allSatisfy { $0.status == 200 })
             // Answered while the deferred one (2 s from its arrival) was still parked on the only worker.
@@ -135,8 +167,13 @@ struct HTTPServerTests {
                             var ok = 0
                             for requestIndex in 0..<10 {
                                 let body = Array("client \(clientIndex) request \(requestIndex)".utf8)
-                                let response = try shared.send(HTTPClientRequest(
-                                    method: "POST", url: "http://127.0.0.1:\(port)/c", body: body))
+                                let response = try shared.send(
+                                    HTTPClientRequest(
+                                        method: "POST",
+                                        url: "http://127.0.0.1:\(port)/c",
+                                        body: body
+                                    )
+                                )
                                 if response.status == 200 && response.body == body { ok += 1 }
                             }
                             return ok
@@ -187,7 +224,9 @@ struct HTTPServerTests {
             try await Task.sleep(for: .milliseconds(500))
             let client = CurlHTTPClient()
             let (responses, elapsed) = try await blocking {
-                try timedResult { try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) } }
+                try timedResult {
+                    try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) }
+                }
             }
             #expect(responses.allSatisfy { $0.status == 200 })
             // The proof is that they were answered while the slow client was still sending (~4 s left).

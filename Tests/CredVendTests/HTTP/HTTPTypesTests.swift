@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendSync
 
@@ -22,7 +23,11 @@ import Testing
     }
 
     @Test func queryDecoding() {
-        let request = HTTPRequest(method: "GET", path: "/", queryString: "lines=20&q=a+b%2Fc&q=second&flag&bad=%zz&utf=%C3%A9")
+        let request = HTTPRequest(
+            method: "GET",
+            path: "/",
+            queryString: "lines=20&q=a+b%2Fc&q=second&flag&bad=%zz&utf=%C3%A9"
+        )
         #expect(request.query["lines"] == "20")
         #expect(request.query["q"] == "a b/c")
         #expect(request.query["flag"] == "")
@@ -34,12 +39,19 @@ import Testing
     }
 
     @Test func jsonResponses() throws {
-        let error = HTTPResponse.error(status: 401, code: "invalid_token", message: "the token has expired",
-                                       headers: ["WWW-Authenticate": #"Bearer error="invalid_token""#])
+        let error = HTTPResponse.error(
+            status: 401,
+            code: "invalid_token",
+            message: "the token has expired",
+            headers: ["WWW-Authenticate": #"Bearer error="invalid_token""#]
+        )
         #expect(error.status == 401)
         #expect(error.headers["content-type"] == "application/json")
         #expect(error.headers["www-authenticate"] == #"Bearer error="invalid_token""#)
-        #expect(String(decoding: error.body, as: UTF8.self) == #"{"error":"invalid_token","message":"the token has expired"}"#)
+        #expect(
+            String(decoding: error.body, as: UTF8.self)
+                == #"{"error":"invalid_token","message":"the token has expired"}"#
+        )
 
         struct Health: Encodable { let status: String }
         let health = HTTPResponse.json(Health(status: "ok"))

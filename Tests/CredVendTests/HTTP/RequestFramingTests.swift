@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct RequestFramingTests {
@@ -11,7 +12,8 @@ import Testing
         #expect(problem([("Host", "h"), ("Content-Length", "12")]) == nil)
         #expect(problem([("Host", "h"), ("Transfer-Encoding", "chunked")]) == nil)
         #expect(problem([("host", "h"), ("transfer-encoding", " Chunked ")]) == nil)
-        #expect(problem([("Host", "h"), ("Content-Length", "5"), ("Content-Length", "5")]) == nil)  // the same value twice
+        // the same value twice
+        #expect(problem([("Host", "h"), ("Content-Length", "5"), ("Content-Length", "5")]) == nil)
         #expect(problem([], version: "HTTP/1.0") == nil)  // HTTP/1.0 needs no Host
         #expect(problem([("Host", "h")], target: "/v1/credentials?x=%20y") == nil)
     }

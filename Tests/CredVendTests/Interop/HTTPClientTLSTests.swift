@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendHTTP
 
@@ -19,21 +20,49 @@ struct HTTPClientTLSTests {
         init() throws {
             dir = try TemporaryDirectory()
             let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-            let caExt = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
-            try run(["openssl", "req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                                                        "-subj", "/CN=credvend test CA"] + caExt, in: dir.path)
-            try run(["openssl", "req", "-x509"] + ec + ["-keyout", "other-ca.key", "-out", "other-ca.pem", "-days", "2",
-                                                        "-subj", "/CN=credvend other CA"] + caExt, in: dir.path)
-            try issue("server", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+            let caExt = [
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ]
+            try run(
+                ["openssl", "req", "-x509"] + ec + [
+                    "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                    "-subj", "/CN=credvend test CA",
+                ] + caExt,
+                in: dir.path
+            )
+            try run(
+                ["openssl", "req", "-x509"] + ec + [
+                    "-keyout", "other-ca.key", "-out", "other-ca.pem", "-days", "2",
+                    "-subj", "/CN=credvend other CA",
+                ] + caExt,
+                in: dir.path
+            )
+            try issue(
+                "server",
+                subject: "/CN=127.0.0.1",
+                extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+            )
             try issue("client", subject: "/CN=thing-01", extensions: "extendedKeyUsage=clientAuth\n")
         }
 
         private func issue(_ name: String, subject: String, extensions: String) throws {
-            try Data(("basicConstraints=CA:FALSE\n" + extensions).utf8).write(to: URL(fileURLWithPath: dir.file("\(name).ext")))
-            try run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject], in: dir.path)
-            try run(["openssl", "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                     "-CAcreateserial", "-days", "2", "-out", "\(name).pem", "-extfile", "\(name).ext"], in: dir.path)
+            try Data(("basicConstraints=CA:FALSE\n" + extensions).utf8).write(
+                to: URL(fileURLWithPath: dir.file("\(name).ext"))
+            )
+            try run(
+                [
+                    "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject,
+                ],
+                in: dir.path
+            )
+            try run(
+                [
+                    "openssl", "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                    "-CAcreateserial", "-days", "2", "-out", "\(name).pem", "-extfile", "\(name).ext",
+                ],
+                in: dir.path
+            )
         }
     }
 
@@ -67,7 +96,10 @@ struct HTTPClientTLSTests {
     /// Runs `body` with the port of a TLS server that requires a client certificate from `pki.ca`.
     private func withTLSServer(_ pki: PKI, _ body: (Int) async throws -> Void) async throws {
         let portFile = pki.dir.file("port")
-        let server = try BackgroundProcess(python: Self.serverScript, [pki.serverCert, pki.serverKey, pki.ca, portFile])
+        let server = try BackgroundProcess(
+            python: Self.serverScript,
+            [pki.serverCert, pki.serverKey, pki.ca, portFile]
+        )
         defer { server.stop() }
         let portText = try await blocking { waitForFile(portFile) }
         let port = try #require(portText.flatMap { Int($0) }, "the TLS server did not start")
@@ -79,8 +111,13 @@ struct HTTPClientTLSTests {
         defer { pki.dir.remove() }
         try await withTLSServer(pki) { port in
             let request = HTTPClientRequest(
-                url: "https://127.0.0.1:\(port)/role-aliases/a/credentials", headers: [("x-amzn-iot-thingname", "thing-01")],
-                timeout: .seconds(10), caFile: pki.ca, clientCertificateFile: pki.clientCert, clientKeyFile: pki.clientKey)
+                url: "https://127.0.0.1:\(port)/role-aliases/a/credentials",
+                headers: [("x-amzn-iot-thingname", "thing-01")],
+                timeout: .seconds(10),
+                caFile: pki.ca,
+                clientCertificateFile: pki.clientCert,
+                clientKeyFile: pki.clientKey
+            )
             let client = CurlHTTPClient()
             let response = try await fetch(client, request)
             #expect(response.status == 200)
@@ -96,7 +133,9 @@ struct HTTPClientTLSTests {
         defer { pki.dir.remove() }
         try await withTLSServer(pki) { port in
             let error = await #expect(throws: CurlError.self) {
-                try await fetch(HTTPClientRequest(url: "https://127.0.0.1:\(port)/", timeout: .seconds(10), caFile: pki.ca))
+                try await fetch(
+                    HTTPClientRequest(url: "https://127.0.0.1:\(port)/", timeout: .seconds(10), caFile: pki.ca)
+                )
             }
             // TLS 1.3: the server refuses after the client's handshake. Usually its alert "certificate
             // required" is read (code 56, kind .tls); sometimes the close wins first (code 55, .other).
@@ -109,8 +148,15 @@ struct HTTPClientTLSTests {
         defer { pki.dir.remove() }
         try await withTLSServer(pki) { port in
             let error = await #expect(throws: CurlError.self) {
-                try await fetch(HTTPClientRequest(url: "https://127.0.0.1:\(port)/", timeout: .seconds(10), caFile: pki.otherCA,
-                                                  clientCertificateFile: pki.clientCert, clientKeyFile: pki.clientKey))
+                try await fetch(
+                    HTTPClientRequest(
+                        url: "https://127.0.0.1:\(port)/",
+                        timeout: .seconds(10),
+                        caFile: pki.otherCA,
+                        clientCertificateFile: pki.clientCert,
+                        clientKeyFile: pki.clientKey
+                    )
+                )
             }
             #expect(error?.kind == .tls)
             #expect(error?.code == 60)  // CURLE_PEER_FAILED_VERIFICATION
@@ -123,8 +169,15 @@ struct HTTPClientTLSTests {
         try await withTLSServer(pki) { port in
             // The certificate names 127.0.0.1 only; "localhost" reaches the same socket but must not verify.
             let error = await #expect(throws: CurlError.self) {
-                try await fetch(HTTPClientRequest(url: "https://localhost:\(port)/", timeout: .seconds(10), caFile: pki.ca,
-                                                  clientCertificateFile: pki.clientCert, clientKeyFile: pki.clientKey))
+                try await fetch(
+                    HTTPClientRequest(
+                        url: "https://localhost:\(port)/",
+                        timeout: .seconds(10),
+                        caFile: pki.ca,
+                        clientCertificateFile: pki.clientCert,
+                        clientKeyFile: pki.clientKey
+                    )
+                )
             }
             #expect(error?.kind == .tls)
             #expect(error?.code == 60)
@@ -137,9 +190,15 @@ struct HTTPClientTLSTests {
         defer { pki.dir.remove() }
         try await withTLSServer(pki) { port in
             let error = await #expect(throws: CurlError.self) {
-                try await fetch(HTTPClientRequest(url: "https://127.0.0.1:\(port)/", timeout: .seconds(10), caFile: pki.ca,
-                                                  clientCertificateFile: pki.clientCert,
-                                                  clientKeyFile: pki.dir.file("missing.key")))
+                try await fetch(
+                    HTTPClientRequest(
+                        url: "https://127.0.0.1:\(port)/",
+                        timeout: .seconds(10),
+                        caFile: pki.ca,
+                        clientCertificateFile: pki.clientCert,
+                        clientKeyFile: pki.dir.file("missing.key")
+                    )
+                )
             }
             #expect(error?.kind == .tls)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 @testable import CredVendHTTP
@@ -31,8 +32,16 @@ struct HTTPClientTests {
     @Test func slowAnswerTimesOut() async throws {
         try await withServer { _, port, _ in
             let (result, elapsed) = try await blocking {
-                timed { Result { try CurlHTTPClient().send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=3000",
-                                                                         timeout: .milliseconds(500))) } }
+                timed {
+                    Result {
+                        try CurlHTTPClient().send(
+                            HTTPClientRequest(
+                                url: "http://127.0.0.1:\(port)/slow?ms=3000",
+                                timeout: .milliseconds(500)
+                            )
+                        )
+                    }
+                }
             }
             #expect(throws: CurlError.self) { try result.get() }
             if case .failure(let error as CurlError) = result { #expect(error.kind == .timeout) }
@@ -56,7 +65,9 @@ struct HTTPClientTests {
         try await withServer { _, port, _ in
             let url = "http://127.0.0.1:\(port)/"
             let injected = await #expect(throws: CurlError.self) {
-                try await fetch(HTTPClientRequest(url: url, headers: [("Authorization", "Bearer secret-token\r\nX-Evil: 1")]))
+                try await fetch(
+                    HTTPClientRequest(url: url, headers: [("Authorization", "Bearer secret-token\r\nX-Evil: 1")])
+                )
             }
             #expect(injected?.kind == .other)
             #expect(injected?.description.contains("secret-token") == false)
@@ -76,9 +87,14 @@ struct HTTPClientTests {
     @Test func errorsNeverCarrySecretsFromHeadersOrBody() async throws {
         let port = try await closedPort()
         let error = await #expect(throws: CurlError.self) {
-            try await fetch(HTTPClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/v1/credentials",
-                headers: [("Authorization", "Bearer eyJ-very-secret")], body: Array("{\"access_token\":\"tok-secret\"}".utf8)))
+            try await fetch(
+                HTTPClientRequest(
+                    method: "POST",
+                    url: "http://127.0.0.1:\(port)/v1/credentials",
+                    headers: [("Authorization", "Bearer eyJ-very-secret")],
+                    body: Array("{\"access_token\":\"tok-secret\"}".utf8)
+                )
+            )
         }
         let text = error.map { "\($0) \($0.message)" } ?? ""
         #expect(!text.contains("very-secret"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendStore
 @testable import CredVendSync
@@ -102,26 +103,34 @@ import Testing
         let tmp = TempDir()
         let (env, db) = try open(tmp)
         #expect(throws: LMDBError.self) { try env.write { txn in try txn.put([], [1], in: db) } }
-        #expect(throws: LMDBError.self) { try env.write { txn in try txn.put([UInt8](repeating: 1, count: 600), [1], in: db) } }
+        #expect(throws: LMDBError.self) {
+            try env.write { txn in try txn.put([UInt8](repeating: 1, count: 600), [1], in: db) }
+        }
     }
 
     @Test func openingAFileThatIsNotLMDBIsCorrupted() throws {
         let tmp = TempDir()
         try FileManager.default.createDirectory(atPath: tmp.sub("env"), withIntermediateDirectories: false)
-        _ = FileManager.default.createFile(atPath: tmp.sub("env/data.mdb"), contents: Data(repeating: 0x41, count: 8192))
+        _ = FileManager.default.createFile(
+            atPath: tmp.sub("env/data.mdb"),
+            contents: Data(repeating: 0x41, count: 8192)
+        )
         #expect(throws: LMDBError(code: .corrupted, status: 0, operation: "", detail: "")) {
             try LMDBEnvironment(path: tmp.sub("env"))
         }
     }
 
     // Each LMDB return code (numeric values from lmdb.h 0.9) and errno lands in its category.
-    @Test("return code classification", arguments: [
-        (Int32(-30792), LMDBError.Code.mapFull), (-30796, .corrupted), (-30797, .corrupted), (-30793, .corrupted),
-        (-30795, .corrupted), (-30794, .incompatible), (-30784, .incompatible), (-30785, .mapResized),
-        (-30791, .tooManyDatabases), (-30790, .readersFull), (-30781, .invalidValue), (EROFS, .readOnly),
-        (EACCES, .permissionDenied), (EPERM, .permissionDenied), (ENOENT, .storeMissing), (ENOTDIR, .notADirectory),
-        (EAGAIN, .busy), (EBUSY, .busy), (ENOSPC, .diskFull), (-30782, .other),
-    ])
+    @Test(
+        "return code classification",
+        arguments: [
+            (Int32(-30792), LMDBError.Code.mapFull), (-30796, .corrupted), (-30797, .corrupted), (-30793, .corrupted),
+            (-30795, .corrupted), (-30794, .incompatible), (-30784, .incompatible), (-30785, .mapResized),
+            (-30791, .tooManyDatabases), (-30790, .readersFull), (-30781, .invalidValue), (EROFS, .readOnly),
+            (EACCES, .permissionDenied), (EPERM, .permissionDenied), (ENOENT, .storeMissing), (ENOTDIR, .notADirectory),
+            (EAGAIN, .busy), (EBUSY, .busy), (ENOSPC, .diskFull), (-30782, .other),
+        ]
+    )
     func classification(_ status: Int32, _ code: LMDBError.Code) {
         let error = LMDBError(status: status, operation: "op")
         #expect(error.code == code)
@@ -132,6 +141,9 @@ import Testing
 
     @Test func mapFullMessage() {
         let error = LMDBError(status: -30792, operation: "put into 'roles' in /x")
-        #expect(error.description == "put into 'roles' in /x: role store is full; raise --map-size (MDB_MAP_FULL: Environment mapsize limit reached)")
+        #expect(
+            error.description
+                == "put into 'roles' in /x: role store is full; raise --map-size (MDB_MAP_FULL: Environment mapsize limit reached)"
+        )
     }
 }

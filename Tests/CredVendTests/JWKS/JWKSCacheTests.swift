@@ -1,9 +1,10 @@
+import CredVendTesting
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// The JWKS cache on its own: the unknown-kid limiter runs on the injected clock, a
 /// failed fetch keeps the old keys, and each fetch is a new snapshot generation.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct Base64URLTests {
@@ -29,11 +30,11 @@ import Testing
     }
 
     @Test(arguments: [
-        "+_-_", "-/-_",          // standard-alphabet characters
-        "Zg==", "Zm8=", "Zg=",   // padding
+        "+_-_", "-/-_",  // standard-alphabet characters
+        "Zg==", "Zm8=", "Zg=",  // padding
         "Zm 9v", "Zm9v\n", " Zm9v", "Zm9\tv",  // whitespace
-        "Z", "Zm9vY",            // impossible lengths
-        "Zh", "Zm9", "Zm9vYh",   // non-zero unused bits (non-canonical)
+        "Z", "Zm9vY",  // impossible lengths
+        "Zh", "Zm9", "Zm9vYh",  // non-zero unused bits (non-canonical)
         "Zm9v.", "Zm9v\u{0}", "Zm9vé",
     ])
     func refusesNonStrictInput(_ text: String) {

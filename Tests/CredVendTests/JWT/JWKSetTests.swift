@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 
@@ -6,7 +7,8 @@ import Testing
     static func document(_ keys: [String]) -> [UInt8] { Array("{\"keys\":[\(keys.joined(separator: ","))]}".utf8) }
 
     static let rfcRSA = #"{"kty":"RSA","kid":"2010-12-29","alg":"RS256","use":"sig","n":"\#(RFC7515.rsaN)","e":"AQAB"}"#
-    static let rfcEC = #"{"kty":"EC","kid":"e9bc097a-ce51-4036-9562-d2ade882db0d","crv":"P-256","x":"\#(RFC7515.ecX)","y":"\#(RFC7515.ecY)"}"#
+    static let rfcEC =
+        #"{"kty":"EC","kid":"e9bc097a-ce51-4036-9562-d2ade882db0d","crv":"P-256","x":"\#(RFC7515.ecX)","y":"\#(RFC7515.ecY)"}"#
 
     @Test func buildsRFCKeysThatVerifyRFCSignatures() throws {
         let set = try JWKSet(jwks: Self.document([Self.rfcRSA, Self.rfcEC]))
@@ -14,29 +16,41 @@ import Testing
         #expect(set.kids == ["2010-12-29", "e9bc097a-ce51-4036-9562-d2ade882db0d"])
         let rsa = try #require(set["2010-12-29"])
         #expect(rsa.jwk.alg == "RS256" && rsa.jwk.use == "sig" && rsa.key.kind == .rsa(bits: 2048))
-        #expect(rsa.key.verify(.RS256, message: RFC7515.signingInput(RFC7515.rs256Token),
-                               signature: RFC7515.signature(RFC7515.rs256Token)))
+        #expect(
+            rsa.key.verify(
+                .RS256,
+                message: RFC7515.signingInput(RFC7515.rs256Token),
+                signature: RFC7515.signature(RFC7515.rs256Token)
+            )
+        )
         let ec = try #require(set["e9bc097a-ce51-4036-9562-d2ade882db0d"])
         #expect(ec.jwk.alg == nil && ec.key.kind == .ec(.p256))
-        #expect(ec.key.verify(.ES256, message: RFC7515.signingInput(RFC7515.es256Token),
-                              signature: RFC7515.signature(RFC7515.es256Token)))
+        #expect(
+            ec.key.verify(
+                .ES256,
+                message: RFC7515.signingInput(RFC7515.es256Token),
+                signature: RFC7515.signature(RFC7515.es256Token)
+            )
+        )
     }
 
     @Test func skipsUnusableKeysWithReasons() throws {
         var offCurveY = Base64URL.decode(RFC7515.ecY)!
         offCurveY[0] ^= 0x01
         let small = Base64URL.encode(Base64URL.decode(RFC7515.rsaN)!.prefix(128))
-        let set = try JWKSet(jwks: Self.document([
-            #"{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}"#,
-            #"{"kty":"RSA","kid":"small","n":"\#(small)","e":"AQAB"}"#,
-            #"{"kty":"EC","kid":"off-curve","crv":"P-256","x":"\#(RFC7515.ecX)","y":"\#(Base64URL.encode(offCurveY))"}"#,
-            #"{"kty":"RSA","n":"\#(RFC7515.rsaN)","e":"AQAB"}"#,
-            #"{"kty":"RSA","kid":"padded","n":"\#(RFC7515.rsaN)=","e":"AQAB"}"#,
-            #"{"kid":"no-kty"}"#,
-            #""not an object""#,
-            Self.rfcRSA,
-            #"{"kty":"EC","kid":"2010-12-29","crv":"P-256","x":"\#(RFC7515.ecX)","y":"\#(RFC7515.ecY)"}"#,
-        ]))
+        let set = try JWKSet(
+            jwks: Self.document([
+                #"{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}"#,
+                #"{"kty":"RSA","kid":"small","n":"\#(small)","e":"AQAB"}"#,
+                #"{"kty":"EC","kid":"off-curve","crv":"P-256","x":"\#(RFC7515.ecX)","y":"\#(Base64URL.encode(offCurveY))"}"#,
+                #"{"kty":"RSA","n":"\#(RFC7515.rsaN)","e":"AQAB"}"#,
+                #"{"kty":"RSA","kid":"padded","n":"\#(RFC7515.rsaN)=","e":"AQAB"}"#,
+                #"{"kid":"no-kty"}"#,
+                #""not an object""#,
+                Self.rfcRSA,
+                #"{"kty":"EC","kid":"2010-12-29","crv":"P-256","x":"\#(RFC7515.ecX)","y":"\#(RFC7515.ecY)"}"#,
+            ])
+        )
         #expect(set.kids == ["2010-12-29"])
         #expect(set["2010-12-29"]?.key.kind == .rsa(bits: 2048))  // the first key with a kid wins
         #expect(set.skipped.count == 8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 @testable import CredVendStore
@@ -10,16 +11,17 @@ enum JWTFixture {
     static let issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Fixture"
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
     static let clientId = "client-9d2e41"
-    static let rsaKid = "kid-rsa-7f3a"            // alg RS256, use sig
-    static let rsaAnyKid = "kid-rsa-any-51c0"     // same key, no alg, no use
+    static let rsaKid = "kid-rsa-7f3a"  // alg RS256, use sig
+    static let rsaAnyKid = "kid-rsa-any-51c0"  // same key, no alg, no use
     static let rsaRS384Kid = "kid-rsa-rs384-2b9d"  // same key, alg RS384
-    static let rsaEncKid = "kid-rsa-enc-880e"      // same key, use enc
+    static let rsaEncKid = "kid-rsa-enc-880e"  // same key, use enc
     static let p256Kid = "kid-p256-c4d1"
     static let p384Kid = "kid-p384-e07b"
 
     static let keys: JWKSet = {
         let (n, e) = try! TestKeys.rsa.rsaPublicComponents()
-        let p256 = try! TestKeys.p256.ecPublicComponents(), p384 = try! TestKeys.p384.ecPublicComponents()
+        let p256 = try! TestKeys.p256.ecPublicComponents()
+        let p384 = try! TestKeys.p384.ecPublicComponents()
         let document = JWKSet.document([
             JWK(.rsa(n: n, e: e), kid: rsaKid, alg: "RS256", use: "sig"),
             JWK(.rsa(n: n, e: e), kid: rsaAnyKid),
@@ -45,12 +47,19 @@ enum JWTFixture {
 
     /// A token with exactly this header (default: alg RS256 and the RS256 kid), signed with
     /// `key` under `signAs` (default: the header's alg).
-    static func token(header: [String: JSONValue] = ["alg": "RS256", "kid": .string(rsaKid)],
-                      claims: [String: JSONValue] = claims(), key: SigningKey = TestKeys.rsa,
-                      signAs: SignatureAlgorithm? = nil) throws -> String {
+    static func token(
+        header: [String: JSONValue] = ["alg": "RS256", "kid": .string(rsaKid)],
+        claims: [String: JSONValue] = claims(),
+        key: SigningKey = TestKeys.rsa,
+        signAs: SignatureAlgorithm? = nil
+    ) throws -> String {
         let alg = signAs ?? SignatureAlgorithm(rawValue: header["alg"]?.stringValue ?? "") ?? .RS256
-        return try JWTSigner.compact(header: JSONValue.object(header).serialized(),
-                                     payload: JSONValue.object(claims).serialized(), key: key, algorithm: alg)
+        return try JWTSigner.compact(
+            header: JSONValue.object(header).serialized(),
+            payload: JSONValue.object(claims).serialized(),
+            key: key,
+            algorithm: alg
+        )
     }
 
     /// Joins raw parts (already base64url) into a token.
@@ -61,11 +70,19 @@ enum JWTFixture {
     /// Verifies and expects a refusal with `code`; also checks the message repeats nothing
     /// of the token. Returns the error for further checks.
     @discardableResult
-    static func expectRefusal(_ token: String, _ code: JWTError.Code, verifier: JWTVerifier = verifier,
-                              now: Date = now, sourceLocation: SourceLocation = #_sourceLocation) -> JWTError? {
+    static func expectRefusal(
+        _ token: String,
+        _ code: JWTError.Code,
+        verifier: JWTVerifier = verifier,
+        now: Date = now,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JWTError? {
         do {
             let verified = try verifier.verify(token: token, keys: keys, now: now)
-            Issue.record("expected \(code), but the token was accepted for \(verified.clientId)", sourceLocation: sourceLocation)
+            Issue.record(
+                "expected \(code), but the token was accepted for \(verified.clientId)",
+                sourceLocation: sourceLocation
+            )
             return nil
         } catch {
             #expect(error.code == code, sourceLocation: sourceLocation)

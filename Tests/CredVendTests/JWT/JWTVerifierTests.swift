@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 
@@ -8,10 +9,17 @@ private typealias F = JWTFixture
 @Suite struct JWTVerifierAcceptanceTests {
     @Test func happyPath() throws {
         let verified = try F.verifier.verify(token: try F.token(), keys: F.keys, now: F.now)
-        #expect(verified == VerifiedToken(
-            clientId: F.clientId, scopes: ["openid", "credvend/vend"],
-            exp: Date(timeIntervalSince1970: 1_800_003_570), iat: Date(timeIntervalSince1970: 1_799_999_970),
-            jti: "jti-0c1f", sub: F.clientId))
+        #expect(
+            verified
+                == VerifiedToken(
+                    clientId: F.clientId,
+                    scopes: ["openid", "credvend/vend"],
+                    exp: Date(timeIntervalSince1970: 1_800_003_570),
+                    iat: Date(timeIntervalSince1970: 1_799_999_970),
+                    jti: "jti-0c1f",
+                    sub: F.clientId
+                )
+        )
     }
 
     @Test(arguments: [
@@ -26,14 +34,22 @@ private typealias F = JWTFixture
 
     @Test func bytesAndStringAgree() throws {
         let token = try F.token()
-        #expect(try F.verifier.verify(tokenBytes: Array(token.utf8), keys: F.keys, now: F.now)
-            == F.verifier.verify(token: token, keys: F.keys, now: F.now))
+        #expect(
+            try F.verifier.verify(tokenBytes: Array(token.utf8), keys: F.keys, now: F.now)
+                == F.verifier.verify(token: token, keys: F.keys, now: F.now)
+        )
     }
 
     @Test func signerTokensVerify() throws {
         let signer = try JWTSigner(key: TestKeys.rsa, kid: F.rsaKid)
-        var claims = JWTSigner.accessTokenClaims(issuer: F.issuer, clientId: F.clientId, scopes: ["credvend/vend"],
-                                                 issuedAt: F.now, ttl: 3600, jti: "j-1")
+        var claims = JWTSigner.accessTokenClaims(
+            issuer: F.issuer,
+            clientId: F.clientId,
+            scopes: ["credvend/vend"],
+            issuedAt: F.now,
+            ttl: 3600,
+            jti: "j-1"
+        )
         let token = try signer.sign(claims: claims)
         #expect(token.split(separator: ".").first == Substring(F.b64(#"{"alg":"RS256","kid":"\#(F.rsaKid)"}"#)))
         let verified = try F.verifier.verify(token: token, keys: F.keys, now: F.now)
@@ -68,9 +84,13 @@ private typealias F = JWTFixture
     }
 
     @Test func floatTimesAreNumbers() throws {
-        let claims = F.claims(["exp": .number(1_800_000_000.5), "iat": .number(1_799_999_999.25), "nbf": .number(1_799_999_000.0)])
-        #expect(try F.verifier.verify(token: F.token(claims: claims), keys: F.keys, now: F.now).exp
-            == Date(timeIntervalSince1970: 1_800_000_000.5))
+        let claims = F.claims([
+            "exp": .number(1_800_000_000.5), "iat": .number(1_799_999_999.25), "nbf": .number(1_799_999_000.0),
+        ])
+        #expect(
+            try F.verifier.verify(token: F.token(claims: claims), keys: F.keys, now: F.now).exp
+                == Date(timeIntervalSince1970: 1_800_000_000.5)
+        )
     }
 
     @Test func optionalClaimsMayBeAbsent() throws {
@@ -155,7 +175,10 @@ private typealias F = JWTFixture
 
     @Test func algMissingOrNotAString() throws {
         F.expectRefusal(try F.token(header: ["kid": .string(F.rsaKid)], signAs: .RS256), .unsupportedAlgorithm)
-        F.expectRefusal(try F.token(header: ["alg": ["RS256"], "kid": .string(F.rsaKid)], signAs: .RS256), .unsupportedAlgorithm)
+        F.expectRefusal(
+            try F.token(header: ["alg": ["RS256"], "kid": .string(F.rsaKid)], signAs: .RS256),
+            .unsupportedAlgorithm
+        )
     }
 
     @Test func missingKid() throws {
@@ -182,13 +205,22 @@ private typealias F = JWTFixture
 
     @Test func rsaKeyWithES256Header() throws {
         // Signed by the P-256 key, so only the key type can be the reason.
-        F.expectRefusal(try F.token(header: ["alg": "ES256", "kid": .string(F.rsaAnyKid)], key: TestKeys.p256), .keyMismatch)
+        F.expectRefusal(
+            try F.token(header: ["alg": "ES256", "kid": .string(F.rsaAnyKid)], key: TestKeys.p256),
+            .keyMismatch
+        )
     }
 
     @Test func ecKeyWithRSAHeaderOrOtherCurve() throws {
         F.expectRefusal(try F.token(header: ["alg": "RS256", "kid": .string(F.p256Kid)]), .keyMismatch)
-        F.expectRefusal(try F.token(header: ["alg": "ES384", "kid": .string(F.p256Kid)], key: TestKeys.p384), .keyMismatch)
-        F.expectRefusal(try F.token(header: ["alg": "ES256", "kid": .string(F.p384Kid)], key: TestKeys.p256), .keyMismatch)
+        F.expectRefusal(
+            try F.token(header: ["alg": "ES384", "kid": .string(F.p256Kid)], key: TestKeys.p384),
+            .keyMismatch
+        )
+        F.expectRefusal(
+            try F.token(header: ["alg": "ES256", "kid": .string(F.p384Kid)], key: TestKeys.p256),
+            .keyMismatch
+        )
     }
 
     @Test func jwkAlgMismatch() throws {
@@ -220,20 +252,28 @@ private typealias F = JWTFixture
         var signature = Array(parts[2])
         signature[10] = signature[10] == "A" ? "B" : "A"
         F.expectRefusal(F.join(parts[0], parts[1], String(signature)), .badSignature)
-        F.expectRefusal(F.join(parts[0], parts[1], Base64URL.encode(Base64URL.decode(parts[2])!.dropLast(3))), .badSignature)
+        F.expectRefusal(
+            F.join(parts[0], parts[1], Base64URL.encode(Base64URL.decode(parts[2])!.dropLast(3))),
+            .badSignature
+        )
         F.expectRefusal(F.join(parts[0], parts[1], ""), .badSignature)
     }
 
     @Test func wrongKey() throws {
         F.expectRefusal(try F.token(key: TestKeys.otherRSA), .badSignature)
-        F.expectRefusal(try F.token(header: ["alg": "ES256", "kid": .string(F.p256Kid)], key: TestKeys.otherP256), .badSignature)
+        F.expectRefusal(
+            try F.token(header: ["alg": "ES256", "kid": .string(F.p256Kid)], key: TestKeys.otherP256),
+            .badSignature
+        )
     }
 
     @Test func signatureOverReencodedJSONIsNotAccepted() throws {
         // Same claims, different bytes (whitespace): the signature covers the token's own bytes.
         let token = try F.token()
         let parts = token.split(separator: ".").map(String.init)
-        let spaced = Base64URL.encode(Array(JSONValue.object(F.claims()).jsonString.replacingOccurrences(of: ",", with: ", ").utf8))
+        let spaced = Base64URL.encode(
+            Array(JSONValue.object(F.claims()).jsonString.replacingOccurrences(of: ",", with: ", ").utf8)
+        )
         F.expectRefusal(F.join(parts[0], spaced, parts[2]), .badSignature)
     }
 }

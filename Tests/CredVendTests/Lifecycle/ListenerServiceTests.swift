@@ -2,6 +2,7 @@ import Foundation
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendHTTP
@@ -14,7 +15,8 @@ struct ListenerServiceTests {
         let echo = EchoHandler()
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threadPoolSize: 2),
-            handler: echo)
+            handler: echo
+        )
         try server.start()
         let port = try #require(server.boundPort)
         let client = CurlHTTPClient()

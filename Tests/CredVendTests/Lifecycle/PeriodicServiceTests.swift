@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Testing
+
 @testable import CredVend
 
 /// Every loop is a `Service`: a graceful shutdown ends it, even mid-sleep.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct RoleMappingJSONTests {
@@ -26,13 +27,24 @@ import Testing
             [{"session_duration_s": 7200, "permission": "full", "s3_path_prefix": "p/", "bucket": "bkt",
               "server_name": "s", "role_arn": "\#(arn)", "client_id": "abc"}]
             """#
-        #expect(try decodeList(json).get() == [RoleMapping(
-            clientId: "abc", roleArn: arn, serverName: "s", bucket: "bkt", s3PathPrefix: "p/",
-            permission: .full, sessionDurationSeconds: 7200)])
+        #expect(
+            try decodeList(json).get() == [
+                RoleMapping(
+                    clientId: "abc",
+                    roleArn: arn,
+                    serverName: "s",
+                    bucket: "bkt",
+                    s3PathPrefix: "p/",
+                    permission: .full,
+                    sessionDurationSeconds: 7200
+                )
+            ]
+        )
     }
 
     @Test func nullOptionalMeansAbsent() throws {
-        let records = try decodeList(#"[{"client_id":"abc","role_arn":"\#(arn)","bucket":null,"permission":null}]"#).get()
+        let records = try decodeList(#"[{"client_id":"abc","role_arn":"\#(arn)","bucket":null,"permission":null}]"#)
+            .get()
         #expect(records[0].bucket == nil)
         #expect(records[0].permission == .write)
     }
@@ -45,21 +57,24 @@ import Testing
         #expect(e?.clientId == "abc")
     }
 
-    @Test("wrong JSON types are refused", arguments: [
-        ("client_id", #"{"client_id":5,"role_arn":"ARN"}"#),
-        ("role_arn", #"{"client_id":"abc","role_arn":["ARN"]}"#),
-        ("server_name", #"{"client_id":"abc","role_arn":"ARN","server_name":1}"#),
-        ("bucket", #"{"client_id":"abc","role_arn":"ARN","bucket":true}"#),
-        ("permission", #"{"client_id":"abc","role_arn":"ARN","permission":1}"#),
-        ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":"3600"}"#),
-        ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":3600.5}"#),
-        ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":true}"#),
-        ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":1e30}"#),
-        ("client_id", #"{"role_arn":"ARN"}"#),
-        ("role_arn", #"{"client_id":"abc"}"#),
-        ("role_arn", #"{"client_id":"abc","role_arn":null}"#),
-        ("permission", #"{"client_id":"abc","role_arn":"ARN","permission":"admin"}"#),
-    ])
+    @Test(
+        "wrong JSON types are refused",
+        arguments: [
+            ("client_id", #"{"client_id":5,"role_arn":"ARN"}"#),
+            ("role_arn", #"{"client_id":"abc","role_arn":["ARN"]}"#),
+            ("server_name", #"{"client_id":"abc","role_arn":"ARN","server_name":1}"#),
+            ("bucket", #"{"client_id":"abc","role_arn":"ARN","bucket":true}"#),
+            ("permission", #"{"client_id":"abc","role_arn":"ARN","permission":1}"#),
+            ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":"3600"}"#),
+            ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":3600.5}"#),
+            ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":true}"#),
+            ("session_duration_s", #"{"client_id":"abc","role_arn":"ARN","session_duration_s":1e30}"#),
+            ("client_id", #"{"role_arn":"ARN"}"#),
+            ("role_arn", #"{"client_id":"abc"}"#),
+            ("role_arn", #"{"client_id":"abc","role_arn":null}"#),
+            ("permission", #"{"client_id":"abc","role_arn":"ARN","permission":"admin"}"#),
+        ]
+    )
     func wrongTypes(_ field: String, _ record: String) {
         let e = error("[" + record.replacingOccurrences(of: "ARN", with: arn) + "]")
         #expect(e?.field == field)
@@ -67,23 +82,32 @@ import Testing
     }
 
     @Test func badRecordInTheMiddleIsNamedByIndexClientAndField() {
-        let e = error(#"""
+        let e = error(
+            #"""
             [{"client_id":"first","role_arn":"\#(arn)"},
              {"client_id":"second","role_arn":"\#(arn)","bucket":"Bad_Bucket"},
              {"client_id":"third","role_arn":"\#(arn)"}]
-            """#)
-        #expect(e == RoleValidationError(recordIndex: 1, clientId: "second", field: "bucket", message: e?.message ?? ""))
+            """#
+        )
+        #expect(
+            e == RoleValidationError(recordIndex: 1, clientId: "second", field: "bucket", message: e?.message ?? "")
+        )
         #expect(e?.description.hasPrefix(#"record 1 (client_id "second"), field "bucket": "#) == true)
     }
 
     @Test func duplicateClientIdIsRefused() {
-        let e = error(#"[{"client_id":"a","role_arn":"\#(arn)"},{"client_id":"b","role_arn":"\#(arn)"},{"client_id":"a","role_arn":"\#(arn)"}]"#)
+        let e = error(
+            #"[{"client_id":"a","role_arn":"\#(arn)"},{"client_id":"b","role_arn":"\#(arn)"},{"client_id":"a","role_arn":"\#(arn)"}]"#
+        )
         #expect(e?.recordIndex == 2)
         #expect(e?.field == "client_id")
         #expect(e?.message.contains("record 0") == true)
     }
 
-    @Test("not an array of objects", arguments: ["", "   ", "{", #"{"client_id":"a"}"#, "[1]", "[[]]", "null", "[{\"a\":1}"])
+    @Test(
+        "not an array of objects",
+        arguments: ["", "   ", "{", #"{"client_id":"a"}"#, "[1]", "[[]]", "null", "[{\"a\":1}"]
+    )
     func notAnArray(_ text: String) {
         let e = error(text)
         #expect(e != nil)
@@ -106,12 +130,23 @@ import Testing
     }
 
     @Test func canonicalEncodingHasFixedKeyOrderAndOmitsAbsentFields() {
-        let full = RoleMapping(clientId: "abc", roleArn: arn, serverName: "s", bucket: "bkt", s3PathPrefix: "p/",
-                               permission: .readWrite, sessionDurationSeconds: 900)
-        #expect(RoleMappingJSON.encode(full)
-            == #"{"client_id":"abc","role_arn":"\#(arn)","server_name":"s","bucket":"bkt","s3_path_prefix":"p/","permission":"read-write","session_duration_s":900}"#)
-        #expect(RoleMappingJSON.encode(RoleMapping(clientId: "abc", roleArn: arn))
-            == #"{"client_id":"abc","role_arn":"\#(arn)","permission":"write","session_duration_s":3600}"#)
+        let full = RoleMapping(
+            clientId: "abc",
+            roleArn: arn,
+            serverName: "s",
+            bucket: "bkt",
+            s3PathPrefix: "p/",
+            permission: .readWrite,
+            sessionDurationSeconds: 900
+        )
+        #expect(
+            RoleMappingJSON.encode(full)
+                == #"{"client_id":"abc","role_arn":"\#(arn)","server_name":"s","bucket":"bkt","s3_path_prefix":"p/","permission":"read-write","session_duration_s":900}"#
+        )
+        #expect(
+            RoleMappingJSON.encode(RoleMapping(clientId: "abc", roleArn: arn))
+                == #"{"client_id":"abc","role_arn":"\#(arn)","permission":"write","session_duration_s":3600}"#
+        )
     }
 
     @Test func encodeThenDecodeIsIdentity() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendStore
 
@@ -21,13 +22,17 @@ import Testing
         try store.importAll([Sample.mapping(1), Sample.mapping(2)], replace: false)
         var changed = Sample.mapping(2)
         changed.permission = .full
-        let (summary, changes) = try store.importAllReportingChanges([Sample.mapping(3), changed, Sample.mapping(1)],
-                                                                      replace: false)
+        let (summary, changes) = try store.importAllReportingChanges(
+            [Sample.mapping(3), changed, Sample.mapping(1)],
+            replace: false
+        )
         #expect(summary == RoleImportSummary(added: 1, updated: 1, unchanged: 1, removed: 0))
-        #expect(changes == [
-            RoleChange(clientId: Sample.clientId(2), before: Sample.mapping(2), after: changed),
-            RoleChange(clientId: Sample.clientId(3), before: nil, after: Sample.mapping(3)),
-        ])
+        #expect(
+            changes == [
+                RoleChange(clientId: Sample.clientId(2), before: Sample.mapping(2), after: changed),
+                RoleChange(clientId: Sample.clientId(3), before: nil, after: Sample.mapping(3)),
+            ]
+        )
         #expect(try store.list() == [Sample.mapping(1), changed, Sample.mapping(3)])
     }
 
@@ -55,7 +60,10 @@ import Testing
         let tmp = TempDir()
         let store = try RoleStore(directory: tmp.sub("db"))
         try store.importAll([Sample.mapping(1), Sample.mapping(2), Sample.mapping(3)], replace: false)
-        let (summary, changes) = try store.importAllReportingChanges([Sample.mapping(2), Sample.mapping(4)], replace: true)
+        let (summary, changes) = try store.importAllReportingChanges(
+            [Sample.mapping(2), Sample.mapping(4)],
+            replace: true
+        )
         #expect(summary == RoleImportSummary(added: 1, updated: 0, unchanged: 1, removed: 2))
         #expect(changes.map(\.clientId) == [Sample.clientId(1), Sample.clientId(3), Sample.clientId(4)])
         #expect(changes[0].before == Sample.mapping(1) && changes[0].after == nil)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendStore
 
@@ -8,7 +9,10 @@ import Testing
 /// without reopening (a change is seen on the next request, docs/reference.md#credvend-roles).
 @Suite struct RoleStoreMultiProcessTests {
     @Test func readerSeesAnotherProcessesWritesOnItsNextGet() throws {
-        let bin = try #require(Sample.credvendBinary, "build the credvend executable first (swift build), or set CREDVEND_BIN")
+        let bin = try #require(
+            Sample.credvendBinary,
+            "build the credvend executable first (swift build), or set CREDVEND_BIN"
+        )
         let tmp = TempDir()
         let dir = tmp.sub("db")
         let id = "5h2k9q4w7e1r3t6y8u0i2o4pzz"
@@ -44,7 +48,10 @@ import Testing
     }
 
     @Test func readsKeepWorkingWhileAnotherProcessImports() throws {
-        let bin = try #require(Sample.credvendBinary, "build the credvend executable first (swift build), or set CREDVEND_BIN")
+        let bin = try #require(
+            Sample.credvendBinary,
+            "build the credvend executable first (swift build), or set CREDVEND_BIN"
+        )
         let tmp = TempDir()
         let dir = tmp.sub("db")
         let server = try RoleStore(directory: dir)
@@ -59,7 +66,8 @@ import Testing
         child.standardError = FileHandle.nullDevice
         try child.run()
         var reads = 0
-        var sawOld = false, sawNew = false
+        var sawOld = false
+        var sawNew = false
         while child.isRunning || reads == 0 {
             let m = try #require(try server.get(Sample.clientId(1)))  // never missing: the import is atomic
             if m.permission == .write { sawOld = true } else { sawNew = true }
@@ -76,7 +84,10 @@ import Testing
     /// process's map: the next transaction here gets MDB_MAP_RESIZED, adopts the
     /// new size and carries on, for reads and writes alike.
     @Test func adoptsAMapGrownByAnotherProcess() throws {
-        let bin = try #require(Sample.credvendBinary, "build the credvend executable first (swift build), or set CREDVEND_BIN")
+        let bin = try #require(
+            Sample.credvendBinary,
+            "build the credvend executable first (swift build), or set CREDVEND_BIN"
+        )
         let tmp = TempDir()
         let dir = tmp.sub("db")
         let server = try RoleStore(directory: dir, mapSize: 64 * 1024)

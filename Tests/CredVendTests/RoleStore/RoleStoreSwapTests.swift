@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendStore
 @testable import CredVendSync
@@ -185,7 +186,8 @@ import Testing
                         if n % 7 == 0 {
                             let all = try store.list()
                             let kinds = Set(all.map(\.permission))
-                            let consistent = (kinds == [.write] && all.count == 30)
+                            let consistent =
+                                (kinds == [.write] && all.count == 30)
                                 || (kinds == [.full] && all.count == 45)
                             if !consistent {
                                 problems.withLock { $0.append("list mixed: \(all.count) records, \(kinds)") }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendStore
 
@@ -63,8 +64,10 @@ import Testing
         var bad = Sample.mapping(4)
         bad.roleArn = "arn:aws:iam::123:role/x"
         do {
-            try store.importAll([Sample.mapping(3), Sample.mapping(1, permission: .full), bad, Sample.mapping(5)],
-                                replace: true)
+            try store.importAll(
+                [Sample.mapping(3), Sample.mapping(1, permission: .full), bad, Sample.mapping(5)],
+                replace: true
+            )
             Issue.record("import with a bad record succeeded")
         } catch let error as RoleValidationError {
             #expect(error.recordIndex == 2)
@@ -91,11 +94,15 @@ import Testing
     @Test func importMergesOrReplaces() throws {
         let tmp = TempDir()
         let store = try RoleStore(directory: tmp.sub("db"))
-        #expect(try store.importAll([Sample.mapping(1), Sample.mapping(2), Sample.mapping(3)], replace: false)
-            == RoleImportSummary(added: 3))
+        #expect(
+            try store.importAll([Sample.mapping(1), Sample.mapping(2), Sample.mapping(3)], replace: false)
+                == RoleImportSummary(added: 3)
+        )
 
-        let merged = try store.importAll([Sample.mapping(2), Sample.mapping(3, permission: .full), Sample.mapping(4)],
-                                         replace: false)
+        let merged = try store.importAll(
+            [Sample.mapping(2), Sample.mapping(3, permission: .full), Sample.mapping(4)],
+            replace: false
+        )
         #expect(merged == RoleImportSummary(added: 1, updated: 1, unchanged: 1, removed: 0))
         #expect(try store.list().map(\.clientId) == [1, 2, 3, 4].map(Sample.clientId))
 
@@ -156,8 +163,10 @@ import Testing
         #expect(store.isReadOnly)
         #expect(try store.get(Sample.clientId(1)) == Sample.mapping(1))
         #expect(try store.count == 1)
-        for attempt in [{ try store.put(Sample.mapping(2)) }, { try store.delete(Sample.clientId(1)) },
-                        { try store.importAll([Sample.mapping(2)], replace: true) }] as [() throws -> Void] {
+        for attempt in [
+            { try store.put(Sample.mapping(2)) }, { try store.delete(Sample.clientId(1)) },
+            { try store.importAll([Sample.mapping(2)], replace: true) },
+        ] as [() throws -> Void] {
             do {
                 try attempt()
                 Issue.record("a read-only store accepted a write")
@@ -208,8 +217,11 @@ import Testing
     @Test(.enabled(if: getuid() != 0, "root ignores directory modes; tests/e2e covers this as an unprivileged user"))
     func permissionDeniedDirectory() throws {
         let tmp = TempDir()
-        try FileManager.default.createDirectory(atPath: tmp.sub("locked"), withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o500])
+        try FileManager.default.createDirectory(
+            atPath: tmp.sub("locked"),
+            withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o500]
+        )
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: tmp.sub("locked")) }
         #expect(throws: LMDBError.permissionDenied) { try RoleStore(directory: tmp.sub("locked/db")) }
         #expect(throws: LMDBError.permissionDenied) { try RoleStore(directory: tmp.sub("locked")) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 /// A fresh directory under /tmp, removed when the value is released.
@@ -22,9 +23,15 @@ enum Sample {
     static let arn = "arn:aws:iam::123456789012:role/oidc-s3-dev-server-01"
 
     static func mapping(_ n: Int, permission: Permission = .write) -> RoleMapping {
-        RoleMapping(clientId: clientId(n), roleArn: "arn:aws:iam::123456789012:role/server-\(n)",
-                    serverName: "server-\(n)", bucket: "oidc-s3-dev", s3PathPrefix: "backups/server-\(n)/",
-                    permission: permission, sessionDurationSeconds: 900 + n)
+        RoleMapping(
+            clientId: clientId(n),
+            roleArn: "arn:aws:iam::123456789012:role/server-\(n)",
+            serverName: "server-\(n)",
+            bucket: "oidc-s3-dev",
+            s3PathPrefix: "backups/server-\(n)/",
+            permission: permission,
+            sessionDurationSeconds: 900 + n
+        )
     }
 
     /// 26 characters like a Cognito app client id, distinct per `n`.
@@ -42,7 +49,9 @@ enum Sample {
 
     /// The `credvend` executable: $CREDVEND_BIN, else next to the test bundle.
     static var credvendBinary: String? {
-        if let bin = ProcessInfo.processInfo.environment["CREDVEND_BIN"], FileManager.default.isExecutableFile(atPath: bin) {
+        if let bin = ProcessInfo.processInfo.environment["CREDVEND_BIN"],
+            FileManager.default.isExecutableFile(atPath: bin)
+        {
             return bin
         }
         var candidates: [String] = []
@@ -60,7 +69,8 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let out = Pipe(), err = Pipe()
+    let out = Pipe()
+    let err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()

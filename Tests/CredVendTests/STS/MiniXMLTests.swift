@@ -1,16 +1,19 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct MiniXMLTests {
     func parse(_ text: String) throws(MiniXMLParseError) -> MiniXMLElement { try MiniXML.parse(Array(text.utf8)) }
 
     @Test func elementsTextAndStructure() throws {
-        let root = try parse("""
+        let root = try parse(
+            """
             <?xml version="1.0" encoding="utf-8"?>
             <!-- a comment -->
             <sts:Root xmlns:sts="urn:x" a='1' b="2"><A>one</A><B/><A>two<!-- c --> halves</A><?pi x?></sts:Root>
-            """)
+            """
+        )
         #expect(root.name == "Root")
         #expect(root.children.map(\.name) == ["A", "B", "A"])
         #expect(root.children(named: "A").map(\.text) == ["one", "two halves"])
@@ -83,7 +86,8 @@ import Testing
     @Test func limitsDepthAndSize() throws {
         let deep = String(repeating: "<a>", count: 10_000) + String(repeating: "</a>", count: 10_000)
         #expect(throws: MiniXMLParseError.self) { try parse(deep) }
-        let fine = String(repeating: "<a>", count: MiniXML.maxDepth) + String(repeating: "</a>", count: MiniXML.maxDepth)
+        let fine =
+            String(repeating: "<a>", count: MiniXML.maxDepth) + String(repeating: "</a>", count: MiniXML.maxDepth)
         _ = try parse(fine)
         let huge = "<a>" + String(repeating: "x", count: MiniXML.maxBytes) + "</a>"
         #expect(throws: MiniXMLParseError(offset: 0, reason: "document larger than \(MiniXML.maxBytes) bytes")) {
@@ -96,7 +100,9 @@ import Testing
         let full = try STSFixtures.bytes("moto-assume-role.xml")
         _ = try MiniXML.parse(full)
         for length in 0..<full.count {
-            #expect(throws: MiniXMLParseError.self, "prefix of \(length) bytes") { try MiniXML.parse(Array(full.prefix(length))) }
+            #expect(throws: MiniXMLParseError.self, "prefix of \(length) bytes") {
+                try MiniXML.parse(Array(full.prefix(length)))
+            }
         }
     }
 
@@ -129,8 +135,9 @@ struct SplitMix64: RandomNumberGenerator {
 
 enum STSFixtures {
     static func bytes(_ name: String) throws -> [UInt8] {
-        guard let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)?
-            .appendingPathComponent("sts").appendingPathComponent(name)
+        guard
+            let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)?
+                .appendingPathComponent("sts").appendingPathComponent(name)
         else { throw CocoaError(.fileNoSuchFile) }
         return Array(try Data(contentsOf: url))
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct RetryPolicyTests {

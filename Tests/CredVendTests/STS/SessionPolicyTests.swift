@@ -1,12 +1,21 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct SessionPolicyTests {
-    func mapping(bucket: String? = "my-bucket", prefix: String? = "backups/server-01/",
-                 permission: Permission) -> RoleMapping {
-        RoleMapping(clientId: "c", roleArn: "arn:aws:iam::1:role/r", bucket: bucket, s3PathPrefix: prefix,
-                    permission: permission)
+    func mapping(
+        bucket: String? = "my-bucket",
+        prefix: String? = "backups/server-01/",
+        permission: Permission
+    ) -> RoleMapping {
+        RoleMapping(
+            clientId: "c",
+            roleArn: "arn:aws:iam::1:role/r",
+            bucket: bucket,
+            s3PathPrefix: prefix,
+            permission: permission
+        )
     }
 
     @Test func noBucketNoPolicy() {
@@ -15,31 +24,41 @@ import Testing
     }
 
     @Test func write() {
-        #expect(SessionPolicy.json(for: mapping(permission: .write))
-            == #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"#
-            + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"}]}"#)
+        #expect(
+            SessionPolicy.json(for: mapping(permission: .write))
+                == #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"#
+                + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"}]}"#
+        )
     }
 
     @Test func readWrite() {
-        #expect(SessionPolicy.json(for: mapping(permission: .readWrite))
-            == #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"#
-            + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"}]}"#)
+        #expect(
+            SessionPolicy.json(for: mapping(permission: .readWrite))
+                == #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"#
+                + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"}]}"#
+        )
     }
 
     @Test func full() {
-        #expect(SessionPolicy.json(for: mapping(permission: .full))
-            == #"{"Version":"2012-10-17","Statement":["#
-            + #"{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:DeleteObject"],"#
-            + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"},"#
-            + #"{"Effect":"Allow","Action":["s3:ListBucket"],"Resource":"arn:aws:s3:::my-bucket","#
-            + #""Condition":{"StringLike":{"s3:prefix":["backups/server-01/*"]}}}]}"#)
+        #expect(
+            SessionPolicy.json(for: mapping(permission: .full))
+                == #"{"Version":"2012-10-17","Statement":["#
+                + #"{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject","s3:DeleteObject"],"#
+                + #""Resource":"arn:aws:s3:::my-bucket/backups/server-01/*"},"#
+                + #"{"Effect":"Allow","Action":["s3:ListBucket"],"Resource":"arn:aws:s3:::my-bucket","#
+                + #""Condition":{"StringLike":{"s3:prefix":["backups/server-01/*"]}}}]}"#
+        )
     }
 
     @Test func prefixEdgeCases() {
-        #expect(SessionPolicy.json(for: mapping(prefix: nil, permission: .write))?
-            .contains(#""Resource":"arn:aws:s3:::my-bucket/*""#) == true)
-        #expect(SessionPolicy.json(for: mapping(prefix: "//logs", permission: .write))?
-            .contains(#""Resource":"arn:aws:s3:::my-bucket/logs*""#) == true)
+        #expect(
+            SessionPolicy.json(for: mapping(prefix: nil, permission: .write))?
+                .contains(#""Resource":"arn:aws:s3:::my-bucket/*""#) == true
+        )
+        #expect(
+            SessionPolicy.json(for: mapping(prefix: "//logs", permission: .write))?
+                .contains(#""Resource":"arn:aws:s3:::my-bucket/logs*""#) == true
+        )
         let odd = SessionPolicy.json(for: mapping(prefix: "a\"b\\c\n", permission: .full))!
         #expect(odd.contains(#""arn:aws:s3:::my-bucket/a\"b\\c\n*""#))
     }

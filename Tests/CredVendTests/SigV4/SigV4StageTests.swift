@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 
@@ -32,8 +33,10 @@ import Testing
     @Test func canonicalURIWithAndWithoutNormalization() {
         #expect(CanonicalRequest.uri(path: "//a//b/../c d", normalize: true) == "/a/c%20d")
         #expect(CanonicalRequest.uri(path: "//a//b/../c d", normalize: false) == "//a//b/../c%20d")
-        #expect(CanonicalRequest.uri(path: "/my-object//example//photo.user", normalize: false)
-            == "/my-object//example//photo.user")
+        #expect(
+            CanonicalRequest.uri(path: "/my-object//example//photo.user", normalize: false)
+                == "/my-object//example//photo.user"
+        )
         #expect(CanonicalRequest.uri(path: "", normalize: false) == "/")
         // An already-encoded wire path is encoded again (the non-S3 rule).
         #expect(CanonicalRequest.uri(path: "/a%20b", normalize: true) == "/a%2520b")
@@ -71,16 +74,28 @@ import Testing
     }
 
     @Test func hashedPayload() {
-        #expect(CanonicalRequest.hashedPayload([])
-            == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(CanonicalRequest.hashedPayload(Array("Param1=value1".utf8))
-            == "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e")
+        #expect(
+            CanonicalRequest.hashedPayload([])
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
+        #expect(
+            CanonicalRequest.hashedPayload(Array("Param1=value1".utf8))
+                == "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e"
+        )
     }
 
     @Test func canonicalRequestJoinsSixParts() {
-        #expect(CanonicalRequest.make(method: "GET", uri: "/", queryString: "a=1", canonicalHeaders: "host:h\n",
-                                      signedHeaders: "host", hashedPayload: "ff")
-            == "GET\n/\na=1\nhost:h\n\nhost\nff")
+        #expect(
+            CanonicalRequest.make(
+                method: "GET",
+                uri: "/",
+                queryString: "a=1",
+                canonicalHeaders: "host:h\n",
+                signedHeaders: "host",
+                hashedPayload: "ff"
+            )
+                == "GET\n/\na=1\nhost:h\n\nhost\nff"
+        )
     }
 
     @Test func amzDate() {
@@ -102,38 +117,57 @@ import Testing
             ("X-Amz-Date", "20150830T123600Z"),
         ])
         let creq = CanonicalRequest.make(
-            method: "GET", uri: CanonicalRequest.uri(path: "/", normalize: true),
+            method: "GET",
+            uri: CanonicalRequest.uri(path: "/", normalize: true),
             queryString: CanonicalRequest.queryString([("Version", "2010-05-08"), ("Action", "ListUsers")]),
-            canonicalHeaders: CanonicalRequest.headers(entries), signedHeaders: CanonicalRequest.signedHeaders(entries),
-            hashedPayload: CanonicalRequest.hashedPayload([]))
+            canonicalHeaders: CanonicalRequest.headers(entries),
+            signedHeaders: CanonicalRequest.signedHeaders(entries),
+            hashedPayload: CanonicalRequest.hashedPayload([])
+        )
         #expect(Hex.encode(SHA256.hash(creq)) == "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59")
 
         let scope = StringToSign.credentialScope(dateStamp: "20150830", region: "us-east-1", service: "iam")
         #expect(scope == "20150830/us-east-1/iam/aws4_request")
         let sts = StringToSign.make(amzDate: "20150830T123600Z", credentialScope: scope, canonicalRequest: creq)
-        #expect(sts == """
-            AWS4-HMAC-SHA256
-            20150830T123600Z
-            20150830/us-east-1/iam/aws4_request
-            f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59
-            """)
+        #expect(
+            sts == """
+                AWS4-HMAC-SHA256
+                20150830T123600Z
+                20150830/us-east-1/iam/aws4_request
+                f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59
+                """
+        )
 
-        let key = try SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                    dateStamp: "20150830", region: "us-east-1", service: "iam")
+        let key = try SigV4SigningKey.derive(
+            secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            dateStamp: "20150830",
+            region: "us-east-1",
+            service: "iam"
+        )
         #expect(Hex.encode(key) == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
         let signature = try SigV4SigningKey.signature(signingKey: key, stringToSign: sts)
         #expect(signature == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
-        #expect(SigV4Signer.authorization(accessKeyId: "AKIDEXAMPLE", credentialScope: scope,
-                                          signedHeaders: "content-type;host;x-amz-date", signature: signature)
-            == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
-            + "SignedHeaders=content-type;host;x-amz-date, "
-            + "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
+        #expect(
+            SigV4Signer.authorization(
+                accessKeyId: "AKIDEXAMPLE",
+                credentialScope: scope,
+                signedHeaders: "content-type;host;x-amz-date",
+                signature: signature
+            )
+                == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
+                + "SignedHeaders=content-type;host;x-amz-date, "
+                + "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        )
     }
 
     /// AWS General Reference, "Examples of how to derive a signing key".
     @Test func signingKeyDerivationExample() throws {
-        let key = try SigV4SigningKey.derive(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                    dateStamp: "20120215", region: "us-east-1", service: "iam")
+        let key = try SigV4SigningKey.derive(
+            secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            dateStamp: "20120215",
+            region: "us-east-1",
+            service: "iam"
+        )
         #expect(Hex.encode(key) == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CredVendCore
 
 /// A raw HTTP/1.1 request as the AWS SigV4 test suite writes it (`.req`, `.sreq`).
@@ -21,7 +22,8 @@ struct RawHTTPRequest {
     /// fields, not one value with collapsed whitespace.
     init(parsing bytes: [UInt8]) throws {
         let text = String(decoding: bytes, as: UTF8.self)
-        let head: Substring, body: Substring
+        let head: Substring
+        let body: Substring
         if let split = text.range(of: "\n\n") {
             head = text[..<split.lowerBound]
             body = text[split.upperBound...]
@@ -35,7 +37,7 @@ struct RawHTTPRequest {
         guard !lines.isEmpty else { throw ParseError(description: "empty request") }
         let requestLine = lines.removeFirst()
         guard let firstSpace = requestLine.firstIndex(of: " "), let lastSpace = requestLine.lastIndex(of: " "),
-              firstSpace < lastSpace, requestLine[requestLine.index(after: lastSpace)...].hasPrefix("HTTP/")
+            firstSpace < lastSpace, requestLine[requestLine.index(after: lastSpace)...].hasPrefix("HTTP/")
         else { throw ParseError(description: "bad request line: \(requestLine)") }
         method = String(requestLine[..<firstSpace])
         let target = requestLine[requestLine.index(after: firstSpace)..<lastSpace]
@@ -78,8 +80,10 @@ struct RawHTTPRequest {
 enum SigV4Suite {
     /// The suite's fixed inputs (its `.authz` files show the access key id,
     /// date, region and service; the secret is the documented example key).
-    static let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE",
-                                            secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    static let credentials = AWSCredentials(
+        accessKeyId: "AKIDEXAMPLE",
+        secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    )
     static let amzDate = "20150830T123600Z"
     static let date = Date(timeIntervalSince1970: 1_440_938_160)  // 2015-08-30T12:36:00Z
     static let region = "us-east-1"
@@ -97,7 +101,9 @@ enum SigV4Suite {
         var names: [String] = []
         while let relative = walker.nextObject() as? String {
             let folder = (relative as NSString).deletingLastPathComponent
-            if !folder.isEmpty, (relative as NSString).lastPathComponent == "\((folder as NSString).lastPathComponent).req" {
+            if !folder.isEmpty,
+                (relative as NSString).lastPathComponent == "\((folder as NSString).lastPathComponent).req"
+            {
                 names.append(folder)
             }
         }
@@ -121,9 +127,13 @@ enum SigV4Suite {
             return Array(try Data(contentsOf: url))
         }
         func text(_ ext: String) throws -> String { String(decoding: try bytes(ext), as: UTF8.self) }
-        return Case(name: name, request: try RawHTTPRequest(parsing: bytes("req")),
-                    signedRequest: try RawHTTPRequest(parsing: bytes("sreq")),
-                    canonicalRequest: try text("creq"), stringToSign: try text("sts"),
-                    authorization: try text("authz"))
+        return Case(
+            name: name,
+            request: try RawHTTPRequest(parsing: bytes("req")),
+            signedRequest: try RawHTTPRequest(parsing: bytes("sreq")),
+            canonicalRequest: try text("creq"),
+            stringToSign: try text("sts"),
+            authorization: try text("authz")
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 @testable import CredVendCrypto
 
@@ -32,7 +33,9 @@ import Testing
     /// stale silently.
     static let inconsistentCases: [String: SignedAs] = [
         "post-x-www-form-urlencoded": SignedAs(contentType: nil),
-        "post-x-www-form-urlencoded-parameters": SignedAs(contentType: "application/x-www-form-urlencoded; charset=utf8"),
+        "post-x-www-form-urlencoded-parameters": SignedAs(
+            contentType: "application/x-www-form-urlencoded; charset=utf8"
+        ),
     ]
 
     /// The headers an inconsistent case was really signed with: the `.req`'s
@@ -53,9 +56,11 @@ import Testing
 
     @Test func suiteIsComplete() {
         #expect(SigV4Suite.caseNames.count == 31, "found: \(SigV4Suite.caseNames)")
-        for name in ["post-sts-token/post-sts-header-before", "post-sts-token/post-sts-header-after",
-                     "normalize-path/get-relative-relative", "normalize-path/get-slashes",
-                     "get-header-value-multiline"] + Self.inconsistentCases.keys {
+        for name in [
+            "post-sts-token/post-sts-header-before", "post-sts-token/post-sts-header-after",
+            "normalize-path/get-relative-relative", "normalize-path/get-slashes",
+            "get-header-value-multiline",
+        ] + Self.inconsistentCases.keys {
             #expect(SigV4Suite.caseNames.contains(name), "missing case \(name)")
         }
     }
@@ -76,13 +81,22 @@ import Testing
         func sign(_ headers: [(name: String, value: String)]) throws -> SigV4Signature {
             let request = testCase.request
             return try Self.signer.signature(
-                request: SigV4Request(method: request.method, path: request.path, query: request.query,
-                                      headers: headers.filter {
-                                          !["x-amz-date", "x-amz-security-token"].contains($0.name.lowercased())
-                                      },
-                                      body: request.body),
-                credentials: credentials, region: SigV4Suite.region, service: SigV4Suite.service,
-                date: SigV4Suite.date, normalizePath: true, securityToken: placement)
+                request: SigV4Request(
+                    method: request.method,
+                    path: request.path,
+                    query: request.query,
+                    headers: headers.filter {
+                        !["x-amz-date", "x-amz-security-token"].contains($0.name.lowercased())
+                    },
+                    body: request.body
+                ),
+                credentials: credentials,
+                region: SigV4Suite.region,
+                service: SigV4Suite.service,
+                date: SigV4Suite.date,
+                normalizePath: true,
+                securityToken: placement
+            )
         }
 
         let result = try sign(testCase.request.headers)
@@ -90,9 +104,11 @@ import Testing
 
         let signed: SigV4Signature
         if let signedAs = Self.inconsistentCases[(name as NSString).lastPathComponent] {
-            #expect(Hex.encode(SHA256.hash(testCase.canonicalRequest))
+            #expect(
+                Hex.encode(SHA256.hash(testCase.canonicalRequest))
                     != testCase.stringToSign.split(separator: "\n").last.map(String.init),
-                    "the suite's files agree now: drop this case from inconsistentCases")
+                "the suite's files agree now: drop this case from inconsistentCases"
+            )
             signed = try sign(signedAs.apply(to: testCase.request.headers))
             #expect(signed.stringToSign == testCase.stringToSign)
             #expect([signed.authorization] == testCase.signedRequest.values(of: "Authorization"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct SigningKeyCacheTests {
@@ -7,15 +8,34 @@ import Testing
 
     @Test func derivesOncePerSecretDateRegionService() throws {
         let cache = SigningKeyCache(capacity: 16)
-        let first = try cache.signingKey(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1", service: "sts")
-        let again = try cache.signingKey(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1", service: "sts")
+        let first = try cache.signingKey(
+            secretAccessKey: secret,
+            dateStamp: "20150830",
+            region: "us-east-1",
+            service: "sts"
+        )
+        let again = try cache.signingKey(
+            secretAccessKey: secret,
+            dateStamp: "20150830",
+            region: "us-east-1",
+            service: "sts"
+        )
         #expect(first == again)
-        #expect(try first == SigV4SigningKey.derive(secretAccessKey: secret, dateStamp: "20150830", region: "us-east-1",
-                                                    service: "sts"))
+        #expect(
+            try first
+                == SigV4SigningKey.derive(
+                    secretAccessKey: secret,
+                    dateStamp: "20150830",
+                    region: "us-east-1",
+                    service: "sts"
+                )
+        )
         #expect(cache.statistics.derivations == 1)
 
-        for (s, d, r, v) in [(secret + "x", "20150830", "us-east-1", "sts"), (secret, "20150831", "us-east-1", "sts"),
-                             (secret, "20150830", "eu-west-1", "sts"), (secret, "20150830", "us-east-1", "iam")] {
+        for (s, d, r, v) in [
+            (secret + "x", "20150830", "us-east-1", "sts"), (secret, "20150831", "us-east-1", "sts"),
+            (secret, "20150830", "eu-west-1", "sts"), (secret, "20150830", "us-east-1", "iam"),
+        ] {
             let other = try cache.signingKey(secretAccessKey: s, dateStamp: d, region: r, service: v)
             #expect(other != first)
         }
@@ -25,7 +45,12 @@ import Testing
     @Test func staysWithinCapacity() throws {
         let cache = SigningKeyCache(capacity: 3)
         for day in 10...20 {
-            _ = try cache.signingKey(secretAccessKey: secret, dateStamp: "201508\(day)", region: "us-east-1", service: "sts")
+            _ = try cache.signingKey(
+                secretAccessKey: secret,
+                dateStamp: "201508\(day)",
+                region: "us-east-1",
+                service: "sts"
+            )
             #expect(cache.statistics.entries <= 3)
         }
         #expect(cache.statistics.derivations == 11)
@@ -37,8 +62,13 @@ import Testing
         let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret)
         let date = Date(timeIntervalSince1970: 1_440_938_160)
         for offset in 0..<10 {
-            _ = try signer.sign(request: request, credentials: credentials, region: "us-east-1", service: "sts",
-                            date: date.addingTimeInterval(Double(offset)))
+            _ = try signer.sign(
+                request: request,
+                credentials: credentials,
+                region: "us-east-1",
+                service: "sts",
+                date: date.addingTimeInterval(Double(offset))
+            )
         }
         #expect(signer.keyCache.statistics.derivations == 1)
     }
@@ -48,13 +78,23 @@ import Testing
         let request = SigV4Request(method: "POST", headers: [("Host", "sts.amazonaws.com")], body: Array("a=b".utf8))
         let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret, sessionToken: "tok")
         let date = Date(timeIntervalSince1970: 1_440_938_160)
-        let expected = try SigV4Signer().sign(request: request, credentials: credentials, region: "us-east-1",
-                                              service: "sts", date: date).last?.value
+        let expected = try SigV4Signer().sign(
+            request: request,
+            credentials: credentials,
+            region: "us-east-1",
+            service: "sts",
+            date: date
+        ).last?.value
         let results = await withTaskGroup(of: String?.self) { group in
             for _ in 0..<64 {
                 group.addTask {
-                    try? signer.sign(request: request, credentials: credentials, region: "us-east-1", service: "sts",
-                                     date: date).last?.value
+                    try? signer.sign(
+                        request: request,
+                        credentials: credentials,
+                        region: "us-east-1",
+                        service: "sts",
+                        date: date
+                    ).last?.value
                 }
             }
             return await group.reduce(into: [String?]()) { $0.append($1) }

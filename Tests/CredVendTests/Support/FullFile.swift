@@ -7,10 +7,12 @@ enum FullFile {
     /// Creates it at `path` (taking no space) and returns `path`.
     static func make(at path: String) throws -> String {
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw CocoaError(.fileWriteUnknown) }
         defer { try? handle.close() }
         // The largest length the file system accepts, found by bisection.
-        var low: UInt64 = 0, high = UInt64(Int64.max)
+        var low: UInt64 = 0
+        var high = UInt64(Int64.max)
         while low < high {
             let mid = low + (high - low + 1) / 2
             if (try? handle.truncate(atOffset: mid)) != nil { low = mid } else { high = mid - 1 }

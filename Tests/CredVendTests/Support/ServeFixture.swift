@@ -1,10 +1,11 @@
-import Foundation
-import Logging
-@testable import CredVend
-@testable import CredVendCore
 import CredVendCrypto
 import CredVendStore
 import CredVendTesting
+import Foundation
+import Logging
+
+@testable import CredVend
+@testable import CredVendCore
 
 /// CredVendTesting's keys (this target has a `TestKeys` of its own, for the crypto tests).
 typealias IssuerKeys = CredVendTesting.TestKeys
@@ -33,18 +34,29 @@ final class ServeFixture {
     ///   - auditPath: keep an audit log there (`/dev/full`: an audit log whose every write fails).
     ///   - refusalJitter: the refusal memory's random value; 1 makes each wait its whole
     ///     step (5 s, 10 s, 20 s, ...).
-    init(source: AWSCredentials? = FakeSTS.sourceCredentials, loadKeys: Bool = true,
-         requiredScopes: [String] = ["credvend/vend"], auditPath: String? = nil, auditRequired: Bool = false,
-         refusalJitter: Double = 1) throws {
+    init(
+        source: AWSCredentials? = FakeSTS.sourceCredentials,
+        loadKeys: Bool = true,
+        requiredScopes: [String] = ["credvend/vend"],
+        auditPath: String? = nil,
+        auditRequired: Bool = false,
+        refusalJitter: Double = 1
+    ) throws {
         let logger = logs.logger()
         sts = FakeSTS(clock: clock)
         roles = try RoleStore(directory: directory.sub("db"))
         _ = try roles.put(RoleMapping(clientId: Self.clientId, roleArn: "arn:aws:iam::123456789012:role/first"))
         jwks = JWKSCache(source: .url(issuer.url), client: issuer, logger: logger, metrics: metrics, clock: clock)
         if loadKeys { jwks.refresh(reason: "test start") }
-        let stsClient = try STSClient(endpoint: sts.endpoint, region: sts.region, client: sts,
-                                      retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2)),
-                                      metrics: metrics, logger: logger, clock: clock)
+        let stsClient = try STSClient(
+            endpoint: sts.endpoint,
+            region: sts.region,
+            client: sts,
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2)),
+            metrics: metrics,
+            logger: logger,
+            clock: clock
+        )
         let audit = try auditPath.map { [metrics] path throws(ConfigurationError) in
             path == "/dev/full"
                 ? AuditLog(path: path, sink: FullDisk(), metrics: metrics, logger: logger)
@@ -52,25 +64,56 @@ final class ServeFixture {
         }
         refusals = RefusalMemory(unitRandom: { refusalJitter })
         vending = VendingService(
-            verifier: JWTVerifier(issuer: IssuerKeys.issuer, requiredScopes: requiredScopes), jwks: jwks, roles: roles,
-            cache: CredentialCache(refreshBuffer: 900, clock: clock), sts: stsClient,
-            source: SourceCredentialsProvider(fixed: source, logger: logger), metrics: metrics, logger: logger,
+            verifier: JWTVerifier(issuer: IssuerKeys.issuer, requiredScopes: requiredScopes),
+            jwks: jwks,
+            roles: roles,
+            cache: CredentialCache(refreshBuffer: 900, clock: clock),
+            sts: stsClient,
+            source: SourceCredentialsProvider(fixed: source, logger: logger),
+            metrics: metrics,
+            logger: logger,
             tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)),
-            refusals: refusals, clock: clock)
-        app = ServeApplication(vending: vending, readiness: { [] }, metrics: metrics, logger: logger, audit: audit,
-                               auditRequired: auditRequired, clock: clock)
+            refusals: refusals,
+            clock: clock
+        )
+        app = ServeApplication(
+            vending: vending,
+            readiness: { [] },
+            metrics: metrics,
+            logger: logger,
+            audit: audit,
+            auditRequired: auditRequired,
+            clock: clock
+        )
     }
 
     /// An access token for `clientId`, issued now by the fixed clock.
-    func token(clientId: String = clientId, scopes: [String] = ["credvend/vend"], ttl: TimeInterval = 3600,
-               signer: JWTSigner = IssuerKeys.rsaSigner, kid: String? = nil) -> String {
-        IssuerKeys.accessToken(clientId: clientId, scopes: scopes, issuedAt: clock.now(), ttl: ttl, signer: signer, kid: kid)
+    func token(
+        clientId: String = clientId,
+        scopes: [String] = ["credvend/vend"],
+        ttl: TimeInterval = 3600,
+        signer: JWTSigner = IssuerKeys.rsaSigner,
+        kid: String? = nil
+    ) -> String {
+        IssuerKeys.accessToken(
+            clientId: clientId,
+            scopes: scopes,
+            issuedAt: clock.now(),
+            ttl: ttl,
+            signer: signer,
+            kid: kid
+        )
     }
 
     /// `POST /v1/credentials` with the token in the JSON body.
     func post(_ token: String) -> HTTPRequest {
-        HTTPRequest(method: "POST", path: "/v1/credentials", headers: ["Content-Type": "application/json"],
-                    body: Array("{\"access_token\":\"\(token)\"}".utf8), remoteAddress: "127.0.0.1:50000")
+        HTTPRequest(
+            method: "POST",
+            path: "/v1/credentials",
+            headers: ["Content-Type": "application/json"],
+            body: Array("{\"access_token\":\"\(token)\"}".utf8),
+            remoteAddress: "127.0.0.1:50000"
+        )
     }
 
     /// The whole answer to `POST /v1/credentials` for `token`, through the application.
@@ -85,11 +128,22 @@ final class ServeFixture {
     }
 
     /// Changes (or adds) a client's role mapping, as `credvend roles put` does.
-    func map(_ clientId: String = clientId, to roleArn: String,
-             sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration, bucket: String? = nil,
-             s3PathPrefix: String? = nil) throws {
-        _ = try roles.put(RoleMapping(clientId: clientId, roleArn: roleArn, bucket: bucket, s3PathPrefix: s3PathPrefix,
-                                      sessionDurationSeconds: sessionDurationSeconds))
+    func map(
+        _ clientId: String = clientId,
+        to roleArn: String,
+        sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration,
+        bucket: String? = nil,
+        s3PathPrefix: String? = nil
+    ) throws {
+        _ = try roles.put(
+            RoleMapping(
+                clientId: clientId,
+                roleArn: roleArn,
+                bucket: bucket,
+                s3PathPrefix: s3PathPrefix,
+                sessionDurationSeconds: sessionDurationSeconds
+            )
+        )
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CredVendCore
 @testable import CredVendHTTP
 @testable import CredVendSync
@@ -54,7 +55,9 @@ func withServer<T>(
     _ body: (HTTPServer, Int, EchoHandler) async throws -> T
 ) async throws -> T {
     let handler = EchoHandler()
-    return try await withServer(handler, threads: threads, maxBodyBytes: maxBodyBytes) { try await body($0, $1, handler) }
+    return try await withServer(handler, threads: threads, maxBodyBytes: maxBodyBytes) {
+        try await body($0, $1, handler)
+    }
 }
 
 func withServer<T>(
@@ -64,9 +67,14 @@ func withServer<T>(
     _ body: (HTTPServer, Int) async throws -> T
 ) async throws -> T {
     let server = HTTPServer(
-        configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threadPoolSize: threads,
-                                               connectionTimeoutSeconds: 10, maxBodyBytes: maxBodyBytes),
-        handler: handler)
+        configuration: HTTPServerConfiguration(
+            listen: .tcp(host: "127.0.0.1", port: 0),
+            threadPoolSize: threads,
+            connectionTimeoutSeconds: 10,
+            maxBodyBytes: maxBodyBytes
+        ),
+        handler: handler
+    )
     try server.start()
     do {
         let value = try await body(server, server.boundPort ?? 0)

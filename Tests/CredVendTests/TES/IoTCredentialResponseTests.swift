@@ -1,11 +1,15 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
 @Suite struct IoTCredentialResponseTests {
-    let context = IoTCredentialResponse.Context(endpoint: "https://abc.credentials.iot.us-east-1.amazonaws.com",
-                                                roleAlias: "device-role-alias", thingName: "thing-01")
+    let context = IoTCredentialResponse.Context(
+        endpoint: "https://abc.credentials.iot.us-east-1.amazonaws.com",
+        roleAlias: "device-role-alias",
+        thingName: "thing-01"
+    )
 
     func parse(_ status: Int, _ body: String, errorType: String? = nil) -> Result<AWSCredentials, IoTCredentialError> {
         IoTCredentialResponse.parse(status: status, errorType: errorType, body: Array(body.utf8), context: context)
@@ -17,7 +21,8 @@ import Testing
     }
 
     @Test func successBody() throws {
-        let body = #"{"credentials":{"accessKeyId":"ASIAEXAMPLE","secretAccessKey":"s3cr3t","sessionToken":"tok","expiration":"2026-11-24T23:31:37Z"}}"#
+        let body =
+            #"{"credentials":{"accessKeyId":"ASIAEXAMPLE","secretAccessKey":"s3cr3t","sessionToken":"tok","expiration":"2026-11-24T23:31:37Z"}}"#
         let creds = try parse(200, body).get()
         #expect(creds.accessKeyId == "ASIAEXAMPLE")
         #expect(creds.secretAccessKey == "s3cr3t")
@@ -26,24 +31,33 @@ import Testing
     }
 
     @Test func fractionalSecondsAndOffsetsInExpiration() throws {
-        let body = #"{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":"2026-11-24T23:31:37.123+01:00"}}"#
+        let body =
+            #"{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":"2026-11-24T23:31:37.123+01:00"}}"#
         #expect(try parse(200, body).get().expiration.map(ISO8601.string) == "2026-11-24T22:31:37Z")
     }
 
     @Test func malformedSuccessBodiesAreBadResponses() {
-        for body in ["", "not json", "{}", #"{"credentials":"x"}"#,
-                     #"{"credentials":{"accessKeyId":"A","secretAccessKey":"S","expiration":"2026-11-24T23:31:37Z"}}"#,
-                     #"{"credentials":{"accessKeyId":"A","secretAccessKey":"","sessionToken":"T","expiration":"2026-11-24T23:31:37Z"}}"#,
-                     #"{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":"tomorrow"}}"#] {
+        for body in [
+            "", "not json", "{}", #"{"credentials":"x"}"#,
+            #"{"credentials":{"accessKeyId":"A","secretAccessKey":"S","expiration":"2026-11-24T23:31:37Z"}}"#,
+            #"{"credentials":{"accessKeyId":"A","secretAccessKey":"","sessionToken":"T","expiration":"2026-11-24T23:31:37Z"}}"#,
+            #"{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":"tomorrow"}}"#,
+        ] {
             let error = failure(parse(200, body))
             #expect(error?.code == .badResponse, "\(body)")
             #expect(error?.needsOperator == false)
         }
-        #expect(failure(parse(200, #"{"credentials":{"accessKeyId":"A"}}"#))?.message.contains("secretAccessKey, sessionToken, expiration") == true)
+        #expect(
+            failure(parse(200, #"{"credentials":{"accessKeyId":"A"}}"#))?.message.contains(
+                "secretAccessKey, sessionToken, expiration"
+            ) == true
+        )
     }
 
     @Test func forbiddenNamesWhatToCheck() throws {
-        let error = try #require(failure(parse(403, #"{"message":"Access Denied"}"#, errorType: "AccessDeniedException")))
+        let error = try #require(
+            failure(parse(403, #"{"message":"Access Denied"}"#, errorType: "AccessDeniedException"))
+        )
         #expect(error.code == .forbidden)
         #expect(error.httpStatus == 403)
         #expect(error.needsOperator)
@@ -80,13 +94,20 @@ import Testing
     }
 
     @Test func transportErrors() {
-        let tls = IoTCredentialClient.transportError(CurlError(kind: .tls, code: 60, message: "SSL certificate problem"),
-                                                     endpoint: "https://e")
+        let tls = IoTCredentialClient.transportError(
+            CurlError(kind: .tls, code: 60, message: "SSL certificate problem"),
+            endpoint: "https://e"
+        )
         #expect(tls.code == .tls && tls.needsOperator)
         #expect(tls.message.contains("--rootca"))
-        let down = IoTCredentialClient.transportError(CurlError(kind: .couldNotConnect, code: 7, message: "refused"),
-                                                      endpoint: "https://e")
+        let down = IoTCredentialClient.transportError(
+            CurlError(kind: .couldNotConnect, code: 7, message: "refused"),
+            endpoint: "https://e"
+        )
         #expect(down.code == .network && !down.needsOperator)
-        #expect(IoTCredentialClient.transportError(CurlError(kind: .timeout, code: 28, message: "t"), endpoint: "e").code == .network)
+        #expect(
+            IoTCredentialClient.transportError(CurlError(kind: .timeout, code: 28, message: "t"), endpoint: "e").code
+                == .network
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -38,8 +39,10 @@ import Testing
         defer { dir.remove() }
         try Data("\n".utf8).write(to: URL(fileURLWithPath: dir.file("empty")))
         try Data("two\nlines".utf8).write(to: URL(fileURLWithPath: dir.file("two")))
-        let cases = [(dir.file("empty"), "is empty"), (dir.file("two"), "one line"), (dir.path, "is a directory"),
-                     (dir.file("missing-dir/token"), "cannot write")]
+        let cases = [
+            (dir.file("empty"), "is empty"), (dir.file("two"), "one line"), (dir.path, "is a directory"),
+            (dir.file("missing-dir/token"), "cannot write"),
+        ]
         for (path, words) in cases {
             let error = #expect(throws: ConfigurationError.self) { try TESAuthToken.loadOrCreate(path: path) }
             #expect(error?.message.contains("--authz-token-file") == true)

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+
 @testable import CredVend
-@testable import CredVendCrypto
 @testable import CredVendCore
+@testable import CredVendCrypto
 
 /// `TESConfiguration.validate` against files made by the `openssl` command line.
 @Suite(.serialized) struct TESConfigurationTests {
@@ -12,17 +13,40 @@ import Testing
         init() throws {
             dir = try TemporaryDirectory()
             let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"]
-            try run(["openssl", "req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test CA"], in: dir.path)
-            try run(["openssl", "req", "-x509"] + ec + ["-keyout", "device.key", "-out", "device.pem", "-subj", "/CN=thing-01"], in: dir.path)
-            try run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", "rsa.key",
-                     "-out", "rsa.pem", "-subj", "/CN=rsa-thing"], in: dir.path)
+            try run(
+                ["openssl", "req", "-x509"] + ec + ["-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test CA"],
+                in: dir.path
+            )
+            try run(
+                ["openssl", "req", "-x509"] + ec + [
+                    "-keyout", "device.key", "-out", "device.pem", "-subj", "/CN=thing-01",
+                ],
+                in: dir.path
+            )
+            try run(
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", "rsa.key",
+                    "-out", "rsa.pem", "-subj", "/CN=rsa-thing",
+                ],
+                in: dir.path
+            )
         }
 
-        func config(rootCA: String = "ca.pem", cert: String = "device.pem", key: String = "device.key",
-                    endpoint: String = "abc-ats.credentials.iot.us-east-1.amazonaws.com") -> TESConfiguration {
-            TESConfiguration(endpoint: endpoint, rootCAFile: dir.file(rootCA), certificateFile: dir.file(cert),
-                             keyFile: dir.file(key), roleAlias: "device-role-alias", thingName: "thing-01",
-                             authzTokenFile: dir.file("token"))
+        func config(
+            rootCA: String = "ca.pem",
+            cert: String = "device.pem",
+            key: String = "device.key",
+            endpoint: String = "abc-ats.credentials.iot.us-east-1.amazonaws.com"
+        ) -> TESConfiguration {
+            TESConfiguration(
+                endpoint: endpoint,
+                rootCAFile: dir.file(rootCA),
+                certificateFile: dir.file(cert),
+                keyFile: dir.file(key),
+                roleAlias: "device-role-alias",
+                thingName: "thing-01",
+                authzTokenFile: dir.file("token")
+            )
         }
 
         func write(_ name: String, _ text: String) throws {
@@ -61,7 +85,10 @@ import Testing
         try f.write("garbage.pem", "not a certificate\n")
         let ca = try f.read("ca.pem")
         try f.write("glued.pem", String(ca.dropLast()) + ca)  // -----END CERTIFICATE----------BEGIN CERTIFICATE-----
-        try f.write("encrypted.key", try run(["openssl", "pkey", "-in", "device.key", "-aes256", "-passout", "pass:x"], in: f.dir.path))
+        try f.write(
+            "encrypted.key",
+            try run(["openssl", "pkey", "-in", "device.key", "-aes256", "-passout", "pass:x"], in: f.dir.path)
+        )
         try FileManager.default.createDirectory(atPath: f.dir.file("adir"), withIntermediateDirectories: false)
         let cases: [(TESConfiguration, String)] = [
             (f.config(rootCA: "missing.pem"), "--rootca \(f.dir.file("missing.pem")) does not exist"),
@@ -75,7 +102,10 @@ import Testing
             (f.config(key: "encrypted.key"), "is not an unencrypted PEM private key"),
             (f.config(key: "ca.key"), "--key \(f.dir.file("ca.key")) does not match the certificate in --cert"),
             (f.config(cert: "rsa.pem"), "does not match the certificate"),
-            (f.config(endpoint: "http://abc.example"), "--endpoint http://abc.example: the credential provider is only reachable over https"),
+            (
+                f.config(endpoint: "http://abc.example"),
+                "--endpoint http://abc.example: the credential provider is only reachable over https"
+            ),
             (f.config(endpoint: "abc.example/path"), "--endpoint \"abc.example/path\" must be a host name"),
             (f.config(endpoint: ""), "must be a host name"),
         ]
@@ -97,8 +127,10 @@ import Testing
     @Test func endpointForms() throws {
         let f = try Files()
         defer { f.dir.remove() }
-        #expect(f.config(endpoint: "abc.credentials.iot.eu-west-1.amazonaws.com").endpointURL
-            == "https://abc.credentials.iot.eu-west-1.amazonaws.com")
+        #expect(
+            f.config(endpoint: "abc.credentials.iot.eu-west-1.amazonaws.com").endpointURL
+                == "https://abc.credentials.iot.eu-west-1.amazonaws.com"
+        )
         #expect(f.config(endpoint: "https://abc.example:8443/").endpointURL == "https://abc.example:8443")
         #expect(f.config(endpoint: "127.0.0.1:9443").endpointURL == "https://127.0.0.1:9443")
         try f.config(endpoint: "https://abc.example:8443/").validate()

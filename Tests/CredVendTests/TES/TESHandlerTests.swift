@@ -1,19 +1,29 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendSync
 
 @Suite struct TESHandlerTests {
     let token = "tes-token-0123456789abcdef"
-    let creds = AWSCredentials(accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret", sessionToken: "session",
-                               expiration: Date(timeIntervalSince1970: 1_800_000_000))
+    let creds = AWSCredentials(
+        accessKeyId: "ASIAEXAMPLE",
+        secretAccessKey: "secret",
+        sessionToken: "session",
+        expiration: Date(timeIntervalSince1970: 1_800_000_000)
+    )
 
-    func respond(_ handler: TESHandler, _ path: String = TESHandler.credentialsPath, method: String = "GET",
-                 authorization: String? = nil) -> HTTPResponse {
+    func respond(
+        _ handler: TESHandler,
+        _ path: String = TESHandler.credentialsPath,
+        method: String = "GET",
+        authorization: String? = nil
+    ) -> HTTPResponse {
         var headers = HTTPHeaders()
         if let authorization { headers.add("Authorization", authorization) }
-        guard case .respond(let response) = handler.handle(HTTPRequest(method: method, path: path, headers: headers)) else {
+        guard case .respond(let response) = handler.handle(HTTPRequest(method: method, path: path, headers: headers))
+        else {
             Issue.record("the TES handler deferred")
             return HTTPResponse(status: 0)
         }
@@ -30,8 +40,12 @@ import Testing
             let response = respond(handler, path, authorization: token)
             #expect(response.status == 200)
             #expect(response.headers["Cache-Control"] == "no-store")
-            #expect(json(response) == ["AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "Token": "session",
-                                       "Expiration": "2027-01-15T08:00:00Z"])
+            #expect(
+                json(response) == [
+                    "AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "Token": "session",
+                    "Expiration": "2027-01-15T08:00:00Z",
+                ]
+            )
             #expect(ContainerCredentials.parse(response.body) == creds)
         }
     }
@@ -51,7 +65,10 @@ import Testing
     }
 
     @Test func unavailableIs503WithTheReason() {
-        let handler = TESHandler(token: TESAuthToken(token: token), serving: { .unavailable(reason: "the credentials expired") })
+        let handler = TESHandler(
+            token: TESAuthToken(token: token),
+            serving: { .unavailable(reason: "the credentials expired") }
+        )
         let response = respond(handler, authorization: token)
         #expect(response.status == 503)
         #expect(response.headers["Retry-After"] != nil)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct TESRefreshPolicyTests {
@@ -51,7 +52,9 @@ import Testing
         let waits = (1...8).map { standard.retryDelay(afterFailures: $0, down, remaining: nil, unitRandom: 1) }
         #expect(waits == [1, 2, 4, 8, 16, 32, 60, 60])  // 900 / 5 = 180, capped at 60
         let small = TESRefreshPolicy(refreshBuffer: 3)
-        #expect((1...5).map { small.retryDelay(afterFailures: $0, down, remaining: nil, unitRandom: 1) } == [1, 1, 1, 1, 1])
+        #expect(
+            (1...5).map { small.retryDelay(afterFailures: $0, down, remaining: nil, unitRandom: 1) } == [1, 1, 1, 1, 1]
+        )
         let mid = TESRefreshPolicy(refreshBuffer: 100)
         #expect(mid.retryDelay(afterFailures: 10, down, remaining: nil, unitRandom: 1) == 20)
     }

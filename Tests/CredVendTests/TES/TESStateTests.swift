@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -8,13 +9,20 @@ import Testing
     let policy = TESRefreshPolicy(refreshBuffer: 3)
 
     func creds(_ id: String, expiresIn seconds: TimeInterval, from start: Date) -> AWSCredentials {
-        AWSCredentials(accessKeyId: id, secretAccessKey: "secret-\(id)", sessionToken: "token-\(id)",
-                       expiration: start.addingTimeInterval(seconds))
+        AWSCredentials(
+            accessKeyId: id,
+            secretAccessKey: "secret-\(id)",
+            sessionToken: "token-\(id)",
+            expiration: start.addingTimeInterval(seconds)
+        )
     }
 
     @Test func nothingBeforeTheFirstFetch() {
         let state = TESState()
-        guard case .unavailable(let reason) = state.serving(at: t0) else { Issue.record("served"); return }
+        guard case .unavailable(let reason) = state.serving(at: t0) else {
+            Issue.record("served")
+            return
+        }
         #expect(reason.contains("in progress"))
     }
 
@@ -27,7 +35,8 @@ import Testing
         #expect(state.serving(at: t0) == .credentials(c))
         #expect(state.serving(at: t0.addingTimeInterval(5.999)) == .credentials(c))
         guard case .unavailable(let reason) = state.serving(at: t0.addingTimeInterval(6)) else {
-            Issue.record("expired credentials were served"); return
+            Issue.record("expired credentials were served")
+            return
         }
         #expect(reason.contains("expired at \(ISO8601.string(t0.addingTimeInterval(6)))"))
     }
@@ -44,7 +53,8 @@ import Testing
         _ = state.record(.failure(down), at: t3.addingTimeInterval(1), policy: policy, unitRandom: 1)
         #expect(state.consecutiveFailures == 2)
         guard case .unavailable(let reason) = state.serving(at: t0.addingTimeInterval(7)) else {
-            Issue.record("expired credentials were served"); return
+            Issue.record("expired credentials were served")
+            return
         }
         #expect(reason.contains("could not be refreshed: the credential provider at https://x is unreachable"))
         // Recovery: a success clears the failures and serves the new credentials.

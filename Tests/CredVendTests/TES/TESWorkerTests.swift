@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendSync
@@ -26,8 +27,12 @@ final class ScriptedProvider: Sendable {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     func creds(_ id: String, expiresAt date: Date) -> AWSCredentials {
-        AWSCredentials(accessKeyId: id, secretAccessKey: "SECRET-\(id)-do-not-log", sessionToken: "SESSION-\(id)-do-not-log",
-                       expiration: date)
+        AWSCredentials(
+            accessKeyId: id,
+            secretAccessKey: "SECRET-\(id)-do-not-log",
+            sessionToken: "SESSION-\(id)-do-not-log",
+            expiration: date
+        )
     }
 
     @Test func refreshesServesAndLogsWithoutSecrets() {
@@ -38,17 +43,28 @@ final class ScriptedProvider: Sendable {
         let b = creds("ASIASECOND", expiresAt: t0.addingTimeInterval(9))
         let down = IoTCredentialError(.network, "the credential provider at https://x is unreachable: refused")
         let provider = ScriptedProvider([.success(a), .failure(down), .success(b)])
-        let worker = TESWorker(policy: TESRefreshPolicy(refreshBuffer: 3), logger: logger, clock: { clock.read() },
-                               unitRandom: { 0 }, fetch: { provider.fetch() })
+        let worker = TESWorker(
+            policy: TESRefreshPolicy(refreshBuffer: 3),
+            logger: logger,
+            clock: { clock.read() },
+            unitRandom: { 0 },
+            fetch: { provider.fetch() }
+        )
 
-        guard case .unavailable = worker.serving() else { Issue.record("served before any fetch"); return }
+        guard case .unavailable = worker.serving() else {
+            Issue.record("served before any fetch")
+            return
+        }
         #expect(worker.step() == 3)
         #expect(worker.serving() == .credentials(a))
         clock.advance(3)
         #expect(worker.step() == 1)  // provider down: retry soon, keep serving a
         #expect(worker.serving() == .credentials(a))
         clock.advance(3.5)  // a has expired
-        guard case .unavailable(let reason) = worker.serving() else { Issue.record("expired credentials served"); return }
+        guard case .unavailable(let reason) = worker.serving() else {
+            Issue.record("expired credentials served")
+            return
+        }
         #expect(reason.contains("unreachable"))
         #expect(worker.step() == 1.25)  // b lives 2.5 s more: refreshed at half of that
         #expect(worker.serving() == .credentials(b))
@@ -56,8 +72,17 @@ final class ScriptedProvider: Sendable {
 
         let lines = ring.latest(100)
         #expect(lines.filter { $0.contains("credentials refreshed") }.count == 2)
-        #expect(lines.contains { $0.contains("credentials refreshed") && $0.contains("expiration=\(ISO8601.string(a.expiration!))") })
-        #expect(lines.contains { $0.contains("WARNING") && $0.contains("credential refresh failed") && $0.contains("serving=previous credentials") })
+        #expect(
+            lines.contains {
+                $0.contains("credentials refreshed") && $0.contains("expiration=\(ISO8601.string(a.expiration!))")
+            }
+        )
+        #expect(
+            lines.contains {
+                $0.contains("WARNING") && $0.contains("credential refresh failed")
+                    && $0.contains("serving=previous credentials")
+            }
+        )
         for line in lines {
             #expect(!line.contains("do-not-log"), "secret in log: \(line)")
         }
@@ -66,9 +91,16 @@ final class ScriptedProvider: Sendable {
     @Test func refusalsAreLoggedAsErrors() {
         let ring = LogRing()
         let logger = Logger(label: "test.tes") { LineLogHandler(label: $0, ring: ring) }
-        let provider = ScriptedProvider([.failure(IoTCredentialError(.notFound, httpStatus: 404, "role alias x not found"))])
-        let worker = TESWorker(policy: TESRefreshPolicy(refreshBuffer: 900), logger: logger, clock: { t0 },
-                               unitRandom: { 1 }, fetch: { provider.fetch() })
+        let provider = ScriptedProvider([
+            .failure(IoTCredentialError(.notFound, httpStatus: 404, "role alias x not found"))
+        ])
+        let worker = TESWorker(
+            policy: TESRefreshPolicy(refreshBuffer: 900),
+            logger: logger,
+            clock: { t0 },
+            unitRandom: { 1 },
+            fetch: { provider.fetch() }
+        )
         #expect(worker.step() == 5)
         let line = ring.latest(1).first ?? ""
         #expect(line.contains("ERROR") && line.contains("role alias x not found"))
@@ -79,8 +111,13 @@ final class ScriptedProvider: Sendable {
         let ring = LogRing()
         let logger = Logger(label: "test.tes") { LineLogHandler(label: $0, ring: ring) }
         let provider = ScriptedProvider([.success(creds("A", expiresAt: t0.addingTimeInterval(900)))])
-        let worker = TESWorker(policy: TESRefreshPolicy(refreshBuffer: 900), logger: logger, clock: { t0 },
-                               unitRandom: { 0 }, fetch: { provider.fetch() })
+        let worker = TESWorker(
+            policy: TESRefreshPolicy(refreshBuffer: 900),
+            logger: logger,
+            clock: { t0 },
+            unitRandom: { 0 },
+            fetch: { provider.fetch() }
+        )
         #expect(worker.step() == 450)
         #expect(ring.latest(1).first?.contains("credentialDurationSeconds") == true)
     }

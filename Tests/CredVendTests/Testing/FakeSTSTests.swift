@@ -1,18 +1,28 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVendCore
-import CredVendTesting
 
 /// The FakeSTS is only worth its name if it refuses what AWS refuses: these tests sign
 /// with the project's request builder and then break one thing at a time.
 @Suite struct FakeSTSTests {
-    let parameters = AssumeRoleParameters(roleArn: "arn:aws:iam::123456789012:role/r", roleSessionName: "credvend-x",
-                                          durationSeconds: 900)
+    let parameters = AssumeRoleParameters(
+        roleArn: "arn:aws:iam::123456789012:role/r",
+        roleSessionName: "credvend-x",
+        durationSeconds: 900
+    )
     let clock = FixedClock()
 
     func send(_ sts: FakeSTS, _ request: STSHTTPRequest, body: [UInt8]? = nil) throws -> HTTPResponse {
-        try sts.send(HTTPClientRequest(method: request.method, url: request.url,
-                                       headers: request.headers.map { ($0.name, $0.value) }, body: body ?? request.body))
+        try sts.send(
+            HTTPClientRequest(
+                method: request.method,
+                url: request.url,
+                headers: request.headers.map { ($0.name, $0.value) },
+                body: body ?? request.body
+            )
+        )
     }
 
     func signed(_ sts: FakeSTS, with credentials: AWSCredentials, skew: TimeInterval = 0) throws -> STSHTTPRequest {
@@ -36,7 +46,9 @@ import CredVendTesting
         var wrong = FakeSTS.sourceCredentials
         wrong.secretAccessKey += "x"
         let tampered = try signed(sts, with: FakeSTS.sourceCredentials)
-        let body = Array(String(decoding: tampered.body, as: UTF8.self).replacingOccurrences(of: "900", with: "43200").utf8)
+        let body = Array(
+            String(decoding: tampered.body, as: UTF8.self).replacingOccurrences(of: "900", with: "43200").utf8
+        )
         for response in [try send(sts, try signed(sts, with: wrong)), try send(sts, tampered, body: body)] {
             #expect(response.status == 403)
             #expect(throws: STSError.self) {

@@ -1,8 +1,9 @@
+import CredVendCrypto
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendCrypto
 
 /// One percent-coding for SigV4, STS bodies, OAuth client authentication and query strings.
 @Suite struct FormURLEncodingTests {
@@ -24,13 +25,26 @@ import CredVendCrypto
     }
 
     @Test func oauthBasicCredentialsRoundTripThroughTheDevIdP() throws {
-        let settings = ClientSettings(idpType: .cognito, domain: "http://127.0.0.1:9", clientId: Self.awkward,
-                                      clientSecret: "s3cret/+ =é", scope: "write")
-        let idp = DevIdentityProvider(minter: try TokenMinter(key: SigningKey.generateRSA(bits: 2048)), clients: [
-            .init(clientId: settings.clientId, clientSecret: settings.clientSecret, scopes: ["write"]),
-        ])
+        let settings = ClientSettings(
+            idpType: .cognito,
+            domain: "http://127.0.0.1:9",
+            clientId: Self.awkward,
+            clientSecret: "s3cret/+ =é",
+            scope: "write"
+        )
+        let idp = DevIdentityProvider(
+            minter: try TokenMinter(key: SigningKey.generateRSA(bits: 2048)),
+            clients: [
+                .init(clientId: settings.clientId, clientSecret: settings.clientSecret, scopes: ["write"])
+            ]
+        )
         let r = OAuthTokenExchange.request(settings)
-        let request = HTTPRequest(method: r.method, path: "/oauth2/token", headers: HTTPHeaders(r.headers), body: r.body)
+        let request = HTTPRequest(
+            method: r.method,
+            path: "/oauth2/token",
+            headers: HTTPHeaders(r.headers),
+            body: r.body
+        )
         guard case .respond(let response) = idp.handle(request) else {
             Issue.record("the dev IdP did not answer at once")
             return

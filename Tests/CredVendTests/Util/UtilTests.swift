@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -60,13 +61,34 @@ import Testing
 
 @Suite struct AccessLogLineTests {
     @Test func fieldsInTheLineHandlersSortedOrder() {
-        #expect(AccessLogLine.message(method: "POST", path: "/v1/credentials", status: 403, micros: 120,
-                                      remote: "127.0.0.1:5000", requestId: "ab-1", clientId: "c1",
-                                      tokenFingerprint: "0123456789ab", errorCode: "access_denied")
-            == "request client_id=c1 error=access_denied method=POST path=/v1/credentials remote=127.0.0.1:5000"
-            + " request_id=ab-1 status=403 token_sha256=0123456789ab us=120")
-        #expect(AccessLogLine.message(method: "GET", path: "/healthz", status: 200, micros: 7, remote: "unix",
-                                      requestId: "ab-2", clientId: nil, tokenFingerprint: nil, errorCode: nil)
-            == "request method=GET path=/healthz remote=unix request_id=ab-2 status=200 us=7")
+        #expect(
+            AccessLogLine.message(
+                method: "POST",
+                path: "/v1/credentials",
+                status: 403,
+                micros: 120,
+                remote: "127.0.0.1:5000",
+                requestId: "ab-1",
+                clientId: "c1",
+                tokenFingerprint: "0123456789ab",
+                errorCode: "access_denied"
+            )
+                == "request client_id=c1 error=access_denied method=POST path=/v1/credentials remote=127.0.0.1:5000"
+                + " request_id=ab-1 status=403 token_sha256=0123456789ab us=120"
+        )
+        #expect(
+            AccessLogLine.message(
+                method: "GET",
+                path: "/healthz",
+                status: 200,
+                micros: 7,
+                remote: "unix",
+                requestId: "ab-2",
+                clientId: nil,
+                tokenFingerprint: nil,
+                errorCode: nil
+            )
+                == "request method=GET path=/healthz remote=unix request_id=ab-2 status=200 us=7"
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendSync
@@ -9,7 +10,12 @@ import Testing
     let mapping = RoleMapping(clientId: "c1", roleArn: "arn:aws:iam::123456789012:role/a")
 
     func creds(_ id: String, lifetime: TimeInterval) -> AWSCredentials {
-        AWSCredentials(accessKeyId: id, secretAccessKey: "s", sessionToken: "t", expiration: t0.addingTimeInterval(lifetime))
+        AWSCredentials(
+            accessKeyId: id,
+            secretAccessKey: "s",
+            sessionToken: "t",
+            expiration: t0.addingTimeInterval(lifetime)
+        )
     }
 
     @Test func refreshTimeHonoursBufferOrHalfLife() {
@@ -22,7 +28,7 @@ import Testing
 
     @Test func hitsOnlyForTheSameMappingAndBeforeRefresh() {
         let cache = CredentialCache(refreshBuffer: 900)
-        cache.load(mapping: mapping, now: t0, fetch: { .success(creds("A", lifetime: 3600)) }) { _ in }
+        cache.load(mapping: mapping, now: t0, fetch: { .success(creds("A", lifetime: 3600)) }, completion: { _ in })
         #expect(cache.fresh(mapping: mapping, now: t0 + 2699)?.credentials.accessKeyId == "A")
         #expect(cache.fresh(mapping: mapping, now: t0 + 2700) == nil)
         var changed = mapping
@@ -34,7 +40,7 @@ import Testing
 
     @Test func bodyIsTheCredentialProcessShape() throws {
         let cache = CredentialCache(refreshBuffer: 900)
-        cache.load(mapping: mapping, now: t0, fetch: { .success(creds("A", lifetime: 3600)) }) { _ in }
+        cache.load(mapping: mapping, now: t0, fetch: { .success(creds("A", lifetime: 3600)) }, completion: { _ in })
         let body = try #require(cache.fresh(mapping: mapping, now: t0)).body
         let parsed = try #require(CredentialProcessOutput.parse(body))
         #expect(parsed.accessKeyId == "A" && parsed.sessionToken == "t")
@@ -44,10 +50,15 @@ import Testing
         let cache = CredentialCache(refreshBuffer: 900)
         let calls = Counter()
         for _ in 0..<2 {
-            cache.load(mapping: mapping, now: t0, fetch: {
-                calls.increment()
-                return .failure(.upstream("no"))
-            }) { r in #expect(throws: APIError.self) { try r.get() } }
+            cache.load(
+                mapping: mapping,
+                now: t0,
+                fetch: {
+                    calls.increment()
+                    return .failure(.upstream("no"))
+                },
+                completion: { r in #expect(throws: APIError.self) { try r.get() } }
+            )
         }
         #expect(calls.current == 2)
     }
@@ -59,11 +70,15 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<16 {
                 group.addTask {
-                    cache.load(mapping: mapping, now: t0, fetch: {
-                        calls.increment()
-                        Thread.sleep(forTimeInterval: 0.2)
-                        return .success(creds("A", lifetime: 3600))
-                    }) { r in ids.append((try? r.get().credentials.accessKeyId) ?? "x") }
+                    cache.load(
+                        mapping: mapping,
+                        now: t0,
+                        fetch: {
+                            calls.increment()
+                            Thread.sleep(forTimeInterval: 0.2)
+                            return .success(creds("A", lifetime: 3600))
+                        }
+                    ) { r in ids.append((try? r.get().credentials.accessKeyId) ?? "x") }
                 }
             }
         }

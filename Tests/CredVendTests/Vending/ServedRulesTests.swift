@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 
@@ -10,8 +11,13 @@ import Testing
     let nfd = "backups/cafe\u{301}/"
 
     func mapping(prefix: String? = nil, server: String? = nil) -> RoleMapping {
-        RoleMapping(clientId: "c1", roleArn: "arn:aws:iam::123456789012:role/a", serverName: server,
-                    bucket: prefix == nil ? nil : "logs-bucket", s3PathPrefix: prefix)
+        RoleMapping(
+            clientId: "c1",
+            roleArn: "arn:aws:iam::123456789012:role/a",
+            serverName: server,
+            bucket: prefix == nil ? nil : "logs-bucket",
+            s3PathPrefix: prefix
+        )
     }
 
     @Test func mappingsAreEqualOnlyWithEqualBytes() {
@@ -28,7 +34,7 @@ import Testing
     @Test func theCacheMissesForTheNFDSpellingOfTheCachedPrefix() {
         let cache = CredentialCache(refreshBuffer: 900)
         let creds = AWSCredentials(accessKeyId: "A", secretAccessKey: "s", sessionToken: "t", expiration: t0 + 3600)
-        cache.load(mapping: mapping(prefix: nfc), now: t0, fetch: { .success(creds) }) { _ in }
+        cache.load(mapping: mapping(prefix: nfc), now: t0, fetch: { .success(creds) }, completion: { _ in })
         #expect(cache.fresh(mapping: mapping(prefix: nfc), now: t0) != nil)
         #expect(cache.fresh(mapping: mapping(prefix: nfd), now: t0) == nil)
     }
@@ -37,12 +43,17 @@ import Testing
         let cache = CredentialCache(refreshBuffer: 900)
         let short = AWSCredentials(accessKeyId: "A", secretAccessKey: "s", sessionToken: "t", expiration: t0 + 60)
         let result = Collected()
-        cache.load(mapping: mapping(), now: t0, fetch: { .success(short) }) { r in
-            switch r {
-            case .success: result.append("200")
-            case .failure(let e): result.append("\(e.status) \(e.code)")
+        cache.load(
+            mapping: mapping(),
+            now: t0,
+            fetch: { .success(short) },
+            completion: { r in
+                switch r {
+                case .success: result.append("200")
+                case .failure(let e): result.append("\(e.status) \(e.code)")
+                }
             }
-        }
+        )
         #expect(result.all == ["502 upstream_error"])
         #expect(cache.count == 0)
     }
@@ -52,8 +63,12 @@ import Testing
         #expect(ServableCredentials.minimumRemaining(sessionDuration: 1800, refreshBuffer: 900) == 900)
         #expect(ServableCredentials.minimumRemaining(sessionDuration: 900, refreshBuffer: 900) == 450)
         #expect(ServableCredentials.minimumRemaining(sessionDuration: 900, refreshBuffer: 60) == 60)
-        #expect(ServableCredentials.problem(expiration: t0 + 900, now: t0, sessionDuration: 3600, refreshBuffer: 900) == nil)
-        #expect(ServableCredentials.problem(expiration: t0 + 899, now: t0, sessionDuration: 3600, refreshBuffer: 900) != nil)
+        #expect(
+            ServableCredentials.problem(expiration: t0 + 900, now: t0, sessionDuration: 3600, refreshBuffer: 900) == nil
+        )
+        #expect(
+            ServableCredentials.problem(expiration: t0 + 899, now: t0, sessionDuration: 3600, refreshBuffer: 900) != nil
+        )
         #expect(ServableCredentials.problem(expiration: nil, now: t0, sessionDuration: 3600, refreshBuffer: 900) != nil)
         let expired = ServableCredentials.problem(expiration: t0 - 5, now: t0, sessionDuration: 900, refreshBuffer: 900)
         #expect(expired?.contains("already expired") == true)
@@ -71,7 +86,8 @@ import Testing
     @Test(arguments: [
         ("AccessDenied", 403, true), ("NoSuchEntity", 404, true), ("MalformedPolicyDocument", 400, true),
         ("PackedPolicyTooLarge", 400, true), ("ValidationError", 400, true),
-        ("Throttling", 400, false), ("Throttling", 429, false), ("SlowDown", 429, false), ("InternalFailure", 500, false),
+        ("Throttling", 400, false), ("Throttling", 429, false), ("SlowDown", 429, false),
+        ("InternalFailure", 500, false),
         ("ServiceUnavailable", 503, false), ("SignatureDoesNotMatch", 403, false), ("InvalidClientTokenId", 403, false),
         ("ExpiredToken", 400, false), ("MalformedResponse", 400, false),
     ])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CredVendCore
 
 @Suite struct TokenExtractorTests {
@@ -15,11 +16,14 @@ import Testing
         #expect(try extract("  \n", "bearer   a.b.c").get() == "a.b.c")
     }
 
-    @Test(arguments: [
-        ("", nil), ("{not json", nil), ("[]", nil), ("{}", nil), (#"{"access_token":5}"#, nil),
-        (#"{"access_token":""}"#, nil), (#"{"access_token":"a.b.c","access_token":"a.b.d"}"#, nil),
-        (#"{"access_token":"a.b.c","x":1,"x":2}"#, nil), ("", "Basic abc"), ("", "Bearer"), (#"{"access_token":"a.b.c"}"#, "Bearer a.b.c"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("", nil), ("{not json", nil), ("[]", nil), ("{}", nil), (#"{"access_token":5}"#, nil),
+            (#"{"access_token":""}"#, nil), (#"{"access_token":"a.b.c","access_token":"a.b.d"}"#, nil),
+            (#"{"access_token":"a.b.c","x":1,"x":2}"#, nil), ("", "Basic abc"), ("", "Bearer"),
+            (#"{"access_token":"a.b.c"}"#, "Bearer a.b.c"),
+        ] as [(String, String?)]
+    )
     func refusals(body: String, auth: String?) {
         guard case .failure(let e) = extract(body, auth) else {
             Issue.record("accepted \(body) / \(auth ?? "-")")
@@ -32,7 +36,10 @@ import Testing
     @Test(arguments: [
         ("{not json", "request body must be a JSON object like {\"access_token\": \"<JWT>\"}"),
         ("[\"a.b.c\"]", "request body must be a JSON object like {\"access_token\": \"<JWT>\"}"),
-        (#"{"access_token":"a.b.c","access_token":"a.b.c"}"#, "request body must be a JSON object like {\"access_token\": \"<JWT>\"}"),
+        (
+            #"{"access_token":"a.b.c","access_token":"a.b.c"}"#,
+            "request body must be a JSON object like {\"access_token\": \"<JWT>\"}"
+        ),
         (#"{"other":1}"#, "request body has no \"access_token\" field"),
         (#"{"access_token":["a.b.c"]}"#, "\"access_token\" must be a non-empty string"),
         (#"{"access_token":null}"#, "\"access_token\" must be a non-empty string"),

@@ -1,9 +1,10 @@
-import Foundation
-import Testing
-@testable import CredVend
-@testable import CredVendCore
 import CredVendStore
 import CredVendTesting
+import Foundation
+import Testing
+
+@testable import CredVend
+@testable import CredVendCore
 
 /// The credential cache as the product uses it: one STS call per client until refresh,
 /// shared by concurrent requests, and never the old role's credentials after a change.
@@ -74,7 +75,11 @@ import CredVendTesting
         let after = await f.vend(token)
         #expect(before.status == 200 && after.status == 200)
         #expect(f.sts.callCount == 2)
-        #expect(f.sts.calls.map(\.roleArn) == ["arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/second"])
+        #expect(
+            f.sts.calls.map(\.roleArn) == [
+                "arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/second",
+            ]
+        )
         #expect(after.credentials?.accessKeyId != before.credentials?.accessKeyId)
     }
 
@@ -96,6 +101,10 @@ import CredVendTesting
         let b = await f.vend(f.token(clientId: "another-client-00000000001"))
         #expect(a.status == 200 && b.status == 200)
         #expect(f.sts.callCount == 2)
-        #expect(f.sts.calls.map(\.roleSessionName) == ["credvend-\(ServeFixture.clientId)", "credvend-another-client-00000000001"])
+        #expect(
+            f.sts.calls.map(\.roleSessionName) == [
+                "credvend-\(ServeFixture.clientId)", "credvend-another-client-00000000001",
+            ]
+        )
     }
 }

@@ -1,8 +1,9 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// What is served: never credentials STS handed out too close to expiry; an STS
 /// refusal remembered per client and mapping with backoff; a mapping compared by bytes.
@@ -17,8 +18,10 @@ import CredVendTesting
         #expect(refused.status == 502)
         #expect(refused.errorCode == "upstream_error")
         #expect(refused.credentials == nil)
-        #expect(refused.text.contains(secondsLeft > 0 ? "expire in \(Int(secondsLeft)) s" : "already expired"),
-                "\(refused.text)")
+        #expect(
+            refused.text.contains(secondsLeft > 0 ? "expire in \(Int(secondsLeft)) s" : "already expired"),
+            "\(refused.text)"
+        )
         // Not kept: the next request asks STS again and gets good ones.
         let next = await f.vend(f.token())
         #expect(next.status == 200)
@@ -102,7 +105,11 @@ import CredVendTesting
         try f.map(to: "arn:aws:iam::123456789012:role/fixed")
         let fixed = await f.vend(token)
         #expect(fixed.status == 200)
-        #expect(f.sts.calls.map(\.roleArn) == ["arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/fixed"])
+        #expect(
+            f.sts.calls.map(\.roleArn) == [
+                "arn:aws:iam::123456789012:role/first", "arn:aws:iam::123456789012:role/fixed",
+            ]
+        )
     }
 
     @Test func aRefusalOfOneClientDoesNotTouchAnother() async throws {
@@ -114,8 +121,10 @@ import CredVendTesting
         #expect(f.sts.callCount == 2)
     }
 
-    @Test(arguments: [("NoSuchEntity", 404), ("MalformedPolicyDocument", 400), ("PackedPolicyTooLarge", 400),
-                      ("ValidationError", 400), ("RegionDisabledException", 403)])
+    @Test(arguments: [
+        ("NoSuchEntity", 404), ("MalformedPolicyDocument", 400), ("PackedPolicyTooLarge", 400),
+        ("ValidationError", 400), ("RegionDisabledException", 403),
+    ])
     func refusalsAreRememberedWithSTSsCode(code: String, status: Int) async throws {
         let f = try ServeFixture()
         f.sts.script(.refusal(code: code, status: status))
@@ -180,6 +189,8 @@ import CredVendTesting
 
     private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+        return (0...(haystack.count - needle.count)).contains {
+            haystack[$0..<($0 + needle.count)].elementsEqual(needle)
+        }
     }
 }

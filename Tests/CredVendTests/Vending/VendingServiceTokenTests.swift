@@ -1,8 +1,9 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// Token checks that depend on time and on the issuer's keys: a cached verification
 /// still expires, and unknown kids refresh the JWKS at most once per 30 s.

@@ -1,8 +1,9 @@
+import CredVendTesting
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
-import CredVendTesting
 
 /// 502 and 503: what the client sees when STS refuses or fails, or when credvend has
 /// nothing to work with yet.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVend
 @testable import CredVendCore
 @testable import CredVendCrypto
@@ -16,7 +17,10 @@ import Testing
         let cache = VerifiedTokenCache()
         let k = Self.key("t1")
         cache.accept(k, Self.token(exp: 1000), skew: 60, keysVersion: 1, now: 900)
-        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1059) else { Issue.record("miss"); return }
+        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1059) else {
+            Issue.record("miss")
+            return
+        }
         #expect(t.clientId == "c1")
         #expect(cache.lookup(k, keysVersion: 1, now: 1060) == nil)
         #expect(cache.count == 0)  // dead entries are dropped on sight
@@ -34,7 +38,10 @@ import Testing
         for code in [JWTError.Code.badSignature, .expired, .wrongIssuer, .unknownKid] {
             let k = Self.key("r-\(code)")
             cache.refuse(k, JWTError(code, "x"), keysVersion: 1, now: 0)
-            guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 299) else { Issue.record("\(code)"); continue }
+            guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 299) else {
+                Issue.record("\(code)")
+                continue
+            }
             #expect(e.code == code)
             #expect(cache.lookup(k, keysVersion: 1, now: 300) == nil)
         }

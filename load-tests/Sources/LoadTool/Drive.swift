@@ -33,11 +33,14 @@ struct Drive {
             warm = scenario == "hot" ? measured : []
         case "fresh":
             // Every request a token never seen before, for clients whose credentials are cached.
-            let warmTokens = TokenFactory.mint(count: clients) { i in try factory.token(clientId: ClientIds.hot(i + 1)) }
+            let warmTokens = TokenFactory.mint(count: clients) { i in try factory.token(clientId: ClientIds.hot(i + 1))
+            }
             warm = warmTokens.map { credentialRequest(port: port, token: $0) }
             note("minting \(budget) fresh tokens")
-            measured = TokenFactory.mint(count: budget) { i in try factory.token(clientId: ClientIds.hot(i % clients + 1)) }
-                .map { credentialRequest(port: port, token: $0) }
+            measured = TokenFactory.mint(count: budget) { i in
+                try factory.token(clientId: ClientIds.hot(i % clients + 1))
+            }
+            .map { credentialRequest(port: port, token: $0) }
             unique = true
         case "cold":
             // Every request a client not asked for before: an STS call each.
@@ -63,15 +66,32 @@ struct Drive {
         default:
             throw MicroError("unknown scenario \(scenario)")
         }
-        note(String(format: "%@: %d requests built in %.1f s", label, measured.count + warm.count,
-                    Double(monotonicNanos() - mintStart) / 1e9))
+        note(
+            String(
+                format: "%@: %d requests built in %.1f s",
+                label,
+                measured.count + warm.count,
+                Double(monotonicNanos() - mintStart) / 1e9
+            )
+        )
 
         if !warm.isEmpty {
-            let w = HTTPLoad.run(LoadPlan(port: port, connections: min(connections, 64), threads: threads, duration: 300,
-                                          rate: nil, record: true), requests: RequestSet(messages: warm, unique: true))
+            let w = HTTPLoad.run(
+                LoadPlan(
+                    port: port,
+                    connections: min(connections, 64),
+                    threads: threads,
+                    duration: 300,
+                    rate: nil,
+                    record: true
+                ),
+                requests: RequestSet(messages: warm, unique: true)
+            )
             let ok = w.statuses[200] ?? 0
             note(String(format: "warm-up: %d requests in %.1f s, %d answered 200", w.completed, w.elapsedSeconds, ok))
-            guard ok == warm.count else { throw MicroError("warm-up: only \(ok) of \(warm.count) answered 200: \(w.statuses)") }
+            guard ok == warm.count else {
+                throw MicroError("warm-up: only \(ok) of \(warm.count) answered 200: \(w.statuses)")
+            }
         }
 
         if let mark = args.values["mark"] {  // tells load-tests/run --perf that the measured phase starts
@@ -80,32 +100,62 @@ struct Drive {
         let before = pid > 0 ? ProcSample.read(pid: pid) : nil
         let sampler = pid > 0 ? RSSSampler(pid: pid) : nil
         sampler?.start()
-        let result = HTTPLoad.run(LoadPlan(port: port, connections: connections, threads: threads, duration: duration,
-                                           rate: rate, record: true),
-                                  requests: RequestSet(messages: measured, unique: unique))
+        let result = HTTPLoad.run(
+            LoadPlan(
+                port: port,
+                connections: connections,
+                threads: threads,
+                duration: duration,
+                rate: rate,
+                record: true
+            ),
+            requests: RequestSet(messages: measured, unique: unique)
+        )
         let series = sampler?.finish()
         let after = pid > 0 ? ProcSample.read(pid: pid) : nil
 
         var phase = PhaseResult(
-            scenario: scenario, label: label, server: args.string("server", scenario == "ref" ? "C-MHD" : "credvend"),
-            sts: args.string("sts", "-"), mode: rate == nil ? "closed" : "open@\(Int(rate!))",
-            targetRate: rate, connections: connections, threads: threads, seconds: result.elapsedSeconds,
-            requests: result.completed, requestsPerSecond: Double(result.completed) / result.elapsedSeconds,
-            latencyMicros: PhaseResult.percentiles(result.latency), serviceMicros: PhaseResult.percentiles(result.service),
+            scenario: scenario,
+            label: label,
+            server: args.string("server", scenario == "ref" ? "C-MHD" : "credvend"),
+            sts: args.string("sts", "-"),
+            mode: rate == nil ? "closed" : "open@\(Int(rate!))",
+            targetRate: rate,
+            connections: connections,
+            threads: threads,
+            seconds: result.elapsedSeconds,
+            requests: result.completed,
+            requestsPerSecond: Double(result.completed) / result.elapsedSeconds,
+            latencyMicros: PhaseResult.percentiles(result.latency),
+            serviceMicros: PhaseResult.percentiles(result.service),
             statuses: Dictionary(uniqueKeysWithValues: result.statuses.map { (String($0.key), $0.value) }),
-            errors: result.errors, reconnects: result.reconnects, responseBodyBytes: result.lastResponseBodyBytes,
-            serverPeakRssMiB: after.map { Double($0.peakRssKiB) / 1024 }, serverRssMiB: after.map { Double($0.rssKiB) / 1024 },
+            errors: result.errors,
+            reconnects: result.reconnects,
+            responseBodyBytes: result.lastResponseBodyBytes,
+            serverPeakRssMiB: after.map { Double($0.peakRssKiB) / 1024 },
+            serverRssMiB: after.map { Double($0.rssKiB) / 1024 },
             serverCpuMicrosPerRequest: (before != nil && after != nil && result.completed > 0)
                 ? (after!.cpuSeconds - before!.cpuSeconds) * 1e6 / Double(result.completed) : nil,
-            rssSeriesMiB: series?.map { [$0[0], $0[1] / 1024] })
+            rssSeriesMiB: series?.map { [$0[0], $0[1] / 1024] }
+        )
         phase.notes["request_bytes"] = String(measured.first?.count ?? 0)
         phase.notes["server_stderr"] = args.string("server-log", "file")
         if unique && result.completed >= measured.count - connections {
-            phase.notes["ended"] = "pre-minted requests used up after \(String(format: "%.1f", result.elapsedSeconds)) s"
+            phase.notes["ended"] =
+                "pre-minted requests used up after \(String(format: "%.1f", result.elapsedSeconds)) s"
         }
         writeJSON(phase, to: args.string("out"))
-        print(String(format: "%@: %.0f req/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, statuses %@, errors %d",
-                     label, phase.requestsPerSecond, phase.latencyMicros["p50"] ?? 0, phase.latencyMicros["p99"] ?? 0,
-                     phase.latencyMicros["p99.9"] ?? 0, "\(result.statuses)", result.errors))
+        print(
+            String(
+                format: "%@: %.0f req/s, p50 %.0f us, p99 %.0f us, p99.9 %.0f us, statuses %@, errors %d",
+                label,
+                phase.requestsPerSecond,
+                phase.latencyMicros["p50"] ?? 0,
+                phase.latencyMicros["p99"] ?? 0,
+                phase.latencyMicros["p99.9"] ?? 0,
+                "\(result.statuses)",
+                result.errors
+            )
+        )
     }
 }

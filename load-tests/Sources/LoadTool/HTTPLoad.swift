@@ -41,10 +41,16 @@ final class RequestSet: Sendable {
 
 /// What a phase measured.
 struct LoadResult {
-    var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000_000,
-                                    numberOfSignificantValueDigits: .three)  // ns, from the intended send time
-    var service = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000_000,
-                                    numberOfSignificantValueDigits: .three)  // ns, from the actual send time
+    var latency = Histogram<UInt64>(
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 120_000_000_000,
+        numberOfSignificantValueDigits: .three
+    )  // ns, from the intended send time
+    var service = Histogram<UInt64>(
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 120_000_000_000,
+        numberOfSignificantValueDigits: .three
+    )  // ns, from the actual send time
     var statuses: [Int: Int] = [:]
     var errors = 0
     var reconnects = 0
@@ -77,16 +83,23 @@ enum HTTPLoad {
         for t in 0..<threads {
             let conns = Array(stride(from: t, to: plan.connections, by: threads))
             let worker = Worker(plan: plan, requests: requests, connIds: conns, start: start, deadline: deadline)
-            let box = Unmanaged.passRetained(WorkerBox {
-                let r = worker.run()  // outside the lock: the workers run at the same time
-                results.withLock { $0.append(r) }
-            })
+            let box = Unmanaged.passRetained(
+                WorkerBox {
+                    let r = worker.run()  // outside the lock: the workers run at the same time
+                    results.withLock { $0.append(r) }
+                }
+            )
             var tid = pthread_t()
-            let rc = pthread_create(&tid, nil, { raw in
-                let b = Unmanaged<WorkerBox>.fromOpaque(raw!).takeRetainedValue()
-                b.body()
-                return nil
-            }, box.toOpaque())
+            let rc = pthread_create(
+                &tid,
+                nil,
+                { raw in
+                    let b = Unmanaged<WorkerBox>.fromOpaque(raw!).takeRetainedValue()
+                    b.body()
+                    return nil
+                },
+                box.toOpaque()
+            )
             precondition(rc == 0, "pthread_create failed")
             workers.append(tid)
         }
@@ -163,9 +176,14 @@ private final class Worker: @unchecked Sendable {
         addr.sin_port = plan.port.bigEndian
         addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian  // 127.0.0.1 only
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard rc == 0 else { close(fd); return false }
+        guard rc == 0 else {
+            close(fd)
+            return false
+        }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var ev = epoll_event()
         ev.events = EPOLLIN.rawValue
@@ -185,7 +203,10 @@ private final class Worker: @unchecked Sendable {
         }
         result.reconnects += 1
         conns[i].busy = false
-        if !connect(i) { conns[i].done = true; result.errors += 1 }
+        if !connect(i) {
+            conns[i].done = true
+            result.errors += 1
+        }
     }
 
     /// Starts the next request on idle connection `i`, intended at `intended`.
@@ -209,7 +230,10 @@ private final class Worker: @unchecked Sendable {
             let n = conns[i].out.withUnsafeBytes { b in
                 Glibc.send(fd, b.baseAddress! + conns[i].outOffset, b.count - conns[i].outOffset, Int32(MSG_NOSIGNAL))
             }
-            if n > 0 { conns[i].outOffset += n; continue }
+            if n > 0 {
+                conns[i].outOffset += n
+                continue
+            }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 var ev = epoll_event()
                 ev.events = EPOLLIN.rawValue | EPOLLOUT.rawValue
@@ -259,8 +283,13 @@ private final class Worker: @unchecked Sendable {
             if !active || conns.allSatisfy({ $0.done || !$0.busy }) && interval == 0 { break }
             now = monotonicNanos()
             let waitNs = wake > now ? wake - now : 0
-            let n = events.withUnsafeMutableBufferPointer { cepoll_wait_ns(epfd, $0.baseAddress, Int32($0.count), Int64(waitNs)) }
-            if n < 0 { if errno == EINTR { continue }; break }
+            let n = events.withUnsafeMutableBufferPointer {
+                cepoll_wait_ns(epfd, $0.baseAddress, Int32($0.count), Int64(waitNs))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                break
+            }
             for e in 0..<Int(n) {
                 let i = Int(events[e].data.u64)
                 if events[e].events & EPOLLOUT.rawValue != 0 {
@@ -281,7 +310,11 @@ private final class Worker: @unchecked Sendable {
         let fd = conns[i].fd
         while true {
             let room = conns[i].inBuffer.count - conns[i].inLength
-            if room == 0 { result.errors += 1; reconnect(i); return }
+            if room == 0 {
+                result.errors += 1
+                reconnect(i)
+                return
+            }
             let n = recv(fd, conns[i].inBuffer.baseAddress! + conns[i].inLength, room, 0)
             if n > 0 {
                 conns[i].inLength += n
@@ -346,7 +379,8 @@ private final class Worker: @unchecked Sendable {
         while i + name.count < headerEnd {
             if b[i] == 10 {
                 var match = true
-                for k in 0..<name.count where (b[i + 1 + k] | 0x20) != name[k] && !(name[k] == 58 && b[i + 1 + k] == 58) {
+                for k in 0..<name.count where (b[i + 1 + k] | 0x20) != name[k] && !(name[k] == 58 && b[i + 1 + k] == 58)
+                {
                     match = false
                     break
                 }
@@ -354,7 +388,10 @@ private final class Worker: @unchecked Sendable {
                     var j = i + 1 + name.count
                     while b[j] == 32 { j += 1 }
                     var v = 0
-                    while b[j] >= 48 && b[j] <= 57 { v = v * 10 + Int(b[j] - 48); j += 1 }
+                    while b[j] >= 48 && b[j] <= 57 {
+                        v = v * 10 + Int(b[j] - 48)
+                        j += 1
+                    }
                     return v
                 }
             }

@@ -59,7 +59,9 @@ struct MicroBench {
             for b in benches.list {
                 let perRound = b.limit == .max ? b.limit : b.limit / rounds
                 let offset = b.done
-                let row = Self.measure(b.name, seconds: b.seconds / Double(rounds), limit: perRound) { b.body(offset + $0) }
+                let row = Self.measure(b.name, seconds: b.seconds / Double(rounds), limit: perRound) {
+                    b.body(offset + $0)
+                }
                 b.done += row.iterations
                 if b.best == nil || row.nsPerOp < b.best!.nsPerOp { b.best = row }
             }
@@ -67,8 +69,13 @@ struct MicroBench {
         return benches.list.compactMap(\.best)
     }
 
-    static func measure(_ name: String, seconds: Double, minimum: Int = 200, limit: Int = .max,
-                        _ body: (Int) -> Void) -> Row {
+    static func measure(
+        _ name: String,
+        seconds: Double,
+        minimum: Int = 200,
+        limit: Int = .max,
+        _ body: (Int) -> Void
+    ) -> Row {
         if limit == .max { for i in 0..<50 { body(i) } }  // warm (not with tokens used once: they must stay new)
         var n = 0
         let start = monotonicNanos()
@@ -94,22 +101,52 @@ struct MicroBench {
         let logger = Logger(label: "micro") { _ in SwiftLogNoOpLogHandler() }
         let http = HTTPClient()
         let jwks = JWKSCache(source: .file(jwksPath), client: http, logger: logger, metrics: nil)
-        guard jwks.refresh(reason: "micro"), let keys = jwks.current?.keys else { throw MicroError("JWKS did not load") }
+        guard jwks.refresh(reason: "micro"), let keys = jwks.current?.keys else {
+            throw MicroError("JWKS did not load")
+        }
         let roles = try RoleStore(directory: workDir + "/micro-db")
-        let mapping = RoleMapping(clientId: clientId, roleArn: "arn:aws:iam::123456789012:role/load-\(clientId)",
-                                  serverName: "server-1", bucket: "load-bucket", s3PathPrefix: "backups/server-1/")
+        let mapping = RoleMapping(
+            clientId: clientId,
+            roleArn: "arn:aws:iam::123456789012:role/load-\(clientId)",
+            serverName: "server-1",
+            bucket: "load-bucket",
+            s3PathPrefix: "backups/server-1/"
+        )
         try roles.put(mapping)
         let cache = CredentialCache(refreshBuffer: 900)
-        let creds = AWSCredentials(accessKeyId: "ASIA0000000000000001", secretAccessKey: String(repeating: "s", count: 40),
-                                   sessionToken: String(repeating: "A", count: 800), expiration: now.addingTimeInterval(3600))
-        cache.load(mapping: mapping, now: now, fetch: { .success(creds) }) { _ in }
+        let creds = AWSCredentials(
+            accessKeyId: "ASIA0000000000000001",
+            secretAccessKey: String(repeating: "s", count: 40),
+            sessionToken: String(repeating: "A", count: 800),
+            expiration: now.addingTimeInterval(3600)
+        )
+        cache.load(mapping: mapping, now: now, fetch: { .success(creds) }, completion: { _ in })
         let verifier = JWTVerifier(issuer: factory.issuer, clockSkew: 60)
-        let source = SourceCredentialsProvider(environment: ["AWS_ACCESS_KEY_ID": "AKIALOADTEST00000000",
-                                                             "AWS_SECRET_ACCESS_KEY": "load-test-secret"],
-                                               client: http, logger: logger)
-        let sts = try STSClient(endpoint: "http://127.0.0.1:9", region: "us-east-1", client: http, metrics: nil, logger: logger)
-        let vending = VendingService(verifier: verifier, jwks: jwks, roles: roles, cache: cache, sts: sts, source: source,
-                                     metrics: ServerMetrics(), logger: logger)
+        let source = SourceCredentialsProvider(
+            environment: [
+                "AWS_ACCESS_KEY_ID": "AKIALOADTEST00000000",
+                "AWS_SECRET_ACCESS_KEY": "load-test-secret",
+            ],
+            client: http,
+            logger: logger
+        )
+        let sts = try STSClient(
+            endpoint: "http://127.0.0.1:9",
+            region: "us-east-1",
+            client: http,
+            metrics: nil,
+            logger: logger
+        )
+        let vending = VendingService(
+            verifier: verifier,
+            jwks: jwks,
+            roles: roles,
+            cache: cache,
+            sts: sts,
+            source: source,
+            metrics: ServerMetrics(),
+            logger: logger
+        )
         let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint.regional("us-east-1"), region: "us-east-1")
         let sourceCreds = AWSCredentials(accessKeyId: "AKIALOADTEST00000000", secretAccessKey: "load-test-secret")
 
@@ -121,8 +158,10 @@ struct MicroBench {
         let key = keys.entries.values.first!.key
         let body = Array("{\"access_token\": \"\(token)\"}".utf8)
         FileHandle.standardError.write(Data("micro: minting \(freshTokens) fresh tokens\n".utf8))
-        let fresh = TokenFactory.mint(count: only == nil || only == "d_vend_new_token" ? freshTokens : 1) { [factory] _ in try factory.token(clientId: clientId) }
-            .map { Array("{\"access_token\": \"\($0)\"}".utf8) }
+        let fresh = TokenFactory.mint(count: only == nil || only == "d_vend_new_token" ? freshTokens : 1) {
+            [factory] _ in try factory.token(clientId: clientId)
+        }
+        .map { Array("{\"access_token\": \"\($0)\"}".utf8) }
 
         var sink = 0
         measure("a_rs256_verify", seconds: seconds) { _ in
@@ -143,8 +182,10 @@ struct MicroBench {
         }
         measure("e_lambda_path_validate_lookup_sign", seconds: seconds) { _ in
             guard let v = try? verifier.verify(tokenBytes: tokenBytes, keys: keys, now: Date()),
-                  let m = try? roles.get(v.clientId) else { return }
-            sink &+= try! builder.assumeRole(AssumeRoleParameters(mapping: m), credentials: sourceCreds, date: Date()).body.count
+                let m = try? roles.get(v.clientId)
+            else { return }
+            sink &+= try! builder.assumeRole(AssumeRoleParameters(mapping: m), credentials: sourceCreds, date: Date())
+                .body.count
         }
         let rows = runRounds(between: between)
         if sink == 42 { print("") }
@@ -163,7 +204,9 @@ struct MicroError: Error, CustomStringConvertible {
 
 /// One `openssl speed -seconds 1 rsa2048`: the machine's own RSA-2048 verify time in µs.
 func opensslVerifyMicros(seconds: Int = 1) -> Double? {
-    guard let out = runCapture("/usr/bin/env", ["openssl", "speed", "-seconds", "\(seconds)", "rsa2048"]) else { return nil }
+    guard let out = runCapture("/usr/bin/env", ["openssl", "speed", "-seconds", "\(seconds)", "rsa2048"]) else {
+        return nil
+    }
     for line in out.split(separator: "\n") where line.hasPrefix("rsa 2048 bits") {
         let fields = line.split(separator: " ").filter { !$0.isEmpty }
         // rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>

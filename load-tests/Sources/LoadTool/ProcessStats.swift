@@ -11,15 +11,22 @@ struct MachineInfo: Codable {
 
     static func current() -> MachineInfo {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+            ?? "unknown"
         var u = utsname()
         uname(&u)
         let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let memKiB = ((try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        let memKiB =
+            ((try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? "").split(separator: "\n")
             .first { $0.hasPrefix("MemTotal:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model, kernel: release,
-                           memoryMiB: memKiB / 1024)
+        return MachineInfo(
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            cpuModel: model,
+            kernel: release,
+            memoryMiB: memKiB / 1024
+        )
     }
 }
 
@@ -31,7 +38,8 @@ struct ProcSample {
 
     static func read(pid: Int32) -> ProcSample? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        else { return nil }
         func kib(_ field: String) -> Int {
             status.split(separator: "\n").first { $0.hasPrefix(field) }
                 .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0

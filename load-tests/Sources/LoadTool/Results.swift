@@ -62,7 +62,9 @@ struct PythonReference: Codable {
 
 enum Table {
     static func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
-        s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+        s.count >= n
+            ? s
+            : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
     }
 
     static func num(_ v: Double?, _ digits: Int = 0) -> String {
@@ -73,10 +75,15 @@ enum Table {
     static func render(_ report: RunReport) -> String {
         var out = "machine: \(report.machine.cores) cores, \(report.machine.cpuModel), Linux \(report.machine.kernel)\n"
         if !report.phases.isEmpty {
-            let head = [("scenario", 22), ("server", 9), ("sts", 5), ("mode", 12), ("conns", 5), ("req/s", 9),
-                        ("p50us", 8), ("p90us", 8), ("p99us", 8), ("p99.9us", 8), ("maxus", 8), ("non2xx", 7),
-                        ("err", 4), ("cpu us/req", 10), ("peakRSS", 8)]
-            out += head.map { pad($0.0, $0.1, right: $0.0 != "scenario" && $0.0 != "server" && $0.0 != "sts" && $0.0 != "mode") }
+            let head = [
+                ("scenario", 22), ("server", 9), ("sts", 5), ("mode", 12), ("conns", 5), ("req/s", 9),
+                ("p50us", 8), ("p90us", 8), ("p99us", 8), ("p99.9us", 8), ("maxus", 8), ("non2xx", 7),
+                ("err", 4), ("cpu us/req", 10), ("peakRSS", 8),
+            ]
+            out +=
+                head.map {
+                    pad($0.0, $0.1, right: $0.0 != "scenario" && $0.0 != "server" && $0.0 != "sts" && $0.0 != "mode")
+                }
                 .joined(separator: " ") + "\n"
             for p in report.phases {
                 let non2xx = p.statuses.filter { !$0.key.hasPrefix("2") }.values.reduce(0, +)
@@ -95,14 +102,18 @@ enum Table {
         if let m = report.micro {
             out += "\nmicro (in-process, one thread)            ns/op        ops/s\n"
             for r in m.rows {
-                out += pad(r.name, 38) + pad(num(r.nsPerOp), 11, right: true) + pad(num(r.opsPerSecond), 13, right: true) + "\n"
+                out +=
+                    pad(r.name, 38) + pad(num(r.nsPerOp), 11, right: true) + pad(num(r.opsPerSecond), 13, right: true)
+                    + "\n"
             }
             if let v = m.opensslVerifyMicros {
-                out += pad("openssl speed rsa2048 verify", 38) + pad(num(v * 1000), 11, right: true)
+                out +=
+                    pad("openssl speed rsa2048 verify", 38) + pad(num(v * 1000), 11, right: true)
                     + pad(num(1e6 / v), 13, right: true) + "\n"
             }
             if let py = m.python {
-                out += pad("python reference (\(py.library))", 38) + pad(num(py.nsPerOp), 11, right: true)
+                out +=
+                    pad("python reference (\(py.library))", 38) + pad(num(py.nsPerOp), 11, right: true)
                     + pad(num(py.opsPerSecond), 13, right: true) + "\n"
             }
         }

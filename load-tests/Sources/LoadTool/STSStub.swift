@@ -16,7 +16,12 @@ final class STSStub: HTTPHandler {
         let form = QueryString.parse(String(decoding: request.body, as: UTF8.self))
         let value = { (name: String) in form.first { $0.name == name }?.value }
         guard value("Action") == "AssumeRole", let arn = value("RoleArn") else {
-            return .respond(HTTPResponse(status: 400, body: Array("<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>".utf8)))
+            return .respond(
+                HTTPResponse(
+                    status: 400,
+                    body: Array("<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>".utf8)
+                )
+            )
         }
         calls.increment()
         let n = counter.add(1, ordering: .relaxed).newValue
@@ -27,7 +32,8 @@ final class STSStub: HTTPHandler {
         let secret = String(repeating: "s", count: 40 - serial.count) + serial
         let token = "IQoJb3JpZ2luX2VjE" + String(repeating: "A", count: 800 - 17 - serial.count) + serial
         let session = value("RoleSessionName") ?? "credvend"
-        let xml = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+        let xml =
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
             + "<AssumedRoleUser><Arn>\(arn.replacingOccurrences(of: ":role/", with: ":assumed-role/"))/\(session)</Arn>"
             + "<AssumedRoleId>AROALOADTEST:\(session)</AssumedRoleId></AssumedRoleUser>"
             + "<Credentials><AccessKeyId>\(key)</AccessKeyId><SecretAccessKey>\(secret)</SecretAccessKey>"

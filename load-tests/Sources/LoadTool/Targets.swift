@@ -8,10 +8,12 @@ enum Targets {
             let row = { (n: String) in m.rows.first { $0.name == n } }
             if let v = m.opensslVerifyMicros, let d = row("d_vend_new_token") {
                 let ratio = d.nsPerOp / (v * 1000)
-                out["micro d new token <= 1.5x openssl verify"] = "\(ratio <= 1.5 ? "met" : "MISSED"): \(f(ratio, 2))x (\(f(d.nsPerOp / 1000, 2)) us vs \(f(v, 2)) us)"
+                out["micro d new token <= 1.5x openssl verify"] =
+                    "\(ratio <= 1.5 ? "met" : "MISSED"): \(f(ratio, 2))x (\(f(d.nsPerOp / 1000, 2)) us vs \(f(v, 2)) us)"
             }
             if let d = row("d_vend_repeated_token") {
-                out["micro d repeated token <= 2 us"] = "\(d.nsPerOp <= 2000 ? "met" : "MISSED"): \(f(d.nsPerOp / 1000, 2)) us"
+                out["micro d repeated token <= 2 us"] =
+                    "\(d.nsPerOp <= 2000 ? "met" : "MISSED"): \(f(d.nsPerOp / 1000, 2)) us"
             }
             if let py = m.python {
                 for name in ["d_vend_repeated_token", "d_vend_new_token", "e_lambda_path_validate_lookup_sign"] {
@@ -24,17 +26,20 @@ enum Targets {
         }
         if let hot = phase("hot"), let ref = phase("ref") {
             let ratio = hot.requestsPerSecond / ref.requestsPerSecond
-            out["hot closed >= 50% of C reference"] = "\(ratio >= 0.5 ? "met" : "MISSED"): \(f(ratio * 100))% (\(f(hot.requestsPerSecond, 0)) vs \(f(ref.requestsPerSecond, 0)) req/s)"
+            out["hot closed >= 50% of C reference"] =
+                "\(ratio >= 0.5 ? "met" : "MISSED"): \(f(ratio * 100))% (\(f(hot.requestsPerSecond, 0)) vs \(f(ref.requestsPerSecond, 0)) req/s)"
         }
         for open in r.phases where open.scenario == "hot" && open.targetRate != nil && open.label != "soak" {
             guard let rate = open.targetRate, let p99 = open.latencyMicros["p99"] else { continue }
             let ref = r.phases.first { $0.scenario == "ref" && $0.targetRate == rate }?.latencyMicros["p99"]
             let name = rate == 20000 ? "hot open@20000 p99 <= 1 ms" : "hot open@\(Int(rate)) p99 (context)"
-            out[name] = "\(p99 <= 1000 ? "met" : "MISSED"): p99 \(f(p99, 0)) us at \(f(open.requestsPerSecond, 0)) req/s"
+            out[name] =
+                "\(p99 <= 1000 ? "met" : "MISSED"): p99 \(f(p99, 0)) us at \(f(open.requestsPerSecond, 0)) req/s"
                 + (ref.map { "; C reference p99 \(f($0, 0)) us at the same rate" } ?? "")
         }
         if let fresh = phase("fresh") {
-            out["fresh tokens >= 30000 req/s"] = "\(fresh.requestsPerSecond >= 30000 ? "met" : "MISSED"): \(f(fresh.requestsPerSecond, 0)) req/s"
+            out["fresh tokens >= 30000 req/s"] =
+                "\(fresh.requestsPerSecond >= 30000 ? "met" : "MISSED"): \(f(fresh.requestsPerSecond, 0)) req/s"
         }
         if let rej = phase("reject"), let rc = rej.serverCpuMicrosPerRequest {
             var parts: [String] = []
@@ -45,16 +50,20 @@ enum Targets {
                     if other == "fresh" { ok = ok && rc <= v * 1.05 }
                 }
             }
-            out["reject CPU/request <= valid token"] = "\(ok ? "met" : "MISSED"): reject \(f(rc)) us/req vs " + parts.joined(separator: ", ")
+            out["reject CPU/request <= valid token"] =
+                "\(ok ? "met" : "MISSED"): reject \(f(rc)) us/req vs " + parts.joined(separator: ", ")
             if let j = rej.notes["jwks_fetches"] { out["reject JWKS fetches within the 30 s rule"] = j }
         }
         if let hot = phase("hot"), let peak = hot.serverPeakRssMiB {
-            out["peak RSS <= 64 MiB (hot, \(hot.notes["clients"] ?? "?") clients)"] = "\(peak <= 64 ? "met" : "MISSED"): \(f(peak)) MiB"
+            out["peak RSS <= 64 MiB (hot, \(hot.notes["clients"] ?? "?") clients)"] =
+                "\(peak <= 64 ? "met" : "MISSED"): \(f(peak)) MiB"
         }
         if let soak = phase("soak"), let series = soak.rssSeriesMiB, let last = series.last, last[0] >= 290,
-           let one = series.min(by: { abs($0[0] - 60) < abs($1[0] - 60) }) {
+            let one = series.min(by: { abs($0[0] - 60) < abs($1[0] - 60) })
+        {
             let growth = (last[1] - one[1]) / one[1] * 100
-            out["RSS after 5 min within 5% of 1 min"] = "\(abs(growth) <= 5 ? "met" : "MISSED"): \(f(one[1])) MiB at 1 min, \(f(last[1])) MiB at \(f(last[0], 0)) s (\(f(growth, 2))%)"
+            out["RSS after 5 min within 5% of 1 min"] =
+                "\(abs(growth) <= 5 ? "met" : "MISSED"): \(f(one[1])) MiB at 1 min, \(f(last[1])) MiB at \(f(last[0], 0)) s (\(f(growth, 2))%)"
         }
         return out
     }

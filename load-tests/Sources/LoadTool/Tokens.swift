@@ -17,9 +17,19 @@ struct TokenFactory: Sendable {
         self.scope = scope
     }
 
-    func token(clientId: String, ttl: Double = 7200, issuedAt: Double = wallSeconds(), kid: String? = nil) throws -> String {
-        let claims = JWTSigner.accessTokenClaims(issuer: issuer, clientId: clientId, scopes: [scope],
-                                                 issuedAt: Date(timeIntervalSince1970: issuedAt), ttl: ttl)
+    func token(
+        clientId: String,
+        ttl: Double = 7200,
+        issuedAt: Double = wallSeconds(),
+        kid: String? = nil
+    ) throws -> String {
+        let claims = JWTSigner.accessTokenClaims(
+            issuer: issuer,
+            clientId: clientId,
+            scopes: [scope],
+            issuedAt: Date(timeIntervalSince1970: issuedAt),
+            ttl: ttl
+        )
         guard let kid else { return try minter.mint(claims: claims) }
         let signer = try JWTSigner(key: minter.signer.key, kid: kid)
         return try signer.sign(claims: claims)
@@ -55,7 +65,8 @@ enum ClientIds {
 /// A `POST /v1/credentials` request carrying `token` in a JSON body, as clients send it.
 func credentialRequest(port: UInt16, token: String) -> [UInt8] {
     let body = "{\"access_token\": \"\(token)\"}"
-    let head = "POST /v1/credentials HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUser-Agent: credvend-load\r\n"
+    let head =
+        "POST /v1/credentials HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUser-Agent: credvend-load\r\n"
         + "Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
     return Array((head + body).utf8)
 }

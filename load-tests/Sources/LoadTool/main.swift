@@ -5,7 +5,6 @@ import Glibc
 // credvend-load: the load driver, micro benchmarks and STS stub of load-tests/run.
 // Every load phase targets 127.0.0.1 only and is bounded in time and in count.
 
-
 struct Args {
     var values: [String: String] = [:]
     var positional: [String] = []
@@ -45,7 +44,9 @@ func note(_ message: String) { FileHandle.standardError.write(Data("  \(message)
 func writeJSON<T: Encodable>(_ value: T, to path: String) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do { try encoder.encode(value).write(to: URL(fileURLWithPath: path)) } catch { fail("cannot write \(path): \(error)") }
+    do { try encoder.encode(value).write(to: URL(fileURLWithPath: path)) } catch {
+        fail("cannot write \(path): \(error)")
+    }
 }
 
 let argv = CommandLine.arguments
@@ -57,8 +58,10 @@ let args = Args(argv.dropFirst(2))
 switch argv[1] {
 case "sts-stub":
     let port = args.int("port", 0)
-    let server = HTTPServer(configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: port), threadPoolSize: 2),
-                            handler: STSStub())
+    let server = HTTPServer(
+        configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: port), threadPoolSize: 2),
+        handler: STSStub()
+    )
     do { try server.start() } catch { fail("sts-stub: \(error)") }
     FileHandle.standardError.write(Data("listening on 127.0.0.1:\(server.boundPort ?? 0)\n".utf8))
     let waiter = SignalWaiter(signals: [SIGTERM, SIGINT])
@@ -69,21 +72,36 @@ case "roles-file":
     // The role records load runs seed: `--hot N` clients lc000001.., `--cold M` clients cold000001..
     var lines: [String] = []
     func record(_ id: String) -> String {
-        RoleMappingJSON.encode(RoleMapping(clientId: id, roleArn: "arn:aws:iam::123456789012:role/load-\(id)",
-                                           serverName: id, bucket: "load-bucket", s3PathPrefix: "backups/\(id)/"))
+        RoleMappingJSON.encode(
+            RoleMapping(
+                clientId: id,
+                roleArn: "arn:aws:iam::123456789012:role/load-\(id)",
+                serverName: id,
+                bucket: "load-bucket",
+                s3PathPrefix: "backups/\(id)/"
+            )
+        )
     }
     for i in 1...max(1, args.int("hot", 10_000)) { lines.append(record(ClientIds.hot(i))) }
     let cold = args.int("cold", 0)
     if cold > 0 { for i in 1...cold { lines.append(record(ClientIds.cold(i))) } }
     do {
-        try ("[\n" + lines.joined(separator: ",\n") + "\n]\n").write(toFile: args.string("out"), atomically: true, encoding: .utf8)
+        try ("[\n" + lines.joined(separator: ",\n") + "\n]\n").write(
+            toFile: args.string("out"),
+            atomically: true,
+            encoding: .utf8
+        )
     } catch { fail("roles-file: \(error)") }
 
 case "micro":
     do {
         let factory = try TokenFactory(keyPath: args.string("key"), issuer: args.string("issuer"))
-        let bench = MicroBench(factory: factory, workDir: args.string("work"), seconds: args.double("seconds", 1),
-                               only: args.values["only"])
+        let bench = MicroBench(
+            factory: factory,
+            workDir: args.string("work"),
+            seconds: args.double("seconds", 1),
+            only: args.values["only"]
+        )
         let profiling = args.values["only"] != nil
         if !profiling { note("5 rounds, each: openssl speed -seconds 1 rsa2048, then every benchmark ...") }
         var openssl: Double?
@@ -96,12 +114,19 @@ case "micro":
             note("python reference (joserfc + botocore SigV4Auth) ...")
             let token = try factory.token(clientId: ClientIds.hot(1))
             let jwks = JWKSet.document([try factory.minter.signer.publicJWK()])
-            let tokenFile = args.string("work") + "/python-token.txt", jwksFile = args.string("work") + "/python-jwks.json"
+            let tokenFile = args.string("work") + "/python-token.txt"
+            let jwksFile = args.string("work") + "/python-jwks.json"
             try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
             try jwks.write(toFile: jwksFile, atomically: true, encoding: .utf8)
-            if let out = runCapture("/usr/bin/env", ["python3", script, "--token", tokenFile, "--jwks", jwksFile,
-                                                     "--issuer", factory.issuer, "--seconds", String(args.double("seconds", 1) * 2)]),
-               let data = out.split(separator: "\n").last.map({ Data($0.utf8) }) {
+            if let out = runCapture(
+                "/usr/bin/env",
+                [
+                    "python3", script, "--token", tokenFile, "--jwks", jwksFile,
+                    "--issuer", factory.issuer, "--seconds", String(args.double("seconds", 1) * 2),
+                ]
+            ),
+                let data = out.split(separator: "\n").last.map({ Data($0.utf8) })
+            {
                 python = try? JSONDecoder().decode(PythonReference.self, from: data)
             }
             if python == nil { note("python reference did not run (python3 with joserfc and botocore needed)") }
@@ -122,11 +147,19 @@ case "table":
     var micro: MicroReport?
     for f in files where f.hasSuffix(".json") && f != "report.json" {
         guard let data = FileManager.default.contents(atPath: dir + "/" + f) else { continue }
-        if f.hasPrefix("micro") { micro = try? JSONDecoder().decode(MicroReport.self, from: data) }
-        else if let p = try? JSONDecoder().decode(PhaseResult.self, from: data) { phases.append(p) }
+        if f.hasPrefix("micro") {
+            micro = try? JSONDecoder().decode(MicroReport.self, from: data)
+        } else if let p = try? JSONDecoder().decode(PhaseResult.self, from: data) {
+            phases.append(p)
+        }
     }
-    var report = RunReport(machine: .current(), startedAt: args.string("started", ""), command: args.string("command", ""),
-                           phases: phases, micro: micro)
+    var report = RunReport(
+        machine: .current(),
+        startedAt: args.string("started", ""),
+        command: args.string("command", ""),
+        phases: phases,
+        micro: micro
+    )
     report.checks = Targets.evaluate(report)
     writeJSON(report, to: dir + "/report.json")
     print(Table.render(report))
