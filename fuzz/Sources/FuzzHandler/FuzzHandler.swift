@@ -76,16 +76,28 @@ final class Box: @unchecked Sendable {  // written once before the semaphore is 
     var response: HTTPResponse?
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    guard let request = request(bytes(start, count)) else { return 0 }
-    // `respond(_:to:)` runs a deferred result to its end; the fuzzer's thread waits for it.
+/// The answer to `request`, awaited on the fuzzer's thread.
+func answer(_ request: HTTPRequest) -> HTTPResponse? {
     let box = Box(), done = DispatchSemaphore(value: 0)
     Task {
         box.response = await respond(app, to: request)
         done.signal()
     }
-    guard done.wait(timeout: .now() + 10) == .success, let response = box.response else {
+    return done.wait(timeout: .now() + 10) == .success ? box.response : nil
+}
+
+/// Once, before the first input: a valid token vends, so fuzzed requests can reach STS.
+let wiredUp: Bool = {
+    let post = request(Array("POST /v1/credentials\n\n{\"access_token\":\"@TOKEN@\"}".utf8))!
+    check(answer(post)?.status == 200, "the harness's own valid request is not answered 200")
+    return true
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    _ = wiredUp
+    guard let request = request(bytes(start, count)) else { return 0 }
+    guard let response = answer(request) else {
         check(false, "no answer in 10 s to \(request.method) \(request.path)")
         return 0
     }
