@@ -25,7 +25,8 @@ let package = Package(
                 .product(name: "CredVend", package: "credvend"),
                 .product(name: "CredVendTesting", package: "credvend"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ]
+        )
     ]
         + names.map { name in
             .executableTarget(
@@ -36,6 +37,8 @@ let package = Package(
                     .product(name: "CredVendTesting", package: "credvend"),
                     .product(name: "Logging", package: "swift-log"),
                 ],
-                swiftSettings: fuzzer, linkerSettings: fuzzerLink)
+                swiftSettings: fuzzer,
+                linkerSettings: fuzzerLink
+            )
         }
 )

@@ -9,10 +9,14 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let input = bytes(start, count)
     for parsed in [ContainerCredentials.parse(input), CredentialProcessOutput.parse(input)] {
         guard let c = parsed else { continue }
-        check(ContainerCredentials.parse(ContainerCredentials.render(c))?.accessKeyId == c.accessKeyId,
-              "container credentials do not round-trip")
-        check(CredentialProcessOutput.parse(CredentialProcessOutput.render(c))?.accessKeyId == c.accessKeyId,
-              "credential_process output does not round-trip")
+        check(
+            ContainerCredentials.parse(ContainerCredentials.render(c))?.accessKeyId == c.accessKeyId,
+            "container credentials do not round-trip"
+        )
+        check(
+            CredentialProcessOutput.parse(CredentialProcessOutput.render(c))?.accessKeyId == c.accessKeyId,
+            "credential_process output does not round-trip"
+        )
     }
     guard let text = text(input) else { return 0 }
     // A value with a line break cannot be written on one line; the writer never gets one.

@@ -33,16 +33,35 @@ let app: ServeApplication = {
     let jwks = JWKSCache(source: .url(issuer.url), client: issuer, logger: logger, metrics: metrics, clock: clock)
     jwks.refresh(reason: "fuzz start")
     let stsClient = try! STSClient(
-        endpoint: sts.endpoint, region: sts.region, client: sts,
+        endpoint: sts.endpoint,
+        region: sts.region,
+        client: sts,
         retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1)),
-        metrics: metrics, logger: logger, clock: clock)
+        metrics: metrics,
+        logger: logger,
+        clock: clock
+    )
     let vending = VendingService(
-        verifier: JWTVerifier(issuer: TestKeys.issuer, requiredScopes: ["credvend/vend"]), jwks: jwks, roles: roles,
-        cache: CredentialCache(refreshBuffer: 900), sts: stsClient,
-        source: SourceCredentialsProvider(fixed: FakeSTS.sourceCredentials, logger: logger), metrics: metrics,
-        logger: logger, tokenIdentifier: nil, clock: clock)
-    return ServeApplication(vending: vending, readiness: { [] }, metrics: metrics, logger: logger, audit: nil,
-                            auditRequired: false, clock: clock)
+        verifier: JWTVerifier(issuer: TestKeys.issuer, requiredScopes: ["credvend/vend"]),
+        jwks: jwks,
+        roles: roles,
+        cache: CredentialCache(refreshBuffer: 900),
+        sts: stsClient,
+        source: SourceCredentialsProvider(fixed: FakeSTS.sourceCredentials, logger: logger),
+        metrics: metrics,
+        logger: logger,
+        tokenIdentifier: nil,
+        clock: clock
+    )
+    return ServeApplication(
+        vending: vending,
+        readiness: { [] },
+        metrics: metrics,
+        logger: logger,
+        audit: nil,
+        auditRequired: false,
+        clock: clock
+    )
 }()
 let token = TestKeys.accessToken(clientId: clientId, issuedAt: clock.now(), signer: TestKeys.ecSigner)
 
@@ -67,9 +86,15 @@ func request(_ input: [UInt8]) -> HTTPRequest? {
         guard let text = text(Array(line)), let colon = text.firstIndex(of: ":") else { continue }
         headers.append((String(text[..<colon]), text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
     }
-    return HTTPRequest(method: String(parts[0]), path: String(target[0]),
-                       queryString: target.count > 1 ? String(target[1]) : "", headers: HTTPHeaders(headers),
-                       body: Array(input[at...]), remoteAddress: "127.0.0.1:50000", bodyTooLarge: input.count > 64 * 1024)
+    return HTTPRequest(
+        method: String(parts[0]),
+        path: String(target[0]),
+        queryString: target.count > 1 ? String(target[1]) : "",
+        headers: HTTPHeaders(headers),
+        body: Array(input[at...]),
+        remoteAddress: "127.0.0.1:50000",
+        bodyTooLarge: input.count > 64 * 1024
+    )
 }
 
 final class Box: @unchecked Sendable {  // written once before the semaphore is signalled, read after
@@ -78,7 +103,8 @@ final class Box: @unchecked Sendable {  // written once before the semaphore is 
 
 /// The answer to `request`, awaited on the fuzzer's thread.
 func answer(_ request: HTTPRequest) -> HTTPResponse? {
-    let box = Box(), done = DispatchSemaphore(value: 0)
+    let box = Box()
+    let done = DispatchSemaphore(value: 0)
     Task {
         box.response = await respond(app, to: request)
         done.signal()

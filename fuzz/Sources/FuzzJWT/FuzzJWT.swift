@@ -59,8 +59,18 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         guard let token = try? JWTSigner.compact(header: ecHeader, payload: claims, key: TestKeys.ec, algorithm: .ES256)
         else { return 0 }
         var memo: JWTHeaderMemo? = nil
-        let first = try? verifier.verify(tokenSlice: Array(token.utf8)[...], keys: testKeys, now: now, headerMemo: &memo)
-        let second = try? verifier.verify(tokenSlice: Array(token.utf8)[...], keys: testKeys, now: now, headerMemo: &memo)
+        let first = try? verifier.verify(
+            tokenSlice: Array(token.utf8)[...],
+            keys: testKeys,
+            now: now,
+            headerMemo: &memo
+        )
+        let second = try? verifier.verify(
+            tokenSlice: Array(token.utf8)[...],
+            keys: testKeys,
+            now: now,
+            headerMemo: &memo
+        )
         check(first == second, "the header memo changed the outcome")
         if let first { checkConsistent(first, payload: claims) }
     }

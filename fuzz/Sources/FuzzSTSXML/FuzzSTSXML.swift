@@ -17,8 +17,10 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     do {
         let assumed = try STSResponseParser.parse(body, httpStatus: status, action: action, redacting: [secret])
         check((200..<300).contains(status), "an error status parsed as success")
-        check(!assumed.credentials.accessKeyId.isEmpty && !assumed.credentials.secretAccessKey.isEmpty,
-              "success without keys")
+        check(
+            !assumed.credentials.accessKeyId.isEmpty && !assumed.credentials.secretAccessKey.isEmpty,
+            "success without keys"
+        )
     } catch {
         check(!"\(error)".contains(secret), "an STS error repeats a redacted secret: \(error)")
     }

@@ -2,8 +2,12 @@ import Foundation
 
 /// A broken invariant: the message goes to stderr and the process traps, so
 /// libFuzzer keeps the input as a crash artifact.
-public func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                  file: StaticString = #fileID, line: UInt = #line) {
+public func check(
+    _ condition: @autoclosure () -> Bool,
+    _ message: @autoclosure () -> String,
+    file: StaticString = #fileID,
+    line: UInt = #line
+) {
     if !condition() {
         FileHandle.standardError.write(Data("invariant broken at \(file):\(line): \(message())\n".utf8))
         fatalError(message(), file: file, line: line)
@@ -23,11 +27,17 @@ public func text(_ b: [UInt8]) -> String? { String(validating: b, as: UTF8.self)
 /// and hands over to libFuzzer from there.
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt) -> CInt
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
+) -> CInt
 
-public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-                      _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt) -> CInt {
-    var argc = argc, argv = argv
+public func runFuzzer(
+    _ argc: CInt,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
+) -> CInt {
+    var argc = argc
+    var argv = argv
     return LLVMFuzzerRunDriver(&argc, &argv, callback)
 }
