@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 BIN_DEBUG := .build/debug/credvend
 
-.PHONY: deps build release test e2e-test demo load-test format clean
+.PHONY: deps build release test e2e-test demo load-test fuzz format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -42,5 +42,10 @@ demo: release
 load-test: deps
 	load-tests/run
 
+# libFuzzer targets (fuzz/README.md), each run for FUZZ_SECONDS; not part of `make test`.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 clean:
-	rm -rf .build .build-tsan
+	rm -rf .build .build-tsan fuzz/.build

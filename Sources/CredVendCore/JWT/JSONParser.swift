@@ -185,6 +185,8 @@ public struct JSONParser {
         guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
             throw JSONParseError(reason: "invalid number", offset: start)
         }
+        // 1e400 would read as infinity, which JSON cannot write back (it serialises as null).
+        guard value.isFinite else { throw JSONParseError(reason: "number out of range", offset: start) }
         return value
     }
 
