@@ -36,6 +36,8 @@ public final class JWKSCache: Sendable {
     private let logger: Logger
     private let metrics: ServerMetrics?
     private let snapshot = Locked<Snapshot?>(nil)
+    /// The current snapshot's generation (0: none yet), readable without the lock.
+    private let publishedGeneration = Atomic<Int>(0)
     private let status = Locked(Status())
     private let clock: any WallClock
     /// When (ms since 1970) an unknown kid last claimed a refresh. Atomic, so that a
@@ -56,6 +58,10 @@ public final class JWKSCache: Sendable {
         self.metrics = metrics
         self.clock = clock
     }
+
+    /// The generation of `current`, from one atomic load: request threads compare it with
+    /// their own copy's, so they take the lock only when the keys changed.
+    public var currentGeneration: Int { publishedGeneration.load(ordering: .acquiring) }
 
     public var current: Snapshot? { snapshot.withLock { $0 } }
     public var currentStatus: Status { status.withLock { $0 } }
@@ -118,7 +124,12 @@ public final class JWKSCache: Sendable {
         }
         switch result {
         case .success(let keys):
-            snapshot.withLock { $0 = Snapshot(keys: keys, fetchedAt: started, generation: ($0?.generation ?? 0) + 1) }
+            let generation = snapshot.withLock { s -> Int in
+                let next = Snapshot(keys: keys, fetchedAt: started, generation: (s?.generation ?? 0) + 1)
+                s = next
+                return next.generation
+            }
+            publishedGeneration.store(generation, ordering: .releasing)
             status.withLock { $0 = Status(lastAttempt: started, lastOutcome: "success") }
             metrics?.jwksRefreshes.increment("success")
             logger.info(

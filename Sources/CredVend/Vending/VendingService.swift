@@ -213,14 +213,13 @@ public final class VendingService: Sendable {
         }
     }
 
-    /// The JWKS snapshot, read from the cache at most every 100 ms per thread, so that
-    /// request threads do not meet on the JWKS cache's lock (a refresh is hourly, or
-    /// after an unknown kid, which reads the cache directly).
+    /// This thread's copy of the JWKS snapshot while its generation is the published one
+    /// (one atomic load), so request threads do not meet on the JWKS cache's lock, and a
+    /// refresh that drops a key is honoured by the very next request.
     private func currentKeys() -> JWKSCache.Snapshot? {
-        let t = DispatchTime.now().uptimeNanoseconds
-        if let memo = keysMemo.value, t &- memo.readAt < 100_000_000 { return memo.snapshot }
+        if let memo = keysMemo.value, memo.snapshot.generation == jwks.currentGeneration { return memo.snapshot }
         guard let latest = jwks.current else { return nil }
-        keysMemo.value = KeysMemo(latest, readAt: t)
+        keysMemo.value = KeysMemo(latest)
         return latest
     }
 
@@ -359,14 +358,12 @@ public final class VendingService: Sendable {
     }
 }
 
-/// One thread's copy of the JWKS snapshot and when it was read.
+/// One thread's copy of the JWKS snapshot.
 private final class KeysMemo {
     let snapshot: JWKSCache.Snapshot
-    let readAt: UInt64
 
-    init(_ snapshot: JWKSCache.Snapshot, readAt: UInt64 = DispatchTime.now().uptimeNanoseconds) {
+    init(_ snapshot: JWKSCache.Snapshot) {
         self.snapshot = snapshot
-        self.readAt = readAt
     }
 }
 
