@@ -1,4 +1,9 @@
 import CredVend
+import CredVendCore
+import CredVendCrypto
+import CredVendHTTP
+import CredVendStore
+import CredVendSync
 import Foundation
 import Glibc
 import Logging
@@ -99,7 +104,7 @@ struct MicroBench {
         let jwksPath = workDir + "/micro-jwks.json"
         try JWKSet.document([jwk]).write(toFile: jwksPath, atomically: true, encoding: .utf8)
         let logger = Logger(label: "micro") { _ in SwiftLogNoOpLogHandler() }
-        let http = HTTPClient()
+        let http = CurlHTTPClient()
         let jwks = JWKSCache(source: .file(jwksPath), client: http, logger: logger, metrics: nil)
         guard jwks.refresh(reason: "micro"), let keys = jwks.current?.keys else {
             throw MicroError("JWKS did not load")

@@ -1,4 +1,9 @@
 import CredVend
+import CredVendCore
+import CredVendCrypto
+import CredVendHTTP
+import CredVendStore
+import CredVendSync
 import Foundation
 import Synchronization
 

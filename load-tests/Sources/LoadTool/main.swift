@@ -1,4 +1,9 @@
 import CredVend
+import CredVendCore
+import CredVendCrypto
+import CredVendHTTP
+import CredVendStore
+import CredVendSync
 import Foundation
 import Glibc
 
@@ -64,8 +69,7 @@ case "sts-stub":
     )
     do { try server.start() } catch { fail("sts-stub: \(error)") }
     FileHandle.standardError.write(Data("listening on 127.0.0.1:\(server.boundPort ?? 0)\n".utf8))
-    let waiter = SignalWaiter(signals: [SIGTERM, SIGINT])
-    _ = waiter.wait()
+    waitForStopSignal()
     server.stop(gracePeriod: .seconds(1))
 
 case "roles-file":
