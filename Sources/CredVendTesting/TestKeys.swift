@@ -11,6 +11,10 @@ public enum TestKeys {
     public static let ec = try! SigningKey.generateEC(curve: .p256)
     /// A second RSA key, for rotation and for tokens the issuer never published.
     public static let otherRSA = try! SigningKey.generateRSA()
+    /// P-256 under its curve's name, for the signature tests.
+    public static var p256: SigningKey { ec }
+    public static let otherP256 = try! SigningKey.generateEC(curve: .p256)
+    public static let p384 = try! SigningKey.generateEC(curve: .p384)
 
     public static let rsaSigner = try! JWTSigner(key: rsa, kid: "test-rsa-1", algorithm: .RS256)
     public static let ecSigner = try! JWTSigner(key: ec, kid: "test-ec-1", algorithm: .ES256)

@@ -58,14 +58,14 @@ import Testing
     @Test func invalidToken() async throws {
         let f = try ServeFixture()
         for token in [
-            "abc.def.ghi", f.token(ttl: -120), f.token(signer: IssuerKeys.rotatedSigner, kid: IssuerKeys.rsaSigner.kid),
+            "abc.def.ghi", f.token(ttl: -120), f.token(signer: TestKeys.rotatedSigner, kid: TestKeys.rsaSigner.kid),
         ] {
             let response = await f.vend(token)
             expectError(response, 401, "invalid_token")
             #expect(response.headers["WWW-Authenticate"] == "Bearer error=\"invalid_token\"")
             #expect(!response.text.contains(token))
         }
-        let wrongIssuer = IssuerKeys.accessToken(
+        let wrongIssuer = TestKeys.accessToken(
             clientId: ServeFixture.clientId,
             issuer: "https://evil.test",
             issuedAt: f.clock.now()

@@ -1,16 +1,8 @@
+import CredVendTesting
 import Testing
 
 @testable import CredVendCore
 @testable import CredVendCrypto
-
-/// Keys generated once per test run (RSA generation is slow).
-enum TestKeys {
-    static let rsa = try! SigningKey.generateRSA()
-    static let otherRSA = try! SigningKey.generateRSA()
-    static let p256 = try! SigningKey.generateEC(curve: .p256)
-    static let otherP256 = try! SigningKey.generateEC(curve: .p256)
-    static let p384 = try! SigningKey.generateEC(curve: .p384)
-}
 
 @Suite struct RFC7515SignatureTests {
     @Test func appendixA2RS256Verifies() throws {

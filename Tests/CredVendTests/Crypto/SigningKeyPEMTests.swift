@@ -1,3 +1,4 @@
+import CredVendTesting
 import Testing
 
 @testable import CredVendCore

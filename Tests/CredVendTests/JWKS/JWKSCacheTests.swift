@@ -10,7 +10,7 @@ import Testing
 /// failed fetch keeps the old keys, and each fetch is a new snapshot generation.
 @Suite struct JWKSCacheTests {
     let clock = FixedClock()
-    let issuer = FakeJWKS(signers: [IssuerKeys.rsaSigner])
+    let issuer = FakeJWKS(signers: [TestKeys.rsaSigner])
 
     func cache() -> JWKSCache {
         JWKSCache(source: .url(issuer.url), client: issuer, logger: LogCapture().logger(), metrics: nil, clock: clock)
@@ -32,7 +32,7 @@ import Testing
         let jwks = cache()
         #expect(jwks.refresh(reason: "test"))
         let first = try #require(jwks.current)
-        #expect(first.keys.kids == [IssuerKeys.rsaSigner.kid])
+        #expect(first.keys.kids == [TestKeys.rsaSigner.kid])
         #expect(first.fetchedAt == clock.now())
 
         issuer.setFailing(true)
@@ -41,12 +41,12 @@ import Testing
         #expect(jwks.currentStatus.lastOutcome?.hasPrefix("failure") == true)
 
         issuer.setFailing(false)
-        issuer.rotate(to: [IssuerKeys.rotatedSigner])
+        issuer.rotate(to: [TestKeys.rotatedSigner])
         #expect(jwks.refresh(reason: "test"))
         // Same instant on the fixed clock, yet a different snapshot.
         #expect(jwks.current?.fetchedAt == first.fetchedAt)
         #expect(jwks.current?.generation == first.generation + 1)
-        #expect(jwks.current?.keys.kids == [IssuerKeys.rotatedSigner.kid])
+        #expect(jwks.current?.keys.kids == [TestKeys.rotatedSigner.kid])
         #expect(issuer.fetches == 3)
     }
 }

@@ -1,3 +1,4 @@
+import CredVendTesting
 import Foundation
 import Testing
 

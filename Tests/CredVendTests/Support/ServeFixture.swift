@@ -7,9 +7,6 @@ import Logging
 @testable import CredVend
 @testable import CredVendCore
 
-/// CredVendTesting's keys (this target has a `TestKeys` of its own, for the crypto tests).
-typealias IssuerKeys = CredVendTesting.TestKeys
-
 /// `credvend serve`'s services wired in-process, like hummingbird's `.router` test mode:
 /// a FakeSTS that checks signatures, a FakeJWKS, a fixed clock, a real role store in a
 /// temporary directory, and captured logs. No sockets: each request takes milliseconds.
@@ -64,7 +61,7 @@ final class ServeFixture {
         }
         refusals = RefusalMemory(unitRandom: { refusalJitter })
         vending = VendingService(
-            verifier: JWTVerifier(issuer: IssuerKeys.issuer, requiredScopes: requiredScopes),
+            verifier: JWTVerifier(issuer: TestKeys.issuer, requiredScopes: requiredScopes),
             jwks: jwks,
             roles: roles,
             cache: CredentialCache(refreshBuffer: 900, clock: clock),
@@ -92,10 +89,10 @@ final class ServeFixture {
         clientId: String = clientId,
         scopes: [String] = ["credvend/vend"],
         ttl: TimeInterval = 3600,
-        signer: JWTSigner = IssuerKeys.rsaSigner,
+        signer: JWTSigner = TestKeys.rsaSigner,
         kid: String? = nil
     ) -> String {
-        IssuerKeys.accessToken(
+        TestKeys.accessToken(
             clientId: clientId,
             scopes: scopes,
             issuedAt: clock.now(),

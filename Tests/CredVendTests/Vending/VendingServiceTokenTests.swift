@@ -25,7 +25,7 @@ import Testing
     @Test func aStormOfForgedKidsCostsAtMostOneFetchAndNoThreadHop() async throws {
         let f = try ServeFixture()
         let fetchesAtStart = f.issuer.fetches
-        let first = try await f.vendDirectly(f.token(signer: IssuerKeys.rotatedSigner, kid: "forged-0"))
+        let first = try await f.vendDirectly(f.token(signer: TestKeys.rotatedSigner, kid: "forged-0"))
         #expect(first.deferred, "the first unknown kid may refresh the JWKS, off the HTTP thread")
         #expect(first.outcome.response.status == 401)
         #expect(f.issuer.fetches == fetchesAtStart + 1)
@@ -33,7 +33,7 @@ import Testing
         var hops = 0
         for n in 1...50 {
             f.clock.advance(by: 0.5)  // 25 s in all: still inside the 30 s window
-            let storm = try await f.vendDirectly(f.token(signer: IssuerKeys.rotatedSigner, kid: "forged-\(n)"))
+            let storm = try await f.vendDirectly(f.token(signer: TestKeys.rotatedSigner, kid: "forged-\(n)"))
             if storm.deferred { hops += 1 }
             #expect(storm.outcome.response.status == 401)
         }
@@ -48,9 +48,9 @@ import Testing
         _ = try await f.vendDirectly(f.token(kid: "forged"))
         #expect(f.issuer.fetches == fetchesAtStart + 1)
 
-        f.issuer.rotate(to: [IssuerKeys.rsaSigner, IssuerKeys.rotatedSigner])
+        f.issuer.rotate(to: [TestKeys.rsaSigner, TestKeys.rotatedSigner])
         f.clock.advance(by: 10)
-        let rotated = f.token(signer: IssuerKeys.rotatedSigner)
+        let rotated = f.token(signer: TestKeys.rotatedSigner)
         let tooSoon = try await f.vendDirectly(rotated)
         #expect(!tooSoon.deferred && tooSoon.outcome.response.status == 401)
         #expect(f.issuer.fetches == fetchesAtStart + 1, "a second refresh inside 30 s")
@@ -66,10 +66,10 @@ import Testing
 
     @Test func anECKeyFromTheJWKSVerifiesToo() async throws {
         let f = try ServeFixture()
-        #expect(await f.vend(f.token(signer: IssuerKeys.ecSigner)).status == 200)
+        #expect(await f.vend(f.token(signer: TestKeys.ecSigner)).status == 200)
         // A key the issuer stopped publishing is not honoured after a refresh.
-        f.issuer.rotate(to: [IssuerKeys.rsaSigner])
+        f.issuer.rotate(to: [TestKeys.rsaSigner])
         f.jwks.refresh(reason: "test")
-        #expect(await f.vend(f.token(signer: IssuerKeys.ecSigner)).status == 401)
+        #expect(await f.vend(f.token(signer: TestKeys.ecSigner)).status == 401)
     }
 }
