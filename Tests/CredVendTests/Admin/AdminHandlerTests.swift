@@ -1,3 +1,4 @@
+import CredVendTesting
 import Foundation
 import Logging
 import Testing
@@ -19,15 +20,15 @@ import Testing
     @Test func bearerAuthenticationComesFirst() async throws {
         let f = try AdminFixture()
         let h = f.handler(.bearer(Self.tokens))
-        let missing = await answer(h, request("GET", "/admin/v1/info"))
+        let missing = await respond(h, to: request("GET", "/admin/v1/info"))
         #expect(missing.status == 401)
         #expect(missing.headers["WWW-Authenticate"] == "Bearer realm=\"credvend-admin\"")
         for header in ["Bearer nope", "Bearer ", "Bearer \(Self.admin.dropLast())b"] {
-            let r = await answer(h, request("GET", "/admin/v1/nothing-here", authorization: header))
+            let r = await respond(h, to: request("GET", "/admin/v1/nothing-here", authorization: header))
             #expect(r.status == 401, "\(header)")
             #expect(r.headers["WWW-Authenticate"]?.contains("error=\"invalid_token\"") == true)
         }
-        let ok = await answer(h, request("GET", "/admin/v1/info", authorization: "Bearer \(Self.reader)"))
+        let ok = await respond(h, to: request("GET", "/admin/v1/info", authorization: "Bearer \(Self.reader)"))
         #expect(ok.status == 200)
         #expect(ok.headers["X-Request-Id"] != nil)
     }
@@ -35,20 +36,20 @@ import Testing
     @Test func aReaderCannotWriteAndNothingIsWritten() async throws {
         let f = try AdminFixture()
         let h = f.handler(.bearer(Self.tokens))
-        let put = await answer(
+        let put = await respond(
             h,
-            request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.reader)")
+            to: request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.reader)")
         )
         #expect(put.status == 403)
         #expect(try f.store.count == 0)
-        let ok = await answer(
+        let ok = await respond(
             h,
-            request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)")
+            to: request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)")
         )
         #expect(ok.status == 201)
-        let delete = await answer(
+        let delete = await respond(
             h,
-            request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.reader)")
+            to: request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.reader)")
         )
         #expect(delete.status == 403)
         #expect(try f.store.count == 1)
@@ -57,9 +58,9 @@ import Testing
     @Test func theSocketActsAsAdmin() async throws {
         let f = try AdminFixture()
         let h = f.handler(.socket)
-        #expect(await answer(h, request("PUT", "/admin/v1/roles/app-01", body: Self.record)).status == 201)
-        #expect(await answer(h, request("GET", "/admin/v1/roles/app-01")).status == 200)
-        #expect(await answer(h, request("GET", "/admin/v1/nope")).status == 404)
+        #expect(await respond(h, to: request("PUT", "/admin/v1/roles/app-01", body: Self.record)).status == 201)
+        #expect(await respond(h, to: request("GET", "/admin/v1/roles/app-01")).status == 200)
+        #expect(await respond(h, to: request("GET", "/admin/v1/nope")).status == 404)
     }
 
     @Test func eachChangeIsAuditedWithCallerAndRecords() async throws {
@@ -67,14 +68,14 @@ import Testing
         let path = f.tmp.sub("audit.jsonl")
         let audit = try AuditLog(path: path, metrics: nil, logger: .init(label: "t"))
         let h = f.handler(.bearer(Self.tokens), audit: audit)
-        _ = await answer(
+        _ = await respond(
             h,
-            request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)")
+            to: request("PUT", "/admin/v1/roles/app-01", body: Self.record, authorization: "Bearer \(Self.admin)")
         )
-        _ = await answer(h, request("GET", "/admin/v1/roles", authorization: "Bearer \(Self.admin)"))
-        _ = await answer(h, request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))
+        _ = await respond(h, to: request("GET", "/admin/v1/roles", authorization: "Bearer \(Self.admin)"))
+        _ = await respond(h, to: request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))
         // 404: no change
-        _ = await answer(h, request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))
+        _ = await respond(h, to: request("DELETE", "/admin/v1/roles/app-01", authorization: "Bearer \(Self.admin)"))
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let lines = text.split(separator: "\n").map {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -98,9 +99,9 @@ import Testing
             logger: .init(label: "t")
         )
         let lenient = f.handler(.socket, audit: audit)
-        #expect(await answer(lenient, request("PUT", "/admin/v1/roles/app-01", body: Self.record)).status == 201)
+        #expect(await respond(lenient, to: request("PUT", "/admin/v1/roles/app-01", body: Self.record)).status == 201)
         let strict = f.handler(.socket, audit: audit, auditRequired: true)
-        let r = await answer(strict, request("DELETE", "/admin/v1/roles/app-01"))
+        let r = await respond(strict, to: request("DELETE", "/admin/v1/roles/app-01"))
         #expect(r.status == 503)
         #expect(r.object?["message"] as? String ?? "" != "")
     }

@@ -99,18 +99,6 @@ func request(_ method: String, _ target: String, body: String = "", authorizatio
     )
 }
 
-/// The response of a handler, waiting for a deferred one.
-func answer(_ handler: some HTTPHandler, _ request: HTTPRequest) async -> HTTPResponse {
-    switch handler.handle(request) {
-    case .respond(let response):
-        return response
-    case .deferred(let start):
-        return await withCheckedContinuation { continuation in
-            start(HTTPResponder(deliver: { continuation.resume(returning: $0) }))
-        }
-    }
-}
-
 extension HTTPResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
     var object: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
