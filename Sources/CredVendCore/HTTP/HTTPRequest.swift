@@ -13,6 +13,11 @@ public struct HTTPRequest: Sendable {
     /// The body was longer than the server's limit: `body` holds only its first part
     /// and the handler should answer 413.
     public var bodyTooLarge: Bool
+    /// The request came over TLS.
+    public var isTLS: Bool
+    /// The client certificate the TLS handshake verified; nil over plain HTTP or when
+    /// the client presented none.
+    public var clientCertificate: ClientCertificate?
 
     public init(
         method: String,
@@ -21,7 +26,9 @@ public struct HTTPRequest: Sendable {
         headers: HTTPHeaders = HTTPHeaders(),
         body: [UInt8] = [],
         remoteAddress: String = "",
-        bodyTooLarge: Bool = false
+        bodyTooLarge: Bool = false,
+        isTLS: Bool = false,
+        clientCertificate: ClientCertificate? = nil
     ) {
         self.method = method
         self.path = path
@@ -30,6 +37,8 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.remoteAddress = remoteAddress
         self.bodyTooLarge = bodyTooLarge
+        self.isTLS = isTLS
+        self.clientCertificate = clientCertificate
     }
 
     /// The decoded query parameters in order (`+` is a space, `%XX` a byte).
