@@ -23,16 +23,12 @@ public struct JWKSet: Sendable {
     }
 
     /// One member of the `keys` array that is not used, and why.
-    public struct Skip: Sendable, Equatable, CustomStringConvertible {
+    public struct Skip: Sendable, Equatable {
         /// Its position in the `keys` array, from 0.
         public let index: Int
         /// Its `kid` when it has a string one (even if the rest could not be read).
         public let kid: String?
         public let reason: String
-
-        public var description: String {
-            "key \(index)\(kid.map { " (kid \(JSONText.quote($0)))" } ?? ""): \(reason)"
-        }
     }
 
     public let entries: [String: Entry]
