@@ -27,6 +27,7 @@ import collections
 import json
 import os
 import random
+import resource
 import socket
 import sys
 import time
@@ -386,6 +387,7 @@ class Attack:
                 "forged kid and 16 KiB tokens": TOKEN_ADDRESS,
             },
             "16_kib_token_bytes": len(self.tokens.sixteen_kib()),
+            "cpu_seconds": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
             "settings": {
                 k: getattr(a, k)
                 for k in [

@@ -38,6 +38,8 @@ def main():
     p.add_argument("--metrics-before", required=True)
     a = p.parse_args()
     phase = json.load(open(os.path.join(a.dir, "60-hostile.json")))
+    control_path = os.path.join(a.dir, "59-hostile-control.json")
+    control = json.load(open(control_path)) if os.path.exists(control_path) else None
     attack = json.load(open(os.path.join(a.dir, "61-hostile-attackers.json")))
     settled = proc_sample(a.pid)
     after_text = urllib.request.urlopen(f"http://127.0.0.1:{a.port}/metrics", timeout=5).read().decode()
@@ -66,6 +68,13 @@ def main():
             "latency_us": {k: lat.get(k) for k in ["p50", "p90", "p99", "p99.9", "max", "mean"]},
             "worst_10s_window_p99_us": max((w[3] for w in phase.get("windowsMicros") or []), default=None),
         },
+        "control_valid_clients_alone": control and {
+            "seconds": round(control["seconds"], 1),
+            "achieved_rate": round(control["requestsPerSecond"], 1),
+            "statuses": control["statuses"],
+            "connection_errors": control["errors"],
+            "latency_us": {k: control["latencyMicros"].get(k) for k in ["p50", "p90", "p99", "p99.9", "max", "mean"]},
+        },
         "server": {
             "rss_mib": {
                 "start": round(phase["serverRssStartMiB"], 1),
@@ -81,6 +90,9 @@ def main():
                 "after_attackers_left": settled["open_fds"],
             },
             "cpu_us_per_valid_request": phase.get("serverCpuMicrosPerRequest"),
+            "cpu_percent_of_one_core": phase.get("serverCpuMicrosPerRequest") and round(
+                phase["serverCpuMicrosPerRequest"] * phase["requests"] / phase["seconds"] / 1e4, 1
+            ),
             "counters_during_run": server_counts,
         },
         "attackers": attack,
@@ -94,8 +106,14 @@ def main():
           f"statuses {v['statuses']}, connection errors {v['connection_errors']}")
     print("  valid latency us: " + ", ".join(f"{k} {v['latency_us'][k]:.0f}" for k in ["p50", "p90", "p99", "p99.9", "max"])
           + f"; worst 10 s window p99 {v['worst_10s_window_p99_us'] or 0:.0f}")
+    if control:
+        c = report["control_valid_clients_alone"]
+        print(f"  control, valid clients alone for {c['seconds']} s before: statuses {c['statuses']}, latency us "
+              + ", ".join(f"{k} {c['latency_us'][k]:.0f}" for k in ["p50", "p90", "p99", "p99.9", "max"]))
     print("  server RSS MiB: " + ", ".join(f"{k} {x}" for k, x in s["rss_mib"].items()))
     print("  server open fds: " + ", ".join(f"{k} {x}" for k, x in s["open_fds"].items()))
+    print(f"  server CPU during the attack: {s['cpu_percent_of_one_core']}% of one core; attackers' own CPU "
+          f"{attack['cpu_seconds']} s")
     print("  server counters during the run: " + ", ".join(f"{k} {x:.0f}" for k, x in server_counts.items()
                                                          if "requests_total" not in k))
     print(f"  attackers: {sum(attack['attempts'].values())} attempts in {attack['seconds']} s "
