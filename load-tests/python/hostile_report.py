@@ -103,7 +103,8 @@ def main():
     print(f"hostile: {v['seconds']} s; valid clients {v['achieved_rate']} req/s of {v['target_rate']:.0f} "
           f"(open loop, {v['connections']} connections from 127.0.0.1)")
     print(f"  valid: {ok} answered 200, {failed} failed (error rate {100 * (v['error_rate'] or 0):.4f}%), "
-          f"statuses {v['statuses']}, connection errors {v['connection_errors']}")
+          f"statuses {v['statuses']}, connection errors {v['connection_errors']}, "
+          f"connections the server closed between requests {v['reconnects']}")
     print("  valid latency us: " + ", ".join(f"{k} {v['latency_us'][k]:.0f}" for k in ["p50", "p90", "p99", "p99.9", "max"])
           + f"; worst 10 s window p99 {v['worst_10s_window_p99_us'] or 0:.0f}")
     if control:
@@ -120,6 +121,8 @@ def main():
           f"(16 KiB tokens: {attack['16_kib_token_bytes']} bytes)")
     for kind, outcomes in attack["outcomes"].items():
         print(f"    {kind}: " + ", ".join(f"{o} {n}" for o, n in sorted(outcomes.items(), key=lambda x: -x[1])))
+    deadline = server_counts.get('credvend_connections_refused_total{reason="deadline"}', 0)
+    print(f"  deadline closes the trickles do not account for: {deadline - attack['trickle_closed_after_1s_seconds']['count']:.0f}")
     print(f"  trickle: held at once per address (peak, 1 s or more) {attack['trickle_held_peak_per_address']}; "
           f"closed after 1 s or more: {attack['trickle_closed_after_1s_seconds']}")
     print("  unexpected smuggling outcomes: " + (json.dumps(attack["unexpected"]) if attack["unexpected"] else "none"))
