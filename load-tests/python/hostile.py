@@ -107,7 +107,10 @@ def smuggling_payloads() -> dict:
             post + b"Content-Length: " + n + b"\r\nTransfer-Encoding : chunked\r\n\r\n" + tail,
             "400/closed",
         ),
-        "te_not_chunked": (post + b"Transfer-Encoding: xchunked\r\nContent-Length: " + n + b"\r\n\r\n" + tail, "400/closed"),
+        "te_not_chunked": (
+            post + b"Transfer-Encoding: xchunked\r\nContent-Length: " + n + b"\r\n\r\n" + tail,
+            "400/closed",
+        ),
         "te_on_http10": (
             b"POST /v1/credentials HTTP/1.0\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n" + tail,
             "400/closed",
@@ -355,23 +358,23 @@ class Attack:
         tokens = self.tokens
         jobs = [self.trickle(src) for src in TRICKLE_ADDRESSES for _ in range(a.trickle_per_address)]
         jobs.append(self.paced(a.smuggle_rate, 16, self.smuggle))
-        rng = self.rng
+
+        def garbage():
+            return garbage_bodies(self.rng)
+
+        def forged():
+            return "body", credential_request(tokens.forged_kid())
+
+        def big_in_body():
+            return "in body", credential_request(tokens.sixteen_kib())
+
+        def big_in_header():
+            return "in Authorization", credential_request(tokens.sixteen_kib(), in_header=True)
+
         for w in range(4):
-            jobs.append(
-                self.paced(a.garbage_rate / 4, 1, self.keep_alive("garbage", SMUGGLE_ADDRESS, lambda: garbage_bodies(rng)))
-            )
-            jobs.append(
-                self.paced(
-                    a.forged_rate / 4,
-                    1,
-                    self.keep_alive("forged kid", TOKEN_ADDRESS, lambda: ("body", credential_request(tokens.forged_kid()))),
-                )
-            )
-            big = (
-                (lambda: ("in body", credential_request(tokens.sixteen_kib())))
-                if w % 2
-                else (lambda: ("in Authorization", credential_request(tokens.sixteen_kib(), in_header=True)))
-            )
+            jobs.append(self.paced(a.garbage_rate / 4, 1, self.keep_alive("garbage", SMUGGLE_ADDRESS, garbage)))
+            jobs.append(self.paced(a.forged_rate / 4, 1, self.keep_alive("forged kid", TOKEN_ADDRESS, forged)))
+            big = big_in_body if w % 2 else big_in_header
             jobs.append(self.paced(a.big_rate / 4, 1, self.keep_alive("16 KiB token", TOKEN_ADDRESS, big)))
         await asyncio.gather(*jobs)
         for w in list(self.writers):

@@ -43,7 +43,11 @@ def main():
     attack = json.load(open(os.path.join(a.dir, "61-hostile-attackers.json")))
     settled = proc_sample(a.pid)
     after_text = urllib.request.urlopen(f"http://127.0.0.1:{a.port}/metrics", timeout=5).read().decode()
-    wanted = ("credvend_connections_refused_total", "credvend_http_malformed_requests_total", "credvend_http_requests_total")
+    wanted = (
+        "credvend_connections_refused_total",
+        "credvend_http_malformed_requests_total",
+        "credvend_http_requests_total",
+    )
     before, after = counters(open(a.metrics_before).read(), wanted), counters(after_text, wanted)
     server_counts = {k: v - before.get(k, 0) for k, v in sorted(after.items()) if v - before.get(k, 0)}
 
@@ -105,12 +109,13 @@ def main():
     print(f"  valid: {ok} answered 200, {failed} failed (error rate {100 * (v['error_rate'] or 0):.4f}%), "
           f"statuses {v['statuses']}, connection errors {v['connection_errors']}, "
           f"connections the server closed between requests {v['reconnects']}")
-    print("  valid latency us: " + ", ".join(f"{k} {v['latency_us'][k]:.0f}" for k in ["p50", "p90", "p99", "p99.9", "max"])
+    names = ["p50", "p90", "p99", "p99.9", "max"]
+    print("  valid latency us: " + ", ".join(f"{k} {v['latency_us'][k]:.0f}" for k in names)
           + f"; worst 10 s window p99 {v['worst_10s_window_p99_us'] or 0:.0f}")
     if control:
         c = report["control_valid_clients_alone"]
         print(f"  control, valid clients alone for {c['seconds']} s before: statuses {c['statuses']}, latency us "
-              + ", ".join(f"{k} {c['latency_us'][k]:.0f}" for k in ["p50", "p90", "p99", "p99.9", "max"]))
+              + ", ".join(f"{k} {c['latency_us'][k]:.0f}" for k in names))
     print("  server RSS MiB: " + ", ".join(f"{k} {x}" for k, x in s["rss_mib"].items()))
     print("  server open fds: " + ", ".join(f"{k} {x}" for k, x in s["open_fds"].items()))
     print(f"  server CPU during the attack: {s['cpu_percent_of_one_core']}% of one core; attackers' own CPU "
@@ -122,7 +127,8 @@ def main():
     for kind, outcomes in attack["outcomes"].items():
         print(f"    {kind}: " + ", ".join(f"{o} {n}" for o, n in sorted(outcomes.items(), key=lambda x: -x[1])))
     deadline = server_counts.get('credvend_connections_refused_total{reason="deadline"}', 0)
-    print(f"  deadline closes the trickles do not account for: {deadline - attack['trickle_closed_after_1s_seconds']['count']:.0f}")
+    unexplained = deadline - attack["trickle_closed_after_1s_seconds"]["count"]
+    print(f"  deadline closes the trickles do not account for: {unexplained:.0f}")
     print(f"  trickle: held at once per address (peak, 1 s or more) {attack['trickle_held_peak_per_address']}; "
           f"closed after 1 s or more: {attack['trickle_closed_after_1s_seconds']}")
     print("  unexpected smuggling outcomes: " + (json.dumps(attack["unexpected"]) if attack["unexpected"] else "none"))
