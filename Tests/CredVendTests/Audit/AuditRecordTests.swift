@@ -70,6 +70,26 @@ import Testing
         #expect(try object(record.line)["client_id"] as? String == "a\"b\\c\nd")
     }
 
+    /// No byte a client chose (a control character, DEL, U+2028, U+0085, which some readers
+    /// split lines at) appears raw: the record is one line of ASCII and reads back the same.
+    @Test func aRecordIsOneLineOfASCIIWhateverTheClientIdHolds() throws {
+        let clientId = "a\u{0}b\rc\u{7F}d\u{2028}e\u{85}f\u{E9}\u{1F600}"
+        let record = VendAuditRecord(
+            time: Self.time,
+            requestId: "r",
+            clientId: clientId,
+            roleArn: nil,
+            roleSessionName: nil,
+            source: "x",
+            status: 403,
+            errorCode: "access_denied",
+            token: nil
+        )
+        #expect(record.line.utf8.dropLast().allSatisfy { (0x20...0x7E).contains($0) })
+        #expect(record.line.split(whereSeparator: \.isNewline).count == 1)
+        #expect(try object(record.line)["client_id"] as? String == clientId)
+    }
+
     @Test func adminChangeBySocketAndByToken() throws {
         let before = RoleMapping(clientId: "app-01", roleArn: "arn:aws:iam::123456789012:role/a")
         var after = before
