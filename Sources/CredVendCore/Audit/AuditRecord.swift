@@ -104,8 +104,8 @@ public struct AdminAuditRecord: Sendable {
         out.field("route", route)
         out.field("client_id", clientId)
         out.raw("status", String(status))
-        out.raw("before", before.map(RoleMappingJSON.encode) ?? "null")
-        out.raw("after", after.map(RoleMappingJSON.encode) ?? "null")
+        out.raw("before", before.map { RoleMappingJSON.encode($0, quote: LogEscaping.jsonString) } ?? "null")
+        out.raw("after", after.map { RoleMappingJSON.encode($0, quote: LogEscaping.jsonString) } ?? "null")
         return out.finish()
     }
 }

@@ -131,6 +131,26 @@ import Testing
         #expect(t["after"] is NSNull)
     }
 
+    /// A server_name may be any printable text, U+2028 and non-ASCII included: the record
+    /// before and after is written in ASCII too.
+    @Test func anAdminChangeIsOneLineOfASCIIWhateverTheRecordHolds() throws {
+        var after = RoleMapping(clientId: "app-01", roleArn: "arn:aws:iam::123456789012:role/a")
+        after.serverName = "edge\u{2028}caf\u{E9}"
+        let record = AdminAuditRecord(
+            time: Self.time,
+            requestId: "r3",
+            caller: .socket,
+            route: "PUT /admin/v1/roles/{client_id}",
+            clientId: "app-01",
+            status: 201,
+            before: nil,
+            after: after
+        )
+        #expect(record.line.utf8.dropLast().allSatisfy { (0x20...0x7E).contains($0) })
+        #expect(record.line.contains(#""server_name":"edge\u2028caf\u00e9""#))
+        #expect((try object(record.line)["after"] as? [String: Any])?["server_name"] as? String == after.serverName)
+    }
+
     @Test func timeHasMillisecondsInUTC() {
         #expect(AuditJSON.time(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(AuditJSON.time(Date(timeIntervalSince1970: 1.5)) == "1970-01-01T00:00:01.500Z")
