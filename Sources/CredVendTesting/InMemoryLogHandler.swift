@@ -1,8 +1,9 @@
+import CredVend
 import CredVendSync
 public import Logging
 
 /// The lines logged through its loggers, rendered as `LEVEL label: message key=value...`
-/// (metadata in key order), so tests can read what an operator would see.
+/// and escaped exactly as on stderr (without the time), so tests read what an operator sees.
 public final class LogCapture: Sendable {
     private let captured = Locked<[String]>([])
 
@@ -58,10 +59,8 @@ public struct InMemoryLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        var line = "\(event.level.rawValue.uppercased()) \(label): \(event.message)"
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-        capture.append(line)
+        var line = Array("\(event.level.rawValue.uppercased()) ".utf8)
+        LineLogHandler.appendEvent(event, label: label, metadata: metadata, to: &line)
+        capture.append(String(decoding: line, as: UTF8.self))
     }
 }

@@ -215,6 +215,26 @@ def import_roles(db: Path, records: list[dict]):
 LISTEN_RE = re.compile(r"listening on ([0-9.]+):(\d+)")
 
 
+def log_value(written: str) -> str:
+    """A `key=value` value as the logs write it (docs/reference.md#logs), decoded: bare, or
+    quoted with \\" \\\\ \\n \\r \\t and \\xNN byte escapes."""
+    if not written.startswith('"'):
+        return written
+    out, i, body = bytearray(), 0, written[1:-1]
+    simple = {'"': b'"', "\\": b"\\", "n": b"\n", "r": b"\r", "t": b"\t"}
+    while i < len(body):
+        if body[i] == "\\" and body[i + 1] == "x":
+            out.append(int(body[i + 2:i + 4], 16))
+            i += 4
+        elif body[i] == "\\":
+            out += simple[body[i + 1]]
+            i += 2
+        else:
+            out += body[i].encode()
+            i += 1
+    return out.decode()
+
+
 def wait_for_log(path: str, pattern: re.Pattern, timeout=20.0, proc=None) -> re.Match:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -11,12 +11,12 @@ import re
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from e2elib import ACCOUNT, Serve, b64url, role, unsigned_token, wait_for_log
+from e2elib import ACCOUNT, Serve, b64url, log_value, role, unsigned_token, wait_for_log
 
 ARN = f"arn:aws:iam::{ACCOUNT}:role/app-a"
 FAKE_SRC = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLESOURCE", "AWS_SECRET_ACCESS_KEY": "source-secret-do-not-log"}
-SKIP_RE = re.compile(r'WARNING credvend\.serve: JWKS key skipped index=(\d+) kid=("(?:[^"\\]|\\.)*") '
-                     r'reason=("(?:[^"\\]|\\.)*")$', re.M)
+VALUE = r'("(?:[^"\\]|\\.)*"|[^ "]+)'
+SKIP_RE = re.compile(r'WARNING credvend\.serve: JWKS key skipped index=(\d+) kid=' + VALUE + ' reason=' + VALUE + '$', re.M)
 
 
 class RawKey(dict):
@@ -100,7 +100,7 @@ def test_bad_keys_are_skipped_and_logged_good_keys_still_work(procs, tmp_path, i
     lines = [l for l in srv.log().splitlines() if "JWKS key skipped" in l]
     parsed = [SKIP_RE.search(l) for l in lines]
     assert all(parsed), lines
-    skips = [(json.loads(m.group(2)), int(m.group(1)), json.loads(m.group(3))) for m in parsed]
+    skips = [(log_value(m.group(2)), int(m.group(1)), log_value(m.group(3))) for m in parsed]
     assert len(skips) == len(bad) + 2, lines  # one line per bad key, each twin included
     by_kid = {kid: (index, reason) for kid, index, reason in skips}
     for kid, (_, reason) in bad.items():
@@ -110,7 +110,7 @@ def test_bad_keys_are_skipped_and_logged_good_keys_still_work(procs, tmp_path, i
     assert [(i, r) for k, i, r in skips if k == "twice"] == [(a, ambiguous.format(b)), (b, ambiguous.format(a))]
     # The kid with a newline stayed inside its own line.
     assert not any(l.startswith("2026-01-01T00:00:00.000Z") for l in srv.log().splitlines())
-    assert re.search(r'JWKS loaded kids=\["good-ec","rsa-1"\]', srv.log()), srv.log()
+    assert re.search(r'JWKS loaded kids=good-ec,rsa-1', srv.log()), srv.log()
 
     # The good keys of the same set still vend.
     assert srv.vend(issuer.mint("client-a"))[0] == 200

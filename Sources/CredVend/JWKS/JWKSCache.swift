@@ -135,7 +135,7 @@ public final class JWKSCache: Sendable {
             logger.info(
                 "JWKS loaded",
                 metadata: [
-                    "reason": "\(reason)", "kids": "\(JSONValue.array(keys.kids.map(JSONValue.string)).jsonString)",
+                    "reason": "\(reason)", "kids": "\(keys.kids.joined(separator: ","))",
                 ]
             )
             return true
@@ -162,11 +162,11 @@ public final class JWKSCache: Sendable {
     static let maxSkipLines = 20
 
     /// One warning per skipped key, on every fetch: `index`, `kid` and `reason`, the
-    /// last two as JSON strings (the issuer chose the kid, so it is escaped).
+    /// kid as the issuer wrote it (the log handler escapes it like any value).
     private func logSkipped(_ skipped: [JWKSet.Skip]) {
         for skip in skipped.prefix(Self.maxSkipLines) {
-            var metadata: Logger.Metadata = ["index": "\(skip.index)", "reason": "\(JSONText.quote(skip.reason))"]
-            if let kid = skip.kid { metadata["kid"] = "\(JSONText.quote(kid))" }
+            var metadata: Logger.Metadata = ["index": "\(skip.index)", "reason": "\(skip.reason)"]
+            if let kid = skip.kid { metadata["kid"] = "\(kid)" }
             logger.warning("JWKS key skipped", metadata: metadata)
         }
         if skipped.count > Self.maxSkipLines {

@@ -34,6 +34,20 @@ public struct LineLogHandler: LogHandler {
         line.append(UInt8(ascii: " "))
         line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
         line.append(UInt8(ascii: " "))
+        Self.appendEvent(event, label: label, metadata: metadata, to: &line)
+        ring?.append(String(decoding: line, as: UTF8.self))
+        line.append(UInt8(ascii: "\n"))
+        StandardError.write(line)
+    }
+
+    /// `label: message key=value...` with the metadata merged and in key order, every part
+    /// escaped: the line after the time and level (tests' log capture renders the same).
+    public static func appendEvent(
+        _ event: LogEvent,
+        label: String,
+        metadata: Logger.Metadata,
+        to line: inout [UInt8]
+    ) {
         LogEscaping.appendText(label, to: &line)
         line.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
         LogEscaping.appendText("\(event.message)", to: &line)
@@ -50,9 +64,6 @@ public struct LineLogHandler: LogHandler {
             default: LogEscaping.appendValue(value.description, to: &line)
             }
         }
-        ring?.append(String(decoding: line, as: UTF8.self))
-        line.append(UInt8(ascii: "\n"))
-        StandardError.write(line)
     }
 
     private static let levelNames: [Logger.Level: [UInt8]] = Dictionary(
