@@ -487,7 +487,7 @@ def test_credential_daemon_keeps_the_old_files_on_failure_retries_and_stops_on_s
         assert daemon.wait(timeout=10) == 0
         log = Path(daemon.log_path).read_text()
         assert "credentials refresh failed; the old files stay" in log
-        assert re.search(r"error=the credential API \S+ failed: HTTP 503 unavailable: no STS \(after 3 attempts\)", log)
+        assert re.search(r"error=\"the credential API \S+ failed: HTTP 503 unavailable: no STS \(after 3 attempts\)\"", log)
         assert "stopped signal=SIGTERM" in log
         assert re.search(r"INFO credvend.credential-daemon: credentials refreshed access_key_id=ASIAFAKE0+1 .*expiration=", log)
         all_secrets = [json.loads(b)["SecretAccessKey"] for b in [first["aws-credentials.json"]]]
