@@ -76,6 +76,11 @@ struct ServeCommand: AsyncParsableCommand {
     var auditHmacKeyFile: String?
     @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
     var allowInsecureHttp = false
+    @Flag(
+        help:
+            "Refuse tokens that are not bound to a client certificate (cnf.x5t#S256). [CREDVEND_REQUIRE_BOUND_TOKENS=1]"
+    )
+    var requireBoundTokens = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -108,6 +113,12 @@ struct ServeCommand: AsyncParsableCommand {
         config.auditRequired = auditRequired
         config.auditHMACKeyFile = auditHmacKeyFile
         config.allowInsecureHTTP = allowInsecureHttp
+        switch env["CREDVEND_REQUIRE_BOUND_TOKENS"] ?? "" {
+        case "", "0", "false": config.requireBoundTokens = requireBoundTokens
+        case "1", "true": config.requireBoundTokens = true
+        case let other:
+            throw ValidationError("CREDVEND_REQUIRE_BOUND_TOKENS \"\(other)\" must be 1, true, 0 or false")
+        }
         do {
             try config.validate()
         } catch {

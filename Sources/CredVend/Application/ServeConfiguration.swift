@@ -31,6 +31,8 @@ public struct ServeConfiguration: Sendable {
     public var auditRequired = false
     /// Key for the audit log's token identities; random per start when nil.
     public var auditHMACKeyFile: String?
+    /// `--require-bound-tokens`: refuse tokens that are not bound to a client certificate.
+    public var requireBoundTokens = false
 
     public init(issuer: String) { self.issuer = issuer }
 

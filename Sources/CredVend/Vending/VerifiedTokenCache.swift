@@ -82,7 +82,9 @@ public final class VerifiedTokenCache: Sendable {
             exp: token.exp,
             iat: token.iat,
             jti: token.jti,
-            sub: token.sub
+            sub: token.sub,
+            // Kept, so the binding is checked against each request's certificate on every hit.
+            certificateThumbprint: token.certificateThumbprint
         )
         insert(
             key,

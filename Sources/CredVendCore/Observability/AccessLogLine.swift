@@ -11,10 +11,15 @@ public enum AccessLogLine {
         requestId: String,
         clientId: String?,
         tokenFingerprint: String?,
-        errorCode: String?
+        errorCode: String?,
+        clientCertificate: ClientCertificate? = nil
     ) -> String {
         var s = "request"
         s.reserveCapacity(160)
+        if let clientCertificate {
+            s += " cert_sha256=" + clientCertificate.thumbprintSHA256
+            s += " cert_subject=" + clientCertificate.subject
+        }
         if let clientId { s += " client_id=" + clientId }
         if let errorCode { s += " error=" + errorCode }
         s += " method=" + method
