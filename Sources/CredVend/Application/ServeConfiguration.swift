@@ -16,6 +16,8 @@ public struct ServeConfiguration: Sendable {
     public var stsEndpoint: String?
     public var clockSkew: TimeInterval = 60
     public var requiredScopes: [String] = []
+    /// `--require-bound-tokens`: refuse tokens that are not bound to a client certificate.
+    public var requireBoundTokens = false
     public var refreshBuffer: TimeInterval = 900
     public var allowInsecureHTTP = false
     public var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -31,8 +33,6 @@ public struct ServeConfiguration: Sendable {
     public var auditRequired = false
     /// Key for the audit log's token identities; random per start when nil.
     public var auditHMACKeyFile: String?
-    /// `--require-bound-tokens`: refuse tokens that are not bound to a client certificate.
-    public var requireBoundTokens = false
 
     public init(issuer: String) { self.issuer = issuer }
 
