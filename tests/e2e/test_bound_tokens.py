@@ -11,7 +11,6 @@ import base64
 import hashlib
 import json
 import re
-import socket
 import ssl
 import subprocess
 import threading
@@ -291,14 +290,25 @@ def test_the_tls_files_are_checked_before_any_request(tmp_path, pki, mtls_peer):
 # --- over the TLS listener (the server's own HTTPS and mTLS) -------------------------
 
 def start_tls_serve(procs, tmp_path, issuer_url, sts_url, pki, args=()):
-    ca, server, _, _ = pki
+    """`credvend serve` over mutual TLS against the test CA, ready (its JWKS loaded)."""
+    ca, server, device_a, _ = pki
     audit = tmp_path / "audit.log"
     srv = Serve(procs, tmp_path, issuer_url, sts_url, [role("client-a", ARN)], env=FAKE_SRC, wait_ready=False,
                 args=["--tls-cert", str(server.cert), "--tls-key", str(server.key), "--client-ca", str(ca.cert),
                       "--audit-log", str(audit), *args])
     srv.url = f"https://localhost:{srv.port}"
     srv.audit = audit
-    return srv
+    ctx = context(ca, device_a)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(srv.url + "/readyz", timeout=5, context=ctx) as r:
+                if r.status == 200:
+                    return srv
+        except (OSError, urllib.error.HTTPError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("serve over TLS never ready:\n" + srv.log())
 
 
 @needs_tls_listener
@@ -341,11 +351,13 @@ def test_the_whole_flow_over_mtls_with_dev_idp_binding_tokens(procs, tmp_path, s
                        str(server.cert), "--tls-key", str(server.key), "--client-ca", str(ca.cert), "--bind-tokens"],
                       name="idp")
     idp_port = int(wait_for_log(idp.log_path, LISTEN_RE, proc=idp).group(2))
-    # The issuer is the URL dev-idp puts in `iss`: https, the address it is listening on.
+    # The JWKS, fetched over mTLS (every dev-idp connection needs a certificate here), goes
+    # to serve as a file; the issuer is the URL dev-idp puts in `iss`.
+    with urllib.request.urlopen(f"https://localhost:{idp_port}/.well-known/jwks.json", timeout=10,
+                                context=context(ca, device_a)) as r:
+        (tmp_path / "jwks.json").write_bytes(r.read())
     srv = start_tls_serve(procs, tmp_path, f"https://127.0.0.1:{idp_port}", sts.url, pki,
-                          args=["--jwks-url", f"https://localhost:{idp_port}/.well-known/jwks.json",
-                                "--require-bound-tokens"])
-    # serve fetches the JWKS over https: it must trust the CA too (libcurl, CURLOPT_CAINFO).
+                          args=["--jwks-file", str(tmp_path / "jwks.json"), "--require-bound-tokens"])
     env = cognito_env(tmp_path, f"https://localhost:{idp_port}", srv.url,
                       CREDVEND_CA_FILE=str(ca.cert), CREDVEND_CLIENT_CERT=str(device_a.cert),
                       CREDVEND_CLIENT_KEY=str(device_a.key))
@@ -372,7 +384,6 @@ def test_roles_admin_url_https_over_mtls(procs, tmp_path, issuer, sts, pki):
     mine.write_text(secret + "\n")
     mine.chmod(0o600)
     srv = start_tls_serve(procs, tmp_path, issuer.url, sts.url, pki, args=["--admin-token-file", str(tokens)])
-    wait_for_log(srv.proc.log_path, re.compile("started"), proc=srv.proc)
     r = run_cli("roles", "list", "--admin-url", srv.url, "--admin-token-file", str(mine),
                 "--admin-ca", str(ca.cert), "--client-cert", str(device_a.cert), "--client-key", str(device_a.key))
     assert r.returncode == 0, r.stderr
