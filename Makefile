@@ -42,6 +42,11 @@ demo: release
 load-test: deps
 	load-tests/run
 
+# Ten minutes of valid clients beside hostile ones (load-tests/README.md); not part of `make test`.
+.PHONY: soak-hostile
+soak-hostile: deps
+	load-tests/run hostile
+
 # libFuzzer targets (fuzz/README.md), each run for FUZZ_SECONDS; not part of `make test`.
 FUZZ_SECONDS ?= 60
 fuzz: deps

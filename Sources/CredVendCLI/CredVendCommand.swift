@@ -22,7 +22,7 @@ struct CredVendCommand: AsyncParsableCommand {
 
     static func main() async {
         CLILogging.bootstrap()
-        BrokenPipe.ignore()
+        IgnoredSignals.ignore()
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

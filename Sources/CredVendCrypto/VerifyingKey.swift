@@ -21,12 +21,9 @@ public final class VerifyingKey: Sendable {
         let op = "RSA public key"
         let modulus = n.drop { $0 == 0 }
         let exponent = e.drop { $0 == 0 }
-        try RSALimits.check(bits: modulus.first.map { (modulus.count - 1) * 8 + 8 - $0.leadingZeroBitCount } ?? 0, op)
+        try RSALimits.check(bits: RSALimits.bitCount(modulus), op)
         guard modulus.last! & 1 == 1 else { throw .refused(op, "RSA modulus is even") }
-        guard let last = exponent.last, last & 1 == 1, exponent.count > 1 || last >= 3, exponent.count <= modulus.count
-        else {
-            throw .refused(op, "RSA public exponent must be odd, at least 3 and shorter than the modulus")
-        }
+        try RSALimits.check(exponent: exponent, op)
         self.init(try OpenSSLPublicKey(rsaModulus: Array(modulus), exponent: Array(exponent), operation: op))
     }
 

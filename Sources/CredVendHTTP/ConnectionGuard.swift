@@ -108,7 +108,8 @@ final class ConnectionGuard: Sendable {
     /// Its response is out: the next request's time starts.
     func completed(_ record: ConnectionRecord) {
         record.requestStart.store(monotonicNanos(), ordering: .relaxed)
-        record.receiving.store(true, ordering: .relaxed)
+        // Releasing: a sweeper that sees `receiving` also sees the new start.
+        record.receiving.store(true, ordering: .releasing)
     }
 
     /// True (and counted, once) when the request being received is past its deadline.
@@ -119,8 +120,11 @@ final class ConnectionGuard: Sendable {
         now: UInt64 = monotonicNanos(),
         idleSince: (UInt64) -> Bool = { _ in false }
     ) -> Bool {
-        let elapsed = now &- record.requestStart.load(ordering: .relaxed)
-        guard record.receiving.load(ordering: .relaxed), elapsed > deadlineNanos else { return false }
+        guard record.receiving.load(ordering: .acquiring) else { return false }
+        // A start stamped after the sweeper read its clock has no time elapsed (not a wrap).
+        let start = record.requestStart.load(ordering: .relaxed)
+        let elapsed = now > start ? now - start : 0
+        guard elapsed > deadlineNanos else { return false }
         if record.expired.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
             observer?.connectionRefused(idleSince(elapsed) ? .idle : .deadline)
         }

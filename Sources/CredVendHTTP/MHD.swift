@@ -242,7 +242,8 @@ private func mhdAccessHandler(
         // Past the deadline (the sweeper had not got to it yet): NO closes the connection.
         if let record = request.record, core.connections.expire(record) { return .NO }
         request.method = method.map { String(cString: $0) } ?? ""
-        request.path = url.map { String(cString: $0) } ?? ""
+        // From the target as sent, not MHD's decoded `url`, where a `%00` ends the C string.
+        request.path = RequestTarget.path(request.rawURI)
         request.version = version.map { String(cString: $0) } ?? ""
         request.remoteAddress = clientAddress(connection)
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)

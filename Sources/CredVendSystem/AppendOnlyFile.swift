@@ -38,13 +38,24 @@ public final class AppendOnlyFile: Sendable {
     /// is buffered here.
     deinit { _ = close(fd) }
 
-    /// Writes `line` with one write(2), so that concurrent lines never interleave.
-    /// A short write (a full disk) is a failure: the file then ends in a part line.
+    /// Writes `line` whole or not at all, with one write(2), so that concurrent lines never
+    /// interleave. A short write (a full disk, the file size limit) is a failure, and the
+    /// part written is cut off again (ftruncate to where it began: with O_APPEND the
+    /// descriptor's offset is the end of this write), so the file never ends in a part line
+    /// that the next line would be glued to. Callers serialize appends (the audit log's lock).
     public func append(_ line: [UInt8]) throws(Failure) {
         let written = line.withUnsafeBytes { raw in retryingOnEINTR { write(fd, raw.baseAddress, raw.count) } }
         guard written >= 0 else { throw Failure(what: "write failed", reason: Self.errorText()) }
         guard written == line.count else {
-            throw Failure(what: "write failed", reason: "only \(written) of \(line.count) bytes were written")
+            let short = "only \(written) of \(line.count) bytes were written"
+            let end = lseek(fd, 0, SEEK_CUR)
+            guard end >= written, retryingOnEINTR({ ftruncate(fd, end - off_t(written)) }) == 0 else {
+                throw Failure(
+                    what: "write failed",
+                    reason: short + ", and the part could not be removed: \(Self.errorText())"
+                )
+            }
+            throw Failure(what: "write failed", reason: short + "; the part was removed")
         }
     }
 

@@ -6,8 +6,9 @@ public import Logging
 
 /// The audit log file (`--audit-log`): JSON lines appended to a regular file, created
 /// mode 0600 (see `AppendOnlyFile`). Each record is rendered before the lock is taken; the lock covers only the
-/// one `write(2)` of the finished line (and a reopen), so requests never wait on
-/// each other for more than one small write to the page cache.
+/// one `write(2)` of the finished line (with the rollback of a write cut short, so the file
+/// holds whole lines only) and a reopen, so requests never wait on each other for more
+/// than one small write to the page cache.
 public final class AuditLog: Sendable {
     public let path: String
     private let file: Locked<any AuditSink>

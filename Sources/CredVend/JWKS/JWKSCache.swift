@@ -134,7 +134,9 @@ public final class JWKSCache: Sendable {
             metrics?.jwksRefreshes.increment("success")
             logger.info(
                 "JWKS loaded",
-                metadata: ["reason": "\(reason)", "kids": "\(keys.kids.joined(separator: ","))"]
+                metadata: [
+                    "reason": "\(reason)", "kids": "\(JSONValue.array(keys.kids.map(JSONValue.string)).jsonString)",
+                ]
             )
             return true
         case .failure(let error):
@@ -151,8 +153,28 @@ public final class JWKSCache: Sendable {
     private func parse(_ bytes: [UInt8]) throws(ConfigurationError) -> JWKSet {
         let keys: JWKSet
         do { keys = try JWKSet(jwks: bytes) } catch { throw ConfigurationError("JWKS is not valid: \(error)") }
+        logSkipped(keys.skipped)
         guard !keys.kids.isEmpty else { throw ConfigurationError("JWKS has no usable signing keys") }
         return keys
+    }
+
+    /// At most this many skipped keys get a line of their own per fetch.
+    static let maxSkipLines = 20
+
+    /// One warning per skipped key, on every fetch: `index`, `kid` and `reason`, the
+    /// last two as JSON strings (the issuer chose the kid, so it is escaped).
+    private func logSkipped(_ skipped: [JWKSet.Skip]) {
+        for skip in skipped.prefix(Self.maxSkipLines) {
+            var metadata: Logger.Metadata = ["index": "\(skip.index)", "reason": "\(JSONText.quote(skip.reason))"]
+            if let kid = skip.kid { metadata["kid"] = "\(JSONText.quote(kid))" }
+            logger.warning("JWKS key skipped", metadata: metadata)
+        }
+        if skipped.count > Self.maxSkipLines {
+            logger.warning(
+                "JWKS keys skipped without a line of their own",
+                metadata: ["count": "\(skipped.count - Self.maxSkipLines)"]
+            )
+        }
     }
 
     /// The refresh loop: retries with backoff (1 s doubling to 30 s) until keys

@@ -5,7 +5,8 @@ public import Logging
 
 /// One line per event on stderr (and into a `LogRing`): time, level, label,
 /// message, then `key=value` metadata in key order. Callers pass no secret; this
-/// handler adds none.
+/// handler adds none. Label, message, keys and values are escaped by `LogEscaping`, so an
+/// event is one line of printable ASCII whatever its values hold.
 ///
 /// Cheap enough for one line per request: the line is built as bytes in one buffer,
 /// the `YYYY-MM-DDTHH:MM:SS` part is formatted once per second per thread, and the
@@ -33,20 +34,20 @@ public struct LineLogHandler: LogHandler {
         line.append(UInt8(ascii: " "))
         line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
         line.append(UInt8(ascii: " "))
-        line.append(contentsOf: label.utf8)
+        LogEscaping.appendText(label, to: &line)
         line.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-        line.append(contentsOf: "\(event.message)".utf8)
+        LogEscaping.appendText("\(event.message)", to: &line)
         var merged = metadata
         if let extra = event.metadata {
             if merged.isEmpty { merged = extra } else { merged.merge(extra) { $1 } }
         }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             line.append(UInt8(ascii: " "))
-            line.append(contentsOf: key.utf8)
+            LogEscaping.appendValue(key, to: &line)
             line.append(UInt8(ascii: "="))
             switch value {
-            case .string(let s): line.append(contentsOf: s.utf8)
-            default: line.append(contentsOf: value.description.utf8)
+            case .string(let s): LogEscaping.appendValue(s, to: &line)
+            default: LogEscaping.appendValue(value.description, to: &line)
             }
         }
         ring?.append(String(decoding: line, as: UTF8.self))

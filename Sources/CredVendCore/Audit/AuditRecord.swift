@@ -103,20 +103,21 @@ public struct AdminAuditRecord: Sendable {
         case .token(let role, let prefix):
             out.raw(
                 "caller",
-                "{\"via\":\"token\",\"role\":\(JSONText.quote(role.rawValue)),"
-                    + "\"token_sha256_prefix\":\(JSONText.quote(prefix))}"
+                "{\"via\":\"token\",\"role\":\(LogEscaping.jsonString(role.rawValue)),"
+                    + "\"token_sha256_prefix\":\(LogEscaping.jsonString(prefix))}"
             )
         }
         out.field("route", route)
         out.field("client_id", clientId)
         out.raw("status", String(status))
-        out.raw("before", before.map(RoleMappingJSON.encode) ?? "null")
-        out.raw("after", after.map(RoleMappingJSON.encode) ?? "null")
+        out.raw("before", before.map { RoleMappingJSON.encode($0, quote: LogEscaping.jsonString) } ?? "null")
+        out.raw("after", after.map { RoleMappingJSON.encode($0, quote: LogEscaping.jsonString) } ?? "null")
         return out.finish()
     }
 }
 
-/// A JSON object written field by field, in order, on one line.
+/// A JSON object written field by field, in order, on one line: its strings are escaped by
+/// `LogEscaping.jsonString`, so a record is one line of ASCII whatever a client sent.
 struct AuditJSON {
     private var text = "{"
     private var empty = true
@@ -128,7 +129,7 @@ struct AuditJSON {
     }
 
     mutating func field(_ name: String, _ value: String?) {
-        raw(name, value.map(JSONText.quote) ?? "null")
+        raw(name, value.map(LogEscaping.jsonString) ?? "null")
     }
 
     func finish() -> String { text + "}\n" }

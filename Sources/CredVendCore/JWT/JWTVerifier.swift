@@ -35,7 +35,8 @@ public struct VerifiedToken: Sendable, Equatable {
 /// The token checks of docs/reference.md#token-checks, in that order:
 /// 1. compact JWS: three base64url parts, header and payload JSON objects;
 /// 2. header: supported `alg`, a `kid`, no `crit` (`jku`, `x5u`, `jwk` are never read);
-/// 3. key: the JWKS key with that `kid`, whose type, `alg` and `use` fit the header;
+/// 3. key: the JWKS key with that `kid`, whose type and `alg` fit the header (a key
+///    whose `use` is not `sig` never makes it into a `JWKSet`);
 /// 4. signature over the raw `header.payload` bytes of the token;
 /// 5. claims: `iss`, `token_use`, `exp`, `nbf`, `iat`, `client_id`, `scope`, `cnf`.
 /// The payload is parsed as JSON in check 1, but no claim is read before check 4 passes.
@@ -138,9 +139,6 @@ public struct JWTVerifier: Sendable {
                 .keyMismatch,
                 "the JWKS key for the token kid is published for \(keyAlg) only, not the token alg"
             )
-        }
-        if let use = entry.jwk.use, use != "sig" {
-            throw JWTError(.keyMismatch, "the JWKS key for the token kid is published for use \"\(use)\", not \"sig\"")
         }
 
         // 4. Signature, over the token's own ASCII bytes.

@@ -1,6 +1,7 @@
 /// The access-log message of one request (docs/reference.md#access-log): `request` and its fields as
 /// `key=value`, in the sorted key order the line handler uses for metadata, built
-/// as one string so that no metadata dictionary is made and sorted per request.
+/// as one string so that no metadata dictionary is made and sorted per request. Each value
+/// is escaped by `LogEscaping` (a path or client_id with a newline stays on this line).
 public enum AccessLogLine {
     public static func message(
         method: String,
@@ -17,17 +18,17 @@ public enum AccessLogLine {
         var s = "request"
         s.reserveCapacity(160)
         if let clientCertificate {
-            s += " cert_sha256=" + clientCertificate.thumbprintSHA256
-            s += " cert_subject=" + clientCertificate.subject
+            s += " cert_sha256=" + LogEscaping.value(clientCertificate.thumbprintSHA256)
+            s += " cert_subject=" + LogEscaping.value(clientCertificate.subject)
         }
-        if let clientId { s += " client_id=" + clientId }
-        if let errorCode { s += " error=" + errorCode }
-        s += " method=" + method
-        s += " path=" + path
-        s += " remote=" + remote
-        s += " request_id=" + requestId
+        if let clientId { s += " client_id=" + LogEscaping.value(clientId) }
+        if let errorCode { s += " error=" + LogEscaping.value(errorCode) }
+        s += " method=" + LogEscaping.value(method)
+        s += " path=" + LogEscaping.value(path)
+        s += " remote=" + LogEscaping.value(remote)
+        s += " request_id=" + LogEscaping.value(requestId)
         s += " status=" + String(status)
-        if let tokenFingerprint { s += " token_sha256=" + tokenFingerprint }
+        if let tokenFingerprint { s += " token_sha256=" + LogEscaping.value(tokenFingerprint) }
         s += " us=" + String(micros)
         return s
     }

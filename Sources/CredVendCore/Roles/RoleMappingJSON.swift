@@ -11,7 +11,10 @@ public enum RoleMappingJSON {
     ]
 
     /// One record, on one line: `{"client_id":"...","role_arn":"...",...}`.
-    public static func encode(_ m: RoleMapping) -> String {
+    public static func encode(_ m: RoleMapping) -> String { encode(m, quote: quoted) }
+
+    /// The same, with `quote` writing each string (the audit log's `LogEscaping.jsonString`).
+    public static func encode(_ m: RoleMapping, quote quoted: (String) -> String) -> String {
         var out = "{"
         func field(_ name: String, _ value: String) {
             if out.count > 1 { out += "," }

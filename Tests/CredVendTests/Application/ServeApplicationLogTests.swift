@@ -68,6 +68,27 @@ import Testing
         #expect(lines.allSatisfy { $0.contains("status=502") && $0.contains("error=upstream_error") })
     }
 
+    /// A signed client_id or a path may hold a newline: the access-log line and the audit
+    /// record still take one line each, with the value escaped.
+    @Test func aNewlineInTheClientIdOrPathStaysInItsLine() async throws {
+        let dir = TempDir()
+        let f = try ServeFixture(auditPath: dir.sub("audit.log"), auditRequired: true)
+        let clientId = "nobody\n2026-12-01T00:00:00.000Z INFO credvend.serve: request status=200"
+        #expect(await f.vend(f.token(clientId: clientId)).status == 403)
+        var probe = f.post(f.token())
+        probe.path = "/healthz\u{0}.json\nforged"
+        #expect(await respond(f.app, to: probe).status == 404)
+
+        let lines = accessLines(f)
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { !$0.contains("\n") && !$0.contains("\u{0}") })
+        #expect(lines.first?.contains(#"client_id="nobody\n2026-12-01T00:00:00.000Z INFO"#) == true)
+        #expect(lines.last?.contains(#"path="/healthz\x00.json\nforged""#) == true)
+        let audit = try String(contentsOfFile: dir.sub("audit.log"), encoding: .utf8)
+        #expect(audit.split(separator: "\n").count == 1 && audit.hasSuffix("}\n"))
+        #expect(audit.contains(#""client_id":"nobody\n2026-12-01T00:00:00.000Z INFO"#))
+    }
+
     @Test func theLeakCheckFindsALeak() throws {
         let logs = LogCapture()
         logs.logger().info("harmless", metadata: ["k": "v"])

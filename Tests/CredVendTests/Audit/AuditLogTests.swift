@@ -1,3 +1,4 @@
+import CredVendSystem
 import Foundation
 import Logging
 import Testing
@@ -48,6 +49,29 @@ import Testing
         #expect(!log.write("{}\n"))
         #expect(metrics.auditWriteFailures.current == 2)
         #expect(metrics.render().contains("credvend_audit_write_failures_total 2"))
+    }
+
+    /// A record cut short (the disk filled mid-write) is removed again, so the next one
+    /// does not begin on the tail of a part line.
+    @Test func aShortWriteIsRolledBackAndCounted() throws {
+        let tmp = TempDir()
+        let path = try FullFile.make(at: tmp.sub("nearly-full"), room: 5)
+        let size = { try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) }
+        let before = try size()
+        #expect {
+            try AppendOnlyFile(path: path).append(Array("{\"a\":1}\n".utf8))
+        } throws: {
+            "\($0)".contains("only 5 of 8 bytes were written; the part was removed")
+        }
+        #expect(try size() == before)
+
+        let metrics = ServerMetrics()
+        let log = try AuditLog(path: path, metrics: metrics, logger: logger)
+        #expect(!log.write("{\"a\":2}\n"))
+        #expect(try size() == before)
+        #expect(log.write("{}\n"))  // one that fits is written whole
+        #expect(try size() == before + 3)
+        #expect(metrics.auditWriteFailures.current == 1)
     }
 
     @Test func reopenFollowsRotation() throws {

@@ -70,6 +70,26 @@ import Testing
         #expect(try object(record.line)["client_id"] as? String == "a\"b\\c\nd")
     }
 
+    /// No byte a client chose (a control character, DEL, U+2028, U+0085, which some readers
+    /// split lines at) appears raw: the record is one line of ASCII and reads back the same.
+    @Test func aRecordIsOneLineOfASCIIWhateverTheClientIdHolds() throws {
+        let clientId = "a\u{0}b\rc\u{7F}d\u{2028}e\u{85}f\u{E9}\u{1F600}"
+        let record = VendAuditRecord(
+            time: Self.time,
+            requestId: "r",
+            clientId: clientId,
+            roleArn: nil,
+            roleSessionName: nil,
+            source: "x",
+            status: 403,
+            errorCode: "access_denied",
+            token: nil
+        )
+        #expect(record.line.utf8.dropLast().allSatisfy { (0x20...0x7E).contains($0) })
+        #expect(record.line.split(whereSeparator: \.isNewline).count == 1)
+        #expect(try object(record.line)["client_id"] as? String == clientId)
+    }
+
     @Test func adminChangeBySocketAndByToken() throws {
         let before = RoleMapping(clientId: "app-01", roleArn: "arn:aws:iam::123456789012:role/a")
         var after = before
@@ -109,6 +129,26 @@ import Testing
             t["caller"] as? [String: String] == ["via": "token", "role": "admin", "token_sha256_prefix": "1a2b3c4d"]
         )
         #expect(t["after"] is NSNull)
+    }
+
+    /// A server_name may be any printable text, U+2028 and non-ASCII included: the record
+    /// before and after is written in ASCII too.
+    @Test func anAdminChangeIsOneLineOfASCIIWhateverTheRecordHolds() throws {
+        var after = RoleMapping(clientId: "app-01", roleArn: "arn:aws:iam::123456789012:role/a")
+        after.serverName = "edge\u{2028}caf\u{E9}"
+        let record = AdminAuditRecord(
+            time: Self.time,
+            requestId: "r3",
+            caller: .socket,
+            route: "PUT /admin/v1/roles/{client_id}",
+            clientId: "app-01",
+            status: 201,
+            before: nil,
+            after: after
+        )
+        #expect(record.line.utf8.dropLast().allSatisfy { (0x20...0x7E).contains($0) })
+        #expect(record.line.contains(#""server_name":"edge\u2028caf\u00e9""#))
+        #expect((try object(record.line)["after"] as? [String: Any])?["server_name"] as? String == after.serverName)
     }
 
     @Test func timeHasMillisecondsInUTC() {

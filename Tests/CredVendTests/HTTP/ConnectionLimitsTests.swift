@@ -105,6 +105,8 @@ import Testing
         #expect(!guard_.expire(second, now: start + 60_000_000_000))
         guard_.completed(second)
         #expect(!guard_.expire(second, now: second.requestStart.load(ordering: .relaxed) + 1_000_000_000))
+        // A sweeper whose clock was read before the response completed sees no time elapsed.
+        #expect(!guard_.expire(second, now: second.requestStart.load(ordering: .relaxed) - 1))
         #expect(guard_.openConnections == 2)
         guard_.closed(first)
         guard_.closed(first)  // a second CLOSED for one record changes nothing

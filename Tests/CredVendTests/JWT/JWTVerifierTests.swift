@@ -230,8 +230,11 @@ private typealias F = JWTFixture
         F.expectRefusal(try F.token(header: ["alg": "RS512", "kid": .string(F.rsaKid)]), .keyMismatch)
     }
 
-    @Test func jwkUseEnc() throws {
-        F.expectRefusal(try F.token(header: ["alg": "RS256", "kid": .string(F.rsaEncKid)]), .keyMismatch)
+    @Test func jwkUseEncIsNotInTheSet() throws {
+        // Skipped when the JWKS is read, so the verifier never sees it: its kid is unknown.
+        #expect(F.keys[F.rsaEncKid] == nil)
+        #expect(F.keys.skipped.map(\.kid) == [F.rsaEncKid])
+        F.expectRefusal(try F.token(header: ["alg": "RS256", "kid": .string(F.rsaEncKid)]), .unknownKid)
     }
 }
 

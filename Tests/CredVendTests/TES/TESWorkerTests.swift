@@ -80,7 +80,7 @@ final class ScriptedProvider: Sendable {
         #expect(
             lines.contains {
                 $0.contains("WARNING") && $0.contains("credential refresh failed")
-                    && $0.contains("serving=previous credentials")
+                    && $0.contains("serving=\"previous credentials")
             }
         )
         for line in lines {
@@ -104,7 +104,9 @@ final class ScriptedProvider: Sendable {
         #expect(worker.step() == 5)
         let line = ring.latest(1).first ?? ""
         #expect(line.contains("ERROR") && line.contains("role alias x not found"))
-        #expect(line.contains("status=404") && line.contains("serving=nothing (503)") && line.contains("retry_in=5.0s"))
+        #expect(
+            line.contains("status=404") && line.contains("serving=\"nothing (503)\"") && line.contains("retry_in=5.0s")
+        )
     }
 
     @Test func warnsWhenCredentialsLiveLessThanTheBuffer() {

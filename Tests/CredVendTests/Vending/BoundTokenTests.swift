@@ -154,7 +154,7 @@ import Testing
         let lines = f.logs.lines.filter { $0.contains(": request ") }
         #expect(lines.count == 2)
         #expect(lines.first?.contains("cert_sha256=\(Self.certA.thumbprintSHA256)") == true)
-        #expect(lines.first?.contains("cert_subject=CN=device-a,O=Example") == true)
+        #expect(lines.first?.contains(#"cert_subject="CN=device-a,O=Example""#) == true)
         #expect(lines.last?.contains("cert_sha256=\(Self.certB.thumbprintSHA256)") == true)
         #expect(lines.last?.contains("status=401") == true)
     }

@@ -19,6 +19,7 @@ struct Drive {
         let threads = args.int("threads", 2)
         let duration = args.double("duration", 10)
         let rate = args.optionalDouble("rate")
+        let window = args.optionalDouble("window")
         let clients = args.int("clients", 1000)
         let budget = args.int("budget", 60_000)
         let pid = Int32(args.int("server-pid", 0))
@@ -99,7 +100,7 @@ struct Drive {
             }
         }
 
-        if let mark = args.values["mark"] {  // tells load-tests/run --perf that the measured phase starts
+        if let mark = args.values["mark"] {  // the measured phase starts: for --perf and the hostile attackers
             FileManager.default.createFile(atPath: mark, contents: Data(String(duration).utf8))
         }
         let before = pid > 0 ? ProcSample.read(pid: pid) : nil
@@ -112,7 +113,8 @@ struct Drive {
                 threads: threads,
                 duration: duration,
                 rate: rate,
-                record: true
+                record: true,
+                windowSeconds: window
             ),
             requests: RequestSet(messages: measured, unique: unique)
         )
@@ -141,7 +143,19 @@ struct Drive {
             serverRssMiB: after.map { Double($0.rssKiB) / 1024 },
             serverCpuMicrosPerRequest: (before != nil && after != nil && result.completed > 0)
                 ? (after!.cpuSeconds - before!.cpuSeconds) * 1e6 / Double(result.completed) : nil,
-            rssSeriesMiB: series?.map { [$0[0], $0[1] / 1024] }
+            rssSeriesMiB: series?.map { [$0[0], $0[1] / 1024] },
+            serverRssStartMiB: before.map { Double($0.rssKiB) / 1024 },
+            serverFdsStart: before?.openFds,
+            serverFdsEnd: after?.openFds,
+            fdSeries: series?.map { [$0[0], $0[2]] },
+            windowsMicros: window.map { w in
+                result.windows.enumerated().map { i, h in
+                    [
+                        Double(i + 1) * w, Double(h.totalCount), Double(h.valueAtPercentile(50)) / 1000,
+                        Double(h.valueAtPercentile(99)) / 1000, Double(h.max) / 1000,
+                    ]
+                }
+            }
         )
         phase.notes["request_bytes"] = String(measured.first?.count ?? 0)
         phase.notes["server_stderr"] = args.string("server-log", "file")

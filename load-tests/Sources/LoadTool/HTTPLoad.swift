@@ -14,6 +14,9 @@ struct LoadPlan: Sendable {
     var rate: Double?
     /// Record latencies (false for warm-up phases).
     var record = true
+    /// Also a latency histogram per window of this many seconds (by intended send time),
+    /// so a long run shows when a stall happened, not only that one did.
+    var windowSeconds: Double? = nil
 }
 
 /// The requests to send: pre-built HTTP/1.1 messages. `unique`: each is sent
@@ -51,6 +54,8 @@ struct LoadResult {
         highestTrackableValue: 120_000_000_000,
         numberOfSignificantValueDigits: .three
     )  // ns, from the actual send time
+    /// One per `LoadPlan.windowSeconds` (2 significant digits: 60 of them stay small).
+    var windows: [Histogram<UInt64>] = []
     var statuses: [Int: Int] = [:]
     var errors = 0
     var reconnects = 0
@@ -61,11 +66,21 @@ struct LoadResult {
     mutating func merge(_ other: LoadResult) {
         latency.add(other.latency)
         service.add(other.service)
+        while windows.count < other.windows.count { windows.append(LoadResult.windowHistogram()) }
+        for (i, w) in other.windows.enumerated() { windows[i].add(w) }
         for (k, v) in other.statuses { statuses[k, default: 0] += v }
         errors += other.errors
         reconnects += other.reconnects
         completed += other.completed
         lastResponseBodyBytes = max(lastResponseBodyBytes, other.lastResponseBodyBytes)
+    }
+
+    static func windowHistogram() -> Histogram<UInt64> {
+        Histogram(
+            lowestDiscernibleValue: 1,
+            highestTrackableValue: 120_000_000_000,
+            numberOfSignificantValueDigits: .two
+        )
     }
 }
 
@@ -344,6 +359,11 @@ private final class Worker: @unchecked Sendable {
         if plan.record && conns[i].busy {
             _ = result.latency.record(now &- conns[i].intended)
             _ = result.service.record(now &- conns[i].sent)
+            if let window = plan.windowSeconds {
+                let w = Int(Double(conns[i].intended &- start) / (window * 1e9))
+                while result.windows.count <= w { result.windows.append(LoadResult.windowHistogram()) }
+                _ = result.windows[w].record(now &- conns[i].intended)
+            }
             statusCounts[min(max(status, 0), 599)] += 1
             result.completed += 1
             result.lastResponseBodyBytes = contentLength

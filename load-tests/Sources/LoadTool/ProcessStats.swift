@@ -30,11 +30,13 @@ struct MachineInfo: Codable {
     }
 }
 
-/// RSS and CPU time of a process, read from /proc.
+/// RSS, CPU time and open descriptors of a process, read from /proc.
 struct ProcSample {
     var rssKiB: Int
     var peakRssKiB: Int
     var cpuSeconds: Double
+    /// Entries of /proc/PID/fd: sockets, files, epoll and event descriptors (a leak shows here first).
+    var openFds: Int
 
     static func read(pid: Int32) -> ProcSample? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -50,11 +52,18 @@ struct ProcSample {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let utime = Double(fields.count > 11 ? fields[11] : "0") ?? 0
         let stime = Double(fields.count > 12 ? fields[12] : "0") ?? 0
-        return ProcSample(rssKiB: kib("VmRSS:"), peakRssKiB: kib("VmHWM:"), cpuSeconds: (utime + stime) / ticks)
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+        return ProcSample(
+            rssKiB: kib("VmRSS:"),
+            peakRssKiB: kib("VmHWM:"),
+            cpuSeconds: (utime + stime) / ticks,
+            openFds: fds
+        )
     }
 }
 
-/// Samples a process's RSS once a second while a phase runs.
+/// Samples a process's RSS and open descriptors once a second while a phase runs:
+/// rows of [seconds since start, RSS KiB, open fds].
 final class RSSSampler: @unchecked Sendable {
     private let pid: Int32
     private let samples = Mutex<[[Double]]>([])
@@ -68,7 +77,8 @@ final class RSSSampler: @unchecked Sendable {
         let t = Thread { [self] in
             while !stop.load(ordering: .relaxed) {
                 if let s = ProcSample.read(pid: pid) {
-                    samples.withLock { $0.append([Double(monotonicNanos() - begin) / 1e9, Double(s.rssKiB)]) }
+                    let at = Double(monotonicNanos() - begin) / 1e9
+                    samples.withLock { $0.append([at, Double(s.rssKiB), Double(s.openFds)]) }
                 }
                 for _ in 0..<10 where !stop.load(ordering: .relaxed) { usleep(100_000) }
             }

@@ -24,6 +24,13 @@ struct PhaseResult: Codable {
     var serverRssMiB: Double?
     var serverCpuMicrosPerRequest: Double?
     var rssSeriesMiB: [[Double]]?
+    /// The server at the start and at the end of the measured phase, and its open fds each second ([s, fds]).
+    var serverRssStartMiB: Double?
+    var serverFdsStart: Int?
+    var serverFdsEnd: Int?
+    var fdSeries: [[Double]]?
+    /// With `drive --window S`: per window [end second, requests, p50, p99, max] (µs).
+    var windowsMicros: [[Double]]?
     var notes: [String: String] = [:]
 
     static func percentiles(_ h: Histogram<UInt64>) -> [String: Double] {

@@ -29,7 +29,10 @@ enum Targets {
             out["hot closed >= 50% of C reference"] =
                 "\(ratio >= 0.5 ? "met" : "MISSED"): \(f(ratio * 100))% (\(f(hot.requestsPerSecond, 0)) vs \(f(ref.requestsPerSecond, 0)) req/s)"
         }
-        for open in r.phases where open.scenario == "hot" && open.targetRate != nil && open.label != "soak" {
+        for open in r.phases
+        where open.scenario == "hot" && open.targetRate != nil && open.label != "soak"
+            && !open.label.hasPrefix("hostile")
+        {
             guard let rate = open.targetRate, let p99 = open.latencyMicros["p99"] else { continue }
             let ref = r.phases.first { $0.scenario == "ref" && $0.targetRate == rate }?.latencyMicros["p99"]
             let name = rate == 20000 ? "hot open@20000 p99 <= 1 ms" : "hot open@\(Int(rate)) p99 (context)"
@@ -64,6 +67,12 @@ enum Targets {
             let growth = (last[1] - one[1]) / one[1] * 100
             out["RSS after 5 min within 5% of 1 min"] =
                 "\(abs(growth) <= 5 ? "met" : "MISSED"): \(f(one[1])) MiB at 1 min, \(f(last[1])) MiB at \(f(last[0], 0)) s (\(f(growth, 2))%)"
+        }
+        if let h = phase("hostile"), let p99 = h.latencyMicros["p99"], let maxUs = h.latencyMicros["max"] {
+            let failed = h.statuses.filter { $0.key != "200" }.values.reduce(0, +) + h.errors
+            out["hostile: every valid request answered 200 under attack (context: p99)"] =
+                "\(failed == 0 ? "met" : "MISSED"): \(failed) of \(h.requests + h.errors) failed; "
+                + "p99 \(f(p99, 0)) us, max \(f(maxUs, 0)) us at \(f(h.requestsPerSecond, 0)) req/s"
         }
         return out
     }
