@@ -24,6 +24,9 @@ struct DevIdpRun: AsyncParsableCommand {
             {"client_id": "...", "client_secret": "...", "scopes": ["credvend/write"]}.
             With --key, the signing key is loaded from that PEM file, or generated and written there (mode 0600) if
             the file does not exist; without it a fresh key is generated for this run.
+            With --tls-cert and --tls-key it serves HTTPS (iss = https://...); with --client-ca it asks for client
+            certificates (mutual TLS); with --bind-tokens each token carries cnf.x5t#S256, the thumbprint of the
+            client certificate of the connection that asked for it (RFC 8705).
             """
     )
 
@@ -37,6 +40,27 @@ struct DevIdpRun: AsyncParsableCommand {
     var tokenTtl = 3600
     @Flag(help: "Allow listening on a non-loopback address.")
     var allowRemote = false
+    @Option(help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key.")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert (not readable by group or others).")
+    var tlsKey: String?
+    @Option(help: "PEM CA certificates to verify client certificates against (mutual TLS; a certificate is required).")
+    var clientCa: String?
+    @Flag(help: "Bind each token to the client certificate presented at the token endpoint (needs --client-ca).")
+    var bindTokens = false
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if clientCa != nil, tlsCert == nil { throw ValidationError("--client-ca needs --tls-cert and --tls-key") }
+        if bindTokens, clientCa == nil {
+            throw ValidationError("--bind-tokens needs --client-ca: tokens are bound to a verified client certificate")
+        }
+    }
+
+    var tls: TLSServerConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        return TLSServerConfiguration(certificateFile: tlsCert, keyFile: tlsKey, clientCAFile: clientCa)
+    }
 
     func run() async throws {
         guard let (host, port) = HostPort.parse(listen) else {
@@ -51,9 +75,10 @@ struct DevIdpRun: AsyncParsableCommand {
             let idp = DevIdentityProvider(
                 minter: minter,
                 clients: try DevIdentityProvider.loadClients(path: clients),
-                tokenTTL: tokenTtl
+                tokenTTL: tokenTtl,
+                bindTokens: bindTokens
             )
-            try await DevIdPRuntime(host: host, port: Int(port), provider: idp, logger: logger).run()
+            try await DevIdPRuntime(host: host, port: Int(port), provider: idp, tls: tls, logger: logger).run()
         } catch let e as ValidationError {
             throw e
         } catch {
@@ -78,6 +103,8 @@ struct DevIdpMint: AsyncParsableCommand {
     var ttl = 3600
     @Option(help: "Space-separated scopes.")
     var scope = "credvend/write"
+    @Option(help: "Bind the token to the first certificate of this PEM file (cnf.x5t#S256, RFC 8705).")
+    var cnfCert: String?
 
     func run() async throws {
         do {
@@ -85,16 +112,20 @@ struct DevIdpMint: AsyncParsableCommand {
                 throw ValidationError("--key \(key) does not exist")
             }
             let minter = try TokenMinter.loadOrCreate(keyPath: key)
-            let token = try minter.mint(
-                claims: JWTSigner.accessTokenClaims(
-                    issuer: issuer,
-                    clientId: clientId,
-                    scopes: scope.split(separator: " ").map(String.init),
-                    issuedAt: Date(),
-                    ttl: TimeInterval(ttl)
-                )
+            var claims = JWTSigner.accessTokenClaims(
+                issuer: issuer,
+                clientId: clientId,
+                scopes: scope.split(separator: " ").map(String.init),
+                issuedAt: Date(),
+                ttl: TimeInterval(ttl)
             )
-            print(token)
+            if let cnfCert {
+                guard let pem = FileManager.default.contents(atPath: cnfCert) else {
+                    throw ValidationError("--cnf-cert \(cnfCert) is not readable")
+                }
+                claims["cnf"] = try TokenMinter.confirmation(certificatePEM: Array(pem))
+            }
+            print(try minter.mint(claims: claims))
         } catch let e as ValidationError {
             throw e
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredVend
+import CredVendCore
 import Foundation
 
 /// `credvend roles`: offline seeding and editing of the LMDB role store (docs/reference.md#credvend-roles).
@@ -77,18 +78,35 @@ struct RolesCommand: ParsableCommand {
     @Option(
         name: .customLong("admin-ca"),
         help: ArgumentHelp(
-            "PEM file of the CA that signed the server's certificate (https --admin-url); default: the system's.",
+            "PEM file of the CA that signed the server's certificate (https --admin-url), besides the system's. [CREDVEND_CA_FILE]",
             valueName: "file"
         )
     )
     var adminCA: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "PEM client certificate for an https --admin-url that asks for one (mutual TLS). [CREDVEND_CLIENT_CERT]",
+            valueName: "file"
+        )
+    )
+    var clientCert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "PEM private key of --client-cert (default: in the certificate's file). [CREDVEND_CLIENT_KEY]",
+            valueName: "file"
+        )
+    )
+    var clientKey: String?
+
     func validate() throws {
         guard mapSize > 0 else { throw ValidationError("--map-size must be a positive number of bytes") }
         if adminURL != nil, db != nil { throw ValidationError("use --db or --admin-url, not both") }
-        if adminURL == nil, adminTokenFile != nil || adminCA != nil {
-            throw ValidationError("--admin-token-file and --admin-ca need --admin-url")
+        if adminURL == nil, adminTokenFile != nil || adminCA != nil || clientCert != nil || clientKey != nil {
+            throw ValidationError("--admin-token-file, --admin-ca, --client-cert and --client-key need --admin-url")
         }
+        if clientKey != nil, clientCert == nil { throw ValidationError("--client-key needs --client-cert") }
     }
 
     /// The directory of the store: --db, else $CREDVEND_DB, else ./credvend-data.
@@ -101,7 +119,24 @@ struct RolesCommand: ParsableCommand {
     /// The store client the subcommands use: the admin API with --admin-url, else the local LMDB directory.
     func client() throws -> any RoleStoreClient {
         if let adminURL {
-            return try RemoteRoleStoreClient(url: adminURL, tokenFile: adminTokenFile, caFile: adminCA)
+            let env = ProcessInfo.processInfo.environment
+            func pick(_ flag: String?, _ variable: String) -> String? {
+                flag ?? env[variable].flatMap { $0.isEmpty ? nil : $0 }
+            }
+            let tls = TLSClientOptions(
+                caFile: pick(adminCA, "CREDVEND_CA_FILE"),
+                certificateFile: pick(clientCert, "CREDVEND_CLIENT_CERT"),
+                keyFile: pick(clientKey, "CREDVEND_CLIENT_KEY")
+            )
+            do {
+                try TLSClientFiles.check(
+                    tls,
+                    names: .init(caFile: "--admin-ca", certificate: "--client-cert", key: "--client-key")
+                )
+            } catch {
+                throw ValidationError(error.message)
+            }
+            return try RemoteRoleStoreClient(url: adminURL, tokenFile: adminTokenFile, tls: tls)
         }
         return LocalRoleStoreClient(directory: directory, mapSize: mapSize)
     }

@@ -47,6 +47,11 @@ struct ServeCommand: AsyncParsableCommand {
     var clockSkew: Int = 60
     @Option(help: "A scope every token must carry (repeatable).")
     var requiredScope: [String] = []
+    @Flag(
+        help:
+            "Refuse tokens that are not bound to a client certificate (cnf.x5t#S256). [CREDVEND_REQUIRE_BOUND_TOKENS=1]"
+    )
+    var requireBoundTokens = false
     @Option(
         help: "Re-fetch cached credentials once they have less than this many seconds left; no response carries less."
     )
@@ -97,6 +102,12 @@ struct ServeCommand: AsyncParsableCommand {
         config.stsEndpoint = pick(stsEndpoint, "CREDVEND_STS_ENDPOINT")
         config.clockSkew = TimeInterval(clockSkew)
         config.requiredScopes = requiredScope
+        switch env["CREDVEND_REQUIRE_BOUND_TOKENS"] ?? "" {
+        case "", "0", "false": config.requireBoundTokens = requireBoundTokens
+        case "1", "true": config.requireBoundTokens = true
+        case let other:
+            throw ValidationError("CREDVEND_REQUIRE_BOUND_TOKENS \"\(other)\" must be 1, true, 0 or false")
+        }
         config.refreshBuffer = TimeInterval(refreshBuffer)
         if let threads { config.threads = max(1, threads) }
         config.connectionLimit = connectionLimit

@@ -47,6 +47,24 @@ enum PEM {
         return count
     }
 
+    /// The DER encoding of the first certificate in `bytes` (what an RFC 8705 thumbprint hashes).
+    static func firstCertificateDER(_ bytes: [UInt8], operation: String) throws(OpenSSLError) -> [UInt8] {
+        let certificate = try withMemoryBIO(bytes, operation: operation) { bio in
+            PEM_read_bio_X509(bio, nil, nil, nil)
+        }
+        guard let certificate else { throw .fromQueue(operation) }
+        defer { X509_free(certificate) }
+        let length = i2d_X509(certificate, nil)
+        guard length > 0 else { throw .fromQueue(operation + " (DER encoding)") }
+        var der = [UInt8](repeating: 0, count: Int(length))
+        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress  // i2d_X509 writes here and moves the cursor past its output
+            return i2d_X509(certificate, &cursor)
+        }
+        guard written == length else { throw .fromQueue(operation + " (DER encoding)") }
+        return der
+    }
+
     /// Whether the private key in `keyPEM` belongs to the first certificate in `certificatePEM`.
     static func keyMatchesCertificate(certificatePEM: [UInt8], keyPEM: [UInt8]) throws(OpenSSLError) -> Bool {
         let certificate = try withMemoryBIO(certificatePEM, operation: "PEM certificate") { bio in

@@ -23,6 +23,12 @@ public enum X509PEM {
         return (0...(haystack.count - needle.count)).count { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
+    /// The DER bytes of the first certificate in `pem`, whose SHA-256 is the certificate's
+    /// RFC 8705 thumbprint. Throws when there is no readable certificate.
+    public static func firstCertificateDER(_ pem: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+        try PEM.firstCertificateDER(pem, operation: "PEM certificate")
+    }
+
     /// Whether `keyPEM`, an unencrypted PEM private key, is the private half of the first
     /// certificate in `certificatePEM`. Throws when either cannot be read.
     public static func keyMatchesCertificate(certificatePEM: [UInt8], keyPEM: [UInt8]) throws(OpenSSLError) -> Bool {

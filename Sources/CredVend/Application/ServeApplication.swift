@@ -42,7 +42,12 @@ public final class ServeApplication: HTTPHandler, Sendable {
         switch (request.path, request.method) {
         case ("/v1/credentials", "POST"):
             if request.bodyTooLarge { return finish(request, VendOutcome(.payloadTooLarge), started, audited: true) }
-            switch vending.vend(body: request.body, authorization: request.headers["authorization"]) {
+            switch vending.vend(
+                body: request.body,
+                authorization: request.headers["authorization"],
+                isTLS: request.isTLS,
+                clientCertificate: request.clientCertificate
+            ) {
             case .now(let outcome):
                 return finish(request, outcome, started, audited: true)
             case .later(let work):
@@ -140,7 +145,8 @@ public final class ServeApplication: HTTPHandler, Sendable {
             requestId: requestId,
             clientId: outcome.clientId,
             tokenFingerprint: outcome.tokenFingerprint,
-            errorCode: outcome.errorCode
+            errorCode: outcome.errorCode,
+            clientCertificate: request.clientCertificate
         )
         logger.info("\(line)")
         return outcome.response
@@ -158,7 +164,8 @@ public final class ServeApplication: HTTPHandler, Sendable {
             source: request.remoteAddress,
             status: outcome.response.status,
             errorCode: outcome.errorCode,
-            token: outcome.tokenId
+            token: outcome.tokenId,
+            clientCertificate: request.clientCertificate
         )
     }
 }

@@ -16,6 +16,8 @@ public struct ServeConfiguration: Sendable {
     public var stsEndpoint: String?
     public var clockSkew: TimeInterval = 60
     public var requiredScopes: [String] = []
+    /// `--require-bound-tokens`: refuse tokens that are not bound to a client certificate.
+    public var requireBoundTokens = false
     public var refreshBuffer: TimeInterval = 900
     public var allowInsecureHTTP = false
     public var threads = ProcessInfo.processInfo.activeProcessorCount

@@ -83,7 +83,8 @@ public final class ServeRuntime: Sendable {
             source: source,
             metrics: metrics,
             logger: logger,
-            tokenIdentifier: tokenIdentifier
+            tokenIdentifier: tokenIdentifier,
+            requireBoundTokens: config.requireBoundTokens
         )
 
         let adminAPI = AdminAPI(
@@ -196,6 +197,7 @@ public final class ServeRuntime: Sendable {
         ]
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
+        if config.requireBoundTokens { started["require_bound_tokens"] = "true" }
         if let path = config.auditLog {
             started["audit_log"] = "\(path)"
             started["audit_hmac_key"] = "\(config.auditHMACKeyFile == nil ? "random per start" : "from file")"

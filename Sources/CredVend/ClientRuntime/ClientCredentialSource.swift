@@ -179,7 +179,7 @@ public final class ClientCredentialSource: Sendable {
             let url = settings.credentialAPIURL ?? ""
             let secrets = [token.accessToken, settings.clientSecret]
             credentials = try send(
-                VendingExchange.request(url: url, token: token.accessToken),
+                VendingExchange.request(url: url, token: token.accessToken, tls: settings.tls),
                 peer: "the credential API \(url)",
                 secrets: secrets
             ) {

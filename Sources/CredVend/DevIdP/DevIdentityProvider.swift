@@ -24,9 +24,13 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
     private let clients: [String: Client]
     private let tokenTTL: Int
     private let jwksBody: [UInt8]
+    /// `--bind-tokens`: each token is bound to the client certificate of the connection
+    /// that asked for it (RFC 8705 section 3.1).
+    private let bindTokens: Bool
 
-    public init(minter: TokenMinter, clients: [Client], tokenTTL: Int = 3600) {
+    public init(minter: TokenMinter, clients: [Client], tokenTTL: Int = 3600, bindTokens: Bool = false) {
         self.minter = minter
+        self.bindTokens = bindTokens
         self.clients = Dictionary(clients.map { ($0.clientId, $0) }, uniquingKeysWith: { a, _ in a })
         self.tokenTTL = tokenTTL
         self.jwksBody = Array(minter.jwksJSON.utf8)
@@ -119,6 +123,16 @@ public final class DevIdentityProvider: HTTPHandler, Sendable {
         )
         claims["auth_time"] = claims["iat"]
         claims["version"] = .number(2)
+        if bindTokens {
+            guard request.isTLS, let certificate = request.clientCertificate else {
+                return oauthError(
+                    400,
+                    "invalid_request",
+                    "this issuer binds tokens to the client certificate: connect over mutual TLS with one"
+                )
+            }
+            claims["cnf"] = TokenMinter.confirmation(thumbprint: certificate.thumbprintSHA256)
+        }
         let jwt: String
         do { jwt = try minter.mint(claims: claims) } catch {
             return oauthError(500, "server_error", "could not sign the token")

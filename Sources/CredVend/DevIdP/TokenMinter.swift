@@ -32,4 +32,15 @@ public struct TokenMinter: Sendable {
     public func mint(claims: [String: JSONValue]) throws(OpenSSLError) -> String {
         try signer.sign(claims: claims)
     }
+
+    /// The `cnf` claim binding a token to the certificate with this thumbprint (RFC 8705 3.1).
+    public static func confirmation(thumbprint: String) -> JSONValue {
+        ["x5t#S256": .string(thumbprint)]
+    }
+
+    /// The `cnf` claim for the first certificate of a PEM file (`dev-idp mint --cnf-cert`):
+    /// base64url of the SHA-256 of its DER.
+    public static func confirmation(certificatePEM: [UInt8]) throws(OpenSSLError) -> JSONValue {
+        confirmation(thumbprint: Base64URL.encode(SHA256.hash(try X509PEM.firstCertificateDER(certificatePEM))))
+    }
 }

@@ -16,13 +16,14 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     public let location: String
     private let target: Target
     private let token: String?
-    private let caFile: String?
+    private let tls: TLSClientOptions
     private let http = CurlHTTPClient(maxIdleHandles: 1)
 
     /// Checks the URL, reads the token file; throws `RemoteAdminError` with a message for the user.
-    public init(url: String, tokenFile: String?, caFile: String?) throws {
+    /// `tls`: the CA and the client certificate for an https:// URL (mutual TLS to the listener).
+    public init(url: String, tokenFile: String?, tls: TLSClientOptions = TLSClientOptions()) throws {
         location = url
-        self.caFile = caFile
+        self.tls = tls
         if url.hasPrefix("unix:") {
             let path = String(url.dropFirst("unix:".count))
             guard !path.isEmpty else { throw RemoteAdminError("--admin-url unix:PATH needs the socket's path") }
@@ -113,15 +114,16 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
         var headers: [(String, String)] = [("Accept", "application/json")]
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        var request = HTTPClientRequest(
-            method: method,
-            url: "",
-            headers: headers,
-            body: body,
-            connectTimeout: .seconds(5),
-            timeout: .seconds(60),
-            caFile: caFile,
-            maxResponseBytes: 64 << 20
+        var request = tls.applied(
+            to: HTTPClientRequest(
+                method: method,
+                url: "",
+                headers: headers,
+                body: body,
+                connectTimeout: .seconds(5),
+                timeout: .seconds(60),
+                maxResponseBytes: 64 << 20
+            )
         )
         switch target {
         case .unix(let socket):

@@ -68,6 +68,8 @@ public final class VendingService: Sendable {
     /// Each thread's last token header and its checks (one issuer key signs them all).
     private let headerMemos = ThreadLocal<HeaderMemoBox>()
     private let clock: any WallClock
+    /// `--require-bound-tokens`: tokens without `cnf.x5t#S256` are refused.
+    private let requireBoundTokens: Bool
 
     /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
     /// token's `AuditTokenID`.
@@ -83,9 +85,11 @@ public final class VendingService: Sendable {
         tokenIdentifier: AuditTokenIdentifier? = nil,
         verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
         refusals: RefusalMemory = RefusalMemory(),
+        requireBoundTokens: Bool = false,
         clock: any WallClock = SystemClock()
     ) {
         self.clock = clock
+        self.requireBoundTokens = requireBoundTokens
         self.refusals = refusals
         self.tokenIdentifier = tokenIdentifier
         self.verifiedTokens = verifiedTokens
@@ -99,8 +103,16 @@ public final class VendingService: Sendable {
         self.logger = logger
     }
 
-    /// `now`: the injected clock's time unless given.
-    public func vend(body: [UInt8], authorization: String?, now: Date? = nil) -> VendResult {
+    /// `now`: the injected clock's time unless given. `isTLS` and `clientCertificate`:
+    /// the connection the token came over, which a certificate-bound token must match.
+    public func vend(
+        body: [UInt8],
+        authorization: String?,
+        isTLS: Bool = false,
+        clientCertificate: ClientCertificate? = nil,
+        now: Date? = nil
+    ) -> VendResult {
+        let peer = Peer(isTLS: isTLS, certificate: clientCertificate)
         let now = now ?? clock.now()
         let token: ArraySlice<UInt8>
         switch TokenExtractor.tokenBytes(body: body, authorization: authorization) {
@@ -154,11 +166,12 @@ public final class VendingService: Sendable {
         }
         switch result {
         case .success(let verified):
-            return afterVerification(verified, token: token, fingerprint: fingerprint, now: now)
+            return afterVerification(verified, token: token, peer: peer, fingerprint: fingerprint, now: now)
         case .failure(let error) where error.code == .unknownKid:
             return unknownKid(
                 Array(token),
                 error,
+                peer: peer,
                 seen: snapshot,
                 fingerprint: fingerprint,
                 tokenId: unverifiedId,
@@ -178,6 +191,7 @@ public final class VendingService: Sendable {
     private func unknownKid(
         _ token: [UInt8],
         _ error: JWTError,
+        peer: Peer,
         seen: JWKSCache.Snapshot,
         fingerprint: String,
         tokenId unverifiedId: AuditTokenID?,
@@ -187,7 +201,7 @@ public final class VendingService: Sendable {
             keysMemo.value = KeysMemo(latest)
             switch verify(token, keys: latest.keys, now: now) {
             case .success(let verified):
-                return afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now)
+                return afterVerification(verified, token: token[...], peer: peer, fingerprint: fingerprint, now: now)
             case .failure(let e) where e.code != .unknownKid:
                 return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
             case .failure: break
@@ -204,7 +218,7 @@ public final class VendingService: Sendable {
             let now = clock.now()
             switch verify(token, keys: fresh, now: now) {
             case .success(let verified):
-                switch afterVerification(verified, token: token[...], fingerprint: fingerprint, now: now) {
+                switch afterVerification(verified, token: token[...], peer: peer, fingerprint: fingerprint, now: now) {
                 case .now(let o): return o
                 case .later(let work): return work()
                 }
@@ -247,12 +261,21 @@ public final class VendingService: Sendable {
     private func afterVerification(
         _ token: VerifiedToken,
         token raw: ArraySlice<UInt8>,
+        peer: Peer,
         fingerprint: String,
         now: Date
     ) -> VendResult {
         let clientId = token.clientId
         let tokenId = tokenIdentifier.map {
             $0.identify(token: String(decoding: raw, as: UTF8.self), verifiedJTI: token.jti)
+        }
+        if let refusal = CertificateBinding.refusal(
+            thumbprint: token.certificateThumbprint,
+            isTLS: peer.isTLS,
+            clientCertificate: peer.certificate,
+            requireBound: requireBoundTokens
+        ) {
+            return .now(VendOutcome(refusal, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
         }
         let mapping: RoleMapping
         do {
@@ -356,6 +379,12 @@ public final class VendingService: Sendable {
             headers: [("Retry-After", String(wait))]
         )
     }
+}
+
+/// The connection a token came over, as a certificate-bound token is checked against it.
+private struct Peer: Sendable {
+    var isTLS: Bool
+    var certificate: ClientCertificate?
 }
 
 /// One thread's copy of the JWKS snapshot.

@@ -16,6 +16,9 @@ import Foundation
 ///   every hit (the issuer may have rotated its keys).
 /// - Every entry names the JWKS snapshot it was decided with; a different snapshot
 ///   (a refresh) is a miss, so a removed key stops being honoured at once.
+/// - An entry says the token is genuine, not who presents it: a certificate-bound token
+///   keeps its `cnf.x5t#S256`, and the caller checks it against each request's client
+///   certificate, hit or miss (`CertificateBinding`).
 /// - Bounded: `capacity` entries in 64 shards, each behind its own lock, so requests
 ///   for different tokens almost never meet on a lock.
 public final class VerifiedTokenCache: Sendable {
@@ -82,7 +85,9 @@ public final class VerifiedTokenCache: Sendable {
             exp: token.exp,
             iat: token.iat,
             jti: token.jti,
-            sub: token.sub
+            sub: token.sub,
+            // Kept, so the binding is checked against each request's certificate on every hit.
+            certificateThumbprint: token.certificateThumbprint
         )
         insert(
             key,

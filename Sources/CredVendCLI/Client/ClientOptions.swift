@@ -63,6 +63,28 @@ struct ClientOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
+            "PEM CA certificates trusted for the token endpoint and the credential API, besides the system's. [CREDVEND_CA_FILE]",
+            valueName: "file"
+        )
+    )
+    var caFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "PEM client certificate for mutual TLS to the token endpoint and the credential API. [CREDVEND_CLIENT_CERT]",
+            valueName: "file"
+        )
+    )
+    var clientCert: String?
+    @Option(
+        help: ArgumentHelp(
+            "PEM private key of the client certificate (default: in the certificate's file). [CREDVEND_CLIENT_KEY]",
+            valueName: "file"
+        )
+    )
+    var clientKey: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Token and credential cache directory (default: $XDG_CACHE_HOME/credvend or ~/.cache/credvend).",
             valueName: "dir"
         )
@@ -81,6 +103,7 @@ struct ClientOptions: ParsableArguments {
             (.auth0Domain, auth0Domain), (.auth0ClientId, auth0ClientId), (.auth0ClientSecret, auth0ClientSecret),
             (.auth0Audience, auth0Audience), (.roleArn, roleArn), (.region, region), (.stsEndpoint, stsEndpoint),
             (.roleSessionName, roleSessionName), (.durationSeconds, durationSeconds),
+            (.caFile, caFile), (.clientCertificate, clientCert), (.clientKey, clientKey),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }
@@ -108,16 +131,23 @@ struct ClientOptions: ParsableArguments {
         )
     }
 
-    /// The checked settings, or a message naming every problem (exit 2).
+    /// The checked settings (the TLS files read once), or a message naming every problem (exit 2).
     func settings(command: String, forToken: Bool = false) -> ClientSettings {
         guard refreshBuffer >= 60 else {
             CLILogging.fail("credvend \(command): --refresh-buffer must be at least 60 seconds")
         }
+        let settings: ClientSettings
         do {
-            return try ClientConfigResolver.resolve(sources(command: command), forToken: forToken)
+            settings = try ClientConfigResolver.resolve(sources(command: command), forToken: forToken)
         } catch {
             CLILogging.fail("credvend \(command): \(error.message)")
         }
+        do {
+            try TLSClientFiles.check(settings.tls)
+        } catch {
+            CLILogging.fail("credvend \(command): \(error.message)")
+        }
+        return settings
     }
 
     /// The cache store, or nil (with `--no-cache`, or when no directory is usable).

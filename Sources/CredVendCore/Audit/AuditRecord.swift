@@ -12,6 +12,8 @@ public struct VendAuditRecord: Sendable {
     public var status: Int
     public var errorCode: String?
     public var token: AuditTokenID?
+    /// The verified client certificate of the TLS connection, nil without one.
+    public var clientCertificate: ClientCertificate?
 
     public init(
         time: Date,
@@ -22,7 +24,8 @@ public struct VendAuditRecord: Sendable {
         source: String,
         status: Int,
         errorCode: String?,
-        token: AuditTokenID?
+        token: AuditTokenID?,
+        clientCertificate: ClientCertificate? = nil
     ) {
         self.time = time
         self.requestId = requestId
@@ -33,6 +36,7 @@ public struct VendAuditRecord: Sendable {
         self.status = status
         self.errorCode = errorCode
         self.token = token
+        self.clientCertificate = clientCertificate
     }
 
     /// `{"time":...,"type":"vend",...}` and a newline; fields in a fixed order, absent ones `null`.
@@ -49,6 +53,8 @@ public struct VendAuditRecord: Sendable {
         out.field("error", errorCode)
         out.field("token_id", token?.hex)
         out.field("token_id_from", token?.source.rawValue)
+        out.field("client_cert_sha256", clientCertificate?.thumbprintSHA256)
+        out.field("client_cert_subject", clientCertificate?.subject)
         return out.finish()
     }
 }

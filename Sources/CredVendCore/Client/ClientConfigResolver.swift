@@ -141,6 +141,16 @@ public enum ClientConfigResolver {
                 }
             }
         }
+        let tls = TLSClientOptions(
+            caFile: value(.caFile),
+            certificateFile: value(.clientCertificate),
+            keyFile: value(.clientKey)
+        )
+        if tls.keyFile != nil, tls.certificateFile == nil {
+            problems.append(
+                "\(ClientSettingKey.clientKey.displayName) needs \(ClientSettingKey.clientCertificate.displayName)"
+            )
+        }
         guard problems.isEmpty, let domain, let clientId, let clientSecret else {
             throw ClientConfigError(idpType: idp, invalid: problems)
         }
@@ -156,7 +166,8 @@ public enum ClientConfigResolver {
             region: region,
             stsEndpoint: sts,
             roleSessionName: session,
-            durationSeconds: duration
+            durationSeconds: duration,
+            tls: tls
         )
     }
 }

@@ -25,6 +25,9 @@ public enum ClientSettingKey: String, CaseIterable, Sendable {
     case stsEndpoint = "AWS_ENDPOINT_URL_STS"
     case roleSessionName = "AWS_ROLE_SESSION_NAME"
     case durationSeconds = "CREDVEND_DURATION_SECONDS"
+    case caFile = "CREDVEND_CA_FILE"
+    case clientCertificate = "CREDVEND_CLIENT_CERT"
+    case clientKey = "CREDVEND_CLIENT_KEY"
 
     /// The environment variable (and `--config` file key).
     public var variable: String { rawValue }
@@ -57,6 +60,9 @@ public enum ClientSettingKey: String, CaseIterable, Sendable {
         case .stsEndpoint: return "--sts-endpoint"
         case .roleSessionName: return "--role-session-name"
         case .durationSeconds: return "--duration-seconds"
+        case .caFile: return "--ca-file"
+        case .clientCertificate: return "--client-cert"
+        case .clientKey: return "--client-key"
         }
     }
 

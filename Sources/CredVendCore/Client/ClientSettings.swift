@@ -19,6 +19,8 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
     public var stsEndpoint: String
     public var roleSessionName: String
     public var durationSeconds: Int
+    /// Trust anchors and client certificate for the token endpoint and the vending API.
+    public var tls: TLSClientOptions
 
     public init(
         idpType: IdPType,
@@ -32,7 +34,8 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
         region: String = "us-east-1",
         stsEndpoint: String? = nil,
         roleSessionName: String? = nil,
-        durationSeconds: Int = 3600
+        durationSeconds: Int = 3600,
+        tls: TLSClientOptions = TLSClientOptions()
     ) {
         self.idpType = idpType
         self.domain = domain
@@ -46,6 +49,7 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
         self.stsEndpoint = stsEndpoint ?? "https://sts.\(region).amazonaws.com"
         self.roleSessionName = roleSessionName ?? RoleSessionName.make(serverName: nil, clientId: clientId)
         self.durationSeconds = durationSeconds
+        self.tls = tls
     }
 
     /// The OAuth 2.0 token endpoint: Cognito's `/oauth2/token`, Auth0's `/oauth/token`.
@@ -53,9 +57,12 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
         domain + (idpType == .cognito ? "/oauth2/token" : "/oauth/token")
     }
 
-    /// What a cached token depends on (the secret excluded: it authenticates, it does not select).
+    /// What a cached token depends on (the secret excluded: it authenticates, it does not select);
+    /// with a client certificate, its file too, as the token may be bound to it.
     public var tokenCacheIdentity: String {
-        ["v1", "token", idpType.rawValue, tokenURL, clientId, scope ?? "", audience ?? ""].joined(separator: "\n")
+        var parts = ["v1", "token", idpType.rawValue, tokenURL, clientId, scope ?? "", audience ?? ""]
+        if let certificate = tls.certificateFile { parts.append("cert:" + certificate) }
+        return parts.joined(separator: "\n")
     }
 
     /// What cached credentials depend on: the token's identity and where it is exchanged.
@@ -77,6 +84,8 @@ public struct ClientSettings: Sendable, Equatable, CustomStringConvertible {
         if let audience { parts.append("audience=\(audience)") }
         if let credentialAPIURL { parts.append("credential_api=\(credentialAPIURL)") }
         if let roleArn { parts += ["role_arn=\(roleArn)", "sts=\(stsEndpoint)", "session=\(roleSessionName)"] }
+        if let caFile = tls.caFile { parts.append("ca_file=\(caFile)") }
+        if let certificate = tls.certificateFile { parts.append("client_cert=\(certificate)") }
         return "ClientSettings(" + parts.joined(separator: ", ") + ")"
     }
 }

@@ -6,7 +6,8 @@ public enum OAuthTokenExchange {
     public static let maxResponseBytes = 64 * 1024
 
     /// Cognito: HTTP Basic client authentication and `scope`. Auth0: the client
-    /// in the form body (its default, "client_secret_post") and `audience`.
+    /// in the form body (its default, "client_secret_post") and `audience`. The client
+    /// certificate, if any, goes along (an issuer may bind the token to it, RFC 8705).
     public static func request(_ s: ClientSettings) -> HTTPClientRequest {
         var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
         var fields: [(name: String, value: String)] = [("grant_type", "client_credentials")]
@@ -20,14 +21,16 @@ public enum OAuthTokenExchange {
             fields += [("client_id", s.clientId), ("client_secret", s.clientSecret)]
             if let audience = s.audience { fields.append(("audience", audience)) }
         }
-        return HTTPClientRequest(
-            method: "POST",
-            url: s.tokenURL,
-            headers: headers,
-            body: Array(FormURLEncoding.encode(fields).utf8),
-            connectTimeout: .seconds(5),
-            timeout: .seconds(15),
-            maxResponseBytes: maxResponseBytes
+        return s.tls.applied(
+            to: HTTPClientRequest(
+                method: "POST",
+                url: s.tokenURL,
+                headers: headers,
+                body: Array(FormURLEncoding.encode(fields).utf8),
+                connectTimeout: .seconds(5),
+                timeout: .seconds(15),
+                maxResponseBytes: maxResponseBytes
+            )
         )
     }
 

@@ -1,16 +1,23 @@
 /// The Cognito flow's second step: the access token POSTed to the vending API
 /// (`credvend serve`'s `/v1/credentials`, docs/reference.md#post-v1credentials), credential_process JSON back. Pure.
 public enum VendingExchange {
-    public static func request(url: String, token: String) -> HTTPClientRequest {
+    /// `tls`: the trust anchors and client certificate (a bound token needs the latter).
+    public static func request(
+        url: String,
+        token: String,
+        tls: TLSClientOptions = TLSClientOptions()
+    ) -> HTTPClientRequest {
         let body = "{\"access_token\":\(JSONText.quote(token))}"
-        return HTTPClientRequest(
-            method: "POST",
-            url: url,
-            headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
-            body: Array(body.utf8),
-            connectTimeout: .seconds(5),
-            timeout: .seconds(20),
-            maxResponseBytes: 64 * 1024
+        return tls.applied(
+            to: HTTPClientRequest(
+                method: "POST",
+                url: url,
+                headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+                body: Array(body.utf8),
+                connectTimeout: .seconds(5),
+                timeout: .seconds(20),
+                maxResponseBytes: 64 * 1024
+            )
         )
     }
 

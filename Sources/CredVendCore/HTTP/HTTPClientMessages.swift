@@ -9,7 +9,9 @@ public struct HTTPClientRequest: Sendable {
     public var connectTimeout: Duration
     /// The whole exchange, connect included.
     public var timeout: Duration
-    /// PEM file of trusted roots; nil uses the system's.
+    /// PEM file of CA certificates trusted in addition to the system's store (libcurl
+    /// reads it as CURLOPT_CAINFO and keeps its built-in CA directory, CURLOPT_CAPATH,
+    /// which on Debian is /etc/ssl/certs); nil: the system's store alone.
     public var caFile: String?
     /// PEM client certificate and key, for mutual TLS.
     public var clientCertificateFile: String?

@@ -9,14 +9,26 @@ public struct VerifiedToken: Sendable, Equatable {
     public let iat: Date?
     public let jti: String?
     public let sub: String?
+    /// `cnf.x5t#S256`: the client certificate's thumbprint the token is bound to
+    /// (RFC 8705), nil for a bearer token.
+    public let certificateThumbprint: String?
 
-    package init(clientId: String, scopes: [String], exp: Date, iat: Date?, jti: String?, sub: String?) {
+    package init(
+        clientId: String,
+        scopes: [String],
+        exp: Date,
+        iat: Date?,
+        jti: String?,
+        sub: String?,
+        certificateThumbprint: String? = nil
+    ) {
         self.clientId = clientId
         self.scopes = scopes
         self.exp = exp
         self.iat = iat
         self.jti = jti
         self.sub = sub
+        self.certificateThumbprint = certificateThumbprint
     }
 }
 
@@ -26,7 +38,7 @@ public struct VerifiedToken: Sendable, Equatable {
 /// 3. key: the JWKS key with that `kid`, whose type and `alg` fit the header (a key
 ///    whose `use` is not `sig` never makes it into a `JWKSet`);
 /// 4. signature over the raw `header.payload` bytes of the token;
-/// 5. claims: `iss`, `token_use`, `exp`, `nbf`, `iat`, `client_id`, `scope`.
+/// 5. claims: `iss`, `token_use`, `exp`, `nbf`, `iat`, `client_id`, `scope`, `cnf`.
 /// The payload is parsed as JSON in check 1, but no claim is read before check 4 passes.
 /// Pure: the time comes in as `now`, keys as a `JWKSet`; safe to share between threads.
 public struct JWTVerifier: Sendable {
@@ -202,13 +214,15 @@ public struct JWTVerifier: Sendable {
         guard missing.isEmpty else {
             throw JWTError(.insufficientScope, "token lacks required scope(s): \(missing.joined(separator: " "))")
         }
+        let thumbprint = try CertificateConfirmation.thumbprint(claims["cnf"])
         return VerifiedToken(
             clientId: clientId,
             scopes: scopes,
             exp: Date(timeIntervalSince1970: exp),
             iat: iat.map(Date.init(timeIntervalSince1970:)),
             jti: claims["jti"]?.stringValue,
-            sub: claims["sub"]?.stringValue
+            sub: claims["sub"]?.stringValue,
+            certificateThumbprint: thumbprint
         )
     }
 

@@ -12,10 +12,15 @@ public enum AccessLogLine {
         requestId: String,
         clientId: String?,
         tokenFingerprint: String?,
-        errorCode: String?
+        errorCode: String?,
+        clientCertificate: ClientCertificate? = nil
     ) -> String {
         var s = "request"
         s.reserveCapacity(160)
+        if let clientCertificate {
+            s += " cert_sha256=" + LogEscaping.value(clientCertificate.thumbprintSHA256)
+            s += " cert_subject=" + LogEscaping.value(clientCertificate.subject)
+        }
         if let clientId { s += " client_id=" + LogEscaping.value(clientId) }
         if let errorCode { s += " error=" + LogEscaping.value(errorCode) }
         s += " method=" + LogEscaping.value(method)

@@ -30,7 +30,7 @@ import Testing
                 {"time":"\(AuditJSON.time(Self.time))","type":"vend","request_id":"0a1b2c3d-0000002a","client_id":"app-01",\
                 "role_arn":"arn:aws:iam::123456789012:role/app","role_session_name":"credvend-edge-01",\
                 "source":"127.0.0.1:51234","status":200,"error":null,"token_id":"ab\(String(repeating: "0", count: 62))",\
-                "token_id_from":"jti"}
+                "token_id_from":"jti","client_cert_sha256":null,"client_cert_subject":null}
 
                 """
         )

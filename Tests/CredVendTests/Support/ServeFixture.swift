@@ -37,7 +37,8 @@ final class ServeFixture {
         requiredScopes: [String] = ["credvend/vend"],
         auditPath: String? = nil,
         auditRequired: Bool = false,
-        refusalJitter: Double = 1
+        refusalJitter: Double = 1,
+        requireBoundTokens: Bool = false
     ) throws {
         let logger = logs.logger()
         sts = FakeSTS(clock: clock)
@@ -71,6 +72,7 @@ final class ServeFixture {
             logger: logger,
             tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)),
             refusals: refusals,
+            requireBoundTokens: requireBoundTokens,
             clock: clock
         )
         app = ServeApplication(
