@@ -1,6 +1,7 @@
 import CredVendCore
 import CredVendHTTP
 import CredVendStore
+import CredVendSync
 import CredVendSystem
 import Foundation
 public import Logging
@@ -11,7 +12,7 @@ import UnixSignals
 /// Builds and runs `credvend serve`: role store, JWKS cache, source credentials, STS
 /// client, HTTP listener, and the operator's plane (admin API on a Unix socket and/or
 /// under `/admin/` for bearer tokens, audit log). Stops gracefully on SIGTERM/SIGINT;
-/// SIGHUP re-reads the admin token file and reopens the audit log.
+/// SIGHUP re-reads the admin token file, reopens the audit log and reloads the TLS files.
 public final class ServeRuntime: Sendable {
     public let configuration: ServeConfiguration
     public let metrics = ServerMetrics()
@@ -37,6 +38,8 @@ public final class ServeRuntime: Sendable {
         let audit = try config.auditLog.map { path throws(ConfigurationError) in
             try AuditLog(path: path, metrics: metrics, logger: logger)
         }
+        let tlsCertificate = try config.tls.map(ServeTLS.check)
+        let tlsInfo = Locked<TLSCertificateSummary?>(tlsCertificate)
 
         // The directory may be replaced under the server (a restore): `roleStoreWatch` looks
         // at it every 250 ms, and each switch is logged with the old and new files.
@@ -114,7 +117,8 @@ public final class ServeRuntime: Sendable {
                     adminTokens: tokens?.count,
                     auditLog: config.auditLog,
                     auditRequired: config.auditRequired,
-                    auditWriteFailures: metrics.auditWriteFailures.current
+                    auditWriteFailures: metrics.auditWriteFailures.current,
+                    tlsCertificate: tlsInfo.withLock { $0 }
                 )
             }
         )
@@ -176,10 +180,12 @@ public final class ServeRuntime: Sendable {
                 connectionTimeoutSeconds: config.connectionTimeoutSeconds,
                 requestDeadlineSeconds: config.requestDeadlineSeconds,
                 maxBodyBytes: 16 * 1024,
-                observer: metrics
+                observer: metrics,
+                tls: config.tls
             ),
             handler: app
         )
+        let tls = tlsCertificate.map { ServeTLS(server: server, certificate: $0, logger: logger) }
         do {
             try server.start()
         } catch {
@@ -194,6 +200,13 @@ public final class ServeRuntime: Sendable {
             "per_address_connection_limit": "\(config.perAddressConnectionLimit)",
             "request_deadline": "\(config.requestDeadlineSeconds)",
         ]
+        if let tls {
+            started.merge(tls.metadata(tls.certificate)) { a, _ in a }
+            if let ca = config.clientCAFile {
+                started["client_ca"] = "\(ca)"
+                started["client_cert"] = "\(config.tls?.clientCertificates.rawValue ?? "")"
+            }
+        }
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
         if let path = config.auditLog {
@@ -212,11 +225,13 @@ public final class ServeRuntime: Sendable {
             return 0.25
         }
         let reload = SignalActionService(.sighup) { [logger] in
-            Self.reload(tokens: tokens, audit: audit, logger: logger)
+            Self.reload(tokens: tokens, audit: audit, tls: tls, logger: logger)
+            if let tls { tlsInfo.withLock { $0 = tls.certificate } }
         }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
         _ = try await runUntilStopSignal(
-            [jwks.refreshService, sourceRefresh, roleStoreWatch, reload, listeners],
+            [jwks.refreshService, sourceRefresh, roleStoreWatch] + (tls.map { [$0.expiryWatch] } ?? [])
+                + [reload, listeners],
             logger: logger
         )
         logger.info("stopped")
@@ -242,8 +257,8 @@ public final class ServeRuntime: Sendable {
     }
 
     /// SIGHUP: a new token file replaces the old one only when it is valid as a whole;
-    /// the audit log is reopened (after rotation).
-    static func reload(tokens: AdminTokenStore?, audit: AuditLog?, logger: Logger) {
+    /// the audit log is reopened (after rotation); the TLS files are re-read.
+    static func reload(tokens: AdminTokenStore?, audit: AuditLog?, tls: ServeTLS? = nil, logger: Logger) {
         if let tokens {
             do {
                 let n = try tokens.reload()
@@ -266,6 +281,7 @@ public final class ServeRuntime: Sendable {
                 )
             }
         }
-        if tokens == nil && audit == nil { logger.info("SIGHUP: nothing to reload") }
+        tls?.reload()
+        if tokens == nil && audit == nil && tls == nil { logger.info("SIGHUP: nothing to reload") }
     }
 }
