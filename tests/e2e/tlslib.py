@@ -69,7 +69,7 @@ class CA:
             "[ca]\ndefault_ca = d\n[d]\n"
             f"dir = {self.dir}\ndatabase = $dir/index.txt\nnew_certs_dir = $dir/new\nserial = $dir/serial\n"
             "default_md = sha256\npolicy = p\nunique_subject = no\nemail_in_dn = no\n"
-            "[p]\ncommonName = supplied\norganizationName = optional\n")
+            "[p]\norganizationName = optional\ncommonName = supplied\n")
         self.name = name
         key = self.dir / "ca.key"
         cert = self.dir / "ca.pem"
@@ -161,3 +161,53 @@ def tls_args(server: Cert, ca: CA | None = None, mode: str | None = None) -> lis
     if mode is not None:
         args += ["--client-cert", mode]
     return args
+
+
+def metric(text: str, name: str, **labels) -> int:
+    """The value of one sample in a Prometheus text body (0 when absent)."""
+    want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    for line in text.splitlines():
+        if line.startswith(want + " "):
+            return int(float(line.split()[-1]))
+    return 0
+
+
+class TLSServe:
+    """`credvend serve` over HTTPS on a free loopback port (e2elib.Serve with TLS flags):
+    `ctx` is a client context trusting `ca` (presenting `client` for mTLS)."""
+
+    def __init__(self, procs, tmp: Path, issuer_url: str, sts_url: str, ca: CA, server: Cert,
+                 roles: list[dict] | None = None, client_ca: CA | None = None, mode: str | None = None,
+                 client: Cert | None = None, args: list[str] | None = None, env: dict | None = None,
+                 wait_ready: bool = True):
+        from e2elib import Serve
+        self.ca, self.client = ca, client
+        self.serve = Serve(procs, tmp, issuer_url, sts_url, roles, args=tls_args(server, client_ca, mode)
+                           + (args or []), env=env, wait_ready=False)
+        self.proc, self.port = self.serve.proc, self.serve.port
+        self.url = f"https://localhost:{self.port}"
+        self.ctx = client_context(ca, client)
+        if wait_ready:
+            self.wait_ready()
+
+    def log(self) -> str:
+        return self.serve.log()
+
+    def get(self, path: str, ctx: ssl.SSLContext | None = None):
+        return https(self.url + path, ctx or self.ctx)
+
+    def wait_ready(self, timeout=20.0):
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.get("/readyz")[0] == 200:
+                return
+            time.sleep(0.1)
+        raise TimeoutError("server never ready:\n" + self.log())
+
+    def handshakes(self, outcome: str, ctx: ssl.SSLContext | None = None) -> int:
+        """credvend_tls_handshakes_total{outcome} as of before this request's own handshake."""
+        st, _, body = self.get("/metrics", ctx)
+        assert st == 200, body
+        n = metric(body, "credvend_tls_handshakes_total", outcome=outcome)
+        return n - 1 if outcome == "ok" else n
