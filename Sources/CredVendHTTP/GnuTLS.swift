@@ -8,8 +8,10 @@
 //   - the verify function checks the client's chain during the handshake against a trust
 //     list of credvend's own (not MHD's), so a refused client never gets a connection;
 //   - the handshake hook sees the ClientHello and the client's Finished, for the metrics.
-// MHD 0.9.75 already offers ALPN http/1.1 (and http/1.0) and sets the session's user
-// pointer only for PSK, which is not used: the pointer is credvend's.
+// MHD 0.9.75 already offers ALPN http/1.1 (and http/1.0) and uses the session's user
+// pointer only for PSK, which is not used: the pointer is credvend's. It enables no session
+// resumption (no TLS 1.2 session cache, no TLS 1.3 tickets), so every connection runs the
+// full handshake and the verify function: a resumed session would skip it.
 internal import CGnuTLS
 import CredVendCore
 import Foundation

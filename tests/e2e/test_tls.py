@@ -157,6 +157,27 @@ def test_tls_1_0_and_1_1_refused_by_the_server(procs, tmp_path, issuer, sts, pki
     assert srv.handshakes("failed") == before + 1
 
 
+def test_no_session_resumption_skips_the_client_certificate(procs, tmp_path, issuer, sts, pki):
+    """A session saved from an mTLS connection does not let a client without a certificate back in
+    (the server neither caches TLS 1.2 sessions nor issues TLS 1.3 tickets)."""
+    ca, server, client = pki
+    srv = TLSServe(procs, tmp_path, issuer.url, sts.url, ca, server, [role("client-a", ARN)],
+                   client_ca=ca, client=client, env=FAKE_SRC)
+    for version in ("-tls1_2", "-tls1_3"):
+        session = tmp_path / f"session{version}"
+        base = ["openssl", "s_client", "-connect", f"127.0.0.1:{srv.port}", "-servername", "localhost",
+                "-CAfile", str(ca.cert), version, "-ign_eof"]
+        request = "GET /healthz HTTP/1.0\r\n\r\n"
+        first = subprocess.run(base + ["-cert", str(client.cert), "-key", str(client.key), "-sess_out",
+                                       str(session)], input=request, capture_output=True, text=True, timeout=30)
+        assert '{"status":"ok"}' in first.stdout, first.stdout + first.stderr
+        if not session.exists():
+            continue  # no ticket issued: nothing to resume with
+        again = subprocess.run(base + ["-sess_in", str(session)], input=request, capture_output=True, text=True,
+                               timeout=30)
+        assert "Reused" not in again.stdout and '{"status":"ok"}' not in again.stdout, again.stdout
+
+
 # --- reload by SIGHUP ---------------------------------------------------------------
 
 def install(pair, cert_path, key_path):
