@@ -108,11 +108,12 @@ private final class PrivateKey: @unchecked Sendable {
         var made: gnutls_privkey_t?
         let initialized = gnutls_privkey_init(&made)
         guard initialized >= 0, let made else { throw GnuTLSError("no memory for a key", code: initialized) }
-        key = made
         let imported = withDatum(pem) { gnutls_privkey_import_x509_raw(made, $0, GNUTLS_X509_FMT_PEM, nil, 0) }
         guard imported >= 0 else {
+            gnutls_privkey_deinit(made)
             throw GnuTLSError("no unencrypted PEM private key could be read from it", code: imported)
         }
+        key = made
     }
 
     /// The matching public key, DER (SubjectPublicKeyInfo).
@@ -141,22 +142,24 @@ private final class TrustList: @unchecked Sendable {
         var made: gnutls_x509_trust_list_t?
         let initialized = gnutls_x509_trust_list_init(&made, 0)
         guard initialized >= 0, let made else { throw GnuTLSError("no memory for a trust list", code: initialized) }
-        list = made
         let added = withDatum(pem) { gnutls_x509_trust_list_add_trust_mem(made, $0, nil, GNUTLS_X509_FMT_PEM, 0, 0) }
         guard added > 0 else {
+            gnutls_x509_trust_list_deinit(made, 1)
             throw GnuTLSError("no PEM CA certificate could be read from it", code: added < 0 ? added : 0)
         }
+        list = made
     }
 
-    /// Verifies `chain` (DER, leaf first) for TLS client authentication, now.
-    func verifiesClient(_ chain: UnsafePointer<gnutls_datum_t>, count: Int) -> Bool {
+    /// The client's certificate when `chain` (DER, leaf first, as the peer sent it) verifies
+    /// now for TLS client authentication; nil otherwise.
+    func verifiedClient(_ chain: UnsafePointer<gnutls_datum_t>, count: Int) -> ClientCertificate? {
         var parsed: [gnutls_x509_crt_t?] = []
         defer { for crt in parsed { gnutls_x509_crt_deinit(crt) } }
         for i in 0..<min(count, 16) {
             var crt: gnutls_x509_crt_t?
-            guard gnutls_x509_crt_init(&crt) >= 0, let crt else { return false }
+            guard gnutls_x509_crt_init(&crt) >= 0, let crt else { return nil }
             parsed.append(crt)
-            guard gnutls_x509_crt_import(crt, chain + i, GNUTLS_X509_FMT_DER) >= 0 else { return false }
+            guard gnutls_x509_crt_import(crt, chain + i, GNUTLS_X509_FMT_DER) >= 0 else { return nil }
         }
         var status: UInt32 = 0
         let result = GNUTLS_KP_TLS_WWW_CLIENT.withCString { purpose in
@@ -169,7 +172,9 @@ private final class TrustList: @unchecked Sendable {
                 gnutls_x509_trust_list_verify_crt2(list, $0.baseAddress, UInt32($0.count), &data, 1, 0, &status, nil)
             }
         }
-        return result >= 0 && status == 0
+        guard result >= 0, status == 0, let leaf = parsed.first ?? nil else { return nil }
+        let der = Array(UnsafeBufferPointer(start: chain.pointee.data, count: Int(chain.pointee.size)))
+        return ClientCertificate(der: der, subject: subject(of: leaf))
     }
 
     deinit { gnutls_x509_trust_list_deinit(list, 1) }
@@ -221,8 +226,8 @@ final class TLSMaterial: Sendable {
         privateKey.pointee = key.key
     }
 
-    fileprivate func verifiesClient(_ chain: UnsafePointer<gnutls_datum_t>, count: Int) -> Bool {
-        trust?.verifiesClient(chain, count: count) ?? false
+    fileprivate func verifiedClient(_ chain: UnsafePointer<gnutls_datum_t>, count: Int) -> ClientCertificate? {
+        trust?.verifiedClient(chain, count: count)
     }
 }
 
@@ -300,17 +305,12 @@ private func tlsVerifyClient(_ session: gnutls_session_t?) -> Int32 {
         return 0
     }
     guard gnutls_certificate_type_get2(session, GNUTLS_CTYPE_CLIENT) == GNUTLS_CRT_X509,
-        state.material.verifiesClient(chain, count: Int(count))
+        let verified = state.material.verifiedClient(chain, count: Int(count))
     else {
         state.refusal = .clientCertificateInvalid
         return -1
     }
-    var leaf: gnutls_x509_crt_t?
-    guard gnutls_x509_crt_init(&leaf) >= 0, let leaf else { return -1 }
-    defer { gnutls_x509_crt_deinit(leaf) }
-    guard gnutls_x509_crt_import(leaf, chain, GNUTLS_X509_FMT_DER) >= 0 else { return -1 }
-    let der = Array(UnsafeBufferPointer(start: chain.pointee.data, count: Int(chain.pointee.size)))
-    state.clientCertificate = ClientCertificate(der: der, subject: subject(of: leaf))
+    state.clientCertificate = verified
     return 0
 }
 

@@ -34,12 +34,12 @@ public final class ServeRuntime: Sendable {
         try config.validate()
         // Operator inputs are checked before anything is opened or listens.
         let tokens = try config.adminTokenFile.map(Self.loadTokens)
+        let tlsCertificate = try config.tls.map(ServeTLS.check)
+        let tlsInfo = Locked<TLSCertificateSummary?>(tlsCertificate)
         let tokenIdentifier = try auditTokenIdentifier(config)
         let audit = try config.auditLog.map { path throws(ConfigurationError) in
             try AuditLog(path: path, metrics: metrics, logger: logger)
         }
-        let tlsCertificate = try config.tls.map(ServeTLS.check)
-        let tlsInfo = Locked<TLSCertificateSummary?>(tlsCertificate)
 
         // The directory may be replaced under the server (a restore): `roleStoreWatch` looks
         // at it every 250 ms, and each switch is logged with the old and new files.
