@@ -27,11 +27,11 @@ struct GnuTLSError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Makes the C call with `bytes` as a gnutls_datum_t; the pointer never leaves the closure.
+/// Makes the C call with `bytes` as a gnutls_datum_t (which GnuTLS only reads: no copy of a
+/// key is made for it); the pointer never leaves the closure.
 private func withDatum<R>(_ bytes: [UInt8], _ body: (UnsafePointer<gnutls_datum_t>) -> R) -> R {
-    var copy = bytes
-    return copy.withUnsafeMutableBufferPointer { buffer in
-        var datum = gnutls_datum_t(data: buffer.baseAddress, size: UInt32(buffer.count))
+    bytes.withUnsafeBufferPointer { buffer in
+        var datum = gnutls_datum_t(data: UnsafeMutablePointer(mutating: buffer.baseAddress), size: UInt32(buffer.count))
         return body(&datum)
     }
 }
