@@ -299,7 +299,7 @@ private func tlsVerifyClient(_ session: gnutls_session_t?) -> Int32 {
     var count: UInt32 = 0
     guard let chain = gnutls_certificate_get_peers(session, &count), count > 0 else {
         guard state.material.clientCertificates != .required else {
-            state.refusal = .clientCertificateMissing
+            state.refuse(.clientCertificateMissing)
             return -1
         }
         return 0
@@ -307,7 +307,7 @@ private func tlsVerifyClient(_ session: gnutls_session_t?) -> Int32 {
     guard gnutls_certificate_type_get2(session, GNUTLS_CTYPE_CLIENT) == GNUTLS_CRT_X509,
         let verified = state.material.verifiedClient(chain, count: Int(count))
     else {
-        state.refusal = .clientCertificateInvalid
+        state.refuse(.clientCertificateInvalid)
         return -1
     }
     state.clientCertificate = verified

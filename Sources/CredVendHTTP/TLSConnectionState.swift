@@ -10,8 +10,7 @@ final class TLSConnectionState: @unchecked Sendable {
     private let observer: (any HTTPServerObserver)?
     private var helloSeen = false
     private var established = false
-    /// Why the verify function failed the handshake, when it did.
-    var refusal: TLSHandshakeOutcome?
+    private var refused = false
     var clientCertificate: ClientCertificate?
 
     init(material: TLSMaterial, observer: (any HTTPServerObserver)?) {
@@ -27,9 +26,18 @@ final class TLSConnectionState: @unchecked Sendable {
         observer?.tlsHandshake(.ok)
     }
 
-    /// A connection that began a handshake and closed before finishing it counts as failed.
+    /// The verify function fails the handshake for `reason`: counted at once, before the
+    /// client can see the connection close.
+    func refuse(_ reason: TLSHandshakeOutcome) {
+        guard !refused, !established else { return }
+        refused = true
+        observer?.tlsHandshake(reason)
+    }
+
+    /// A connection that began a handshake and closed before finishing it counts as failed
+    /// (unless it was refused for its certificate, counted then).
     func closed() {
-        guard !established, helloSeen || refusal != nil else { return }
-        observer?.tlsHandshake(refusal ?? .failed)
+        guard helloSeen, !established, !refused else { return }
+        observer?.tlsHandshake(.failed)
     }
 }

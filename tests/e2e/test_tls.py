@@ -154,7 +154,7 @@ def test_tls_1_0_and_1_1_refused_by_the_server(procs, tmp_path, issuer, sts, pki
     assert old.returncode != 0, old.stdout
     assert "BEGIN CERTIFICATE" not in old.stdout, old.stdout
     # The server saw the ClientHello and failed the handshake (libmicrohttpd closes without an alert).
-    assert srv.handshakes("failed") == before + 1
+    assert srv.wait_handshakes("failed", before + 1) == before + 1
 
 
 def test_no_session_resumption_skips_the_client_certificate(procs, tmp_path, issuer, sts, pki):

@@ -211,3 +211,14 @@ class TLSServe:
         assert st == 200, body
         n = metric(body, "credvend_tls_handshakes_total", outcome=outcome)
         return n - 1 if outcome == "ok" else n
+
+    def wait_handshakes(self, outcome: str, n: int, timeout: float = 5.0) -> int:
+        """Polls until the count reaches `n` (a failed handshake is counted when the server
+        closes the connection, which the client may see first); returns the last count."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self.handshakes(outcome)
+            if seen >= n or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.05)

@@ -34,8 +34,9 @@ public final class ServeRuntime: Sendable {
         try config.validate()
         // Operator inputs are checked before anything is opened or listens.
         let tokens = try config.adminTokenFile.map(Self.loadTokens)
-        let tlsCertificate = try config.tls.map(ServeTLS.check)
-        let tlsInfo = Locked<TLSCertificateSummary?>(tlsCertificate)
+        if let t = config.tls { try ServeTLS.check(t) }
+        // Set once the main listener exists (the admin API is built before it).
+        let tlsOnceStarted = Locked<ServeTLS?>(nil)
         let tokenIdentifier = try auditTokenIdentifier(config)
         let audit = try config.auditLog.map { path throws(ConfigurationError) in
             try AuditLog(path: path, metrics: metrics, logger: logger)
@@ -118,7 +119,7 @@ public final class ServeRuntime: Sendable {
                     auditLog: config.auditLog,
                     auditRequired: config.auditRequired,
                     auditWriteFailures: metrics.auditWriteFailures.current,
-                    tlsCertificate: tlsInfo.withLock { $0 }
+                    tlsCertificate: tlsOnceStarted.withLock { $0 }?.certificate
                 )
             }
         )
@@ -185,7 +186,8 @@ public final class ServeRuntime: Sendable {
             ),
             handler: app
         )
-        let tls = tlsCertificate.map { ServeTLS(server: server, certificate: $0, logger: logger) }
+        let tls = config.tls.map { _ in ServeTLS(server: server, logger: logger) }
+        tlsOnceStarted.withLock { $0 = tls }
         do {
             try server.start()
         } catch {
@@ -200,8 +202,8 @@ public final class ServeRuntime: Sendable {
             "per_address_connection_limit": "\(config.perAddressConnectionLimit)",
             "request_deadline": "\(config.requestDeadlineSeconds)",
         ]
-        if let tls {
-            started.merge(tls.metadata(tls.certificate)) { a, _ in a }
+        if let tls, let certificate = tls.certificate {
+            started.merge(tls.metadata(certificate)) { a, _ in a }
             if let ca = config.clientCAFile {
                 started["client_ca"] = "\(ca)"
                 started["client_cert"] = "\(config.tls?.clientCertificates.rawValue ?? "")"
@@ -226,7 +228,6 @@ public final class ServeRuntime: Sendable {
         }
         let reload = SignalActionService(.sighup) { [logger] in
             Self.reload(tokens: tokens, audit: audit, tls: tls, logger: logger)
-            if let tls { tlsInfo.withLock { $0 = tls.certificate } }
         }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
         _ = try await runUntilStopSignal(

@@ -1,6 +1,5 @@
 import CredVendCore
 import CredVendHTTP
-import CredVendSync
 import Foundation
 import Logging
 
@@ -9,44 +8,40 @@ import Logging
 /// log from 14 days before the certificate expires (at start, on reload and daily).
 struct ServeTLS: Sendable {
     private let server: HTTPServer
-    private let current: Locked<TLSCertificateSummary>
     private let logger: Logger
 
     /// Loads the configured files once, so a bad one is refused before anything listens.
-    static func check(_ tls: TLSServerConfiguration) throws(ConfigurationError) -> TLSCertificateSummary {
+    static func check(_ tls: TLSServerConfiguration) throws(ConfigurationError) {
         do {
-            return try HTTPServer.checkTLS(tls)
+            _ = try HTTPServer.checkTLS(tls)
         } catch {
             throw ConfigurationError(error.message)
         }
     }
 
-    init(server: HTTPServer, certificate: TLSCertificateSummary, logger: Logger) {
+    init(server: HTTPServer, logger: Logger) {
         self.server = server
-        self.current = Locked(certificate)
         self.logger = logger
     }
 
-    /// The server certificate new connections get (`/admin/v1/info`).
-    var certificate: TLSCertificateSummary { current.withLock { $0 } }
+    /// The server certificate new connections get (`/admin/v1/info`); nil once stopped.
+    var certificate: TLSCertificateSummary? { server.tlsCertificate }
 
     func reload() {
         do {
             guard let fresh = try server.reloadTLS() else { return }
-            current.withLock { $0 = fresh }
             logger.info("TLS certificate, key and client CAs reloaded for new connections", metadata: metadata(fresh))
             warnIfExpiring(now: Date())
         } catch {
             logger.error(
                 "TLS material not reloaded; new connections keep getting the previous certificate",
-                metadata: ["error": "\(error.message)"].merging(metadata(certificate)) { a, _ in a }
+                metadata: ["error": "\(error.message)"].merging(certificate.map(metadata) ?? [:]) { a, _ in a }
             )
         }
     }
 
     func warnIfExpiring(now: Date) {
-        let c = certificate
-        guard let days = c.daysLeftIfExpiringSoon(now: now) else { return }
+        guard let c = certificate, let days = c.daysLeftIfExpiringSoon(now: now) else { return }
         let what = days < 0 ? "has expired" : "expires within 14 days"
         logger.warning(
             "TLS certificate \(what); replace its files and send SIGHUP",
