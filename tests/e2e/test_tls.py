@@ -98,13 +98,14 @@ def test_mtls_healthz_and_credentials_from_moto(procs, tmp_path, issuer, moto, p
     assert srv.handshakes("ok") >= 2
 
 
-@pytest.mark.parametrize("case", ["other_ca", "expired", "not_yet_valid", "none"])
+@pytest.mark.parametrize("case", ["other_ca", "expired", "not_yet_valid", "server_only", "none"])
 def test_client_certificate_refused_in_the_handshake(procs, tmp_path, issuer, sts, pki, case):
     ca, server, client = pki
     bad = {
         "other_ca": lambda: CA(tmp_path, "Other CA").client("intruder"),
         "expired": lambda: ca.client("expired", days=(-30, -1)),
         "not_yet_valid": lambda: ca.client("future", days=(1, 30)),
+        "server_only": lambda: ca.server("not-a-client", file_name="server-only"),  # serverAuth, not clientAuth
         "none": lambda: None,
     }[case]()
     srv = TLSServe(procs, tmp_path, issuer.url, sts.url, ca, server, [role("client-a", ARN)],
