@@ -1,5 +1,6 @@
 /// How a TLS handshake ended (the `outcome` label of `credvend_tls_handshakes_total`).
-/// A connection counts once: when the client's Finished arrives, or when it closes without one.
+/// A connection counts once: `ok` when the client's Finished arrives, a certificate refusal
+/// when the handshake is failed for it, `failed` when it closes without either.
 public enum TLSHandshakeOutcome: String, Sendable, CaseIterable {
     case ok
     /// Anything else: a protocol version or cipher the server refuses, a non-TLS client,
