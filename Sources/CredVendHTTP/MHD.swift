@@ -11,6 +11,8 @@
 // (the state is reset to HEADERS_PROCESSED after the error is queued); whitespace before a
 // colon is refused only at -1, and Content-Length with Transfer-Encoding, or two
 // Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
+// HTTPS (MHD_USE_TLS): MHD runs GnuTLS itself; the "TLS" functions below pass it the
+// certificate callback and priorities and hand each new session to GnuTLS.swift.
 internal import CMicroHTTPD
 import CredVendCore
 import CredVendSync
