@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from adminlib import short_tmpdir, unix_http
-from e2elib import ACCOUNT, BIN, Serve, http, role, wait_for_log
+from e2elib import ACCOUNT, BIN, Serve, role, wait_for_log
+from e2elib import http as plain_http
 from tlslib import CA, TLSServe, client_context, metric, served_certificate, tls_args
 
 ARN = f"arn:aws:iam::{ACCOUNT}:role/app-a"
@@ -251,7 +252,7 @@ def test_non_loopback_plain_listener_needs_allow_insecure_http(procs, tmp_path, 
     srv = Serve(procs, tmp_path, issuer.url, sts.url, [role("client-a", ARN)],
                 args=["--listen", "0.0.0.0:0", "--allow-insecure-http"], env=FAKE_SRC, wait_ready=False)
     assert "listening on 0.0.0.0:" in srv.log()
-    assert http(f"http://127.0.0.1:{srv.port}/healthz")[0] == 200  # 0.0.0.0 takes loopback too
+    assert plain_http(f"http://127.0.0.1:{srv.port}/healthz")[0] == 200  # 0.0.0.0 takes loopback too
 
 
 def test_key_file_open_to_group_or_others_is_refused(procs, tmp_path, issuer, sts, pki):
