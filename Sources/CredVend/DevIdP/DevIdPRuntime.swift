@@ -30,13 +30,8 @@ public struct DevIdPRuntime: Sendable {
     }
 
     public func run() async throws {
-        // The listener's TLS comes with the server's TLS support; until this build's
-        // HTTPServerConfiguration takes `tls`, refuse rather than serve plain HTTP.
-        guard tls == nil else {
-            throw ConfigurationError("--tls-cert: this build's HTTP server does not speak TLS yet")
-        }
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .tcp(host: host, port: port)),
+            configuration: HTTPServerConfiguration(listen: .tcp(host: host, port: port), tls: tls),
             handler: provider
         )
         try server.start()
