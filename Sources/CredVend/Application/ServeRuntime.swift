@@ -195,6 +195,10 @@ public final class ServeRuntime: Sendable {
             await adminServer?.stop(gracePeriod: .zero)
             throw error
         }
+        let stopSignals = await StopSignals.trap()
+        let reload = await SignalActionService(.sighup) { [logger] in
+            Self.reload(tokens: tokens, audit: audit, tls: tls, logger: logger)
+        }
         StandardError.write(Array("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
         var started: Logger.Metadata = [
             "version": "\(CredVendVersion.string)", "issuer": "\(config.issuer)", "db": "\(config.dbPath)",
@@ -228,13 +232,11 @@ public final class ServeRuntime: Sendable {
             roles.checkDirectory()
             return 0.25
         }
-        let reload = SignalActionService(.sighup) { [logger] in
-            Self.reload(tokens: tokens, audit: audit, tls: tls, logger: logger)
-        }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
         _ = try await runUntilStopSignal(
             [jwks.refreshService, sourceRefresh, roleStoreWatch] + (tls.map { [$0.expiryWatch] } ?? [])
                 + [reload, listeners],
+            stopSignals: stopSignals,
             logger: logger
         )
         logger.info("stopped")

@@ -74,6 +74,7 @@ public final class TESRuntime: Sendable {
             }
         )
         try server.start()
+        let stopSignals = await StopSignals.trap()
         StandardError.write(Array("listening on \(config.listenHost):\(server.boundPort ?? 0)\n".utf8))
         logger.info(
             "credvend tes started",
@@ -85,6 +86,7 @@ public final class TESRuntime: Sendable {
         )
         let signal = try await runUntilStopSignal(
             [worker.service, ListenerService([server], gracePeriod: .seconds(2))],
+            stopSignals: stopSignals,
             logger: logger
         )
         logger.info("stopped", metadata: signal.map { ["signal": "\($0)"] } ?? [:])

@@ -37,8 +37,13 @@ public struct DevIdPRuntime: Sendable {
         try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         provider.setIssuer("\(tls == nil ? "http" : "https")://\(shownHost):\(server.boundPort ?? 0)")
+        let stopSignals = await StopSignals.trap()
         StandardError.write(Array("listening on \(host):\(server.boundPort ?? 0)\n".utf8))
         logger.info("dev-idp started", metadata: ["issuer": "\(provider.issuer)", "kid": "\(provider.minter.kid)"])
-        _ = try await runUntilStopSignal([ListenerService([server], gracePeriod: .seconds(2))], logger: logger)
+        _ = try await runUntilStopSignal(
+            [ListenerService([server], gracePeriod: .seconds(2))],
+            stopSignals: stopSignals,
+            logger: logger
+        )
     }
 }

@@ -4,18 +4,18 @@ public import UnixSignals
 
 /// Runs an action for every arrival of a signal (SIGHUP: reload), each on a thread of
 /// its own, so that one action that blocks (a log path that became a FIFO, say) never
-/// keeps a later signal's action from running.
+/// keeps a later signal's action from running. The signal is trapped when the service is
+/// made (before the server listens), so an early SIGHUP is not the default kill.
 public struct SignalActionService: Service {
-    private let signal: UnixSignal
+    private let arrivals: UnixSignalsSequence
     private let action: @Sendable () -> Void
 
-    public init(_ signal: UnixSignal, action: @escaping @Sendable () -> Void) {
-        self.signal = signal
+    public init(_ signal: UnixSignal, action: @escaping @Sendable () -> Void) async {
+        self.arrivals = await UnixSignalsSequence(trapping: signal)
         self.action = action
     }
 
     public func run() async throws {
-        let arrivals = await UnixSignalsSequence(trapping: signal)
         for await _ in arrivals.cancelOnGracefulShutdown() {
             let thread = Thread { [action] in action() }
             thread.name = "credvend-signal-action"
