@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 BIN_DEBUG := .build/debug/credvend
 
-.PHONY: deps build release test e2e-test demo load-test fuzz format clean
+.PHONY: deps build release test e2e-test demo demo-tls load-test fuzz format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -38,6 +38,10 @@ format:
 
 demo: release
 	scripts/demo.sh
+
+# The same flow over mutual TLS with certificate-bound tokens (certificates made by openssl).
+demo-tls: release
+	scripts/demo-tls.sh
 
 load-test: deps
 	load-tests/run

@@ -1,7 +1,7 @@
 """Certificate-bound access tokens (RFC 8705 section 3) end to end, with the real binary:
 `serve --require-bound-tokens`, dev-idp's `--bind-tokens` and `mint --cnf-cert`, and the
 client commands' TLS settings (CREDVEND_CA_FILE, CREDVEND_CLIENT_CERT, CREDVEND_CLIENT_KEY)
-against a real TLS peer. Certificates are made on the fly by openssl.
+against a real TLS peer. Certificates are made on the fly by openssl (tlslib.CA).
 
 The tests marked `needs_tls_listener` run `credvend serve` (and dev-idp) with
 --tls-cert/--tls-key/--client-ca; they are skipped by a binary whose listener has no TLS."""
@@ -17,7 +17,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pytest
 from clientlib import CLIENTS, base_env, cognito_env, fake_credentials, get_credentials, run_client
 from conftest import BIN
 from e2elib import ACCOUNT, LISTEN_RE, Serve, reply, role, run_cli, wait_for_log
+from tlslib import CA, Cert, _openssl, client_context
 
 ARN = f"arn:aws:iam::{ACCOUNT}:role/app-a"
 FAKE_SRC = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLESOURCE", "AWS_SECRET_ACCESS_KEY": "source-secret-do-not-log"}
@@ -40,71 +40,17 @@ needs_tls_listener = pytest.mark.skipif(not _listener_speaks_tls(),
                                         reason="this credvend's listener has no TLS (--tls-cert)")
 
 
-# --- certificates ------------------------------------------------------------------
-
-def _openssl(*args: str, cwd: Path) -> None:
-    r = subprocess.run(["openssl", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
-    assert r.returncode == 0, f"openssl {' '.join(args)}: {r.stderr}"
-
-
-@dataclass
-class Leaf:
-    cert: Path
-    key: Path
-
-    @property
-    def thumbprint(self) -> str:
-        """RFC 8705 x5t#S256: base64url (no padding) of the SHA-256 of the certificate's DER."""
-        der = ssl.PEM_cert_to_DER_cert(self.cert.read_text())
-        return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
-
-
-class MiniCA:
-    """A self-signed EC CA in its own directory that issues server and client certificates."""
-
-    def __init__(self, directory: Path, name: str):
-        self.dir = directory / name
-        self.dir.mkdir(parents=True)
-        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", f"/CN={name}",
-                 "-addext", "basicConstraints=critical,CA:TRUE",
-                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=self.dir)
-        self.cert = self.dir / "ca.pem"
-
-    def issue(self, cn: str, usage: str, san: str | None = None) -> Leaf:
-        ext = self.dir / f"{cn}.ext"
-        ext.write_text("basicConstraints=CA:FALSE\n" f"extendedKeyUsage={usage}\n"
-                       + (f"subjectAltName={san}\n" if san else ""))
-        _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", f"{cn}.key", "-out", f"{cn}.csr", "-subj", f"/O=credvend tests/CN={cn}", cwd=self.dir)
-        _openssl("x509", "-req", "-in", f"{cn}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-days", "2", "-out", f"{cn}.pem", "-extfile", ext.name, cwd=self.dir)
-        (self.dir / f"{cn}.key").chmod(0o600)
-        return Leaf(self.dir / f"{cn}.pem", self.dir / f"{cn}.key")
-
-    def server(self) -> Leaf:
-        return self.issue("localhost", "serverAuth", "DNS:localhost,IP:127.0.0.1")
-
-    def client(self, cn: str) -> Leaf:
-        return self.issue(cn, "clientAuth")
-
+# --- certificates (tests/e2e/tlslib.py) -------------------------------------------
 
 @pytest.fixture
 def pki(tmp_path):
-    ca = MiniCA(tmp_path, "bound-test-ca")
+    ca = CA(tmp_path, "bound-test-ca")
     return ca, ca.server(), ca.client("device-a"), ca.client("device-b")
 
 
 def payload(token: str) -> dict:
     part = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-def context(ca: MiniCA, client: Leaf | None) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=str(ca.cert))
-    if client is not None:
-        ctx.load_cert_chain(str(client.cert), str(client.key))
-    return ctx
 
 
 def post(url: str, body: bytes, ctx: ssl.SSLContext | None = None, headers: dict | None = None):
@@ -196,7 +142,7 @@ class MutualTLSPeer:
     """A token endpoint and a vending endpoint on one HTTPS listener that requires a client
     certificate from `ca`; it records the certificate's CN per path."""
 
-    def __init__(self, ca: MiniCA, server: Leaf):
+    def __init__(self, ca: CA, server: Cert):
         self.seen: list[tuple[str, str]] = []
         peer = self
 
@@ -298,7 +244,7 @@ def start_tls_serve(procs, tmp_path, issuer_url, sts_url, pki, args=()):
                       "--audit-log", str(audit), *args])
     srv.url = f"https://localhost:{srv.port}"
     srv.audit = audit
-    ctx = context(ca, device_a)
+    ctx = client_context(ca, device_a)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -316,11 +262,11 @@ def test_a_bound_token_is_served_over_its_certificate_only(procs, tmp_path, issu
     ca, _, device_a, device_b = pki
     srv = start_tls_serve(procs, tmp_path, issuer.url, sts.url, pki)
     token = issuer.mint("client-a", cnf={"x5t#S256": device_a.thumbprint})
-    st, body = vend(srv.url, token, context(ca, device_a))
+    st, body = vend(srv.url, token, client_context(ca, device_a))
     assert st == 200, body
-    st, body = vend(srv.url, token, context(ca, device_b))  # a stolen token, another valid certificate
+    st, body = vend(srv.url, token, client_context(ca, device_b))  # a stolen token, another valid certificate
     assert st == 401 and body["error"] == "invalid_token" and "different client certificate" in body["message"]
-    assert vend(srv.url, token, context(ca, device_a))[0] == 200
+    assert vend(srv.url, token, client_context(ca, device_a))[0] == 200
     log = srv.log()
     assert f"cert_sha256={device_a.thumbprint}" in log and f"cert_sha256={device_b.thumbprint}" in log
     assert re.search(r"cert_subject=\S*CN=device-b", log), log
@@ -334,9 +280,9 @@ def test_a_bound_token_is_served_over_its_certificate_only(procs, tmp_path, issu
 def test_require_bound_tokens_over_mtls(procs, tmp_path, issuer, sts, pki):
     ca, _, device_a, _ = pki
     srv = start_tls_serve(procs, tmp_path, issuer.url, sts.url, pki, args=["--require-bound-tokens"])
-    st, body = vend(srv.url, issuer.mint("client-a"), context(ca, device_a))
+    st, body = vend(srv.url, issuer.mint("client-a"), client_context(ca, device_a))
     assert st == 401 and "only certificate-bound tokens" in body["message"]
-    assert vend(srv.url, issuer.mint("client-a", cnf={"x5t#S256": device_a.thumbprint}), context(ca, device_a))[0] == 200
+    assert vend(srv.url, issuer.mint("client-a", cnf={"x5t#S256": device_a.thumbprint}), client_context(ca, device_a))[0] == 200
 
 
 @needs_tls_listener
@@ -354,7 +300,7 @@ def test_the_whole_flow_over_mtls_with_dev_idp_binding_tokens(procs, tmp_path, s
     # The JWKS, fetched over mTLS (every dev-idp connection needs a certificate here), goes
     # to serve as a file; the issuer is the URL dev-idp puts in `iss`.
     with urllib.request.urlopen(f"https://localhost:{idp_port}/.well-known/jwks.json", timeout=10,
-                                context=context(ca, device_a)) as r:
+                                context=client_context(ca, device_a)) as r:
         (tmp_path / "jwks.json").write_bytes(r.read())
     srv = start_tls_serve(procs, tmp_path, f"https://127.0.0.1:{idp_port}", sts.url, pki,
                           args=["--jwks-file", str(tmp_path / "jwks.json"), "--require-bound-tokens"])
@@ -366,10 +312,10 @@ def test_the_whole_flow_over_mtls_with_dev_idp_binding_tokens(procs, tmp_path, s
     assert json.loads(r.stdout)["AccessKeyId"]
     basic = base64.b64encode(f"{CLIENTS[0]['client_id']}:{CLIENTS[0]['client_secret']}".encode()).decode()
     st, body = post(f"https://localhost:{idp_port}/oauth2/token", b"grant_type=client_credentials",
-                    context(ca, device_a), {"Authorization": "Basic " + basic,
+                    client_context(ca, device_a), {"Authorization": "Basic " + basic,
                                             "Content-Type": "application/x-www-form-urlencoded"})
     assert st == 200 and payload(body["access_token"])["cnf"] == {"x5t#S256": device_a.thumbprint}
-    st, refused = vend(srv.url, body["access_token"], context(ca, device_b))
+    st, refused = vend(srv.url, body["access_token"], client_context(ca, device_b))
     assert st == 401 and "different client certificate" in refused["message"]
 
 
