@@ -25,7 +25,7 @@ import pytest
 from clientlib import CLIENTS, base_env, cognito_env, fake_credentials, get_credentials, run_client
 from conftest import BIN
 from e2elib import ACCOUNT, LISTEN_RE, Serve, reply, role, run_cli, wait_for_log
-from tlslib import CA, Cert, _openssl, client_context
+from tlslib import CA, Cert, openssl, client_context
 
 ARN = f"arn:aws:iam::{ACCOUNT}:role/app-a"
 FAKE_SRC = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLESOURCE", "AWS_SECRET_ACCESS_KEY": "source-secret-do-not-log"}
@@ -119,7 +119,7 @@ def test_mint_cnf_cert_binds_the_token_to_the_pem_certificate(tmp_path, pki):
 
 
 def _make_idp_key(path: Path) -> None:
-    _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(path), cwd=path.parent)
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(path), cwd=path.parent)
     path.chmod(0o600)
 
 

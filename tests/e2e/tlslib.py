@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _openssl(*args: str, cwd: Path | None = None) -> None:
+def openssl(*args: str, cwd: Path | None = None) -> None:
     r = subprocess.run(["openssl", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
     if r.returncode != 0:
         raise RuntimeError(f"openssl {' '.join(args)} failed:\n{r.stderr}")
@@ -73,11 +73,11 @@ class CA:
         self.name = name
         key = self.dir / "ca.key"
         cert = self.dir / "ca.pem"
-        _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key))
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key))
         ext = self.dir / "ca.ext"
         ext.write_text("[v3_ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n"
                        "subjectKeyIdentifier = hash\n")
-        _openssl("req", "-x509", "-new", "-key", str(key), "-subj", f"/O=credvend tests/CN={name}", "-days", "30",
+        openssl("req", "-x509", "-new", "-key", str(key), "-subj", f"/O=credvend tests/CN={name}", "-days", "30",
                  "-sha256", "-config", str(ext), "-extensions", "v3_ca", "-out", str(cert))
         self.ca = Cert(name, cert, key)
         self.cert = cert
@@ -88,18 +88,18 @@ class CA:
         base = self.dir / (file_name or cn.replace(" ", "-"))
         key, csr, cert, ext = (base.with_suffix(s) for s in (".key", ".csr", ".pem", ".ext"))
         if key_type == "rsa":
-            _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key))
+            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key))
         else:
-            _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key))
+            openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key))
         key.chmod(0o600)
-        _openssl("req", "-new", "-key", str(key), "-subj", f"/O=credvend tests/CN={cn}", "-out", str(csr))
+        openssl("req", "-new", "-key", str(key), "-subj", f"/O=credvend tests/CN={cn}", "-out", str(csr))
         lines = ["basicConstraints = critical, CA:FALSE", "keyUsage = critical, digitalSignature",
                  f"extendedKeyUsage = {usage}", "subjectKeyIdentifier = hash",
                  "authorityKeyIdentifier = keyid"]
         if san:
             lines.append(f"subjectAltName = {san}")
         ext.write_text("\n".join(lines) + "\n")
-        _openssl("ca", "-batch", "-config", str(self.dir / "ca.cnf"), "-cert", str(self.ca.cert),
+        openssl("ca", "-batch", "-config", str(self.dir / "ca.cnf"), "-cert", str(self.ca.cert),
                  "-keyfile", str(self.ca.key), "-in", str(csr), "-out", str(cert), "-notext",
                  "-startdate", _stamp(days[0]), "-enddate", _stamp(days[1]), "-extfile", str(ext))
         return Cert(cn, cert, key)
