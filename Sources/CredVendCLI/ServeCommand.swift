@@ -76,6 +76,21 @@ struct ServeCommand: AsyncParsableCommand {
     var auditHmacKeyFile: String?
     @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
     var allowInsecureHttp = false
+    // Several replicas (docs/replicas.md): the DynamoDB roles table as the source of truth.
+    @Option(help: "DynamoDB table of role mappings; --db becomes this replica's copy. [CREDVEND_ROLES_TABLE]")
+    var rolesTable: String?
+    @Option(help: "AWS region of --roles-table. (default: --region)")
+    var rolesTableRegion: String?
+    @Option(help: "DynamoDB endpoint URL. (default: https://dynamodb.<region>.amazonaws.com)")
+    var dynamodbEndpoint: String?
+    @Option(help: "Seconds between complete scans of --roles-table, jittered by 20%.")
+    var rolesSyncInterval: Int = 15
+    @Option(help: "Not ready, and vending 503, once the last successful sync is this many seconds old. (default: off)")
+    var rolesMaxStaleness: Int?
+    @Option(help: "Bucket for table items without one. (default: no session policy for them)")
+    var rolesDefaultBucket: String?
+    @Flag(help: "Apply a sync that removes more than half of the mappings (refused by default).")
+    var rolesAllowMassDelete = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -108,6 +123,20 @@ struct ServeCommand: AsyncParsableCommand {
         config.auditRequired = auditRequired
         config.auditHMACKeyFile = auditHmacKeyFile
         config.allowInsecureHTTP = allowInsecureHttp
+        if let table = pick(rolesTable, "CREDVEND_ROLES_TABLE") {
+            var t = RoleTableConfiguration(table: table)
+            t.region = rolesTableRegion
+            t.endpoint = dynamodbEndpoint
+            t.syncInterval = TimeInterval(rolesSyncInterval)
+            t.maxStaleness = rolesMaxStaleness.map(TimeInterval.init)
+            t.defaultBucket = rolesDefaultBucket
+            t.allowMassDelete = rolesAllowMassDelete
+            config.rolesTable = t
+        } else if rolesTableRegion != nil || dynamodbEndpoint != nil || rolesMaxStaleness != nil
+            || rolesDefaultBucket != nil || rolesAllowMassDelete
+        {
+            throw ValidationError("the --roles-* and --dynamodb-endpoint flags need --roles-table NAME")
+        }
         do {
             try config.validate()
         } catch {

@@ -31,6 +31,8 @@ public struct ServeConfiguration: Sendable {
     public var auditRequired = false
     /// Key for the audit log's token identities; random per start when nil.
     public var auditHMACKeyFile: String?
+    /// `--roles-table`: the DynamoDB table this replica's store is a copy of.
+    public var rolesTable: RoleTableConfiguration?
 
     public init(issuer: String) { self.issuer = issuer }
 
@@ -85,5 +87,6 @@ public struct ServeConfiguration: Sendable {
         if let problem = AWSRules.region(region) {
             throw ConfigurationError("--region \"\(region)\" is not an AWS region name: \(problem)")
         }
+        try rolesTable?.validate(serveRegion: region, allowInsecureHTTP: allowInsecureHTTP)
     }
 }

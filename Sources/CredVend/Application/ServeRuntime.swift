@@ -67,6 +67,21 @@ public final class ServeRuntime: Sendable {
             logger: logger
         )
         let cache = CredentialCache(refreshBuffer: config.refreshBuffer, clock: SystemClock())
+        let tableSync: RoleTableSync?
+        if let table = config.rolesTable {
+            tableSync = try RoleTableSync.make(
+                table,
+                serveRegion: config.region,
+                store: roles,
+                client: client,
+                source: source,
+                cache: cache,
+                metrics: metrics.roleSync,
+                logger: logger
+            )
+        } else {
+            tableSync = nil
+        }
         let verifier = JWTVerifier(
             config: .init(
                 issuer: config.issuer,
@@ -74,6 +89,7 @@ public final class ServeRuntime: Sendable {
                 requiredScopes: config.requiredScopes
             )
         )
+        let rolesRefusal: (@Sendable () -> String?)? = tableSync?.vendingRefusal
         let vending = VendingService(
             verifier: verifier,
             jwks: jwks,
@@ -83,7 +99,8 @@ public final class ServeRuntime: Sendable {
             source: source,
             metrics: metrics,
             logger: logger,
-            tokenIdentifier: tokenIdentifier
+            tokenIdentifier: tokenIdentifier,
+            rolesRefusal: rolesRefusal
         )
 
         let adminAPI = AdminAPI(
@@ -139,6 +156,7 @@ public final class ServeRuntime: Sendable {
                     missing.append("role store: cannot be read")
                 }
                 if source.current() == nil { missing.append("source credentials: none found in the AWS chain") }
+                if let why = tableSync?.notReadyReason() { missing.append(why) }
                 return missing
             },
             metrics: metrics,
@@ -195,6 +213,10 @@ public final class ServeRuntime: Sendable {
             "request_deadline": "\(config.requestDeadlineSeconds)",
         ]
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
+        if let table = config.rolesTable {
+            started["roles_table"] = "\(table.table)"
+            started["dynamodb"] = "\(table.effectiveEndpoint(serveRegion: config.region))"
+        }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
         if let path = config.auditLog {
             started["audit_log"] = "\(path)"
@@ -215,8 +237,11 @@ public final class ServeRuntime: Sendable {
             Self.reload(tokens: tokens, audit: audit, logger: logger)
         }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
+        var services: [any Service] = [jwks.refreshService, sourceRefresh, roleStoreWatch]
+        if let tableSync { services.append(tableSync.service) }
+        services += [reload, listeners]
         _ = try await runUntilStopSignal(
-            [jwks.refreshService, sourceRefresh, roleStoreWatch, reload, listeners],
+            services,
             logger: logger
         )
         logger.info("stopped")

@@ -23,6 +23,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
     public let connectionsRefused = LabeledCounters(labels: ConnectionRefusal.allCases.map(\.rawValue))
     /// Request heads the transport answered 400 for ambiguous framing.
     public let malformedRequests = Counter()
+    /// The `--roles-table` sync (rendered only when one runs).
+    public let roleSync = RoleSyncMetrics()
 
     public init() {
         requests = Self.routes.map { _ in Self.statuses.map { _ in Counter() } }
@@ -89,6 +91,7 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
         out += "# HELP credvend_http_malformed_requests_total Requests answered 400 for ambiguous framing.\n"
         out +=
             "# TYPE credvend_http_malformed_requests_total counter\ncredvend_http_malformed_requests_total \(malformedRequests.current)\n"
+        roleSync.render(into: &out)
         return out
     }
 }

@@ -68,6 +68,8 @@ public final class VendingService: Sendable {
     /// Each thread's last token header and its checks (one issuer key signs them all).
     private let headerMemos = ThreadLocal<HeaderMemoBox>()
     private let clock: any WallClock
+    /// Why the role store must not be served now (a roles table copy too old), or nil.
+    private let rolesRefusal: (@Sendable () -> String?)?
 
     /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
     /// token's `AuditTokenID`.
@@ -83,9 +85,11 @@ public final class VendingService: Sendable {
         tokenIdentifier: AuditTokenIdentifier? = nil,
         verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
         refusals: RefusalMemory = RefusalMemory(),
-        clock: any WallClock = SystemClock()
+        clock: any WallClock = SystemClock(),
+        rolesRefusal: (@Sendable () -> String?)? = nil
     ) {
         self.clock = clock
+        self.rolesRefusal = rolesRefusal
         self.refusals = refusals
         self.tokenIdentifier = tokenIdentifier
         self.verifiedTokens = verifiedTokens
@@ -253,6 +257,9 @@ public final class VendingService: Sendable {
         let clientId = token.clientId
         let tokenId = tokenIdentifier.map {
             $0.identify(token: String(decoding: raw, as: UTF8.self), verifiedJTI: token.jti)
+        }
+        if let why = rolesRefusal?() {
+            return .now(VendOutcome(.unavailable(why), clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
         }
         let mapping: RoleMapping
         do {
