@@ -37,7 +37,8 @@ final class ServeFixture {
         requiredScopes: [String] = ["credvend/vend"],
         auditPath: String? = nil,
         auditRequired: Bool = false,
-        refusalJitter: Double = 1
+        refusalJitter: Double = 1,
+        rolesRefusal: (@Sendable () -> String?)? = nil
     ) throws {
         let logger = logs.logger()
         sts = FakeSTS(clock: clock)
@@ -71,7 +72,8 @@ final class ServeFixture {
             logger: logger,
             tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)),
             refusals: refusals,
-            clock: clock
+            clock: clock,
+            rolesRefusal: rolesRefusal
         )
         app = ServeApplication(
             vending: vending,
