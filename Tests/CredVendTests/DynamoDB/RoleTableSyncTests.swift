@@ -70,7 +70,7 @@ final class SyncFixture {
             sessionToken: "t",
             expiration: clock.now() + 3600
         )
-        cache.load(mapping: mapping, now: clock.now(), fetch: { .success(creds) }) { _ in }
+        cache.load(mapping: mapping, now: clock.now(), fetch: { .success(creds) }, completion: { _ in })
     }
 }
 
