@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
             AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file
             (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default).
 
+            With --roles-table, a DynamoDB table is the source of truth and --db this replica's copy: a complete
+            Scan at start and every --roles-sync-interval, applied only when whole (docs/replicas.md).
+
             Each flag in [brackets] can also be set by that environment variable; a flag wins.
             """
     )

@@ -196,7 +196,7 @@ http {{
             proxy_pass http://credvend;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_next_upstream error timeout http_503;
+            proxy_next_upstream error timeout http_503 non_idempotent;
             proxy_connect_timeout 2s;
             proxy_read_timeout 15s;
         }}
