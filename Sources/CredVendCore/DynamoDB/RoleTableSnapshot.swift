@@ -1,14 +1,13 @@
 import CredVendCrypto
 
-/// What one complete Scan of the roles table comes to: the records to store, the items
-/// skipped, and a digest that tells whether anything changed since the last snapshot.
+/// What one complete Scan of the roles table comes to: the records to store and the items
+/// skipped; `digest` tells (before any of this is built) whether anything changed.
 public struct RoleTableSnapshot: Sendable, Equatable {
     /// Ordered by client_id (bytewise), one per client_id.
     public let records: [RoleMapping]
     public let skipped: [RoleTableItemProblem]
     /// Of the skipped items, those whose previous valid version was kept.
     public let keptPrevious: Int
-    public let digest: String
 
     /// Maps every item (`RoleTableItem`); an invalid one is skipped and its record in
     /// `previous` (the store's current records by client_id), if any, is kept instead,
@@ -34,12 +33,7 @@ public struct RoleTableSnapshot: Sendable, Equatable {
             }
         }
         let records = byId.values.sorted { $0.clientId.utf8.lexicographicallyPrecedes($1.clientId.utf8) }
-        return RoleTableSnapshot(
-            records: records,
-            skipped: skipped,
-            keptPrevious: kept,
-            digest: digest(items: items, defaultBucket: defaultBucket)
-        )
+        return RoleTableSnapshot(records: records, skipped: skipped, keptPrevious: kept)
     }
 
     /// SHA-256 (hex) over the items' canonical JSON (members sorted), the items sorted
