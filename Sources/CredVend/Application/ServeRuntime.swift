@@ -107,6 +107,7 @@ public final class ServeRuntime: Sendable {
             roles: roles,
             cache: cache,
             logRing: logRing,
+            rolesTable: config.rolesTable?.table,
             info: {
                 let snapshot = jwks.current
                 let status = jwks.currentStatus
