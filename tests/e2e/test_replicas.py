@@ -108,9 +108,10 @@ class Cluster:
         self.table = self.ddb.writer()
         for item in items:
             self.table.put_item(TableName=TABLE, Item=item)
-        self.reader_token = secrets.token_hex(16)
+        self.reader_token, self.admin_token = secrets.token_hex(16), secrets.token_hex(16)
         self.token_file = tmp / "admin-tokens"
-        self.token_file.write_text(f"reader {hashlib.sha256(self.reader_token.encode()).hexdigest()}\n")
+        self.token_file.write_text(f"reader {hashlib.sha256(self.reader_token.encode()).hexdigest()}\n"
+                                   f"admin {hashlib.sha256(self.admin_token.encode()).hexdigest()}\n")
         os.chmod(self.token_file, 0o600)
         self.extra_args = list(extra_args)
         self.replicas = [self.replica() for _ in range(replicas)]
@@ -382,3 +383,16 @@ def test_an_invalid_item_is_skipped_and_its_previous_version_kept(procs, tmp_pat
     line = next(l for l in srv.log().splitlines() if "roles table item skipped" in l)
     assert good in line and "session_duration_s" in line
     assert credentials_ok(c.vend(srv.url, good))
+
+
+def test_a_replicas_admin_api_refuses_role_writes(procs, tmp_path, issuer):
+    cid = client_id(10)
+    c = Cluster(procs, tmp_path, issuer, items=[seed_item(cid)], replicas=1)
+    srv = c.replicas[0]
+    before = c.role_of(srv, cid)
+    auth = {"Authorization": f"Bearer {c.admin_token}", "Content-Type": "application/json"}
+    record = json.dumps({"client_id": cid, "role_arn": f"arn:aws:iam::{ACCOUNT}:role/local-edit"}).encode()
+    for method, path, body in [("PUT", f"/admin/v1/roles/{cid}", record), ("DELETE", f"/admin/v1/roles/{cid}", None)]:
+        st, _, err = http(srv.url + path, method=method, body=body, headers=auth)
+        assert st == 409 and err["error"] == "conflict" and TABLE in err["message"], (method, err)
+    assert c.role_of(srv, cid) == before
