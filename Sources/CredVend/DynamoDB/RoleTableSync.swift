@@ -3,6 +3,7 @@ public import CredVendStore
 import CredVendSync
 import Foundation
 public import Logging
+import Synchronization
 
 /// What one sync of the roles table did.
 public enum RoleSyncOutcome: Sendable, Equatable {
@@ -42,6 +43,9 @@ public final class RoleTableSync: Sendable {
     private let clock: any WallClock
     private let unitRandom: @Sendable () -> Double
     private let state = Locked(State())
+    /// The last successful sync (this run's, else the stored snapshot's), ms since 1970 (0:
+    /// none): the vending path reads it with one atomic load.
+    private let lastSuccessMillis = Atomic<Int64>(0)
     /// One sync at a time (the periodic one and any asked for at once).
     private let running = Locked(())
 
@@ -49,7 +53,6 @@ public final class RoleTableSync: Sendable {
         /// A complete snapshot of the table is in the store (this run's or an earlier one's).
         var loaded = false
         var digest: String?
-        var lastSuccess: Date?
     }
 
     /// `credentials`: the source credentials (the chain STS calls use), nil when none.
@@ -85,8 +88,8 @@ public final class RoleTableSync: Sendable {
             state.withLock {
                 $0.loaded = true
                 $0.digest = mark.digest
-                $0.lastSuccess = mark.appliedAt
             }
+            noteSuccess(mark.appliedAt)
             metrics.recorded(mappings: (try? store.count) ?? 0, skipped: nil, lastSuccess: mark.appliedAt)
             logger.info(
                 "role store holds a snapshot of the roles table",
@@ -115,15 +118,21 @@ public final class RoleTableSync: Sendable {
         guard s.loaded else {
             return "roles table: no complete snapshot of \(settings.table) loaded yet (this run or an earlier one)"
         }
-        return staleReason(s)
+        return vendingRefusal()
     }
 
-    /// Why vending must answer 503 (`--roles-max-staleness` passed), or nil.
-    public func vendingRefusal() -> String? { staleReason(state.withLock { $0 }) }
-
-    private func staleReason(_ s: State) -> String? {
-        RoleSyncSchedule.staleness(lastSuccess: s.lastSuccess, now: clock.now(), maxStaleness: settings.maxStaleness)
+    /// Why vending must answer 503 (`--roles-max-staleness` passed), or nil. Called per
+    /// request: no lock, and no clock read without a staleness limit.
+    public func vendingRefusal() -> String? {
+        guard let limit = settings.maxStaleness else { return nil }
+        let ms = lastSuccessMillis.load(ordering: .relaxed)
+        let last = ms == 0 ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
+        return RoleSyncSchedule.staleness(lastSuccess: last, now: clock.now(), maxStaleness: limit)
             .map { "roles table: \($0)" }
+    }
+
+    private func noteSuccess(_ at: Date) {
+        lastSuccessMillis.store(Int64((at.timeIntervalSince1970 * 1000).rounded()), ordering: .relaxed)
     }
 
     /// One complete sync. Blocking (HTTP and LMDB): call it off the request threads.
@@ -212,8 +221,8 @@ public final class RoleTableSync: Sendable {
         state.withLock {
             $0.loaded = true
             $0.digest = digest
-            $0.lastSuccess = at
         }
+        noteSuccess(at)
         metrics.recorded(
             mappings: mappings ?? ((try? store.count) ?? 0),
             skipped: skipped,
