@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
             AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file
             (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default).
 
+            With --roles-table, a DynamoDB table is the source of truth and --db this replica's copy: a complete
+            Scan at start and every --roles-sync-interval, applied only when whole (docs/replicas.md).
+
             Each flag in [brackets] can also be set by that environment variable; a flag wins.
             """
     )
@@ -98,6 +101,21 @@ struct ServeCommand: AsyncParsableCommand {
             "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS) and a plain-HTTP --listen on a non-loopback address. Never in production."
     )
     var allowInsecureHttp = false
+    // Several replicas (docs/replicas.md): the DynamoDB roles table as the source of truth.
+    @Option(help: "DynamoDB table of role mappings; --db becomes this replica's copy. [CREDVEND_ROLES_TABLE]")
+    var rolesTable: String?
+    @Option(help: "AWS region of --roles-table. (default: --region)")
+    var rolesTableRegion: String?
+    @Option(help: "DynamoDB endpoint URL. (default: https://dynamodb.<region>.amazonaws.com)")
+    var dynamodbEndpoint: String?
+    @Option(help: "Seconds between complete scans of --roles-table, jittered by 20%.")
+    var rolesSyncInterval: Int = 15
+    @Option(help: "Not ready, and vending 503, once the last successful sync is this many seconds old. (default: off)")
+    var rolesMaxStaleness: Int?
+    @Option(help: "Bucket for table items without one. (default: no session policy for them)")
+    var rolesDefaultBucket: String?
+    @Flag(help: "Apply a sync that removes more than half of the mappings (refused by default).")
+    var rolesAllowMassDelete = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -144,6 +162,20 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--client-cert \"\(clientCert)\" must be required or optional")
             }
             config.clientCertificates = mode
+        }
+        if let table = pick(rolesTable, "CREDVEND_ROLES_TABLE") {
+            var t = RoleTableConfiguration(table: table)
+            t.region = rolesTableRegion
+            t.endpoint = dynamodbEndpoint
+            t.syncInterval = TimeInterval(rolesSyncInterval)
+            t.maxStaleness = rolesMaxStaleness.map(TimeInterval.init)
+            t.defaultBucket = rolesDefaultBucket
+            t.allowMassDelete = rolesAllowMassDelete
+            config.rolesTable = t
+        } else if rolesTableRegion != nil || dynamodbEndpoint != nil || rolesMaxStaleness != nil
+            || rolesDefaultBucket != nil || rolesAllowMassDelete
+        {
+            throw ValidationError("the --roles-* and --dynamodb-endpoint flags need --roles-table NAME")
         }
         do {
             try config.validate()

@@ -89,6 +89,8 @@ public struct RoleStoreSwitch: Sendable, CustomStringConvertible {
 /// Each switch goes to `onSwitch`, with the identities of the old and the new files.
 public final class RoleStore: Sendable {
     public static let databaseName = "roles"
+    /// Beside `roles`: what the records are a copy of (`RoleTableMark`).
+    public static let metaDatabaseName = "sync"
     public static let defaultMapSize = 1 << 30
     public static let defaultCheckInterval: Duration = .seconds(1)
 
@@ -255,6 +257,40 @@ public final class RoleStore: Sendable {
     ) throws
         -> (summary: RoleImportSummary, changes: [RoleChange])
     {
+        try writeAll(records, replace: replace, mark: nil)
+    }
+
+    /// Makes `records` the whole store and records `mark` (the table snapshot they are),
+    /// in one write transaction: a reader sees the old set or the new one, never a mix,
+    /// and a failure leaves both as they were. Returns what changed, as `importAll…` does.
+    @discardableResult
+    public func replaceAll(
+        _ records: [RoleMapping],
+        mark: RoleTableMark
+    ) throws
+        -> (summary: RoleImportSummary, changes: [RoleChange])
+    {
+        try writeAll(records, replace: true, mark: mark)
+    }
+
+    /// The table snapshot the store holds (written by `replaceAll`), or nil.
+    public func tableMark() throws -> RoleTableMark? {
+        try using { store -> RoleTableMark? in
+            guard let meta = try store.meta() else { return nil }
+            let raw = try store.env.read { txn in try txn.get(Self.tableMarkKey, in: meta) }
+            return raw.flatMap { RoleTableMark(encoded: $0) }
+        }
+    }
+
+    static let tableMarkKey = Array("roles_table".utf8)
+
+    private func writeAll(
+        _ records: [RoleMapping],
+        replace: Bool,
+        mark: RoleTableMark?
+    ) throws
+        -> (summary: RoleImportSummary, changes: [RoleChange])
+    {
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
             try record.validate(recordIndex: index)
@@ -270,8 +306,11 @@ public final class RoleStore: Sendable {
         let encoded = records.map { (Array($0.clientId.utf8), Array(RoleMappingJSON.encode($0).utf8)) }
         let (summary, raw) = try using { store in
             let roles = try store.writableRoles(readOnly: isReadOnly, directory: directory)
+            // Opened before the write transaction: LMDB opens a database in one of its own.
+            let meta = try mark.map { _ in try store.writableMeta(readOnly: isReadOnly, directory: directory) }
             var raw: [(key: [UInt8], before: [UInt8]?, after: [UInt8]?)] = []
             let summary = try store.env.write { txn in
+                if let mark, let meta { try txn.put(Self.tableMarkKey, mark.encoded, in: meta) }
                 var summary = RoleImportSummary()
                 for (key, value) in encoded {
                     switch try txn.get(key, in: roles) {
@@ -571,6 +610,7 @@ private final class OpenStore: Sendable {
     /// looked for again (under the lock) until it appears.
     private let openedRoles: LMDBDatabase?
     private let lateRoles = Locked<LMDBDatabase?>(nil)
+    private let metaHandle = Locked<LMDBDatabase?>(nil)
     private let decoded = DecodedRecords()
 
     init(env: LMDBEnvironment, roles: LMDBDatabase?) {
@@ -614,6 +654,26 @@ private final class OpenStore: Sendable {
             if late == nil { late = try env.openDatabase(named: RoleStore.databaseName, create: create) }
             return late
         }
+    }
+
+    /// The `sync` database (the table snapshot mark), nil until a table sync created it.
+    func meta(create: Bool = false) throws(LMDBError) -> LMDBDatabase? {
+        try metaHandle.withLock { (handle: inout LMDBDatabase?) throws(LMDBError) -> LMDBDatabase? in
+            if handle == nil { handle = try env.openDatabase(named: RoleStore.metaDatabaseName, create: create) }
+            return handle
+        }
+    }
+
+    func writableMeta(readOnly: Bool, directory: String) throws(LMDBError) -> LMDBDatabase {
+        guard !readOnly, let meta = try meta(create: true) else {
+            throw LMDBError(
+                code: .readOnly,
+                status: EACCES,
+                operation: "write to role store at \(directory)",
+                detail: "store opened read-only"
+            )
+        }
+        return meta
     }
 
     func writableRoles(readOnly: Bool, directory: String) throws(LMDBError) -> LMDBDatabase {

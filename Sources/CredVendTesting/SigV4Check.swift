@@ -8,6 +8,8 @@ struct SigV4Check {
     let source: AWSCredentials
     let region: String
     let signer: SigV4Signer
+    /// The service the credential scope must name (`sts`, `dynamodb`).
+    var service = "sts"
 
     /// AWS refuses a request signed further than this from its own clock.
     static let maximumSkew: TimeInterval = 15 * 60
@@ -29,7 +31,7 @@ struct SigV4Check {
         guard scope[0] == source.accessKeyId, token == source.sessionToken else {
             return .error(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
         }
-        guard scope[2] == region, scope[3] == "sts", scope[4] == "aws4_request" else {
+        guard scope[2] == region, scope[3] == service, scope[4] == "aws4_request" else {
             return .error(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region and service")
         }
         guard abs(date.timeIntervalSince(now)) <= Self.maximumSkew else {
@@ -57,7 +59,7 @@ struct SigV4Check {
                 ),
                 credentials: credentials,
                 region: region,
-                service: "sts",
+                service: service,
                 date: date,
                 signedHeaderNames: signed
             )

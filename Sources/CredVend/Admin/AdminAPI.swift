@@ -31,16 +31,37 @@ public final class AdminAPI: Sendable {
     let info: @Sendable () -> AdminInfo
     /// Writes run here, one at a time, off the HTTP worker threads.
     let writes = DispatchQueue(label: "credvend.admin.writes")
+    /// `--roles-table`: the store is a copy of this DynamoDB table, so role writes here
+    /// are refused (the next sync would undo them; docs/replicas.md#writing-the-table).
+    let rolesTable: String?
 
-    public init(roles: RoleStore, cache: CredentialCache?, logRing: LogRing?, info: @escaping @Sendable () -> AdminInfo)
-    {
+    public init(
+        roles: RoleStore,
+        cache: CredentialCache?,
+        logRing: LogRing?,
+        rolesTable: String? = nil,
+        info: @escaping @Sendable () -> AdminInfo
+    ) {
         self.roles = roles
         self.cache = cache
         self.logRing = logRing
+        self.rolesTable = rolesTable
         self.info = info
     }
 
     public func perform(_ route: AdminRoute, parameters: [String: String], request: HTTPRequest) -> AdminOutcome {
+        if let rolesTable, route.isWrite {
+            return AdminOutcome(
+                Self.json(
+                    409,
+                    #"{"error":"conflict","message":"#
+                        + RoleMappingJSON.quoted(
+                            "this replica's role store is a copy of the DynamoDB table \(rolesTable); "
+                                + "write the table instead (docs/replicas.md#writing-the-table)"
+                        ) + "}\n"
+                )
+            )
+        }
         switch route {
         case .listRoles: return storeCall { AdminOutcome(Self.json(200, RoleMappingJSON.encodeList(try roles.list()))) }
         case .getRole: return getRole(parameters["client_id"] ?? "")

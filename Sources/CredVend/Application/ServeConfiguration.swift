@@ -40,6 +40,8 @@ public struct ServeConfiguration: Sendable {
     public var clientCAFile: String?
     /// nil: `required` when `clientCAFile` is given.
     public var clientCertificates: TLSServerConfiguration.ClientCertificates?
+    /// `--roles-table`: the DynamoDB table this replica's store is a copy of.
+    public var rolesTable: RoleTableConfiguration?
 
     public init(issuer: String) { self.issuer = issuer }
 
@@ -128,5 +130,6 @@ public struct ServeConfiguration: Sendable {
         if let problem = AWSRules.region(region) {
             throw ConfigurationError("--region \"\(region)\" is not an AWS region name: \(problem)")
         }
+        try rolesTable?.validate(serveRegion: region, allowInsecureHTTP: allowInsecureHTTP)
     }
 }

@@ -71,6 +71,21 @@ public final class ServeRuntime: Sendable {
             logger: logger
         )
         let cache = CredentialCache(refreshBuffer: config.refreshBuffer, clock: SystemClock())
+        let tableSync: RoleTableSync?
+        if let table = config.rolesTable {
+            tableSync = try RoleTableSync.make(
+                table,
+                serveRegion: config.region,
+                store: roles,
+                client: client,
+                source: source,
+                cache: cache,
+                metrics: metrics.roleSync,
+                logger: logger
+            )
+        } else {
+            tableSync = nil
+        }
         let verifier = JWTVerifier(
             config: .init(
                 issuer: config.issuer,
@@ -78,6 +93,7 @@ public final class ServeRuntime: Sendable {
                 requiredScopes: config.requiredScopes
             )
         )
+        let rolesRefusal: (@Sendable () -> String?)? = tableSync?.vendingRefusal
         let vending = VendingService(
             verifier: verifier,
             jwks: jwks,
@@ -88,13 +104,15 @@ public final class ServeRuntime: Sendable {
             metrics: metrics,
             logger: logger,
             tokenIdentifier: tokenIdentifier,
-            requireBoundTokens: config.requireBoundTokens
+            requireBoundTokens: config.requireBoundTokens,
+            rolesRefusal: rolesRefusal
         )
 
         let adminAPI = AdminAPI(
             roles: roles,
             cache: cache,
             logRing: logRing,
+            rolesTable: config.rolesTable?.table,
             info: {
                 let snapshot = jwks.current
                 let status = jwks.currentStatus
@@ -145,6 +163,7 @@ public final class ServeRuntime: Sendable {
                     missing.append("role store: cannot be read")
                 }
                 if source.current() == nil { missing.append("source credentials: none found in the AWS chain") }
+                if let why = tableSync?.notReadyReason() { missing.append(why) }
                 return missing
             },
             metrics: metrics,
@@ -215,6 +234,10 @@ public final class ServeRuntime: Sendable {
             }
         }
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
+        if let table = config.rolesTable {
+            started["roles_table"] = "\(table.table)"
+            started["dynamodb"] = "\(table.effectiveEndpoint(serveRegion: config.region))"
+        }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
         if config.requireBoundTokens { started["require_bound_tokens"] = "true" }
         if let path = config.auditLog {
@@ -233,9 +256,12 @@ public final class ServeRuntime: Sendable {
             return 0.25
         }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
+        var services: [any Service] = [jwks.refreshService, sourceRefresh, roleStoreWatch]
+        if let tls { services.append(tls.expiryWatch) }
+        if let tableSync { services.append(tableSync.service) }
+        services += [reload, listeners]
         _ = try await runUntilStopSignal(
-            [jwks.refreshService, sourceRefresh, roleStoreWatch] + (tls.map { [$0.expiryWatch] } ?? [])
-                + [reload, listeners],
+            services,
             stopSignals: stopSignals,
             logger: logger
         )

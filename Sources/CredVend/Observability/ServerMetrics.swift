@@ -25,6 +25,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
     public let malformedRequests = Counter()
     /// TLS handshakes by outcome (a TLS listener only).
     public let tlsHandshakes = LabeledCounters(labels: TLSHandshakeOutcome.allCases.map(\.rawValue))
+    /// The `--roles-table` sync (rendered only when one runs).
+    public let roleSync = RoleSyncMetrics()
 
     public init() {
         requests = Self.routes.map { _ in Self.statuses.map { _ in Counter() } }
@@ -98,6 +100,7 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
         for l in tlsHandshakes.labels {
             out += "credvend_tls_handshakes_total{outcome=\"\(l)\"} \(tlsHandshakes.value(l))\n"
         }
+        roleSync.render(into: &out)
         return out
     }
 }

@@ -70,6 +70,8 @@ public final class VendingService: Sendable {
     private let clock: any WallClock
     /// `--require-bound-tokens`: tokens without `cnf.x5t#S256` are refused.
     private let requireBoundTokens: Bool
+    /// Why the role store must not be served now (a roles table copy too old), or nil.
+    private let rolesRefusal: (@Sendable () -> String?)?
 
     /// `tokenIdentifier`: when given (an audit log is kept), every outcome carries the
     /// token's `AuditTokenID`.
@@ -86,10 +88,12 @@ public final class VendingService: Sendable {
         verifiedTokens: VerifiedTokenCache = VerifiedTokenCache(),
         refusals: RefusalMemory = RefusalMemory(),
         requireBoundTokens: Bool = false,
-        clock: any WallClock = SystemClock()
+        clock: any WallClock = SystemClock(),
+        rolesRefusal: (@Sendable () -> String?)? = nil
     ) {
         self.clock = clock
         self.requireBoundTokens = requireBoundTokens
+        self.rolesRefusal = rolesRefusal
         self.refusals = refusals
         self.tokenIdentifier = tokenIdentifier
         self.verifiedTokens = verifiedTokens
@@ -276,6 +280,9 @@ public final class VendingService: Sendable {
             requireBound: requireBoundTokens
         ) {
             return .now(VendOutcome(refusal, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
+        }
+        if let why = rolesRefusal?() {
+            return .now(VendOutcome(.unavailable(why), clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
         }
         let mapping: RoleMapping
         do {

@@ -13,7 +13,8 @@ struct AdminFixture {
     let ring = LogRing(capacity: 2000)
     let api: AdminAPI
 
-    init() throws {
+    /// `rolesTable`: as `serve --roles-table` makes it.
+    init(rolesTable: String? = nil) throws {
         let store = try RoleStore(directory: tmp.sub("db"))
         self.store = store
         let cache = cache
@@ -21,6 +22,7 @@ struct AdminFixture {
             roles: store,
             cache: cache,
             logRing: ring,
+            rolesTable: rolesTable,
             info: {
                 AdminInfo(
                     startedAt: Date(timeIntervalSince1970: 1000),

@@ -38,7 +38,8 @@ final class ServeFixture {
         auditPath: String? = nil,
         auditRequired: Bool = false,
         refusalJitter: Double = 1,
-        requireBoundTokens: Bool = false
+        requireBoundTokens: Bool = false,
+        rolesRefusal: (@Sendable () -> String?)? = nil
     ) throws {
         let logger = logs.logger()
         sts = FakeSTS(clock: clock)
@@ -73,7 +74,8 @@ final class ServeFixture {
             tokenIdentifier: audit == nil ? nil : try AuditTokenIdentifier(key: Array(repeating: 7, count: 32)),
             refusals: refusals,
             requireBoundTokens: requireBoundTokens,
-            clock: clock
+            clock: clock,
+            rolesRefusal: rolesRefusal
         )
         app = ServeApplication(
             vending: vending,

@@ -1,0 +1,56 @@
+public import CredVendCrypto
+public import Foundation
+
+/// Builds signed DynamoDB JSON-protocol requests: `POST /`, `Content-Type:
+/// application/x-amz-json-1.0`, `X-Amz-Target: DynamoDB_20120810.<Operation>`, SigV4 for
+/// service `dynamodb`. Signed: `host`, `content-type`, `x-amz-target`, `x-amz-date` and,
+/// with temporary source credentials, `x-amz-security-token` (as botocore signs them,
+/// so a moto peer recomputes the same signature).
+public struct DynamoDBRequestBuilder: Sendable {
+    public static let contentType = "application/x-amz-json-1.0"
+    public static let targetPrefix = "DynamoDB_20120810."
+
+    public let endpoint: STSEndpoint
+    public let region: String
+    public let signer: SigV4Signer
+
+    /// `endpoint`: an `http(s)://host[:port][/path]` URL (the same rules as the STS endpoint).
+    public init(endpoint: STSEndpoint, region: String, signer: SigV4Signer = SigV4Signer()) {
+        self.endpoint = endpoint
+        self.region = region
+        self.signer = signer
+    }
+
+    /// `https://dynamodb.<region>.amazonaws.com`, the default of `--dynamodb-endpoint`.
+    public static func regionalEndpoint(_ region: String) -> String { "https://dynamodb.\(region).amazonaws.com" }
+
+    /// A signed request for `operation` (`Scan`, ...) with a JSON `body`, made at `date`.
+    public func request(
+        operation: String,
+        body: [UInt8],
+        credentials: AWSCredentials,
+        date: Date
+    ) throws(OpenSSLError) -> STSHTTPRequest {
+        let fields: [(name: String, value: String)] = [
+            ("Host", endpoint.host), ("Content-Type", Self.contentType),
+            ("X-Amz-Target", Self.targetPrefix + operation),
+        ]
+        let signature = try signer.sign(
+            request: SigV4Request(method: "POST", path: endpoint.path, headers: fields, body: body),
+            credentials: credentials,
+            region: region,
+            service: "dynamodb",
+            date: date,
+            normalizePath: true
+        )
+        return STSHTTPRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
+    }
+
+    public func scan(
+        _ scan: DynamoDBScanRequest,
+        credentials: AWSCredentials,
+        date: Date
+    ) throws(OpenSSLError) -> STSHTTPRequest {
+        try request(operation: "Scan", body: scan.body, credentials: credentials, date: date)
+    }
+}
