@@ -4,7 +4,7 @@
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      pkg-config libmicrohttpd-dev liblmdb-dev libssl-dev libcurl4-openssl-dev \
+      pkg-config libmicrohttpd-dev libgnutls28-dev liblmdb-dev libssl-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,7 +16,7 @@ RUN swift build -c release --product credvend --static-swift-stdlib \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libmicrohttpd12 liblmdb0 libssl3 libcurl4 ca-certificates \
+      libmicrohttpd12 libgnutls30 liblmdb0 libssl3 libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin credvend \
  && install -d -o credvend -g credvend -m 0700 /data

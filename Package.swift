@@ -8,7 +8,7 @@ import PackageDescription
 //   CredVendSystem    the POSIX calls (secret files, append-only logs, listening sockets, stderr, thread-locals)
 //   CredVendCore      pure: JWT, SigV4, STS messages, role records, HTTP values, policies
 //   CredVendStore     LMDB and the role store on it
-//   CredVendHTTP      libmicrohttpd (server transport) and libcurl (HTTP client)
+//   CredVendHTTP      libmicrohttpd with GnuTLS (server transport, HTTPS) and libcurl (HTTP client)
 //   CredVend          the services and their runtimes
 //   CredVendTesting   fakes and fixtures for in-process tests
 //   CredVendCLI       argument parsing only
@@ -58,6 +58,11 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CGnuTLS",
+            pkgConfig: "gnutls",
+            providers: [.apt(["libgnutls28-dev"])]
+        ),
+        .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
@@ -78,7 +83,7 @@ let package = Package(
         ),
         .target(
             name: "CredVendHTTP",
-            dependencies: ["CMicroHTTPD", "CCurl", "CredVendCore", "CredVendSystem", "CredVendSync"],
+            dependencies: ["CMicroHTTPD", "CGnuTLS", "CCurl", "CredVendCore", "CredVendSystem", "CredVendSync"],
             swiftSettings: common
         ),
 

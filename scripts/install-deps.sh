@@ -3,7 +3,7 @@
 # (apt-get update once, only when something is missing) and PyPI packages.
 set -euo pipefail
 
-apt_packages=(pkg-config libmicrohttpd-dev liblmdb-dev libssl-dev libcurl4-openssl-dev openssl curl procps)
+apt_packages=(pkg-config libmicrohttpd-dev libgnutls28-dev liblmdb-dev libssl-dev libcurl4-openssl-dev openssl curl procps)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

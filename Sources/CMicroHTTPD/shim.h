@@ -36,6 +36,12 @@ static inline void *CMicroHTTPD_socket_context(struct MHD_Connection *c) {
     return info ? info->socket_context : NULL;
 }
 
+/* The connection's GnuTLS session (a gnutls_session_t) on an MHD_USE_TLS daemon, NULL otherwise. */
+static inline void *CMicroHTTPD_tls_session(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    return info ? info->tls_session : NULL;
+}
+
 /* MHD_get_daemon_info is variadic; the bound port is needed for --listen :0. */
 static inline uint16_t CMicroHTTPD_bound_port(struct MHD_Daemon *d) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

@@ -12,7 +12,13 @@ struct ServeCommand: AsyncParsableCommand {
             Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the
             LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON.
             Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in
-            flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file and reopen --audit-log.
+            flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file, reopen --audit-log, and re-read
+            --tls-cert, --tls-key and --client-ca for new connections (a file that does not load is logged and
+            the previous material kept).
+
+            With --tls-cert and --tls-key the listener speaks HTTPS only (TLS 1.2 or 1.3, ALPN http/1.1); with
+            --client-ca it asks for client certificates. Without TLS, a non-loopback --listen is refused unless
+            --allow-insecure-http is given.
 
             The admin API (roles, info, logs; see docs/admin.md) is served on --admin-socket (the file's mode
             0600 is the access control) and, with --admin-token-file, under /admin/ on the main listener for
@@ -74,7 +80,18 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Key (at least 32 bytes, file mode 0600) for the audit log's token HMACs; random per start if not given."
     )
     var auditHmacKeyFile: String?
-    @Flag(help: "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS). Never in production.")
+    @Option(help: "PEM certificate chain (server first): serve HTTPS only. [CREDVEND_TLS_CERT]")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert; no access for group or others (chmod 600). [CREDVEND_TLS_KEY]")
+    var tlsKey: String?
+    @Option(help: "PEM CAs to verify client certificates against (mutual TLS). [CREDVEND_CLIENT_CA]")
+    var clientCa: String?
+    @Option(help: "With --client-ca: required (a connection without a valid certificate fails) or optional.")
+    var clientCert: String?
+    @Flag(
+        help:
+            "Allow http:// URLs to non-loopback hosts (issuer, JWKS, STS) and a plain-HTTP --listen on a non-loopback address. Never in production."
+    )
     var allowInsecureHttp = false
 
     func run() async throws {
@@ -108,6 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
         config.auditRequired = auditRequired
         config.auditHMACKeyFile = auditHmacKeyFile
         config.allowInsecureHTTP = allowInsecureHttp
+        config.tlsCertificateFile = pick(tlsCert, "CREDVEND_TLS_CERT")
+        config.tlsKeyFile = pick(tlsKey, "CREDVEND_TLS_KEY")
+        config.clientCAFile = pick(clientCa, "CREDVEND_CLIENT_CA")
+        if let clientCert {
+            guard let mode = TLSServerConfiguration.ClientCertificates(rawValue: clientCert) else {
+                throw ValidationError("--client-cert \"\(clientCert)\" must be required or optional")
+            }
+            config.clientCertificates = mode
+        }
         do {
             try config.validate()
         } catch {

@@ -47,10 +47,13 @@ final class ConnectionRecord: Sendable {
     let receiving = Atomic(true)
     /// Set by whichever closes it for the deadline first, so it is counted once.
     let expired = Atomic(false)
+    /// The handshake and verified client certificate of a TLS listener's connection.
+    let tls: TLSConnectionState?
 
-    init(fd: Int32, key: PeerKey?, now: UInt64) {
+    init(fd: Int32, key: PeerKey?, now: UInt64, tls: TLSConnectionState?) {
         self.fd = fd
         self.key = key
+        self.tls = tls
         requestStart = Atomic(now)
     }
 }
@@ -85,8 +88,8 @@ final class ConnectionGuard: Sendable {
         return false
     }
 
-    func opened(fd: Int32, key: PeerKey?) -> ConnectionRecord {
-        let record = ConnectionRecord(fd: fd, key: key, now: monotonicNanos())
+    func opened(fd: Int32, key: PeerKey?, tls: TLSConnectionState? = nil) -> ConnectionRecord {
+        let record = ConnectionRecord(fd: fd, key: key, now: monotonicNanos(), tls: tls)
         state.withLock { state in
             state.counts.opened(key)
             state.records[ObjectIdentifier(record)] = record

@@ -28,6 +28,24 @@ public final class HTTPServer: Sendable {
     /// The TCP port bound (useful with port 0); nil for a Unix socket or when not running.
     public var boundPort: Int? { running.withLock { $0?.port } }
 
+    /// Reads and checks the files of `tls` as `start()` would (the key file's mode, the
+    /// key matching the certificate), without listening: a bad file is refused before
+    /// anything else starts.
+    public static func checkTLS(_ tls: TLSServerConfiguration) throws(HTTPServerError) -> TLSCertificateSummary {
+        try TLSMaterialStore.load(tls).summary
+    }
+
+    /// The server certificate new connections get; nil over plain HTTP or when not running.
+    public var tlsCertificate: TLSCertificateSummary? { running.withLock { $0?.tls?.material.summary } }
+
+    /// Re-reads the certificate, key and client CAs for new connections; open connections
+    /// keep what they were accepted with. On an error the current material stays in force.
+    /// nil over plain HTTP or when not running.
+    public func reloadTLS() throws(HTTPServerError) -> TLSCertificateSummary? {
+        guard let store = running.withLock({ $0?.tls }) else { return nil }
+        return try store.reload()
+    }
+
     /// Stops accepting at once, waits up to `gracePeriod` for requests in flight (including
     /// deferred ones) to be answered, answers any still deferred with 503, then closes every
     /// connection and removes the Unix socket file. Blocks the calling thread; idempotent.

@@ -11,6 +11,8 @@
 // (the state is reset to HEADERS_PROCESSED after the error is queued); whitespace before a
 // colon is refused only at -1, and Content-Length with Transfer-Encoding, or two
 // Content-Lengths, never (Transfer-Encoding wins; the first Content-Length wins).
+// HTTPS (MHD_USE_TLS): MHD runs GnuTLS itself; the "TLS" functions below pass it the
+// certificate callback and priorities and hand each new session to GnuTLS.swift.
 internal import CMicroHTTPD
 import CredVendCore
 import CredVendSync
@@ -55,6 +57,13 @@ final class MHDDaemon: @unchecked Sendable {
                 }
             throw HTTPServerError(code, error.message)
         }
+        let tls: TLSMaterialStore?
+        do {
+            tls = try c.tls.map { t throws(HTTPServerError) in try TLSMaterialStore(t) }
+        } catch {
+            listener.close()
+            throw error
+        }
         core = ServerCore(
             handler: handler,
             maxBodyBytes: c.maxBodyBytes,
@@ -63,7 +72,8 @@ final class MHDDaemon: @unchecked Sendable {
                 perAddressLimit: c.perAddressConnectionLimit,
                 deadlineSeconds: c.requestDeadlineSeconds,
                 observer: c.observer
-            )
+            ),
+            tls: tls
         )
         coreForC = Unmanaged.passRetained(core)
         let context = coreForC.toOpaque()
@@ -88,11 +98,15 @@ final class MHDDaemon: @unchecked Sendable {
             CMicroHTTPD_option_notify_connection(mhdConnectionNotified, context),
             CMicroHTTPD_option_uri_log(mhdRequestStarted, context),
             CMicroHTTPD_option_notify_completed(mhdRequestCompleted, context),
-            MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
         ]
-        let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
-        let started = options.withUnsafeMutableBufferPointer {
-            CMicroHTTPD_start(flags, 0, mhdAcceptPolicy, context, mhdAccessHandler, context, $0.baseAddress)
+        var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
+        if tls != nil { flags |= MHD_USE_TLS.rawValue }
+        let started = GnuTLSSession.priorities.withCString { priorities in
+            if tls != nil { options += tlsOptions(priorities: priorities) }
+            options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
+            return options.withUnsafeMutableBufferPointer {
+                CMicroHTTPD_start(flags, 0, mhdAcceptPolicy, context, mhdAccessHandler, context, $0.baseAddress)
+            }
         }
         guard let started else {
             coreForC.release()
@@ -105,6 +119,9 @@ final class MHDDaemon: @unchecked Sendable {
 
     /// The TCP port bound, nil for a Unix socket.
     var port: Int? { listener.port }
+
+    /// The TLS material new connections get; nil for plain HTTP.
+    var tls: TLSMaterialStore? { core.tls }
 
     /// See `HTTPServer.stop(gracePeriod:)`.
     func stop(gracePeriod: Duration) {
@@ -146,6 +163,27 @@ final class MHDDaemon: @unchecked Sendable {
     }
 }
 
+// MARK: TLS
+
+/// MHD's HTTPS options: the certificate comes from GnuTLS.swift's callback (per handshake,
+/// so a reload needs no restart), the protocol versions and ciphers from its priorities.
+/// `priorities` must stay valid until MHD_start_daemon returns (MHD parses it there).
+private func tlsOptions(priorities: UnsafePointer<CChar>) -> [MHD_OptionItem] {
+    [
+        MHD_OptionItem(option: .HTTPS_CERT_CALLBACK, value: 0, ptr_value: GnuTLSSession.certificateCallback),
+        MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: UnsafeMutableRawPointer(mutating: priorities)),
+    ]
+}
+
+/// At STARTED, before any byte of the handshake is read: the connection's TLS state, with
+/// the material current now, and its session set up for it. nil on a plain listener.
+private func startTLS(_ connection: OpaquePointer, core: ServerCore) -> TLSConnectionState? {
+    guard let store = core.tls, let session = CMicroHTTPD_tls_session(connection) else { return nil }
+    let state = TLSConnectionState(material: store.material, observer: core.connections.observer)
+    GnuTLSSession.prepare(session, for: state)
+    return state
+}
+
 /// Completes a parked request: only the first answer resumes the connection, so MHD sees
 /// exactly one resume per suspend, and none after the daemon has stopped.
 private func resume(_ request: RequestContext, with response: HTTPResponse) {
@@ -178,12 +216,15 @@ private func mhdConnectionNotified(
     if code == .CONNECTION_NOTIFY_STARTED {
         let record = core.connections.opened(
             fd: CMicroHTTPD_connection_fd(connection),
-            key: PeerKey(CMicroHTTPD_client_address(connection))
+            key: PeerKey(CMicroHTTPD_client_address(connection)),
+            tls: startTLS(connection, core: core)
         )
         socketContext.pointee = Unmanaged.passRetained(record).toOpaque()
     } else if code == .CONNECTION_NOTIFY_CLOSED, let raw = socketContext.pointee {
         socketContext.pointee = nil
-        core.connections.closed(Unmanaged<ConnectionRecord>.fromOpaque(raw).takeRetainedValue())
+        let record = Unmanaged<ConnectionRecord>.fromOpaque(raw).takeRetainedValue()
+        record.tls?.closed()
+        core.connections.closed(record)
     }
 }
 

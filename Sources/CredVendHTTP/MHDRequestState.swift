@@ -10,6 +10,8 @@ final class ServerCore: Sendable {
     let handler: any HTTPHandler
     let maxBodyBytes: Int
     let connections: ConnectionGuard
+    /// HTTPS: the certificate, key and client CAs new connections get; nil for plain HTTP.
+    let tls: TLSMaterialStore?
     /// Set when stop begins: responses then carry `Connection: close`.
     let draining = Atomic(false)
     /// Requests started and not yet completed: atomic, so the request path takes no
@@ -22,10 +24,11 @@ final class ServerCore: Sendable {
         var closed = false
     }
 
-    init(handler: any HTTPHandler, maxBodyBytes: Int, connections: ConnectionGuard) {
+    init(handler: any HTTPHandler, maxBodyBytes: Int, connections: ConnectionGuard, tls: TLSMaterialStore?) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
         self.connections = connections
+        self.tls = tls
     }
 
     func requestStarted() { inFlight.add(1, ordering: .relaxed) }
@@ -113,7 +116,9 @@ final class RequestContext: @unchecked Sendable {
             headers: headers,
             body: body,
             remoteAddress: remoteAddress,
-            bodyTooLarge: bodyTooLarge
+            bodyTooLarge: bodyTooLarge,
+            isTLS: record?.tls != nil,
+            clientCertificate: record?.tls?.clientCertificate
         )
     }
 

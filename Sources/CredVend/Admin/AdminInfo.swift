@@ -29,6 +29,8 @@ public struct AdminInfo: Sendable {
     public var auditLog: String?
     public var auditRequired: Bool
     public var auditWriteFailures: Int
+    /// The main listener's server certificate; nil over plain HTTP.
+    public var tlsCertificate: TLSCertificateSummary?
 
     public init(
         startedAt: Date,
@@ -51,7 +53,8 @@ public struct AdminInfo: Sendable {
         adminTokens: Int?,
         auditLog: String?,
         auditRequired: Bool,
-        auditWriteFailures: Int
+        auditWriteFailures: Int,
+        tlsCertificate: TLSCertificateSummary? = nil
     ) {
         self.startedAt = startedAt
         self.now = now
@@ -74,6 +77,7 @@ public struct AdminInfo: Sendable {
         self.auditLog = auditLog
         self.auditRequired = auditRequired
         self.auditWriteFailures = auditWriteFailures
+        self.tlsCertificate = tlsCertificate
     }
 
     /// The response body (keys sorted; absent values are `null`, not left out).
@@ -107,6 +111,9 @@ public struct AdminInfo: Sendable {
                 "required": .bool(auditRequired),
                 "write_failures": int(auditWriteFailures),
             ],
+            "tls": tlsCertificate.map { c -> JSONValue in
+                ["subject": .string(c.subject), "not_before": date(c.notBefore), "not_after": date(c.notAfter)]
+            } ?? .null,
         ]
     }
 }

@@ -31,6 +31,13 @@ public struct ServeConfiguration: Sendable {
     public var auditRequired = false
     /// Key for the audit log's token identities; random per start when nil.
     public var auditHMACKeyFile: String?
+    /// HTTPS on the main listener: both or neither.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    /// Verify client certificates against these CAs (needs the two above).
+    public var clientCAFile: String?
+    /// nil: `required` when `clientCAFile` is given.
+    public var clientCertificates: TLSServerConfiguration.ClientCertificates?
 
     public init(issuer: String) { self.issuer = issuer }
 
@@ -51,6 +58,39 @@ public struct ServeConfiguration: Sendable {
 
     public var effectiveSTSEndpoint: String { stsEndpoint ?? "https://sts.\(region).amazonaws.com" }
 
+    /// The main listener's TLS, nil for plain HTTP.
+    public var tls: TLSServerConfiguration? {
+        guard let tlsCertificateFile, let tlsKeyFile else { return nil }
+        return TLSServerConfiguration(
+            certificateFile: tlsCertificateFile,
+            keyFile: tlsKeyFile,
+            clientCAFile: clientCAFile,
+            clientCertificates: clientCertificates ?? .required
+        )
+    }
+
+    /// TLS flags that go together; a plain listener only on loopback unless insecure HTTP is allowed.
+    func validateTLS() throws(ConfigurationError) {
+        guard (tlsCertificateFile == nil) == (tlsKeyFile == nil) else {
+            throw ConfigurationError("--tls-cert and --tls-key go together: give both or neither")
+        }
+        if clientCAFile != nil && tlsCertificateFile == nil {
+            throw ConfigurationError("--client-ca needs --tls-cert and --tls-key (client certificates need HTTPS)")
+        }
+        if clientCertificates != nil && clientCAFile == nil {
+            throw ConfigurationError(
+                "--client-cert needs --client-ca (the CAs client certificates are verified against)"
+            )
+        }
+        if tlsCertificateFile == nil && !allowInsecureHTTP && !URLCheck.isLoopback(listenHost) {
+            throw ConfigurationError(
+                "--listen \(listenHost) is not a loopback address, and without --tls-cert and --tls-key tokens and "
+                    + "credentials would cross the network in clear text: give a certificate, listen on 127.0.0.1 "
+                    + "behind a TLS proxy, or pass --allow-insecure-http"
+            )
+        }
+    }
+
     /// Refuses what would make the server unsafe or unusable, naming the flag.
     public func validate() throws(ConfigurationError) {
         guard !issuer.isEmpty else { throw ConfigurationError("--issuer is required (or CREDVEND_ISSUER)") }
@@ -59,6 +99,7 @@ public struct ServeConfiguration: Sendable {
             try URLCheck.check(effectiveJWKSURL, flag: "--jwks-url", allowInsecure: allowInsecureHTTP)
         }
         try URLCheck.check(effectiveSTSEndpoint, flag: "--sts-endpoint", allowInsecure: allowInsecureHTTP)
+        try validateTLS()
         guard clockSkew >= 0, clockSkew <= 600 else { throw ConfigurationError("--clock-skew must be 0-600 seconds") }
         if let limit = connectionLimit {
             guard limit >= 1 else { throw ConfigurationError("--connection-limit must be at least 1") }

@@ -1,6 +1,7 @@
 import CredVendCore
 import CredVendHTTP
 import CredVendStore
+import CredVendSync
 import CredVendSystem
 import Foundation
 public import Logging
@@ -11,7 +12,7 @@ import UnixSignals
 /// Builds and runs `credvend serve`: role store, JWKS cache, source credentials, STS
 /// client, HTTP listener, and the operator's plane (admin API on a Unix socket and/or
 /// under `/admin/` for bearer tokens, audit log). Stops gracefully on SIGTERM/SIGINT;
-/// SIGHUP re-reads the admin token file and reopens the audit log.
+/// SIGHUP re-reads the admin token file, reopens the audit log and reloads the TLS files.
 public final class ServeRuntime: Sendable {
     public let configuration: ServeConfiguration
     public let metrics = ServerMetrics()
@@ -33,6 +34,9 @@ public final class ServeRuntime: Sendable {
         try config.validate()
         // Operator inputs are checked before anything is opened or listens.
         let tokens = try config.adminTokenFile.map(Self.loadTokens)
+        if let t = config.tls { try ServeTLS.check(t) }
+        // Set once the main listener exists (the admin API is built before it).
+        let tlsOnceStarted = Locked<ServeTLS?>(nil)
         let tokenIdentifier = try auditTokenIdentifier(config)
         let audit = try config.auditLog.map { path throws(ConfigurationError) in
             try AuditLog(path: path, metrics: metrics, logger: logger)
@@ -114,7 +118,8 @@ public final class ServeRuntime: Sendable {
                     adminTokens: tokens?.count,
                     auditLog: config.auditLog,
                     auditRequired: config.auditRequired,
-                    auditWriteFailures: metrics.auditWriteFailures.current
+                    auditWriteFailures: metrics.auditWriteFailures.current,
+                    tlsCertificate: tlsOnceStarted.withLock { $0 }?.certificate
                 )
             }
         )
@@ -176,10 +181,13 @@ public final class ServeRuntime: Sendable {
                 connectionTimeoutSeconds: config.connectionTimeoutSeconds,
                 requestDeadlineSeconds: config.requestDeadlineSeconds,
                 maxBodyBytes: 16 * 1024,
-                observer: metrics
+                observer: metrics,
+                tls: config.tls
             ),
             handler: app
         )
+        let tls = config.tls.map { _ in ServeTLS(server: server, logger: logger) }
+        tlsOnceStarted.withLock { $0 = tls }
         do {
             try server.start()
         } catch {
@@ -194,6 +202,13 @@ public final class ServeRuntime: Sendable {
             "per_address_connection_limit": "\(config.perAddressConnectionLimit)",
             "request_deadline": "\(config.requestDeadlineSeconds)",
         ]
+        if let tls, let certificate = tls.certificate {
+            started.merge(tls.metadata(certificate)) { a, _ in a }
+            if let ca = config.clientCAFile {
+                started["client_ca"] = "\(ca)"
+                started["client_cert"] = "\(config.tls?.clientCertificates.rawValue ?? "")"
+            }
+        }
         if let path = config.adminSocket { started["admin_socket"] = "\(path)" }
         if let tokens { started["admin_tokens"] = "\(tokens.count)" }
         if let path = config.auditLog {
@@ -212,11 +227,12 @@ public final class ServeRuntime: Sendable {
             return 0.25
         }
         let reload = SignalActionService(.sighup) { [logger] in
-            Self.reload(tokens: tokens, audit: audit, logger: logger)
+            Self.reload(tokens: tokens, audit: audit, tls: tls, logger: logger)
         }
         let listeners = ListenerService([server] + (adminServer.map { [$0] } ?? []), gracePeriod: .seconds(10))
         _ = try await runUntilStopSignal(
-            [jwks.refreshService, sourceRefresh, roleStoreWatch, reload, listeners],
+            [jwks.refreshService, sourceRefresh, roleStoreWatch] + (tls.map { [$0.expiryWatch] } ?? [])
+                + [reload, listeners],
             logger: logger
         )
         logger.info("stopped")
@@ -242,8 +258,8 @@ public final class ServeRuntime: Sendable {
     }
 
     /// SIGHUP: a new token file replaces the old one only when it is valid as a whole;
-    /// the audit log is reopened (after rotation).
-    static func reload(tokens: AdminTokenStore?, audit: AuditLog?, logger: Logger) {
+    /// the audit log is reopened (after rotation); the TLS files are re-read.
+    static func reload(tokens: AdminTokenStore?, audit: AuditLog?, tls: ServeTLS? = nil, logger: Logger) {
         if let tokens {
             do {
                 let n = try tokens.reload()
@@ -266,6 +282,7 @@ public final class ServeRuntime: Sendable {
                 )
             }
         }
-        if tokens == nil && audit == nil { logger.info("SIGHUP: nothing to reload") }
+        tls?.reload()
+        if tokens == nil && audit == nil && tls == nil { logger.info("SIGHUP: nothing to reload") }
     }
 }

@@ -23,6 +23,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
     public let connectionsRefused = LabeledCounters(labels: ConnectionRefusal.allCases.map(\.rawValue))
     /// Request heads the transport answered 400 for ambiguous framing.
     public let malformedRequests = Counter()
+    /// TLS handshakes by outcome (a TLS listener only).
+    public let tlsHandshakes = LabeledCounters(labels: TLSHandshakeOutcome.allCases.map(\.rawValue))
 
     public init() {
         requests = Self.routes.map { _ in Self.statuses.map { _ in Counter() } }
@@ -42,6 +44,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
     public func connectionRefused(_ reason: ConnectionRefusal) { connectionsRefused.increment(reason.rawValue) }
 
     public func malformedRequest() { malformedRequests.increment() }
+
+    public func tlsHandshake(_ outcome: TLSHandshakeOutcome) { tlsHandshakes.increment(outcome.rawValue) }
 
     /// The Prometheus text exposition format, version 0.0.4.
     public func render() -> String {
@@ -89,6 +93,11 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
         out += "# HELP credvend_http_malformed_requests_total Requests answered 400 for ambiguous framing.\n"
         out +=
             "# TYPE credvend_http_malformed_requests_total counter\ncredvend_http_malformed_requests_total \(malformedRequests.current)\n"
+        out += "# HELP credvend_tls_handshakes_total TLS handshakes by outcome (ok, failed, client_cert_missing, "
+        out += "client_cert_invalid).\n# TYPE credvend_tls_handshakes_total counter\n"
+        for l in tlsHandshakes.labels {
+            out += "credvend_tls_handshakes_total{outcome=\"\(l)\"} \(tlsHandshakes.value(l))\n"
+        }
         return out
     }
 }

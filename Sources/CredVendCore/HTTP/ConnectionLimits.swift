@@ -18,6 +18,13 @@ public protocol HTTPServerObserver: Sendable {
     func connectionRefused(_ reason: ConnectionRefusal)
     /// A request head refused with 400 for ambiguous framing (see `RequestFraming`).
     func malformedRequest()
+    /// A TLS handshake ended, once per connection of a TLS listener that sent a ClientHello.
+    func tlsHandshake(_ outcome: TLSHandshakeOutcome)
+}
+
+extension HTTPServerObserver {
+    /// Observers of plain listeners need not count handshakes.
+    public func tlsHandshake(_ outcome: TLSHandshakeOutcome) {}
 }
 
 /// Open connections, counted in all and per client address; decides admission.

@@ -37,6 +37,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// `bodyTooLarge` set. Default 16 KiB. A head that declares a longer Content-Length
     /// reaches the handler at once (no `100 Continue`), and its connection is closed.
     public var maxBodyBytes: Int
+    /// HTTPS on this listener; nil: plain HTTP.
+    public var tls: TLSServerConfiguration?
 
     public init(
         listen: HTTPListenAddress,
@@ -46,7 +48,8 @@ public struct HTTPServerConfiguration: Sendable {
         connectionTimeoutSeconds: Int = 30,
         requestDeadlineSeconds: Int = 10,
         maxBodyBytes: Int = 16 * 1024,
-        observer: (any HTTPServerObserver)? = nil
+        observer: (any HTTPServerObserver)? = nil,
+        tls: TLSServerConfiguration? = nil
     ) {
         self.listen = listen
         self.threadPoolSize = threadPoolSize
@@ -56,6 +59,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.requestDeadlineSeconds = requestDeadlineSeconds
         self.maxBodyBytes = maxBodyBytes
         self.observer = observer
+        self.tls = tls
     }
 }
 
@@ -66,7 +70,7 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Hashabl
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Backing: String, Sendable, Hashable {
             case invalidConfiguration, invalidAddress, socketPathRefused, socketFailed, daemonStartFailed,
-                alreadyRunning
+                alreadyRunning, tlsMaterialRefused
         }
         fileprivate let backing: Backing
         fileprivate init(_ backing: Backing) { self.backing = backing }
@@ -84,6 +88,9 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable, Hashabl
         public static let daemonStartFailed = Code(.daemonStartFailed)
         /// `start()` was called on a server that is running.
         public static let alreadyRunning = Code(.alreadyRunning)
+        /// A TLS certificate, key or client-CA file is missing, unreadable, malformed, does not
+        /// match (certificate and key), or the key file is open to group or others.
+        public static let tlsMaterialRefused = Code(.tlsMaterialRefused)
 
         public var description: String { backing.rawValue }
     }
