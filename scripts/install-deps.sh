@@ -4,6 +4,8 @@
 set -euo pipefail
 
 apt_packages=(pkg-config libmicrohttpd-dev libgnutls28-dev liblmdb-dev libssl-dev libcurl4-openssl-dev openssl curl procps)
+# load-tests/run tls: the load generator and the TLS-terminating proxy it compares with.
+apt_packages+=(wrk nginx)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
