@@ -1,7 +1,8 @@
 """The tls scenario's table (load-tests/tls/scenario.sh): per row and round, wrk's
 requests/s, p50/p99 and the servers' CPU per request; the ratios taken within each
 round (rows of one round ran back to back, so they share the machine's load), and
-their median over the rounds. Writes tls-report.json beside the rows."""
+their median over the rounds; the same ratios of server CPU per request, which other
+work on the machine moves less than it moves requests/s. Writes tls-report.json."""
 import argparse
 import json
 import statistics
@@ -51,15 +52,16 @@ def main() -> None:
                 cpu = f"{x['cpu_us_per_req']:.1f}" if x["cpu_us_per_req"] is not None else "-"
                 print(f"{r:>5} {name:22} {x['rps']:8.0f} {x['p50_us']:8} {x['p99_us']:8} {cpu:>10} "
                       f"{x['errors']:>6} {x['loadavg_before']:5.2f}")
-    ratios: dict[str, list[float]] = {}
-    print("\nratios of requests/s, within each round; median [min, max] over rounds")
-    for label, num, den in RATIOS:
-        vals = [rounds[r][num]["rps"] / rounds[r][den]["rps"] for r in sorted(rounds)
-                if num in rounds[r] and den in rounds[r] and rounds[r][den]["rps"] > 0]
-        if vals:
-            ratios[label] = vals
-            each = ", ".join(f"{v:.2f}" for v in vals)
-            print(f"  {label:40} {statistics.median(vals):5.2f}  [{min(vals):.2f}, {max(vals):.2f}]  ({each})")
+    ratios: dict[str, dict[str, list[float]]] = {"rps": {}, "cpu_us_per_req": {}}
+    for key, title in (("rps", "requests/s"), ("cpu_us_per_req", "server CPU per request")):
+        print(f"\nratios of {title}, within each round; median [min, max] over rounds")
+        for label, num, den in RATIOS:
+            vals = [rounds[r][num][key] / rounds[r][den][key] for r in sorted(rounds)
+                    if num in rounds[r] and den in rounds[r] and rounds[r][den][key]]
+            if vals:
+                ratios[key][label] = vals
+                each = ", ".join(f"{v:.2f}" for v in vals)
+                print(f"  {label:40} {statistics.median(vals):5.2f}  [{min(vals):.2f}, {max(vals):.2f}]  ({each})")
     medians = {name: {k: statistics.median(rounds[r][name][k] for r in rounds if name in rounds[r])
                       for k in ("rps", "p50_us", "p99_us")}
                for name in ROWS if any(name in rounds[r] for r in rounds)}

@@ -47,9 +47,11 @@ tls_server() {
 
 # tls_nginx NAME CERTDIR UPSTREAM_PORT: nginx (Debian's package) terminating TLS 1.3 with
 # the same certificate, as an operator would put it in front of credvend; sets PID and PORT.
-# Workers matched to the cores; kept-alive upstream connections; no access log (credvend
-# writes one); no session tickets or cache, as credvend resumes no sessions either, and
-# keepalive_requests raised so that nginx, like credvend, never closes a busy connection.
+# Workers matched to the cores; kept-alive upstream connections, dropped by nginx after 5 s
+# idle, before credvend closes them (it holds a waiting keep-alive connection at most
+# --request-deadline, 10 s: a POST sent on one it has just closed is answered 502); no access
+# log (credvend writes one); no session tickets or cache, as credvend resumes no sessions
+# either; keepalive_requests raised so that nginx, like credvend, never closes a busy connection.
 tls_nginx() {
     local name=$1 certs=$2 upstream=$3 dir="$WORK/$1"
     PORT=$(free_port)
@@ -67,6 +69,7 @@ http {
         server 127.0.0.1:$upstream;
         keepalive 64;
         keepalive_requests 1000000;
+        keepalive_timeout 5s;
     }
     server {
         listen 127.0.0.1:$PORT ssl;
@@ -162,4 +165,5 @@ done
 curl -s --cacert "$WORK/certs-ec/ca.pem" "https://127.0.0.1:$NATIVE_PORT/metrics" \
     | grep '^credvend_tls_handshakes_total' >"$OUT/tls-native-handshakes.txt" || true
 for pid in "$RSA_NGINX_PID" "$NGINX_PID" "$RSA_NATIVE_PID" "$NATIVE_PID" "$PLAIN_PID"; do stop "$pid"; done
+for name in nginx-ec nginx-rsa; do cp "$WORK/$name/error.log" "$OUT/tls-$name-error.log"; done
 python3 "$HERE/python/tls_report.py" --dir "$OUT" | tee "$OUT/tls-report.txt"
