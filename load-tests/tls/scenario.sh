@@ -14,6 +14,7 @@ for tool in wrk nginx openssl; do
     command -v "$tool" >/dev/null || { echo "$tool not found (scripts/install-deps.sh installs it)" >&2; exit 1; }
 done
 CORES=$(nproc)
+[ "$TLS_TOKENS" -le "$CLIENTS" ] || { echo "tls: $TLS_TOKENS tokens need as many --clients" >&2; exit 64; }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
