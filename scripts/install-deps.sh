@@ -3,7 +3,10 @@
 # (apt-get update once, only when something is missing) and PyPI packages.
 set -euo pipefail
 
-apt_packages=(pkg-config libmicrohttpd-dev libgnutls28-dev liblmdb-dev libssl-dev libcurl4-openssl-dev openssl curl procps nginx)
+apt_packages=(pkg-config libmicrohttpd-dev libgnutls28-dev liblmdb-dev libssl-dev libcurl4-openssl-dev openssl curl procps)
+# nginx: the replicas' load balancer in tests/e2e and the TLS-terminating proxy load-tests/run tls compares
+# with; wrk: that scenario's load generator.
+apt_packages+=(nginx wrk)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
