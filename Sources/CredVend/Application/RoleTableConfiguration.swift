@@ -18,7 +18,7 @@ public struct RoleTableConfiguration: Sendable {
     public func effectiveRegion(serveRegion: String) -> String { region ?? serveRegion }
 
     public func effectiveEndpoint(serveRegion: String) -> String {
-        endpoint ?? DynamoDBRequestBuilder.regionalEndpoint(effectiveRegion(serveRegion: serveRegion))
+        endpoint ?? "https://dynamodb.\(effectiveRegion(serveRegion: serveRegion)).amazonaws.com"
     }
 
     public func validate(serveRegion: String, allowInsecureHTTP: Bool) throws(ConfigurationError) {

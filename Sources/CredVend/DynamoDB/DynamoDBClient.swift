@@ -26,14 +26,11 @@ public final class DynamoDBClient: Sendable {
         unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger
     ) throws(ConfigurationError) {
-        let parsed: STSEndpoint
-        do {
-            parsed = try STSEndpoint(endpoint)
+        let parsed: AWSEndpoint
+        do throws(AWSEndpoint.Invalid) {
+            parsed = try AWSEndpoint(endpoint)
         } catch {
-            throw ConfigurationError(
-                "--dynamodb-endpoint \"\(endpoint)\" must be an http:// or https:// URL with a host, "
-                    + "no query, fragment or user info"
-            )
+            throw ConfigurationError("--dynamodb-endpoint \"\(endpoint)\" \(error.reason)")
         }
         builder = DynamoDBRequestBuilder(endpoint: parsed, region: region)
         self.client = client
@@ -95,7 +92,7 @@ public final class DynamoDBClient: Sendable {
         secrets: [String]
     ) throws(DynamoDBError) -> DynamoDBScanPage {
         // Signed per attempt: the signature carries the time.
-        let request: STSHTTPRequest
+        let request: SignedAWSRequest
         do {
             request = try builder.scan(scan, credentials: source, date: clock.now())
         } catch {

@@ -27,7 +27,11 @@ public final class STSClient: Sendable {
         clock: any WallClock = SystemClock()
     ) throws(STSError) {
         self.clock = clock
-        self.builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint(endpoint), region: region)
+        do throws(AWSEndpoint.Invalid) {
+            self.builder = AssumeRoleRequestBuilder(endpoint: try AWSEndpoint(endpoint), region: region)
+        } catch {
+            throw .invalidEndpoint("the STS endpoint \(error.reason)")
+        }
         self.client = client
         self.retry = retry
         self.timeout = timeout
@@ -88,13 +92,13 @@ public final class STSClient: Sendable {
     private func call(
         action: STSAction,
         secrets: [String],
-        makeRequest: () throws(OpenSSLError) -> STSHTTPRequest
+        makeRequest: () throws(OpenSSLError) -> SignedAWSRequest
     ) -> Result<AssumedRole, STSError> {
         var attempt = 1
         while true {
             let error: STSError
             // Re-signed per attempt: the signature carries the time.
-            let request: STSHTTPRequest
+            let request: SignedAWSRequest
             do {
                 request = try makeRequest()
             } catch {

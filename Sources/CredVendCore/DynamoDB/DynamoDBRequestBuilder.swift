@@ -10,19 +10,17 @@ public struct DynamoDBRequestBuilder: Sendable {
     public static let contentType = "application/x-amz-json-1.0"
     public static let targetPrefix = "DynamoDB_20120810."
 
-    public let endpoint: STSEndpoint
+    public let endpoint: AWSEndpoint
     public let region: String
     public let signer: SigV4Signer
 
     /// `endpoint`: an `http(s)://host[:port][/path]` URL (the same rules as the STS endpoint).
-    public init(endpoint: STSEndpoint, region: String, signer: SigV4Signer = SigV4Signer()) {
+    public init(endpoint: AWSEndpoint, region: String, signer: SigV4Signer = SigV4Signer()) {
         self.endpoint = endpoint
         self.region = region
         self.signer = signer
     }
 
-    /// `https://dynamodb.<region>.amazonaws.com`, the default of `--dynamodb-endpoint`.
-    public static func regionalEndpoint(_ region: String) -> String { "https://dynamodb.\(region).amazonaws.com" }
 
     /// A signed request for `operation` (`Scan`, ...) with a JSON `body`, made at `date`.
     public func request(
@@ -30,7 +28,7 @@ public struct DynamoDBRequestBuilder: Sendable {
         body: [UInt8],
         credentials: AWSCredentials,
         date: Date
-    ) throws(OpenSSLError) -> STSHTTPRequest {
+    ) throws(OpenSSLError) -> SignedAWSRequest {
         let fields: [(name: String, value: String)] = [
             ("Host", endpoint.host), ("Content-Type", Self.contentType),
             ("X-Amz-Target", Self.targetPrefix + operation),
@@ -43,14 +41,14 @@ public struct DynamoDBRequestBuilder: Sendable {
             date: date,
             normalizePath: true
         )
-        return STSHTTPRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
+        return SignedAWSRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
     }
 
     public func scan(
         _ scan: DynamoDBScanRequest,
         credentials: AWSCredentials,
         date: Date
-    ) throws(OpenSSLError) -> STSHTTPRequest {
+    ) throws(OpenSSLError) -> SignedAWSRequest {
         try request(operation: "Scan", body: scan.body, credentials: credentials, date: date)
     }
 }

@@ -1,21 +1,6 @@
 public import CredVendCrypto
 public import Foundation
 
-/// An HTTP request ready to send: credvend's STS client hands it to libcurl as
-/// is. The signed fields (`Host`, `Content-Type`, `X-Amz-*`) must go out
-/// byte for byte; the transport may add unsigned ones (User-Agent,
-/// Content-Length) but must not send `Expect: 100-continue`.
-public struct STSHTTPRequest: Sendable {
-    public let url: String
-    public let method: String
-    public let headers: [(name: String, value: String)]
-    public let body: [UInt8]
-
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-}
-
 /// The parameters of one AssumeRole call.
 public struct AssumeRoleParameters: Sendable, Equatable {
     public var roleArn: String
@@ -53,11 +38,11 @@ public struct AssumeRoleRequestBuilder: Sendable {
     public static let apiVersion = "2011-06-15"
     public static let contentType = "application/x-www-form-urlencoded; charset=utf-8"
 
-    public let endpoint: STSEndpoint
+    public let endpoint: AWSEndpoint
     public let region: String
     public let signer: SigV4Signer
 
-    public init(endpoint: STSEndpoint, region: String, signer: SigV4Signer = SigV4Signer()) {
+    public init(endpoint: AWSEndpoint, region: String, signer: SigV4Signer = SigV4Signer()) {
         self.endpoint = endpoint
         self.region = region
         self.signer = signer
@@ -93,7 +78,7 @@ public struct AssumeRoleRequestBuilder: Sendable {
         _ parameters: AssumeRoleParameters,
         credentials: AWSCredentials,
         date: Date
-    ) throws(OpenSSLError) -> STSHTTPRequest {
+    ) throws(OpenSSLError) -> SignedAWSRequest {
         let body = Array(Self.assumeRoleBody(parameters).utf8)
         let fields: [(name: String, value: String)] = [("Host", endpoint.host), ("Content-Type", Self.contentType)]
         let signature = try signer.sign(
@@ -104,7 +89,7 @@ public struct AssumeRoleRequestBuilder: Sendable {
             date: date,
             normalizePath: true
         )
-        return STSHTTPRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
+        return SignedAWSRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
     }
 
     /// An AssumeRoleWithWebIdentity request: unsigned, the token is the credential.
@@ -113,14 +98,14 @@ public struct AssumeRoleRequestBuilder: Sendable {
         roleSessionName: String,
         webIdentityToken: String,
         durationSeconds: Int
-    ) -> STSHTTPRequest {
+    ) -> SignedAWSRequest {
         let body = Self.assumeRoleWithWebIdentityBody(
             roleArn: roleArn,
             roleSessionName: roleSessionName,
             webIdentityToken: webIdentityToken,
             durationSeconds: durationSeconds
         )
-        return STSHTTPRequest(
+        return SignedAWSRequest(
             url: endpoint.url,
             method: "POST",
             headers: [("Host", endpoint.host), ("Content-Type", Self.contentType)],

@@ -91,7 +91,7 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
         STSError(code: Code.network, message: reason, httpStatus: nil, redacting: secrets)
     }
 
-    static func invalidEndpoint(_ reason: String) -> STSError {
+    public static func invalidEndpoint(_ reason: String) -> STSError {
         STSError(code: Code.invalidEndpoint, message: reason, httpStatus: nil)
     }
 }

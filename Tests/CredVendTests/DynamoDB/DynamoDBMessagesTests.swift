@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func theRequestIsSignedForDynamoDBWithTheTargetHeader() throws {
-        let builder = DynamoDBRequestBuilder(endpoint: try STSEndpoint("http://127.0.0.1:4566"), region: "eu-west-1")
+        let builder = DynamoDBRequestBuilder(endpoint: try AWSEndpoint("http://127.0.0.1:4566"), region: "eu-west-1")
         let source = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "tok-0123")
         let request = try builder.scan(
             DynamoDBScanRequest(tableName: "client_roles"),

@@ -90,7 +90,7 @@ import Testing
         } catch { serveProblem = error.message }
         #expect((serveProblem == nil) == ok)
         if let serveProblem { #expect(serveProblem.hasPrefix("--region \"\(region)\" is not an AWS region name: ")) }
-        #expect(((try? STSEndpoint.regional(region)) != nil) == ok)
+        #expect(((try? AWSEndpoint.regional(service: "sts", region: region)) != nil) == ok)
         // The client treats an empty value as unset (the default region).
         guard !region.isEmpty else { return }
         let client = clientProblem("AWS_REGION", region)

@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func webIdentityBody() {
-        let builder = AssumeRoleRequestBuilder(endpoint: try! .regional("eu-west-1"), region: "eu-west-1")
+        let builder = AssumeRoleRequestBuilder(endpoint: try! .regional(service: "sts", region: "eu-west-1"), region: "eu-west-1")
         let request = builder.assumeRoleWithWebIdentity(
             roleArn: "arn:aws:iam::1:role/r",
             roleSessionName: "credvend-x",
@@ -83,7 +83,7 @@ import Testing
 
     @Test func signedAssumeRoleRequest() throws {
         let builder = AssumeRoleRequestBuilder(
-            endpoint: try STSEndpoint("https://sts.us-east-1.amazonaws.com"),
+            endpoint: try AWSEndpoint("https://sts.us-east-1.amazonaws.com"),
             region: "us-east-1"
         )
         let parameters = AssumeRoleParameters(
@@ -133,7 +133,7 @@ import Testing
     @Test func temporarySourceCredentialsSignTheToken() throws {
         var temporary = credentials
         temporary.sessionToken = "FQoGZXIvYXdzEBYaD+/="
-        let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint("http://127.0.0.1:4566"), region: "us-east-1")
+        let builder = AssumeRoleRequestBuilder(endpoint: try AWSEndpoint("http://127.0.0.1:4566"), region: "us-east-1")
         let request = try builder.assumeRole(
             AssumeRoleParameters(
                 roleArn: "arn:aws:iam::1:role/r",
@@ -191,7 +191,7 @@ import Testing
         ("http://[::1]:5000/", "http://[::1]:5000/", "[::1]:5000", "/"),
     ])
     func parses(text: String, url: String, host: String, path: String) throws {
-        let endpoint = try STSEndpoint(text)
+        let endpoint = try AWSEndpoint(text)
         #expect(endpoint.url == url)
         #expect(endpoint.host == host)
         #expect(endpoint.path == path)
@@ -202,14 +202,12 @@ import Testing
         "https://sts.amazonaws.com/#f", "https://user:pw@sts.amazonaws.com/",
     ])
     func refuses(text: String) {
-        #expect(throws: STSError(code: STSError.Code.invalidEndpoint, message: "", httpStatus: nil)) {
-            try STSEndpoint(text)
-        }
+        #expect(throws: AWSEndpoint.Invalid.self) { try AWSEndpoint(text) }
     }
 
     @Test func regional() throws {
-        #expect(try STSEndpoint.regional("ap-southeast-2").url == "https://sts.ap-southeast-2.amazonaws.com/")
-        #expect(throws: STSError.self) { try STSEndpoint.regional("evil.com/x") }
-        #expect(throws: STSError.self) { try STSEndpoint.regional("") }
+        #expect(try AWSEndpoint.regional(service: "sts", region: "ap-southeast-2").url == "https://sts.ap-southeast-2.amazonaws.com/")
+        #expect(throws: AWSEndpoint.Invalid.self) { try AWSEndpoint.regional(service: "sts", region: "evil.com/x") }
+        #expect(throws: AWSEndpoint.Invalid.self) { try AWSEndpoint.regional(service: "sts", region: "") }
     }
 }

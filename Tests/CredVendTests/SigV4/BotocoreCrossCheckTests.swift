@@ -105,7 +105,7 @@ import Testing
             s3PathPrefix: "backups/server-01/",
             permission: testCase.permission ?? .write
         )
-        let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint(testCase.endpoint), region: testCase.region)
+        let builder = AssumeRoleRequestBuilder(endpoint: try AWSEndpoint(testCase.endpoint), region: testCase.region)
         let request = try builder.assumeRole(
             AssumeRoleParameters(mapping: mapping),
             credentials: credentials,

@@ -14,7 +14,7 @@ import Testing
     )
     let clock = FixedClock()
 
-    func send(_ sts: FakeSTS, _ request: STSHTTPRequest, body: [UInt8]? = nil) throws -> HTTPResponse {
+    func send(_ sts: FakeSTS, _ request: SignedAWSRequest, body: [UInt8]? = nil) throws -> HTTPResponse {
         try sts.send(
             HTTPClientRequest(
                 method: request.method,
@@ -25,8 +25,8 @@ import Testing
         )
     }
 
-    func signed(_ sts: FakeSTS, with credentials: AWSCredentials, skew: TimeInterval = 0) throws -> STSHTTPRequest {
-        try AssumeRoleRequestBuilder(endpoint: try STSEndpoint(sts.endpoint), region: sts.region)
+    func signed(_ sts: FakeSTS, with credentials: AWSCredentials, skew: TimeInterval = 0) throws -> SignedAWSRequest {
+        try AssumeRoleRequestBuilder(endpoint: try AWSEndpoint(sts.endpoint), region: sts.region)
             .assumeRole(parameters, credentials: credentials, date: clock.now().addingTimeInterval(skew))
     }
 

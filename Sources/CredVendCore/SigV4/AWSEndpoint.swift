@@ -1,7 +1,12 @@
 import Foundation
 
-/// Where STS requests go, and the `Host` header value that gets signed.
-public struct STSEndpoint: Sendable, Equatable {
+/// Where signed AWS requests go (STS, DynamoDB), and the `Host` header value that gets signed.
+public struct AWSEndpoint: Sendable, Equatable {
+    /// Why a URL is not an endpoint, e.g. `must be an http:// or https:// URL`.
+    public struct Invalid: Error, Sendable, Equatable {
+        public let reason: String
+    }
+
     /// The URL to send to, path included (`https://sts.us-east-1.amazonaws.com/`).
     public let url: String
     public let scheme: String
@@ -10,22 +15,23 @@ public struct STSEndpoint: Sendable, Equatable {
     public let host: String
     public let path: String
 
-    /// `https://sts.<region>.amazonaws.com`, the default of `--sts-endpoint`.
-    public static func regional(_ region: String) throws(STSError) -> STSEndpoint {
-        if let problem = AWSRules.region(region) { throw .invalidEndpoint("the region name \(problem)") }
-        return try STSEndpoint("https://sts.\(region).amazonaws.com")
+    /// `https://<service>.<region>.amazonaws.com`, the default of `--sts-endpoint` and
+    /// `--dynamodb-endpoint`.
+    public static func regional(service: String, region: String) throws(Invalid) -> AWSEndpoint {
+        if let problem = AWSRules.region(region) { throw Invalid(reason: "has a region name that \(problem)") }
+        return try AWSEndpoint("https://\(service).\(region).amazonaws.com")
     }
 
     /// An `http` or `https` URL with a host, no query, no fragment, no user info.
-    public init(_ text: String) throws(STSError) {
+    public init(_ text: String) throws(Invalid) {
         guard let parts = URLComponents(string: text), let rawScheme = parts.scheme?.lowercased(),
             rawScheme == "http" || rawScheme == "https"
-        else { throw .invalidEndpoint("the STS endpoint must be an http:// or https:// URL") }
+        else { throw Invalid(reason: "must be an http:// or https:// URL") }
         guard let hostName = parts.host, !hostName.isEmpty else {
-            throw .invalidEndpoint("the STS endpoint URL has no host")
+            throw Invalid(reason: "has no host")
         }
         guard parts.query == nil, parts.fragment == nil, parts.user == nil, parts.password == nil else {
-            throw .invalidEndpoint("the STS endpoint URL must not have a query, fragment or user info")
+            throw Invalid(reason: "must not have a query, fragment or user info")
         }
         var host = hostName.lowercased()
         if host.contains(":"), !host.hasPrefix("[") { host = "[\(host)]" }  // IPv6 literal
