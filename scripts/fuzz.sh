@@ -12,7 +12,13 @@ SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(FuzzJSON FuzzJWT FuzzSTSXML FuzzRoleRecord FuzzCredentialFiles FuzzHandler)
 
-"$SWIFT" build -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 | grep -v 'ld.gold: warning' || true
+mkdir -p .build
+# A failed build must stop the run: the targets left from an earlier build would be fuzzed instead.
+if ! "$SWIFT" build -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >.build/fuzz-build.log 2>&1; then
+    grep -v 'ld.gold: warning' .build/fuzz-build.log >&2
+    echo "fuzz: the build failed" >&2
+    exit 2
+fi
 BIN=$("$SWIFT" build --show-bin-path)
 
 # The Swift runtime's backtracer would hold a crashing process; libFuzzer reports instead.

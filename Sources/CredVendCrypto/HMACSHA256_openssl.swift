@@ -34,10 +34,18 @@ private final class HMACContext {
 
     private init() {
         guard let ctx = EVP_MAC_CTX_new(hmac.mac) else { OpenSSLError.broken("EVP_MAC_CTX_new") }
+        // Both strings must outlive the OSSL_PARAM that points at them: a literal passed
+        // straight to OSSL_PARAM_construct_utf8_string is a temporary freed on return
+        // (AddressSanitizer caught the key read after free in EVP_MAC_CTX_set_params).
+        let key = Array("digest".utf8CString)
         var name = Array(SignatureAlgorithm.Digest.sha256.openSSLName.utf8CString)
-        let set = name.withUnsafeMutableBufferPointer { value in
-            var params = [OSSL_PARAM_construct_utf8_string("digest", value.baseAddress, 0), OSSL_PARAM_construct_end()]
-            return EVP_MAC_CTX_set_params(ctx, &params)
+        let set = key.withUnsafeBufferPointer { key in
+            name.withUnsafeMutableBufferPointer { value in
+                var params = [
+                    OSSL_PARAM_construct_utf8_string(key.baseAddress, value.baseAddress, 0), OSSL_PARAM_construct_end(),
+                ]
+                return EVP_MAC_CTX_set_params(ctx, &params)
+            }
         }
         guard set == 1 else {
             EVP_MAC_CTX_free(ctx)
