@@ -410,7 +410,8 @@ public final class VendingService: Sendable {
             logger.warning(
                 "STS refused the role mapping; remembered",
                 metadata: [
-                    "client_id": "\(mapping.clientId)", "role": "\(key.role)", "role_arn": "\(mapping.roleArn)", "code": "\(error.code)",
+                    "client_id": "\(mapping.clientId)", "role": "\(key.role)", "role_arn": "\(mapping.roleArn)",
+                    "code": "\(error.code)",
                     "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: at))s",
                 ]
             )

@@ -46,7 +46,7 @@ struct RolesPut: AsyncParsableCommand {
     func run() async throws {
         try await RolesOutput.run {
             try RolesPutArguments.check(RolesPutArguments.raw(), clientId: clientId)
-            let mapping = try RoleMapping.parse(
+            var mapping = try RoleMapping.parse(
                 clientId: clientId,
                 roleArn: roleArn,
                 serverName: serverName,
@@ -55,8 +55,14 @@ struct RolesPut: AsyncParsableCommand {
                 permission: permission,
                 sessionDuration: sessionDuration
             )
-            try await roles.client().put(mapping)
-            RolesOutput.note("stored role mapping for client_id \(RoleMappingJSON.quoted(clientId))")
+            // The flags set the record's own role; its named roles (set by import or the
+            // admin API) stay as they are.
+            let store = try roles.client()
+            mapping.roles = try await store.get(clientId)?.roles ?? []
+            try mapping.validate()
+            try await store.put(mapping)
+            let kept = mapping.roles.isEmpty ? "" : " (its \(mapping.roles.count) named roles kept)"
+            RolesOutput.note("stored role mapping for client_id \(RoleMappingJSON.quoted(clientId))\(kept)")
         }
     }
 }

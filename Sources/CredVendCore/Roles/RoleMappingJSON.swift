@@ -32,7 +32,9 @@ public enum RoleMappingJSON {
         if let v = m.s3PathPrefix { field("s3_path_prefix", quoted(v)) }
         field("permission", quoted(m.permission.rawValue))
         field("session_duration_s", String(m.sessionDurationSeconds))
-        if !m.roles.isEmpty { field("roles", "[" + m.roles.map { encode($0, quote: quoted) }.joined(separator: ",") + "]") }
+        if !m.roles.isEmpty {
+            field("roles", "[" + m.roles.map { encode($0, quote: quoted) }.joined(separator: ",") + "]")
+        }
         return out + "}"
     }
 
@@ -183,7 +185,9 @@ extension RoleMapping {
                 }
                 try r.refuseUnknown()
                 guard let name = try r.string("name", required: true) else { throw r.fail("name", "is required") }
-                guard let arn = try r.string("role_arn", required: true) else { throw r.fail("role_arn", "is required") }
+                guard let arn = try r.string("role_arn", required: true) else {
+                    throw r.fail("role_arn", "is required")
+                }
                 roles.append(
                     NamedRole(
                         name: name,
@@ -243,7 +247,9 @@ struct StrictFields {
     /// `permission`, write when absent.
     func permission() throws(RoleValidationError) -> Permission {
         guard let text = try string("permission") else { return .write }
-        guard let level = Permission(rawValue: text) else { throw fail("permission", RoleRules.permissionProblem(text)) }
+        guard let level = Permission(rawValue: text) else {
+            throw fail("permission", RoleRules.permissionProblem(text))
+        }
         return level
     }
 
