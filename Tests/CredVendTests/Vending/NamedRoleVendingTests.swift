@@ -195,4 +195,15 @@ import Testing
         }
         #expect(f.sts.callCount == 3, "one STS call per role")
     }
+
+    @Test func aRefusalIsRememberedPerRole() async throws {
+        let f = try fixture()
+        f.sts.script(.accessDenied)
+        #expect(await respond(f.app, to: post(f, #""role":"backup""#)).status == 502)
+        #expect(await respond(f.app, to: post(f, #""role":"logs""#)).status == 200, "another role is asked at once")
+        let again = await respond(f.app, to: post(f, #""role":"backup""#))
+        #expect(again.status == 502 && again.headers["Retry-After"] != nil)
+        #expect(f.sts.calls.map(\.roleArn) == [Self.backupArn, Self.logsArn], "the refused role is not asked again")
+        #expect(f.refusals.count == 1)
+    }
 }
