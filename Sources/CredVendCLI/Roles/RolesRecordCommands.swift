@@ -1,6 +1,7 @@
 import ArgumentParser
 import CredVend
 import CredVendCore
+import CredVendStore
 
 /// `credvend roles put CLIENT_ID --role-arn ARN [...]`: create or replace one record.
 struct RolesPut: AsyncParsableCommand {
@@ -58,7 +59,11 @@ struct RolesPut: AsyncParsableCommand {
             // The flags set the record's own role; its named roles (set by import or the
             // admin API) stay as they are.
             let store = try roles.client()
-            mapping.roles = try await store.get(clientId)?.roles ?? []
+            do {
+                mapping.roles = try await store.get(clientId)?.roles ?? []
+            } catch let error as LMDBError where error.code == .storeMissing {
+                // No store yet, so no record: `put` creates it.
+            }
             try mapping.validate()
             try await store.put(mapping)
             let kept = mapping.roles.isEmpty ? "" : " (its \(mapping.roles.count) named roles kept)"
