@@ -206,4 +206,14 @@ import Testing
         #expect(f.sts.calls.map(\.roleArn) == [Self.backupArn, Self.logsArn], "the refused role is not asked again")
         #expect(f.refusals.count == 1)
     }
+
+    @Test func theRoleMayComeWithABearerHeaderToken() async throws {
+        let f = try fixture()
+        var request = f.post(f.token())
+        request.body = Array(#"{"role":"logs","duration_seconds":900}"#.utf8)
+        request.headers.set("Authorization", "Bearer \(f.token())")
+        #expect(await respond(f.app, to: request).status == 200)
+        #expect(f.sts.calls.first?.roleArn == Self.logsArn)
+        #expect(f.sts.calls.first?.parameters["DurationSeconds"] == "900")
+    }
 }
