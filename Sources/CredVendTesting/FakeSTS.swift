@@ -35,6 +35,7 @@ public final class FakeSTS: HTTPClient {
         var script: [Answer] = []
         var calls: [Call] = []
         var issued: [AWSCredentials] = []
+        var issuedRoles: [String: String] = [:]
         var delay: Duration = .zero
     }
 
@@ -68,6 +69,8 @@ public final class FakeSTS: HTTPClient {
     public var calls: [Call] { state.withLock { $0.calls } }
     /// Every credential handed out, so tests can look for their secrets in logs.
     public var issued: [AWSCredentials] { state.withLock { $0.issued } }
+    /// The RoleArn each issued access key id was asked for.
+    public var issuedRoles: [String: String] { state.withLock { $0.issuedRoles } }
 
     /// The next answers, in order; once they are used up, `.success`.
     public func script(_ answers: Answer...) { state.withLock { $0.script += answers } }
@@ -125,7 +128,10 @@ public final class FakeSTS: HTTPClient {
             sessionToken: "FwoGZXIvYXdzEFakeSession" + Self.randomHex(48),
             expiration: Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 + lifetime).rounded(.down))
         )
-        state.withLock { $0.issued.append(credentials) }
+        state.withLock {
+            $0.issued.append(credentials)
+            $0.issuedRoles[credentials.accessKeyId] = parameters["RoleArn"]
+        }
         return .success(credentials, roleArn: parameters["RoleArn"] ?? "", session: parameters["RoleSessionName"] ?? "")
     }
 

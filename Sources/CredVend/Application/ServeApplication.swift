@@ -146,7 +146,8 @@ public final class ServeApplication: HTTPHandler, Sendable {
             clientId: outcome.clientId,
             tokenFingerprint: outcome.tokenFingerprint,
             errorCode: outcome.errorCode,
-            clientCertificate: request.clientCertificate
+            clientCertificate: request.clientCertificate,
+            role: outcome.roleName
         )
         logger.info("\(line)")
         return outcome.response
@@ -157,6 +158,7 @@ public final class ServeApplication: HTTPHandler, Sendable {
             time: clock.now(),
             requestId: requestId,
             clientId: outcome.clientId,
+            roleName: outcome.roleName,
             roleArn: outcome.mapping?.roleArn,
             roleSessionName: outcome.mapping.map {
                 RoleSessionName.make(serverName: $0.serverName, clientId: $0.clientId)

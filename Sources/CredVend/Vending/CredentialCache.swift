@@ -2,7 +2,8 @@ public import CredVendCore
 import CredVendSync
 public import Foundation
 
-/// Vended credentials per client_id. Sharded so that requests for different
+/// Vended credentials per client_id and `GrantKey` (role, duration, narrowing), so
+/// two requests of one client for different grants never share them. Sharded so that requests for different
 /// clients never contend on one lock; misses go through `SingleFlight`, so N
 /// concurrent requests for one client make one STS call.
 public final class CredentialCache: Sendable {
@@ -32,11 +33,17 @@ public final class CredentialCache: Sendable {
     }
 
     private final class Shard: Sendable {
-        let entries = Locked<[String: Entry]>([:])
+        let entries = Locked<[String: [GrantKey: Entry]]>([:])
     }
 
     private let shards: [Shard]
-    private let flights = SingleFlight<RoleMapping, Entry, APIError>()
+    private let flights = SingleFlight<Flight, Entry, APIError>()
+
+    /// One STS call's identity: the grant under its key.
+    private struct Flight: Hashable, Sendable {
+        var mapping: RoleMapping
+        var key: GrantKey
+    }
     public let refreshBuffer: TimeInterval
     /// Read once a fetch returns, to judge what STS handed out; without it, `load`'s `now`.
     private let clock: (any WallClock)?
@@ -66,9 +73,11 @@ public final class CredentialCache: Sendable {
 
     /// A hit for exactly this mapping, or nil: a changed mapping never gets
     /// the old mapping's credentials.
-    public func fresh(mapping: RoleMapping, now: Date) -> Entry? {
+    public func fresh(mapping: RoleMapping, key: GrantKey = .plain, now: Date) -> Entry? {
         shard(mapping.clientId).entries.withLock { e -> Entry? in
-            guard let entry = e[mapping.clientId], entry.mapping == mapping, now < entry.refreshAt else { return nil }
+            guard let entry = e[mapping.clientId]?[key], entry.mapping == mapping, now < entry.refreshAt else {
+                return nil
+            }
             return entry
         }
     }
@@ -78,15 +87,16 @@ public final class CredentialCache: Sendable {
     /// with too little time left (`ServableCredentials`) are a 502 and not kept.
     public func load(
         mapping: RoleMapping,
+        key: GrantKey = .plain,
         now: Date,
         fetch: () -> Result<AWSCredentials, APIError>,
         completion: @escaping @Sendable (Result<Entry, APIError>) -> Void
     ) {
-        if let hit = fresh(mapping: mapping, now: now) { return completion(.success(hit)) }
+        if let hit = fresh(mapping: mapping, key: key, now: now) { return completion(.success(hit)) }
         flights.run(
-            mapping,
+            Flight(mapping: mapping, key: key),
             work: {
-                if let hit = fresh(mapping: mapping, now: now) { return .success(hit) }
+                if let hit = fresh(mapping: mapping, key: key, now: now) { return .success(hit) }
                 return fetch().flatMap { creds in
                     let issued = max(now, clock?.now() ?? now)
                     if let problem = ServableCredentials.problem(
@@ -106,7 +116,7 @@ public final class CredentialCache: Sendable {
                             sessionDuration: mapping.sessionDurationSeconds
                         )
                     )
-                    shard(mapping.clientId).entries.withLock { $0[mapping.clientId] = entry }
+                    shard(mapping.clientId).entries.withLock { $0[mapping.clientId, default: [:]][key] = entry }
                     return .success(entry)
                 }
             },
@@ -119,5 +129,7 @@ public final class CredentialCache: Sendable {
         _ = shard(clientId).entries.withLock { $0.removeValue(forKey: clientId) }
     }
 
-    public var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }
+    public var count: Int {
+        shards.reduce(0) { $0 + $1.entries.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+    }
 }

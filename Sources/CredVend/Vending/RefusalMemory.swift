@@ -3,12 +3,12 @@ import CredVendSync
 public import Foundation
 import Synchronization
 
-/// STS refusals (`STSError.isRefusal`) remembered per client and role mapping, so
+/// STS refusals (`STSError.isRefusal`) remembered per client, `GrantKey` and grant, so
 /// that a client retrying in a loop costs a few AssumeRole calls, not one per
 /// request: the account's STS quota is shared by every client. A refusal holds for
 /// `RefusalBackoff`'s wait (5 s, doubling with each refusal in a row, at most 5 min,
 /// jittered); a changed mapping is not the refused one and is tried at once; a
-/// success forgets the client's refusals.
+/// success forgets that key's refusal.
 public final class RefusalMemory: Sendable {
     public struct Refusal: Sendable {
         public let mapping: RoleMapping
@@ -24,7 +24,7 @@ public final class RefusalMemory: Sendable {
     }
 
     private final class Shard: Sendable {
-        let entries = Locked<[String: Refusal]>([:])
+        let entries = Locked<[String: [GrantKey: Refusal]]>([:])
     }
 
     private let shards: [Shard]
@@ -51,10 +51,10 @@ public final class RefusalMemory: Sendable {
     }
 
     /// The refusal still in force for exactly this mapping, or nil.
-    public func remembered(_ mapping: RoleMapping, now: Date) -> Refusal? {
+    public func remembered(_ mapping: RoleMapping, key: GrantKey = .plain, now: Date) -> Refusal? {
         guard held.load(ordering: .relaxed) > 0 else { return nil }
         return shard(mapping.clientId).entries.withLock { e -> Refusal? in
-            guard let r = e[mapping.clientId], r.mapping == mapping, now < r.until else { return nil }
+            guard let r = e[mapping.clientId]?[key], r.mapping == mapping, now < r.until else { return nil }
             return r
         }
     }
@@ -62,10 +62,10 @@ public final class RefusalMemory: Sendable {
     /// Remembers that STS refused `mapping`: one more in a row when the last refusal
     /// was for the same mapping, else the first.
     @discardableResult
-    public func record(_ mapping: RoleMapping, _ error: STSError, now: Date) -> Refusal {
+    public func record(_ mapping: RoleMapping, key: GrantKey = .plain, _ error: STSError, now: Date) -> Refusal {
         let u = unitRandom()
         return shard(mapping.clientId).entries.withLock { e -> Refusal in
-            let previous = e[mapping.clientId]
+            let previous = e[mapping.clientId]?[key]
             let count = previous.map { $0.mapping == mapping ? $0.count + 1 : 1 } ?? 1
             let refusal = Refusal(
                 mapping: mapping,
@@ -73,17 +73,26 @@ public final class RefusalMemory: Sendable {
                 count: count,
                 until: now.addingTimeInterval(backoff.delay(afterRefusals: count, unitRandom: u))
             )
-            e[mapping.clientId] = refusal
+            e[mapping.clientId, default: [:]][key] = refusal
             if previous == nil { held.add(1, ordering: .relaxed) }
             return refusal
         }
     }
 
-    /// Forgets a client's refusals (STS vended for it, or its mapping was changed or deleted).
+    /// Forgets a client's refusals (its mapping was changed or deleted).
     public func forget(clientId: String) {
         guard held.load(ordering: .relaxed) > 0 else { return }
         shard(clientId).entries.withLock { e in
-            if e.removeValue(forKey: clientId) != nil { held.subtract(1, ordering: .relaxed) }
+            if let gone = e.removeValue(forKey: clientId) { held.subtract(gone.count, ordering: .relaxed) }
+        }
+    }
+
+    /// Forgets the refusal under one key (STS vended for it).
+    public func forget(clientId: String, key: GrantKey) {
+        guard held.load(ordering: .relaxed) > 0 else { return }
+        shard(clientId).entries.withLock { e in
+            if e[clientId]?.removeValue(forKey: key) != nil { held.subtract(1, ordering: .relaxed) }
+            if e[clientId]?.isEmpty == true { e[clientId] = nil }
         }
     }
 

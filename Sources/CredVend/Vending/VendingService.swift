@@ -16,7 +16,10 @@ public struct VendOutcome: Sendable {
     public var tokenFingerprint: String?
     /// The token's identity for the audit log (a keyed HMAC), when an audit log is kept.
     public var tokenId: AuditTokenID?
+    /// The grant vended (or refused by STS): the named role's, with the asked duration and prefix.
     public var mapping: RoleMapping?
+    /// The role asked for (`default` for the record's own), once the token was verified.
+    public var roleName: String?
     public var errorCode: String?
 
     init(_ error: APIError, clientId: String? = nil, fingerprint: String? = nil, tokenId: AuditTokenID? = nil) {
@@ -117,6 +120,11 @@ public final class VendingService: Sendable {
         now: Date? = nil
     ) -> VendResult {
         let peer = Peer(isTLS: isTLS, certificate: clientCertificate)
+        let ask: RoleRequest
+        switch RoleRequest.parse(body: body) {
+        case .success(let r): ask = r
+        case .failure(let e): return .now(VendOutcome(e))
+        }
         let now = now ?? clock.now()
         let token: ArraySlice<UInt8>
         switch TokenExtractor.tokenBytes(body: body, authorization: authorization) {
@@ -170,12 +178,13 @@ public final class VendingService: Sendable {
         }
         switch result {
         case .success(let verified):
-            return afterVerification(verified, token: token, peer: peer, fingerprint: fingerprint, now: now)
+            return afterVerification(verified, token: token, peer: peer, ask: ask, fingerprint: fingerprint, now: now)
         case .failure(let error) where error.code == .unknownKid:
             return unknownKid(
                 Array(token),
                 error,
                 peer: peer,
+                ask: ask,
                 seen: snapshot,
                 fingerprint: fingerprint,
                 tokenId: unverifiedId,
@@ -196,6 +205,7 @@ public final class VendingService: Sendable {
         _ token: [UInt8],
         _ error: JWTError,
         peer: Peer,
+        ask: RoleRequest,
         seen: JWKSCache.Snapshot,
         fingerprint: String,
         tokenId unverifiedId: AuditTokenID?,
@@ -205,7 +215,14 @@ public final class VendingService: Sendable {
             keysMemo.value = KeysMemo(latest)
             switch verify(token, keys: latest.keys, now: now) {
             case .success(let verified):
-                return afterVerification(verified, token: token[...], peer: peer, fingerprint: fingerprint, now: now)
+                return afterVerification(
+                    verified,
+                    token: token[...],
+                    peer: peer,
+                    ask: ask,
+                    fingerprint: fingerprint,
+                    now: now
+                )
             case .failure(let e) where e.code != .unknownKid:
                 return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
             case .failure: break
@@ -222,7 +239,15 @@ public final class VendingService: Sendable {
             let now = clock.now()
             switch verify(token, keys: fresh, now: now) {
             case .success(let verified):
-                switch afterVerification(verified, token: token[...], peer: peer, fingerprint: fingerprint, now: now) {
+                let next = afterVerification(
+                    verified,
+                    token: token[...],
+                    peer: peer,
+                    ask: ask,
+                    fingerprint: fingerprint,
+                    now: now
+                )
+                switch next {
                 case .now(let o): return o
                 case .later(let work): return work()
                 }
@@ -266,6 +291,29 @@ public final class VendingService: Sendable {
         _ token: VerifiedToken,
         token raw: ArraySlice<UInt8>,
         peer: Peer,
+        ask: RoleRequest,
+        fingerprint: String,
+        now: Date
+    ) -> VendResult {
+        var result = vendVerified(token, token: raw, peer: peer, ask: ask, fingerprint: fingerprint, now: now)
+        if case .now(var outcome) = result, outcome.clientId != nil {
+            outcome.roleName = ask.roleName
+            result = .now(outcome)
+        } else if case .later(let work) = result {
+            result = .later {
+                var outcome = work()
+                outcome.roleName = ask.roleName
+                return outcome
+            }
+        }
+        return result
+    }
+
+    private func vendVerified(
+        _ token: VerifiedToken,
+        token raw: ArraySlice<UInt8>,
+        peer: Peer,
+        ask: RoleRequest,
         fingerprint: String,
         now: Date
     ) -> VendResult {
@@ -296,7 +344,11 @@ public final class VendingService: Sendable {
                     )
                 )
             }
-            mapping = m
+            switch ask.grant(from: m) {
+            case .success(let grant): mapping = grant
+            case .failure(let e):
+                return .now(VendOutcome(e, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
+            }
         } catch {
             logger.error("role store lookup failed", metadata: ["client_id": "\(clientId)", "error": "\(error)"])
             return .now(
@@ -308,11 +360,12 @@ public final class VendingService: Sendable {
                 )
             )
         }
-        if let hit = cache.fresh(mapping: mapping, now: now) {
+        let key = ask.key
+        if let hit = cache.fresh(mapping: mapping, key: key, now: now) {
             metrics.cacheHits.increment()
             return .now(VendOutcome(entry: hit, fingerprint: fingerprint, tokenId: tokenId))
         }
-        if let refused = refusals.remembered(mapping, now: now) {
+        if let refused = refusals.remembered(mapping, key: key, now: now) {
             metrics.refusalsRemembered.increment()
             return .now(
                 VendOutcome(
@@ -327,7 +380,8 @@ public final class VendingService: Sendable {
         return .later { [self] in
             let result = Locked<Result<CredentialCache.Entry, APIError>?>(nil)
             let done = DispatchSemaphore(value: 0)
-            cache.load(mapping: mapping, now: clock.now(), fetch: { fetchCredentials(mapping) }) { r in
+            cache.load(mapping: mapping, key: key, now: clock.now(), fetch: { fetchCredentials(mapping, key: key) }) {
+                r in
                 result.withLock { $0 = r }
                 done.signal()
             }
@@ -343,10 +397,10 @@ public final class VendingService: Sendable {
         }
     }
 
-    private func fetchCredentials(_ mapping: RoleMapping) -> Result<AWSCredentials, APIError> {
+    private func fetchCredentials(_ mapping: RoleMapping, key: GrantKey) -> Result<AWSCredentials, APIError> {
         let now = clock.now()
         // Refused while this request waited for a thread: no second call.
-        if let refused = refusals.remembered(mapping, now: now) {
+        if let refused = refusals.remembered(mapping, key: key, now: now) {
             metrics.refusalsRemembered.increment()
             return .failure(Self.refusedError(refused, now: now))
         }
@@ -355,15 +409,16 @@ public final class VendingService: Sendable {
         }
         switch sts.assumeRoleCall(mapping: mapping, source: creds) {
         case .success(let credentials):
-            refusals.forget(clientId: mapping.clientId)
+            refusals.forget(clientId: mapping.clientId, key: key)
             return .success(credentials)
         case .failure(let error) where error.isRefusal:
             let at = clock.now()
-            let refused = refusals.record(mapping, error, now: at)
+            let refused = refusals.record(mapping, key: key, error, now: at)
             logger.warning(
                 "STS refused the role mapping; remembered",
                 metadata: [
-                    "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)", "code": "\(error.code)",
+                    "client_id": "\(mapping.clientId)", "role": "\(key.role)", "role_arn": "\(mapping.roleArn)",
+                    "code": "\(error.code)",
                     "refusals": "\(refused.count)", "retry_after": "\(refused.retryAfter(now: at))s",
                 ]
             )

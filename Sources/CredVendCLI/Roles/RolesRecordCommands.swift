@@ -1,6 +1,7 @@
 import ArgumentParser
 import CredVend
 import CredVendCore
+import CredVendStore
 
 /// `credvend roles put CLIENT_ID --role-arn ARN [...]`: create or replace one record.
 struct RolesPut: AsyncParsableCommand {
@@ -46,7 +47,7 @@ struct RolesPut: AsyncParsableCommand {
     func run() async throws {
         try await RolesOutput.run {
             try RolesPutArguments.check(RolesPutArguments.raw(), clientId: clientId)
-            let mapping = try RoleMapping.parse(
+            var mapping = try RoleMapping.parse(
                 clientId: clientId,
                 roleArn: roleArn,
                 serverName: serverName,
@@ -55,8 +56,18 @@ struct RolesPut: AsyncParsableCommand {
                 permission: permission,
                 sessionDuration: sessionDuration
             )
-            try await roles.client().put(mapping)
-            RolesOutput.note("stored role mapping for client_id \(RoleMappingJSON.quoted(clientId))")
+            // The flags set the record's own role; its named roles (set by import or the
+            // admin API) stay as they are.
+            let store = try roles.client()
+            do {
+                mapping.roles = try await store.get(clientId)?.roles ?? []
+            } catch let error as LMDBError where error.code == .storeMissing {
+                // No store yet, so no record: `put` creates it.
+            }
+            try mapping.validate()
+            try await store.put(mapping)
+            let kept = mapping.roles.isEmpty ? "" : " (its \(mapping.roles.count) named roles kept)"
+            RolesOutput.note("stored role mapping for client_id \(RoleMappingJSON.quoted(clientId))\(kept)")
         }
     }
 }

@@ -5,6 +5,8 @@ public struct VendAuditRecord: Sendable {
     public var time: Date
     public var requestId: String
     public var clientId: String?
+    /// The role asked for (`default` for the record's own), nil before the token was verified.
+    public var roleName: String?
     public var roleArn: String?
     public var roleSessionName: String?
     /// `IP:port` of the peer.
@@ -19,6 +21,7 @@ public struct VendAuditRecord: Sendable {
         time: Date,
         requestId: String,
         clientId: String?,
+        roleName: String? = nil,
         roleArn: String?,
         roleSessionName: String?,
         source: String,
@@ -30,6 +33,7 @@ public struct VendAuditRecord: Sendable {
         self.time = time
         self.requestId = requestId
         self.clientId = clientId
+        self.roleName = roleName
         self.roleArn = roleArn
         self.roleSessionName = roleSessionName
         self.source = source
@@ -46,6 +50,7 @@ public struct VendAuditRecord: Sendable {
         out.field("type", "vend")
         out.field("request_id", requestId)
         out.field("client_id", clientId)
+        out.field("role_name", roleName)
         out.field("role_arn", roleArn)
         out.field("role_session_name", roleSessionName)
         out.field("source", source)

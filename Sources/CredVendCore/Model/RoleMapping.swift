@@ -13,6 +13,8 @@ public struct RoleMapping: Codable, Sendable, Hashable {
     public var s3PathPrefix: String?
     public var permission: Permission
     public var sessionDurationSeconds: Int
+    /// Named roles beside this record's own (docs/reference.md#named-roles); empty for most records.
+    public var roles: [NamedRole]
 
     public static let defaultSessionDuration = 3600
 
@@ -23,7 +25,8 @@ public struct RoleMapping: Codable, Sendable, Hashable {
         bucket: String? = nil,
         s3PathPrefix: String? = nil,
         permission: Permission = .write,
-        sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration
+        sessionDurationSeconds: Int = RoleMapping.defaultSessionDuration,
+        roles: [NamedRole] = []
     ) {
         self.clientId = clientId
         self.roleArn = roleArn
@@ -32,13 +35,14 @@ public struct RoleMapping: Codable, Sendable, Hashable {
         self.s3PathPrefix = s3PathPrefix
         self.permission = permission
         self.sessionDurationSeconds = sessionDurationSeconds
+        self.roles = roles
     }
 
     public static func == (a: RoleMapping, b: RoleMapping) -> Bool {
         a.clientId.utf8.elementsEqual(b.clientId.utf8) && a.roleArn.utf8.elementsEqual(b.roleArn.utf8)
             && Self.sameBytes(a.serverName, b.serverName) && Self.sameBytes(a.bucket, b.bucket)
             && Self.sameBytes(a.s3PathPrefix, b.s3PathPrefix) && a.permission == b.permission
-            && a.sessionDurationSeconds == b.sessionDurationSeconds
+            && a.sessionDurationSeconds == b.sessionDurationSeconds && a.roles == b.roles
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -53,6 +57,7 @@ public struct RoleMapping: Codable, Sendable, Hashable {
         }
         hasher.combine(permission)
         hasher.combine(sessionDurationSeconds)
+        hasher.combine(roles)
     }
 
     private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
@@ -71,6 +76,7 @@ public struct RoleMapping: Codable, Sendable, Hashable {
         case s3PathPrefix = "s3_path_prefix"
         case permission
         case sessionDurationSeconds = "session_duration_s"
+        case roles
     }
 }
 

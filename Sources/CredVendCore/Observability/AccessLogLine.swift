@@ -13,7 +13,8 @@ public enum AccessLogLine {
         clientId: String?,
         tokenFingerprint: String?,
         errorCode: String?,
-        clientCertificate: ClientCertificate? = nil
+        clientCertificate: ClientCertificate? = nil,
+        role: String? = nil
     ) -> String {
         var s = "request"
         s.reserveCapacity(160)
@@ -27,6 +28,7 @@ public enum AccessLogLine {
         s += " path=" + LogEscaping.value(path)
         s += " remote=" + LogEscaping.value(remote)
         s += " request_id=" + LogEscaping.value(requestId)
+        if let role { s += " role=" + LogEscaping.value(role) }
         s += " status=" + String(status)
         if let tokenFingerprint { s += " token_sha256=" + LogEscaping.value(tokenFingerprint) }
         s += " us=" + String(micros)

@@ -7,7 +7,12 @@ public import Foundation
 public enum RoleMappingJSON {
     /// The record's fields, in the order they are written.
     public static let fieldNames = [
-        "client_id", "role_arn", "server_name", "bucket", "s3_path_prefix", "permission", "session_duration_s",
+        "client_id", "role_arn", "server_name", "bucket", "s3_path_prefix", "permission", "session_duration_s", "roles",
+    ]
+
+    /// A named role's fields, in the order they are written.
+    public static let namedRoleFieldNames = [
+        "name", "role_arn", "bucket", "s3_path_prefix", "permission", "session_duration_s",
     ]
 
     /// One record, on one line: `{"client_id":"...","role_arn":"...",...}`.
@@ -27,7 +32,20 @@ public enum RoleMappingJSON {
         if let v = m.s3PathPrefix { field("s3_path_prefix", quoted(v)) }
         field("permission", quoted(m.permission.rawValue))
         field("session_duration_s", String(m.sessionDurationSeconds))
+        if !m.roles.isEmpty {
+            field("roles", "[" + m.roles.map { encode($0, quote: quoted) }.joined(separator: ",") + "]")
+        }
         return out + "}"
+    }
+
+    /// One named role: `{"name":"...","role_arn":"...",...}`, absent optionals omitted.
+    static func encode(_ r: NamedRole, quote quoted: (String) -> String) -> String {
+        var parts = ["\"name\":" + quoted(r.name), "\"role_arn\":" + quoted(r.roleArn)]
+        if let v = r.bucket { parts.append("\"bucket\":" + quoted(v)) }
+        if let v = r.s3PathPrefix { parts.append("\"s3_path_prefix\":" + quoted(v)) }
+        parts.append("\"permission\":" + quoted(r.permission.rawValue))
+        parts.append("\"session_duration_s\":" + String(r.sessionDurationSeconds))
+        return "{" + parts.joined(separator: ",") + "}"
     }
 
     /// A JSON array, one record per line, ending in a newline; what export prints and import reads.
@@ -107,16 +125,27 @@ extension RoleMappingJSON {
             let column = before.count - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
             if let name = error.duplicateName {
                 // A record's field: the top-level object, or an element of the top-level array.
-                switch (list, error.path.first, error.path.count) {
-                case (false, nil, 0), (true, .index?, 1):
-                    var recordIndex: Int? = nil
-                    if case .index(let i)? = error.path.first { recordIndex = i }
+                var recordIndex: Int? = nil
+                var inRecord = error.path[...]
+                if list, case .index(let i)? = inRecord.first {
+                    recordIndex = i
+                    inRecord = inRecord.dropFirst()
+                }
+                // The record's own field, or one of a named role (`roles[i].field`).
+                var field: String? = nil
+                if inRecord.isEmpty {
+                    field = name
+                } else if inRecord.count == 2, inRecord.first == .member("roles"),
+                    case .index(let i)? = inRecord.last
+                {
+                    field = "roles[\(i)].\(name)"
+                }
+                if let field, !list || recordIndex != nil {
                     throw RoleValidationError(
                         recordIndex: recordIndex,
-                        field: name,
+                        field: field,
                         message: "given more than once (line \(line), column \(column)); a field may appear only once"
                     )
-                default: break
                 }
             }
             throw RoleValidationError(message: "not valid JSON: line \(line), column \(column): \(error.reason)")
@@ -134,50 +163,103 @@ extension RoleMapping {
             throw RoleValidationError(recordIndex: index, message: "must be a JSON object (a role record)")
         }
         let namedId = try? c.decode(String.self, forKey: FieldKey("client_id"))
-        func fail(_ field: String, _ message: String) -> RoleValidationError {
+        let f = StrictFields(container: c, known: RoleMappingJSON.fieldNames) { field, message in
             RoleValidationError(recordIndex: index, clientId: namedId, field: field, message: message)
         }
-        for key in c.allKeys where !RoleMappingJSON.fieldNames.contains(key.stringValue) {
-            throw fail(key.stringValue, "unknown field (known: \(RoleMappingJSON.fieldNames.joined(separator: ", ")))")
-        }
-        /// A string field; nil when absent or null (optional fields only).
-        func string(_ name: String, required: Bool = false) throws(RoleValidationError) -> String? {
-            let key = FieldKey(name)
-            let isNull = c.contains(key) && ((try? c.decodeNil(forKey: key)) ?? false)
-            guard c.contains(key), !isNull else {
-                if required { throw fail(name, "is required") }
-                return nil
+        try f.refuseUnknown()
+        guard let clientId = try f.string("client_id", required: true) else { throw f.fail("client_id", "is required") }
+        guard let roleArn = try f.string("role_arn", required: true) else { throw f.fail("role_arn", "is required") }
+        var roles: [NamedRole] = []
+        let rolesKey = FieldKey("roles")
+        if c.contains(rolesKey), !((try? c.decodeNil(forKey: rolesKey)) ?? false) {
+            guard var list = try? c.nestedUnkeyedContainer(forKey: rolesKey) else {
+                throw f.fail("roles", "must be a JSON array of named roles")
             }
-            guard let value = try? c.decode(String.self, forKey: key) else { throw fail(name, "must be a string") }
-            return value
-        }
-        guard let clientId = try string("client_id", required: true) else { throw fail("client_id", "is required") }
-        guard let roleArn = try string("role_arn", required: true) else { throw fail("role_arn", "is required") }
-        var permission = Permission.write
-        if let text = try string("permission") {
-            guard let level = Permission(rawValue: text) else {
-                throw fail("permission", RoleRules.permissionProblem(text))
+            while !list.isAtEnd {
+                let i = list.currentIndex
+                guard let item = try? list.nestedContainer(keyedBy: FieldKey.self) else {
+                    throw f.fail("roles[\(i)]", "must be a JSON object (a named role)")
+                }
+                let r = StrictFields(container: item, known: RoleMappingJSON.namedRoleFieldNames) { field, message in
+                    f.fail("roles[\(i)].\(field)", message)
+                }
+                try r.refuseUnknown()
+                guard let name = try r.string("name", required: true) else { throw r.fail("name", "is required") }
+                guard let arn = try r.string("role_arn", required: true) else {
+                    throw r.fail("role_arn", "is required")
+                }
+                roles.append(
+                    NamedRole(
+                        name: name,
+                        roleArn: arn,
+                        bucket: try r.string("bucket"),
+                        s3PathPrefix: try r.string("s3_path_prefix"),
+                        permission: try r.permission(),
+                        sessionDurationSeconds: try r.sessionDuration()
+                    )
+                )
             }
-            permission = level
-        }
-        var seconds = RoleMapping.defaultSessionDuration
-        let durationKey = FieldKey("session_duration_s")
-        if c.contains(durationKey), !((try? c.decodeNil(forKey: durationKey)) ?? false) {
-            guard let value = try? c.decode(Int.self, forKey: durationKey) else {
-                throw fail("session_duration_s", AWSRules.sessionDurationProblem + ", not a string or fraction")
-            }
-            seconds = value
         }
         self.init(
             clientId: clientId,
             roleArn: roleArn,
-            serverName: try string("server_name"),
-            bucket: try string("bucket"),
-            s3PathPrefix: try string("s3_path_prefix"),
-            permission: permission,
-            sessionDurationSeconds: seconds
+            serverName: try f.string("server_name"),
+            bucket: try f.string("bucket"),
+            s3PathPrefix: try f.string("s3_path_prefix"),
+            permission: try f.permission(),
+            sessionDurationSeconds: try f.sessionDuration(),
+            roles: roles
         )
         try validate(recordIndex: index)
+    }
+}
+
+/// Reads one JSON object's fields strictly (a record, or one of its named roles):
+/// unknown fields, wrong types and bad enum values are refused through `fail`.
+struct StrictFields {
+    let container: KeyedDecodingContainer<FieldKey>
+    let known: [String]
+    let fail: (String, String) -> RoleValidationError
+
+    func refuseUnknown() throws(RoleValidationError) {
+        for key in container.allKeys where !known.contains(key.stringValue) {
+            throw fail(key.stringValue, "unknown field (known: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    private func present(_ name: String) -> Bool {
+        let key = FieldKey(name)
+        return container.contains(key) && !((try? container.decodeNil(forKey: key)) ?? false)
+    }
+
+    /// A string field; nil when absent or null (optional fields only).
+    func string(_ name: String, required: Bool = false) throws(RoleValidationError) -> String? {
+        guard present(name) else {
+            if required { throw fail(name, "is required") }
+            return nil
+        }
+        guard let value = try? container.decode(String.self, forKey: FieldKey(name)) else {
+            throw fail(name, "must be a string")
+        }
+        return value
+    }
+
+    /// `permission`, write when absent.
+    func permission() throws(RoleValidationError) -> Permission {
+        guard let text = try string("permission") else { return .write }
+        guard let level = Permission(rawValue: text) else {
+            throw fail("permission", RoleRules.permissionProblem(text))
+        }
+        return level
+    }
+
+    /// `session_duration_s`, 3600 when absent.
+    func sessionDuration() throws(RoleValidationError) -> Int {
+        guard present("session_duration_s") else { return RoleMapping.defaultSessionDuration }
+        guard let value = try? container.decode(Int.self, forKey: FieldKey("session_duration_s")) else {
+            throw fail("session_duration_s", AWSRules.sessionDurationProblem + ", not a string or fraction")
+        }
+        return value
     }
 }
 

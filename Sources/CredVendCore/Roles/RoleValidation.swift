@@ -88,6 +88,24 @@ public enum RoleRules {
         return nil
     }
 
+    public static let maxRoleNameBytes = 64
+
+    /// A named role's name: 1-64 bytes of `A-Z a-z 0-9 _ . -`, and not `default`,
+    /// which names the record's own role in a request.
+    public static func roleName(_ value: String) -> String? {
+        let bytes = value.utf8
+        let allowed = { (b: UInt8) in
+            AWSRules.isLowerAlnum(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || "_.-".utf8.contains(b)
+        }
+        guard (1...maxRoleNameBytes).contains(bytes.count), bytes.allSatisfy(allowed) else {
+            return "must be 1-\(maxRoleNameBytes) bytes, each one of A-Z a-z 0-9 _.-"
+        }
+        if bytes.elementsEqual(NamedRole.defaultName.utf8) {
+            return "must not be \"default\" (a request names the record's own role so)"
+        }
+        return nil
+    }
+
     private static let dot = UInt8(ascii: ".")
     private static let slash = UInt8(ascii: "/")
 
@@ -121,6 +139,32 @@ extension RoleMapping {
     /// Throws the first rule this record breaks, naming the field (and the
     /// record, through `recordIndex` and its client_id).
     public func validate(recordIndex: Int? = nil) throws(RoleValidationError) {
+        try validateGrant(recordIndex: recordIndex)
+        var seen: [[UInt8]: Int] = [:]
+        for (i, role) in roles.enumerated() {
+            func fail(_ field: String, _ message: String) -> RoleValidationError {
+                RoleValidationError(
+                    recordIndex: recordIndex,
+                    clientId: clientId,
+                    field: "roles[\(i)].\(field)",
+                    message: message
+                )
+            }
+            if let problem = RoleRules.roleName(role.name) { throw fail("name", problem) }
+            if let first = seen.updateValue(i, forKey: Array(role.name.utf8)) {
+                throw fail("name", "duplicate name (also roles[\(first)])")
+            }
+            // The same rules as the record's own role.
+            do {
+                try role.grant(of: clientId, serverName: serverName).validateGrant(recordIndex: recordIndex)
+            } catch {
+                throw fail(error.field ?? "", error.message)
+            }
+        }
+    }
+
+    /// The rules of the record's own fields (and, through `NamedRole.grant`, a named role's).
+    private func validateGrant(recordIndex: Int?) throws(RoleValidationError) {
         func fail(_ field: String, _ message: String) -> RoleValidationError {
             RoleValidationError(recordIndex: recordIndex, clientId: clientId, field: field, message: message)
         }

@@ -18,6 +18,7 @@ import Testing
             time: Self.time,
             requestId: "0a1b2c3d-0000002a",
             clientId: "app-01",
+            roleName: "default",
             roleArn: "arn:aws:iam::123456789012:role/app",
             roleSessionName: "credvend-edge-01",
             source: "127.0.0.1:51234",
@@ -28,7 +29,7 @@ import Testing
         #expect(
             record.line == """
                 {"time":"\(AuditJSON.time(Self.time))","type":"vend","request_id":"0a1b2c3d-0000002a","client_id":"app-01",\
-                "role_arn":"arn:aws:iam::123456789012:role/app","role_session_name":"credvend-edge-01",\
+                "role_name":"default","role_arn":"arn:aws:iam::123456789012:role/app","role_session_name":"credvend-edge-01",\
                 "source":"127.0.0.1:51234","status":200,"error":null,"token_id":"ab\(String(repeating: "0", count: 62))",\
                 "token_id_from":"jti","client_cert_sha256":null,"client_cert_subject":null}
 
