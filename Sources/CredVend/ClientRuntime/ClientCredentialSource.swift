@@ -17,6 +17,8 @@ public final class ClientCredentialSource: Sendable {
 
     public let settings: ClientSettings
     public let policy: ClientCachePolicy
+    /// What the vending API is asked for (Cognito); the agent makes one source per selection.
+    public let selection: VendingSelection
     private let cache: ClientCacheStore?
     private let transport: Transport
     private let webIdentity: WebIdentity
@@ -28,6 +30,7 @@ public final class ClientCredentialSource: Sendable {
     public init(
         settings: ClientSettings,
         policy: ClientCachePolicy = ClientCachePolicy(),
+        selection: VendingSelection = VendingSelection(),
         cache: ClientCacheStore?,
         transport: @escaping Transport,
         webIdentity: @escaping WebIdentity,
@@ -38,6 +41,7 @@ public final class ClientCredentialSource: Sendable {
     ) {
         self.settings = settings
         self.policy = policy
+        self.selection = selection
         self.cache = cache
         self.transport = transport
         self.webIdentity = webIdentity
@@ -51,6 +55,7 @@ public final class ClientCredentialSource: Sendable {
     public static func live(
         settings: ClientSettings,
         policy: ClientCachePolicy,
+        selection: VendingSelection = VendingSelection(),
         cache: ClientCacheStore?,
         logger: Logger
     ) throws(ClientError) -> ClientCredentialSource {
@@ -81,6 +86,7 @@ public final class ClientCredentialSource: Sendable {
         return ClientCredentialSource(
             settings: settings,
             policy: policy,
+            selection: selection,
             cache: cache,
             transport: { request throws(CurlError) in try client.send(request) },
             webIdentity: webIdentity,
@@ -179,7 +185,7 @@ public final class ClientCredentialSource: Sendable {
             let url = settings.credentialAPIURL ?? ""
             let secrets = [token.accessToken, settings.clientSecret]
             credentials = try send(
-                VendingExchange.request(url: url, token: token.accessToken, tls: settings.tls),
+                VendingExchange.request(url: url, token: token.accessToken, tls: settings.tls, selection: selection),
                 peer: "the credential API \(url)",
                 secrets: secrets
             ) {

@@ -39,6 +39,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// HTTPS on this listener; nil: plain HTTP.
     public var tls: TLSServerConfiguration?
+    /// A Unix socket's mode (default 0600) and group id (default: the process's), set
+    /// before the socket appears at its path.
+    public var unixSocketMode: UInt32 = 0o600
+    public var unixSocketGroup: UInt32?
 
     public init(
         listen: HTTPListenAddress,
