@@ -1,5 +1,6 @@
 import CredVend
 import CredVendCore
+import Foundation
 import Testing
 
 @Suite struct AgentConfigurationTests {
