@@ -7,7 +7,8 @@ import Logging
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Hold this machine's identity and hand out AWS credentials on Unix sockets, each limited to its roles.",
+        abstract:
+            "Hold this machine's identity and hand out AWS credentials on Unix sockets, each limited to its roles.",
         discussion: """
             --config is a YAML file (docs/agent.md): `client` (the settings of get-credentials, by their variable \
             names; the environment wins over them), `refresh_buffer` (seconds) and `sockets`, each with path, mode, \

@@ -67,7 +67,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         var refreshBuffer = Int(ClientCachePolicy.defaultRefreshBuffer)
         if let node = top["refresh_buffer"] {
             guard let n = Int(try scalar(node, key: "refresh_buffer")), n >= 60 else {
-                throw AgentConfigError(line: line(node), key: "refresh_buffer", "must be a number of seconds, at least 60")
+                throw AgentConfigError(
+                    line: line(node),
+                    key: "refresh_buffer",
+                    "must be a number of seconds, at least 60"
+                )
             }
             refreshBuffer = n
         }
@@ -92,7 +96,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     private static func parseSocket(_ node: Node, key: String) throws(AgentConfigError) -> AgentSocketConfiguration {
         let fields = try mapping(node, key: key, allowed: socketKeys)
         func required(_ name: String) throws(AgentConfigError) -> Node {
-            guard let value = fields[name] else { throw AgentConfigError(line: line(node), key: "\(key).\(name)", "required") }
+            guard let value = fields[name] else {
+                throw AgentConfigError(line: line(node), key: "\(key).\(name)", "required")
+            }
             return value
         }
         let pathNode = try required("path")
@@ -151,8 +157,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     private static func line(_ node: Node) -> Int { node.mark?.line ?? 1 }
 
     /// A mapping's entries by key; with `allowed`, any other key is refused at its line.
-    private static func mapping(_ node: Node, key: String, allowed: [String]?) throws(AgentConfigError) -> [String: Node]
-    {
+    private static func mapping(
+        _ node: Node,
+        key: String,
+        allowed: [String]?
+    ) throws(AgentConfigError) -> [String: Node] {
         guard case .mapping(let m) = node else {
             throw AgentConfigError(line: line(node), key: key, "must be a mapping of keys to values")
         }
@@ -173,7 +182,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     private static func scalar(_ node: Node, key: String) throws(AgentConfigError) -> String {
-        guard case .scalar(let s) = node else { throw AgentConfigError(line: line(node), key: key, "must be a single value") }
+        guard case .scalar(let s) = node else {
+            throw AgentConfigError(line: line(node), key: key, "must be a single value")
+        }
         return s.string
     }
 
@@ -184,7 +195,11 @@ public struct AgentConfiguration: Sendable, Equatable {
             .composer(_, let problem, let mark, _):
             return AgentConfigError(line: mark.line, key: "(syntax)", problem)
         case .duplicatedKeysInMapping(let keys, let context):
-            return AgentConfigError(line: context.mark.line, key: keys.joined(separator: ", "), "the key is given twice")
+            return AgentConfigError(
+                line: context.mark.line,
+                key: keys.joined(separator: ", "),
+                "the key is given twice"
+            )
         default:
             return AgentConfigError(line: 1, key: "(syntax)", "not readable as YAML")
         }

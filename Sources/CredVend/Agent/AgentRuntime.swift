@@ -37,7 +37,11 @@ public struct AgentRuntime: Sendable {
                 continue
             }
             guard let gid = UnixGroup.id(named: name) else {
-                throw AgentConfigError(line: socket.line, key: "sockets[\(index)].group", "no group \(name) on this host")
+                throw AgentConfigError(
+                    line: socket.line,
+                    key: "sockets[\(index)].group",
+                    "no group \(name) on this host"
+                )
             }
             groups.append(gid)
         }

@@ -52,7 +52,9 @@ public enum CredentialTTL {
             )
         }
         guard seconds <= AgentSocketPolicy.durationRange.upperBound else {
-            return .failure(ConfigurationError("--ttl \(text) is \(seconds) s, above STS's longest session of 43200 s (12 hours)"))
+            return .failure(
+                ConfigurationError("--ttl \(text) is \(seconds) s, above STS's longest session of 43200 s (12 hours)")
+            )
         }
         return .success(seconds)
     }

@@ -72,14 +72,16 @@ import Testing
         let e = refusal(Self.valid.replacingOccurrences(of: "default_role: default", with: "default_role: logs"))
         #expect(e?.key == "sockets[1].default_role")
         #expect(e?.line == 12)
-        let missing = refusal(Self.valid.replacingOccurrences(of: "        default_role: default\n", with: ""))
+        let missing = refusal(Self.valid.replacingOccurrences(of: "\n    default_role: default", with: ""))
         #expect(missing?.key == "sockets[1].default_role")
     }
 
     @Test func otherBadValuesAreRefused() {
         #expect(refusal(Self.valid.replacingOccurrences(of: "600", with: "5"))?.key == "refresh_buffer")
-        #expect(refusal(Self.valid.replacingOccurrences(of: "/run/credvend/logs.sock", with: "logs.sock"))?.key
-                == "sockets[0].path")
+        #expect(
+            refusal(Self.valid.replacingOccurrences(of: "/run/credvend/logs.sock", with: "logs.sock"))?.key
+                == "sockets[0].path"
+        )
         #expect(refusal(Self.valid.replacingOccurrences(of: "[logs]", with: "[]"))?.key == "sockets[0].roles")
         #expect(refusal("client: {}\n")?.key == "sockets")
         #expect(refusal("sockets: [\n")?.key == "(syntax)")

@@ -18,7 +18,9 @@ import Testing
                 a.append(s)
                 return a.count
             }
-            if s.role == "forbidden" { throw ClientError(.exchange, "the credential API refused the request: HTTP 403") }
+            if s.role == "forbidden" {
+                throw ClientError(.exchange, "the credential API refused the request: HTTP 403")
+            }
             return CachedCredentials(
                 credentials: AWSCredentials(
                     accessKeyId: "ASIA\(s.roleName.uppercased())\(n)",
@@ -40,9 +42,11 @@ import Testing
         let upstream = Upstream(clock: clock)
         self.upstream = upstream
         let clock = clock
-        let cache = AgentCredentialCache(policy: ClientCachePolicy(), clock: { clock.now() }) {
-            selection throws(ClientError) in try upstream.fetch(selection)
-        }
+        let cache = AgentCredentialCache(
+            policy: ClientCachePolicy(),
+            clock: { clock.now() },
+            fetch: { selection throws(ClientError) in try upstream.fetch(selection) }
+        )
         handler = AgentHandler(
             socketPath: "/run/test.sock",
             policy: AgentSocketPolicy(roles: ["default", "logs", "forbidden"], defaultRole: "logs"),
@@ -51,7 +55,10 @@ import Testing
         )
     }
 
-    func get(_ target: String, peer: PeerCredentials? = PeerCredentials(pid: 42, uid: 1000, gid: 100)) async
+    func get(
+        _ target: String,
+        peer: PeerCredentials? = PeerCredentials(pid: 42, uid: 1000, gid: 100)
+    ) async
         -> HTTPResponse
     {
         let parts = target.split(separator: "?", maxSplits: 1).map(String.init)
@@ -95,7 +102,9 @@ import Testing
         let def1 = try #require(CredentialProcessOutput.parse(await get("/v1/credentials?role=default").body))
         let logs2 = try #require(CredentialProcessOutput.parse(await get("/v1/credentials?role=logs").body))
         let def2 = try #require(ContainerCredentials.parse(await get("/v1/container-credentials?role=default").body))
-        let longer = try #require(CredentialProcessOutput.parse(await get("/v1/credentials?role=logs&duration=7200").body))
+        let longer = try #require(
+            CredentialProcessOutput.parse(await get("/v1/credentials?role=logs&duration=7200").body)
+        )
         #expect(logs1.accessKeyId == "ASIALOGS1")
         #expect(def1.accessKeyId == "ASIADEFAULT2")
         #expect(logs2.accessKeyId == logs1.accessKeyId)
@@ -121,8 +130,22 @@ import Testing
         _ = await get("/v1/credentials")
         _ = await get("/v1/credentials?role=backup")
         let lines = logs.lines
-        #expect(lines.contains { $0.contains("credentials served") && $0.contains("uid=1000") && $0.contains("pid=42") })
+        #expect(
+            lines.contains { $0.contains("credentials served") && $0.contains("uid=1000") && $0.contains("pid=42") }
+        )
         #expect(lines.contains { $0.contains("request refused") && $0.contains("gid=100") && $0.contains("backup") })
         try logs.assertNoSecrets(["secret-logs-1", "token-1"])
+    }
+
+    @Test func theDefaultRoleSendsNoRoleFieldAndANamedOneSendsItsFields() throws {
+        func body(_ s: VendingSelection) throws -> [String: JSONValue] {
+            let r = VendingExchange.request(url: "http://x/v1/credentials", token: "t", selection: s)
+            return try #require(try JSONParser.parse(r.body).objectValue)
+        }
+        #expect(try body(VendingSelection(role: "default")).keys.sorted() == ["access_token"])
+        let named = try body(VendingSelection(role: "backup", durationSeconds: 1800, s3PathPrefix: "db/"))
+        #expect(named["role"]?.stringValue == "backup")
+        #expect(named["duration_seconds"]?.numberValue == 1800)
+        #expect(named["s3_path_prefix"]?.stringValue == "db/")
     }
 }

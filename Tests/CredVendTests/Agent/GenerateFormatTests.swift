@@ -29,7 +29,7 @@ import Testing
         #expect(Set(GenerateFormat.allCases.map(\.fileName)).count == 4)
     }
 
-    @Test func ttlTakesSecondsAndUnits() {
+    @Test func ttlTakesSecondsAndUnits() throws {
         #expect(try CredentialTTL.parse("900").get() == 900)
         #expect(try CredentialTTL.parse("15m").get() == 900)
         #expect(try CredentialTTL.parse("2h").get() == 7200)
