@@ -24,6 +24,13 @@ public enum AgentSocketClient {
         let response: HTTPClientResponse
         do {
             response = try CurlHTTPClient(maxIdleHandles: 0).send(request)
+        } catch  where error.kind == .couldNotConnect {
+            // curl names localhost:80 here; what matters is the socket and who may open it.
+            throw ClientError(
+                .network,
+                "cannot reach the agent at \(socket): no agent listens there, or this user may not open the socket "
+                    + "(see its mode and group)"
+            )
         } catch {
             throw ClientError(.network, "cannot reach the agent at \(socket): \(error.message)")
         }
