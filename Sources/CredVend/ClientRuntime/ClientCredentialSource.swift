@@ -219,7 +219,8 @@ public final class ClientCredentialSource: Sendable {
     // MARK: - HTTP with retries
 
     /// Sends `request` and parses the answer, retrying 5xx, 429 and network
-    /// failures with jittered backoff (`retry`, 3 attempts by default).
+    /// failures with jittered backoff (`retry`, 3 attempts by default), waiting at
+    /// least what a 429 or 503 answer's `Retry-After` asks.
     private func send<T>(
         _ request: HTTPClientRequest,
         peer: String,
@@ -229,18 +230,21 @@ public final class ClientCredentialSource: Sendable {
         var attempt = 1
         while true {
             let failure: ClientError
+            var asked: Int?
             do {
-                switch parse(try transport(request)) {
+                let response = try transport(request)
+                switch parse(response) {
                 case .success(let value): return value
                 case .failure(let e): failure = e
                 }
+                asked = RetryAfter.seconds(response)
             } catch {
                 let kind: ClientError.Kind =
                     error.kind == .tls || error.kind == .responseTooLarge ? .transport : .network
                 failure = ClientError(kind, "cannot reach \(peer): \(error.message)", redacting: secrets)
             }
             guard failure.isRetryable,
-                let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
+                let backoff = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
             else {
                 if attempt > 1 { throw ClientError(failure.kind, failure.message + " (after \(attempt) attempts)") }
                 throw failure
@@ -252,7 +256,7 @@ public final class ClientCredentialSource: Sendable {
                     "error": "\(failure.message)",
                 ]
             )
-            sleep(delay)
+            sleep(asked.map { max(backoff, .seconds($0)) } ?? backoff)
             attempt += 1
         }
     }
