@@ -10,6 +10,7 @@ import Testing
 @Suite struct AgentHandlerTests {
     final class Upstream: Sendable {
         let asked = Locked<[VendingSelection]>([])
+        let failing = Locked(false)
         let clock: FixedClock
         init(clock: FixedClock) { self.clock = clock }
 
@@ -18,6 +19,7 @@ import Testing
                 a.append(s)
                 return a.count
             }
+            if failing.withLock({ $0 }) { throw ClientError(.upstream, "the credential API failed: HTTP 503") }
             if s.role == "forbidden" {
                 throw ClientError(.exchange, "the credential API refused the request: HTTP 403")
             }
@@ -147,5 +149,19 @@ import Testing
         #expect(named["role"]?.stringValue == "backup")
         #expect(named["duration_seconds"]?.numberValue == 1800)
         #expect(named["s3_path_prefix"]?.stringValue == "db/")
+    }
+
+    @Test func aFailedRefreshHandsOutTheCachedOnesUntilAMinuteIsLeftThen502() async throws {
+        let first = try #require(CredentialProcessOutput.parse(await get("/v1/credentials").body))
+        upstream.failing.withLock { $0 = true }
+        clock.advance(by: 3000)  // past the refresh point, 10 minutes left
+        let stale = await get("/v1/credentials")
+        #expect(stale.status == 200)
+        #expect(CredentialProcessOutput.parse(stale.body)?.accessKeyId == first.accessKeyId)
+        clock.advance(by: 560)  // 40 s left
+        let failed = await get("/v1/credentials")
+        #expect(failed.status == 502)
+        #expect((try? JSONParser.parse(failed.body))?["error"]?.stringValue == "upstream_error")
+        #expect(upstream.asked.withLock { $0 }.count == 3)
     }
 }
