@@ -17,6 +17,8 @@ struct CredVendCommand: AsyncParsableCommand {
             GetCredentialsCommand.self,
             CredentialDaemonCommand.self,
             TokenDaemonCommand.self,
+            AgentCommand.self,
+            GenerateCommand.self,
         ]
     )
 

@@ -46,7 +46,12 @@ final class MHDDaemon: @unchecked Sendable {
                 switch c.listen {
                 case .tcp(let host, let port):
                     try ListenSocket.tcp(host: host, port: port, display: c.listen.description)
-                case .unix(let path): try ListenSocket.unix(path: path)
+                case .unix(let path):
+                    try ListenSocket.unix(
+                        path: path,
+                        mode: c.unixSocketMode,
+                        group: c.unixSocketGroup
+                    )
                 }
         } catch {
             let code: HTTPServerError.Code =
@@ -287,6 +292,11 @@ private func mhdAccessHandler(
         request.path = RequestTarget.path(request.rawURI)
         request.version = version.map { String(cString: $0) } ?? ""
         request.remoteAddress = clientAddress(connection)
+        if request.remoteAddress == "unix" {
+            request.peerCredentials = SocketPeer.credentials(fd: CMicroHTTPD_connection_fd(connection)).map {
+                PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)
+            }
+        }
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
         // Answered in this first call, a request has its body and anything after it
         // discarded: MHD closes the connection once the answer is out.

@@ -82,6 +82,7 @@ final class RequestContext: @unchecked Sendable {
     var path = ""
     var headers = HTTPHeaders()
     var remoteAddress = ""
+    var peerCredentials: PeerCredentials?
     var body: [UInt8] = []
     var bodyTooLarge = false
     /// Set (under the books lock) when the request was parked, so completion knows to unpark it.
@@ -118,7 +119,8 @@ final class RequestContext: @unchecked Sendable {
             remoteAddress: remoteAddress,
             bodyTooLarge: bodyTooLarge,
             isTLS: record?.tls != nil,
-            clientCertificate: record?.tls?.clientCertificate
+            clientCertificate: record?.tls?.clientCertificate,
+            peerCredentials: peerCredentials
         )
     }
 

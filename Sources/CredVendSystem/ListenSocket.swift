@@ -124,8 +124,13 @@ public final class ListenSocket {
 
     /// Refuses a path that is not a socket or whose directory is missing; removes a stale
     /// socket (one nobody listens on); binds in a fresh 0700 directory beside the path, sets
-    /// mode 0600, and links it into place, so the socket is never reachable with a wider mode.
-    public static func unix(path: String) throws(ListenSocketError) -> ListenSocket {
+    /// `mode` (0600 unless told) and `group` (the process's unless told), and links it into
+    /// place, so the socket is never reachable with a wider mode or another group.
+    public static func unix(
+        path: String,
+        mode: UInt32 = 0o600,
+        group: UInt32? = nil
+    ) throws(ListenSocketError) -> ListenSocket {
         let display = "unix socket \(path)"
         let directory = parentDirectory(of: path)
         let template = "\(directory)/.cvXXXXXX"  // + "/s" when bound there
@@ -173,7 +178,10 @@ public final class ListenSocket {
             try withUnixAddress(tmpPath) { address, length throws(ListenSocketError) in
                 try check(bind(fd, address, length), "cannot bind \(display)")
             }
-            try check(chmod(tmpPath, 0o600), "chmod 0600 \(display)")
+            try check(chmod(tmpPath, mode_t(mode & 0o777)), "chmod \(String(mode, radix: 8)) \(display)")
+            if let group {
+                try check(chown(tmpPath, uid_t.max, gid_t(group)), "chown to group \(group) \(display)")
+            }
             // link, not rename: it fails (EEXIST) rather than replace a file that appeared meanwhile.
             guard link(tmpPath, path) == 0 else {
                 throw errno == EEXIST

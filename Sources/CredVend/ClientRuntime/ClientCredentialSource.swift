@@ -17,6 +17,8 @@ public final class ClientCredentialSource: Sendable {
 
     public let settings: ClientSettings
     public let policy: ClientCachePolicy
+    /// What the vending API is asked for (Cognito); the agent makes one source per selection.
+    public let selection: VendingSelection
     private let cache: ClientCacheStore?
     private let transport: Transport
     private let webIdentity: WebIdentity
@@ -28,6 +30,7 @@ public final class ClientCredentialSource: Sendable {
     public init(
         settings: ClientSettings,
         policy: ClientCachePolicy = ClientCachePolicy(),
+        selection: VendingSelection = VendingSelection(),
         cache: ClientCacheStore?,
         transport: @escaping Transport,
         webIdentity: @escaping WebIdentity,
@@ -38,6 +41,7 @@ public final class ClientCredentialSource: Sendable {
     ) {
         self.settings = settings
         self.policy = policy
+        self.selection = selection
         self.cache = cache
         self.transport = transport
         self.webIdentity = webIdentity
@@ -51,6 +55,7 @@ public final class ClientCredentialSource: Sendable {
     public static func live(
         settings: ClientSettings,
         policy: ClientCachePolicy,
+        selection: VendingSelection = VendingSelection(),
         cache: ClientCacheStore?,
         logger: Logger
     ) throws(ClientError) -> ClientCredentialSource {
@@ -81,6 +86,7 @@ public final class ClientCredentialSource: Sendable {
         return ClientCredentialSource(
             settings: settings,
             policy: policy,
+            selection: selection,
             cache: cache,
             transport: { request throws(CurlError) in try client.send(request) },
             webIdentity: webIdentity,
@@ -179,7 +185,7 @@ public final class ClientCredentialSource: Sendable {
             let url = settings.credentialAPIURL ?? ""
             let secrets = [token.accessToken, settings.clientSecret]
             credentials = try send(
-                VendingExchange.request(url: url, token: token.accessToken, tls: settings.tls),
+                VendingExchange.request(url: url, token: token.accessToken, tls: settings.tls, selection: selection),
                 peer: "the credential API \(url)",
                 secrets: secrets
             ) {
@@ -213,7 +219,8 @@ public final class ClientCredentialSource: Sendable {
     // MARK: - HTTP with retries
 
     /// Sends `request` and parses the answer, retrying 5xx, 429 and network
-    /// failures with jittered backoff (`retry`, 3 attempts by default).
+    /// failures with jittered backoff (`retry`, 3 attempts by default), waiting at
+    /// least what a 429 or 503 answer's `Retry-After` asks.
     private func send<T>(
         _ request: HTTPClientRequest,
         peer: String,
@@ -223,18 +230,21 @@ public final class ClientCredentialSource: Sendable {
         var attempt = 1
         while true {
             let failure: ClientError
+            var asked: Int?
             do {
-                switch parse(try transport(request)) {
+                let response = try transport(request)
+                switch parse(response) {
                 case .success(let value): return value
                 case .failure(let e): failure = e
                 }
+                asked = RetryAfter.seconds(response)
             } catch {
                 let kind: ClientError.Kind =
                     error.kind == .tls || error.kind == .responseTooLarge ? .transport : .network
                 failure = ClientError(kind, "cannot reach \(peer): \(error.message)", redacting: secrets)
             }
             guard failure.isRetryable,
-                let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
+                let backoff = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
             else {
                 if attempt > 1 { throw ClientError(failure.kind, failure.message + " (after \(attempt) attempts)") }
                 throw failure
@@ -246,7 +256,7 @@ public final class ClientCredentialSource: Sendable {
                     "error": "\(failure.message)",
                 ]
             )
-            sleep(delay)
+            sleep(asked.map { max(backoff, .seconds($0)) } ?? backoff)
             attempt += 1
         }
     }

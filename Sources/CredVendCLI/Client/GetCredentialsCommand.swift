@@ -24,10 +24,29 @@ struct GetCredentialsCommand: ParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+    @Option(
+        help: ArgumentHelp(
+            "Ask a credvend agent on this Unix socket instead (no IdP settings needed; see docs/agent.md).",
+            valueName: "path"
+        )
+    )
+    var socket: String?
+    @Option(help: "With --socket: the role to ask for (default: the socket's default role).")
+    var role: String?
     @Flag(name: .shortAndLong, help: "Log each step to standard error.")
     var verbose = false
 
     func run() throws {
+        if let socket {
+            do {
+                let c = try AgentSocketClient.credentials(socket: socket, role: role, durationSeconds: nil)
+                FileHandle.standardOutput.write(Data(CredentialProcessOutput.render(c) + [0x0A]))
+                return
+            } catch {
+                CLILogging.fail("credvend get-credentials: \(error.message)", code: 1)
+            }
+        }
+        guard role == nil else { CLILogging.fail("credvend get-credentials: --role needs --socket") }
         var logger = Logger(label: "credvend.get-credentials")
         logger.logLevel = verbose ? .debug : .error
         let settings = client.settings(command: "get-credentials")

@@ -1,13 +1,15 @@
 /// The Cognito flow's second step: the access token POSTed to the vending API
 /// (`credvend serve`'s `/v1/credentials`, docs/reference.md#post-v1credentials), credential_process JSON back. Pure.
 public enum VendingExchange {
-    /// `tls`: the trust anchors and client certificate (a bound token needs the latter).
+    /// `tls`: the trust anchors and client certificate (a bound token needs the latter);
+    /// `selection`: a named role, duration and narrowing (none: the mapping's default role).
     public static func request(
         url: String,
         token: String,
-        tls: TLSClientOptions = TLSClientOptions()
+        tls: TLSClientOptions = TLSClientOptions(),
+        selection: VendingSelection = VendingSelection()
     ) -> HTTPClientRequest {
-        let body = "{\"access_token\":\(JSONText.quote(token))}"
+        let body = "{\"access_token\":\(JSONText.quote(token))\(selection.jsonFields)}"
         return tls.applied(
             to: HTTPClientRequest(
                 method: "POST",

@@ -18,6 +18,8 @@ public struct HTTPRequest: Sendable {
     /// The client certificate the TLS handshake verified; nil over plain HTTP or when
     /// the client presented none.
     public var clientCertificate: ClientCertificate?
+    /// Who connected, for a Unix socket (SO_PEERCRED); nil over TCP.
+    public var peerCredentials: PeerCredentials?
 
     public init(
         method: String,
@@ -28,7 +30,8 @@ public struct HTTPRequest: Sendable {
         remoteAddress: String = "",
         bodyTooLarge: Bool = false,
         isTLS: Bool = false,
-        clientCertificate: ClientCertificate? = nil
+        clientCertificate: ClientCertificate? = nil,
+        peerCredentials: PeerCredentials? = nil
     ) {
         self.method = method
         self.path = path
@@ -39,6 +42,7 @@ public struct HTTPRequest: Sendable {
         self.bodyTooLarge = bodyTooLarge
         self.isTLS = isTLS
         self.clientCertificate = clientCertificate
+        self.peerCredentials = peerCredentials
     }
 
     /// The decoded query parameters in order (`+` is a space, `%XX` a byte).

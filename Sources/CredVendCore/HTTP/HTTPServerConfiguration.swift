@@ -4,7 +4,8 @@ public import Foundation
 public enum HTTPListenAddress: Sendable, Equatable, CustomStringConvertible {
     /// A TCP address: an IP literal or host name, and a port (0 picks a free port).
     case tcp(host: String, port: Int)
-    /// A Unix stream socket, created with mode 0600 (the file permissions are the access control).
+    /// A Unix stream socket, created with `unixSocketMode` and `unixSocketGroup` of the
+    /// configuration (0600 and the process's group unless told): the file permissions are the access control.
     case unix(path: String)
 
     public var description: String {
@@ -39,6 +40,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// HTTPS on this listener; nil: plain HTTP.
     public var tls: TLSServerConfiguration?
+    /// A Unix socket's mode (default 0600) and group id (default: the process's), set
+    /// before the socket appears at its path.
+    public var unixSocketMode: UInt32 = 0o600
+    public var unixSocketGroup: UInt32?
 
     public init(
         listen: HTTPListenAddress,

@@ -151,6 +151,27 @@ final class SleepLog: Sendable {
         #expect(net.state.withLock { $0.vendAnswers.count } == 1)
     }
 
+    @Test func retryAfterOfA503OrA429IsWaitedAtLeast() throws {
+        let net = FakeClientNetwork(now: t0)
+        let sleeps = SleepLog()
+        var busy = HTTPHeaders()
+        busy.add("retry-after", "7")
+        var limited = HTTPHeaders()
+        limited.add("retry-after", "600")
+        net.state.withLock {
+            $0.vendAnswers = [
+                .success(HTTPClientResponse(status: 503, headers: busy)),
+                .success(HTTPClientResponse(status: 429, headers: limited)),
+            ]
+        }
+        #expect(try make(net, dir: nil, sleeps: sleeps).credentials().credentials.accessKeyId.hasPrefix("ASIA"))
+        let slept = sleeps.slept.withLock { $0 }
+        #expect(slept.count == 2)
+        #expect(slept.first.map { $0 >= .seconds(7) } == true)
+        // A long Retry-After is capped at 60 s: a credential_process caller is waiting.
+        #expect(slept.last.map { $0 >= .seconds(60) && $0 <= .seconds(61) } == true)
+    }
+
     @Test func serverErrorsAndNetworkFailuresAreRetriedThreeTimes() throws {
         let net = FakeClientNetwork(now: t0)
         let sleeps = SleepLog()
