@@ -2,8 +2,7 @@
 peers: dev-idp (Cognito stand-in), `credvend serve` backed by moto_server with
 signature checks on, and boto3 / the AWS CLI as clients. Sockets live in a
 directory other users may enter, so that file permissions alone decide who
-connects. Tests needing named roles on the server skip while the server refuses
-a `role` field (detected by asking it)."""
+connects."""
 import errno
 import grp
 import http.client
@@ -23,7 +22,6 @@ import pytest
 from clientlib import CLIENTS, base_env, start_dev_idp
 from conftest import BIN
 from e2elib import Moto, Serve, role, wait_for_log
-from e2elib import http as http_call
 
 ACCOUNT = "123456789012"
 NOBODY = 65534
@@ -305,22 +303,7 @@ def test_agent_restarted_while_clients_poll_leaves_no_stale_socket_and_clients_r
     assert all(code == 0 for _, code in results), results
 
 
-# --- named roles (need the server's named roles) ----------------------------------------------
-
-def server_takes_named_roles(stack) -> bool:
-    """Whether `POST /v1/credentials` accepts a `role` field: today's server refuses an unknown field."""
-    import base64
-    import urllib.parse
-    basic = base64.b64encode(f"{CLIENTS[0]['client_id']}:{CLIENTS[0]['client_secret']}".encode()).decode()
-    status, body = http_call(stack.idp_url + "/oauth2/token", method="POST",
-                        body=urllib.parse.urlencode({"grant_type": "client_credentials",
-                                                     "scope": "credvend/write"}).encode(),
-                        headers={"Authorization": f"Basic {basic}",
-                                 "Content-Type": "application/x-www-form-urlencoded"})[:2]
-    token = json.loads(body)["access_token"]
-    status = stack.srv.vend(body=json.dumps({"access_token": token, "role": "no-such-role"}).encode())[0]
-    return status == 403
-
+# --- named roles ----------------------------------------------------------------------------
 
 @pytest.fixture
 def named(procs, tmp_path):
@@ -330,18 +313,13 @@ def named(procs, tmp_path):
     idp_url, _ = start_dev_idp(procs, tmp_path)
     record = role("client-a", app, server_name="server-01",
                   roles=[{"name": "logs", "role_arn": logs}, {"name": "backup", "role_arn": backup}])
-    try:
-        srv = Serve(procs, tmp_path, idp_url, moto.url, [record], env=moto.source_env(),
-                    args=["--required-scope", "credvend/write"])
-    except AssertionError:
-        pytest.skip("the server's role records do not take named roles yet")
+    srv = Serve(procs, tmp_path, idp_url, moto.url, [record], env=moto.source_env(),
+                args=["--required-scope", "credvend/write"])
 
     class S:
         pass
     s = S()
     s.moto, s.idp_url, s.srv = moto, idp_url, srv
-    if not server_takes_named_roles(s):
-        pytest.skip("the server's POST /v1/credentials refuses a role field (named roles not merged)")
     return s
 
 
