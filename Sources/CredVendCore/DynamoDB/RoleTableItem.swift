@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why one item of the roles table was not taken: its client_id (when readable), the
 /// attribute, and what is wrong. Logged and counted; the item's previous valid version stays.
 public struct RoleTableItemProblem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -23,8 +25,10 @@ public struct RoleTableItemProblem: Error, Sendable, Equatable, CustomStringConv
 ///
 /// The table holds what seeds/004's Terraform writes (`client_id`, `role_arn`,
 /// `server_name`, `s3_path_prefix`, all `S`) and credvend's optional attributes
-/// (`bucket` S, `permission` S, `session_duration_s` N, `version` N). Other attributes
-/// are left alone (a table may carry more). An empty string counts as absent.
+/// (`bucket` S, `permission` S, `session_duration_s` N, `version` N, and `roles` S: the
+/// named roles as the JSON array a role record holds, read by the record's own strict
+/// parser). Other attributes are left alone (a table may carry more). An empty string
+/// counts as absent.
 ///
 /// Without a `bucket` the item gets `defaultBucket`; without that either, the record
 /// has no bucket and hence no session policy: the role's own IAM policy governs, as in
@@ -33,7 +37,7 @@ public struct RoleTableItemProblem: Error, Sendable, Equatable, CustomStringConv
 public enum RoleTableItem {
     public static let knownAttributes: Set<String> = [
         "client_id", "role_arn", "server_name", "bucket", "s3_path_prefix", "permission", "session_duration_s",
-        "version",
+        "version", "roles",
     ]
 
     public static func mapping(
@@ -61,7 +65,7 @@ public enum RoleTableItem {
             }
         }
         var texts: [String: String] = [:]
-        for name in ["client_id", "role_arn", "server_name", "bucket", "s3_path_prefix", "permission"] {
+        for name in ["client_id", "role_arn", "server_name", "bucket", "s3_path_prefix", "permission", "roles"] {
             switch text(name) {
             case .success(let value?): texts[name] = value
             case .success(nil): break
@@ -91,6 +95,13 @@ public enum RoleTableItem {
             }
             permission = parsed
         }
+        var named: [NamedRole] = []
+        if let roles = texts["roles"] {
+            switch namedRoles(roles) {
+            case .success(let list): named = list
+            case .failure(let problem): return fail(problem.field ?? "roles", problem.message)
+            }
+        }
         let bucket = texts["bucket"] ?? defaultBucket
         let mapping = RoleMapping(
             clientId: id,
@@ -99,7 +110,8 @@ public enum RoleTableItem {
             bucket: bucket,
             s3PathPrefix: bucket == nil ? nil : texts["s3_path_prefix"],
             permission: permission,
-            sessionDurationSeconds: seconds
+            sessionDurationSeconds: seconds,
+            roles: named
         )
         do {
             try mapping.validate()
@@ -107,5 +119,16 @@ public enum RoleTableItem {
             return fail(error.field ?? "item", error.message)
         }
         return .success(mapping)
+    }
+
+    /// The `roles` attribute through the record parser, so a named role in the table obeys
+    /// exactly the rules (and gets the messages) of one in `credvend roles import`.
+    private static func namedRoles(_ json: String) -> Result<[NamedRole], RoleValidationError> {
+        let record = #"{"client_id":"c","role_arn":"arn:aws:iam::000000000000:role/r","roles":"# + json + "}"
+        do throws(RoleValidationError) {
+            return .success(try RoleMappingJSON.decode(Data(record.utf8)).roles)
+        } catch {
+            return .failure(error)
+        }
     }
 }

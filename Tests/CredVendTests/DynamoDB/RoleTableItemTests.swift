@@ -46,6 +46,34 @@ import Testing
         #expect(mapping.sessionDurationSeconds == 7200)
     }
 
+    @Test func namedRolesComeFromTheRolesAttributeAsInARecord() throws {
+        var item = Self.seed
+        item["roles"] = .string(
+            #"[{"name":"backup","role_arn":"arn:aws:iam::123456789012:role/backup","bucket":"backup-bucket","s3_path_prefix":"x/"}]"#
+        )
+        let mapping = try RoleTableItem.mapping(item, defaultBucket: nil).get()
+        #expect(mapping.roles.map(\.name) == ["backup"])
+        #expect(mapping.roles.first?.roleArn == "arn:aws:iam::123456789012:role/backup")
+        #expect(mapping.roles.first?.bucket == "backup-bucket")
+    }
+
+    @Test(arguments: [
+        (#"[{"name":"default","role_arn":"arn:aws:iam::123456789012:role/x"}]"#, "roles[0].name"),
+        (#"[{"name":"a","role_arn":"arn:aws:iam::123456789012:role/x","name":"b"}]"#, "roles[0].name"),
+        (#"{"name":"a"}"#, "roles"),
+        ("not json", "roles"),
+    ])
+    func aBadRolesAttributeNamesItsField(roles: String, attribute: String) {
+        var item = Self.seed
+        item["roles"] = .string(roles)
+        guard case .failure(let problem) = RoleTableItem.mapping(item, defaultBucket: nil) else {
+            Issue.record("\(roles) was taken")
+            return
+        }
+        #expect(problem.clientId == "1abc2defg3hij4klmno5pqrs6")
+        #expect(problem.attribute == attribute, "\(problem)")
+    }
+
     @Test func emptyOptionalStringsCountAsAbsent() throws {
         var item = Self.seed
         item["server_name"] = .string("")
