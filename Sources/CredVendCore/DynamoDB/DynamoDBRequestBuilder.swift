@@ -21,7 +21,6 @@ public struct DynamoDBRequestBuilder: Sendable {
         self.signer = signer
     }
 
-
     /// A signed request for `operation` (`Scan`, ...) with a JSON `body`, made at `date`.
     public func request(
         operation: String,

@@ -63,7 +63,10 @@ import Testing
     }
 
     @Test func webIdentityBody() {
-        let builder = AssumeRoleRequestBuilder(endpoint: try! .regional(service: "sts", region: "eu-west-1"), region: "eu-west-1")
+        let builder = AssumeRoleRequestBuilder(
+            endpoint: try! .regional(service: "sts", region: "eu-west-1"),
+            region: "eu-west-1"
+        )
         let request = builder.assumeRoleWithWebIdentity(
             roleArn: "arn:aws:iam::1:role/r",
             roleSessionName: "credvend-x",
@@ -206,7 +209,10 @@ import Testing
     }
 
     @Test func regional() throws {
-        #expect(try AWSEndpoint.regional(service: "sts", region: "ap-southeast-2").url == "https://sts.ap-southeast-2.amazonaws.com/")
+        #expect(
+            try AWSEndpoint.regional(service: "sts", region: "ap-southeast-2").url
+                == "https://sts.ap-southeast-2.amazonaws.com/"
+        )
         #expect(throws: AWSEndpoint.Invalid.self) { try AWSEndpoint.regional(service: "sts", region: "evil.com/x") }
         #expect(throws: AWSEndpoint.Invalid.self) { try AWSEndpoint.regional(service: "sts", region: "") }
     }
