@@ -15,12 +15,13 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from types import SimpleNamespace
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from conftest import BIN
-from e2elib import LISTEN_RE, reply, serve_in_thread, wait_for_log
+from e2elib import LISTEN_RE, Moto, Serve, reply, role, serve_in_thread, wait_for_log
 
 CLIENTS = [{"client_id": "client-a", "client_secret": "s3cret-a-value", "scopes": ["credvend/write", "credvend/read"]},
            {"client_id": "client-b", "client_secret": "s3cret-b-value", "scopes": ["credvend/write"]}]
@@ -37,6 +38,18 @@ def start_dev_idp(procs, tmp: Path, ttl=3600) -> tuple[str, object]:
                     name="idp")
     m = wait_for_log(p.log_path, LISTEN_RE, proc=p)
     return f"http://127.0.0.1:{m.group(2)}", p
+
+
+def real_stack(procs, tmp: Path) -> SimpleNamespace:
+    """moto (signatures checked) + dev-idp + `credvend serve` mapping client-a to a role:
+    `moto`, `arn`, `idp_url`, `idp`, `srv`."""
+    moto = Moto(procs, tmp)
+    arn = moto.create_role("app-a")
+    moto.enforce_signatures()
+    idp_url, idp = start_dev_idp(procs, tmp)
+    srv = Serve(procs, tmp, idp_url, moto.url, [role("client-a", arn, server_name="server-01")],
+                env=moto.source_env(), args=["--required-scope", "credvend/write"])
+    return SimpleNamespace(moto=moto, arn=arn, idp_url=idp_url, idp=idp, srv=srv)
 
 
 def base_env(tmp: Path) -> dict:

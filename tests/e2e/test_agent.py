@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from clientlib import CLIENTS, base_env, start_dev_idp
+from clientlib import CLIENTS, base_env, real_stack, start_dev_idp
 from conftest import BIN
 from e2elib import Moto, Serve, role, wait_for_log
 
@@ -65,18 +65,7 @@ def sockdir():
 
 @pytest.fixture
 def stack(procs, tmp_path):
-    moto = Moto(procs, tmp_path)
-    arn = moto.create_role("app-a")
-    moto.enforce_signatures()
-    idp_url, idp = start_dev_idp(procs, tmp_path)
-    srv = Serve(procs, tmp_path, idp_url, moto.url, [role("client-a", arn, server_name="server-01")],
-                env=moto.source_env(), args=["--required-scope", "credvend/write"])
-
-    class S:
-        pass
-    s = S()
-    s.moto, s.arn, s.idp_url, s.srv = moto, arn, idp_url, srv
-    return s
+    return real_stack(procs, tmp_path)
 
 
 def client_yaml(stack, client=CLIENTS[0]) -> str:

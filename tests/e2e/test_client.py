@@ -18,7 +18,7 @@ import boto3
 import botocore.session
 import pytest
 
-from clientlib import (CHECKS, CLIENTS, Auth0TokenEndpoint, FakeVending, base_env, cognito_env, fake_credentials,
+from clientlib import (CHECKS, real_stack, CLIENTS, Auth0TokenEndpoint, FakeVending, base_env, cognito_env, fake_credentials,
                        get_credentials, moto_credentials, run_client, start_dev_idp)
 from conftest import BIN
 from e2elib import FakeSTS, Moto, Serve, role
@@ -28,20 +28,9 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture
 def stack(procs, tmp_path):
-    """moto (signatures checked) + dev-idp + credvend serve mapping client-a to a role."""
-    moto = Moto(procs, tmp_path)
-    arn = moto.create_role("app-a")
-    moto.enforce_signatures()
-    idp_url, idp = start_dev_idp(procs, tmp_path)
-    srv = Serve(procs, tmp_path, idp_url, moto.url, [role("client-a", arn, server_name="server-01")],
-                env=moto.source_env(), args=["--required-scope", "credvend/write"])
-
-    class S:
-        pass
-    s = S()
-    s.moto, s.arn, s.idp_url, s.idp, s.srv = moto, arn, idp_url, idp, srv
+    s = real_stack(procs, tmp_path)
     # No path: the client adds /v1/credentials.
-    s.env = cognito_env(tmp_path, idp_url, srv.url)
+    s.env = cognito_env(tmp_path, s.idp_url, s.srv.url)
     return s
 
 
