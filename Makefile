@@ -18,7 +18,7 @@ e2e-test: build
 	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) $(PYTHON) -m pytest -q tests/e2e
 
 # Suites whose code shares state between threads: also run under ThreadSanitizer.
-TSAN_SUITES := VerifiedTokenCache|CredentialCache|SingleFlight|LogRing|Metrics|RoleStore|HTTPServer|VendingService|ServeApplication|JWKSCache|PeriodicService|Lifecycle
+TSAN_SUITES := VerifiedTokenCache|CredentialCache|SingleFlight|LogRing|Metrics|RoleStore|HTTPServer|VendingService|ServeApplication|JWKSCache|PeriodicService|Lifecycle|NamedRoleVending|AgentHandler|RoleTableSync|TLSServer|BoundToken
 
 # Every test: the interop and format checks, a release build with warnings as
 # errors, Swift units (also under ThreadSanitizer for the concurrent suites),
