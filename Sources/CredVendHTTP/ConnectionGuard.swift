@@ -1,11 +1,11 @@
 import CredVendCore
 import CredVendSync
+import CredVendSystem
 // Connection admission and the whole-request deadline for MHD.swift. libmicrohttpd's own
 // timeout counts only idle time (a client sending a byte every few seconds never meets it)
 // and its own limits refuse silently, so the accept policy and the deadline live here.
 // No libmicrohttpd calls: MHD.swift feeds in addresses, sockets and the callbacks' events.
 import Foundation
-import Glibc
 import Synchronization
 
 /// A client address as a hashable key: IPv4 (IPv4-mapped IPv6 too) or IPv6.
@@ -89,7 +89,7 @@ final class ConnectionGuard: Sendable {
     }
 
     func opened(fd: Int32, key: PeerKey?, tls: TLSConnectionState? = nil) -> ConnectionRecord {
-        let record = ConnectionRecord(fd: fd, key: key, now: monotonicNanos(), tls: tls)
+        let record = ConnectionRecord(fd: fd, key: key, now: MonotonicClock.nanos(), tls: tls)
         state.withLock { state in
             state.counts.opened(key)
             state.records[ObjectIdentifier(record)] = record
@@ -110,7 +110,7 @@ final class ConnectionGuard: Sendable {
 
     /// Its response is out: the next request's time starts.
     func completed(_ record: ConnectionRecord) {
-        record.requestStart.store(monotonicNanos(), ordering: .relaxed)
+        record.requestStart.store(MonotonicClock.nanos(), ordering: .relaxed)
         // Releasing: a sweeper that sees `receiving` also sees the new start.
         record.receiving.store(true, ordering: .releasing)
     }
@@ -120,7 +120,7 @@ final class ConnectionGuard: Sendable {
     /// the kernel, so a connection that never started a request is counted as `idle`.
     func expire(
         _ record: ConnectionRecord,
-        now: UInt64 = monotonicNanos(),
+        now: UInt64 = MonotonicClock.nanos(),
         idleSince: (UInt64) -> Bool = { _ in false }
     ) -> Bool {
         guard record.receiving.load(ordering: .acquiring) else { return false }
@@ -135,13 +135,13 @@ final class ConnectionGuard: Sendable {
     }
 
     /// Shuts down the socket of every connection whose request is past its deadline.
-    func sweep(now: UInt64 = monotonicNanos()) {
+    func sweep(now: UInt64 = MonotonicClock.nanos()) {
         state.withLock { state in
             for record in state.records.values
             where !record.expired.load(ordering: .relaxed)
-                && expire(record, now: now, idleSince: { noDataReceived(record.fd, for: $0) })
+                && expire(record, now: now, idleSince: { ConnectedSocket.noDataReceived(record.fd, for: $0) })
             {
-                _ = Glibc.shutdown(record.fd, Int32(SHUT_RDWR))
+                ConnectedSocket.shutdown(record.fd)
             }
         }
     }
@@ -159,20 +159,4 @@ final class ConnectionGuard: Sendable {
     }
 
     func stopSweeper() { sweeping.store(false, ordering: .relaxed) }
-}
-
-/// True when a TCP socket has received no data for `nanos` (TCP_INFO's time since the last
-/// data segment, in milliseconds, with 10 ms of slack for the kernel's tick); false when not
-/// known (a Unix socket).
-func noDataReceived(_ fd: Int32, for nanos: UInt64) -> Bool {
-    var info = tcp_info()
-    var size = socklen_t(MemoryLayout<tcp_info>.size)
-    guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &size) == 0 else { return false }
-    return UInt64(info.tcpi_last_data_recv) * 1_000_000 + 10_000_000 >= nanos
-}
-
-func monotonicNanos() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

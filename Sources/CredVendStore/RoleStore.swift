@@ -139,7 +139,7 @@ public final class RoleStore: Sendable {
         )
         let store = OpenStore(env: env, roles: try env.openDatabase(named: Self.databaseName, create: !readOnly))
         published = Locked(Published(generation: 0, state: .open(store)))
-        lastLook = Atomic(Self.monotonicNanos())
+        lastLook = Atomic(MonotonicClock.coarseNanos())
     }
 
     public static func open(
@@ -374,11 +374,11 @@ public final class RoleStore: Sendable {
     /// Looks at the directory now (a few `stat` calls; opening a new store when one has
     /// settled there). For a periodic task, so that the call path rarely has to.
     public func checkDirectory() {
-        watch.withLock { watch in look(&watch, now: Self.monotonicNanos()) }
+        watch.withLock { watch in look(&watch, now: MonotonicClock.coarseNanos()) }
     }
 
     private func lookIfDue() {
-        let now = Self.monotonicNanos()
+        let now = MonotonicClock.coarseNanos()
         let last = lastLook.load(ordering: .relaxed)
         guard now > last, now - last >= checkNanos else { return }
         // One thread looks; the others go on with what is published.
@@ -533,12 +533,6 @@ public final class RoleStore: Sendable {
                 attempts += 1
             }
         }
-    }
-
-    private static func monotonicNanos() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     fileprivate static func decodeStored(_ bytes: [UInt8], key: String) throws -> RoleMapping {
