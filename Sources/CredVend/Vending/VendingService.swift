@@ -120,17 +120,15 @@ public final class VendingService: Sendable {
         now: Date? = nil
     ) -> VendResult {
         let peer = Peer(isTLS: isTLS, certificate: clientCertificate)
+        let token: ArraySlice<UInt8>
         let ask: RoleRequest
-        switch RoleRequest.parse(body: body) {
-        case .success(let r): ask = r
+        switch TokenExtractor.read(body: body, authorization: authorization).flatMap({ read in
+            RoleRequest.parse(fields: read.fields).map { (read.token, $0) }
+        }) {
+        case .success(let (t, r)): (token, ask) = (t, r)
         case .failure(let e): return .now(VendOutcome(e))
         }
         let now = now ?? clock.now()
-        let token: ArraySlice<UInt8>
-        switch TokenExtractor.tokenBytes(body: body, authorization: authorization) {
-        case .success(let t): token = t
-        case .failure(let e): return .now(VendOutcome(e))
-        }
         let digest = SHA256.hash(token)
         let fingerprint = Hex.encode(digest.prefix(6))
         // Before verification no claim is trusted: the audit identity is the whole token's.

@@ -13,11 +13,10 @@ public struct RoleRequest: Sendable, Equatable {
         self.s3PathPrefix = s3PathPrefix
     }
 
-    /// The fields of a JSON body; none for an empty body or a plain `{"access_token": ...}`
-    /// one (`TokenExtractor` has refused any body that is not a JSON object). A wrong type is a 400.
-    public static func parse(body: [UInt8]) -> Result<RoleRequest, APIError> {
-        if TokenExtractor.plainTokenRange(body) != nil { return .success(RoleRequest()) }
-        guard let object = (try? JSONParser.parse(body))?.objectValue else { return .success(RoleRequest()) }
+    /// The fields of the body's JSON object, as `TokenExtractor.read` parsed it; nil (an
+    /// empty body or a plain `{"access_token": ...}` one) asks for nothing. A wrong type is a 400.
+    public static func parse(fields: [String: JSONValue]?) -> Result<RoleRequest, APIError> {
+        guard let object = fields else { return .success(RoleRequest()) }
         var request = RoleRequest()
         func present(_ name: String) -> JSONValue? {
             guard let value = object[name], value != .null else { return nil }

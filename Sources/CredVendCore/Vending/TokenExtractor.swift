@@ -11,6 +11,16 @@ public enum TokenExtractor {
     /// JWT of base64url parts, is read by a byte scan with no JSON object built; any other
     /// body goes through `JSONParser`, which also refuses a member name given twice.
     public static func tokenBytes(body: [UInt8], authorization: String?) -> Result<ArraySlice<UInt8>, APIError> {
+        read(body: body, authorization: authorization).map(\.token)
+    }
+
+    /// The token, and the body's JSON object when the body had to be parsed for it (nil
+    /// for the plain body and for an empty one), so the request's other fields are read
+    /// from the same parse (`RoleRequest.parse(fields:)`).
+    public static func read(
+        body: [UInt8],
+        authorization: String?
+    ) -> Result<(token: ArraySlice<UInt8>, fields: [String: JSONValue]?), APIError> {
         let headerToken: String?
         if let auth = authorization {
             let parts = auth.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
@@ -25,7 +35,7 @@ public enum TokenExtractor {
             if headerToken != nil {
                 return .failure(.invalidRequest("send the token in the body or in the Authorization header, not both"))
             }
-            return .success(body[range])
+            return .success((body[range], nil))
         }
         let bodyIsEmpty = body.allSatisfy { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }
         if bodyIsEmpty {
@@ -36,13 +46,13 @@ public enum TokenExtractor {
                     )
                 )
             }
-            return .success(ArraySlice(t.utf8))
+            return .success((ArraySlice(t.utf8), nil))
         }
         guard let object = (try? JSONParser.parse(body))?.objectValue else {
             return .failure(.invalidRequest("request body must be a JSON object like {\"access_token\": \"<JWT>\"}"))
         }
         guard let value = object["access_token"] else {
-            if let t = headerToken, !t.isEmpty { return .success(ArraySlice(t.utf8)) }
+            if let t = headerToken, !t.isEmpty { return .success((ArraySlice(t.utf8), object)) }
             return .failure(.invalidRequest("request body has no \"access_token\" field"))
         }
         guard let t = value.stringValue, !t.isEmpty else {
@@ -51,7 +61,7 @@ public enum TokenExtractor {
         if headerToken != nil {
             return .failure(.invalidRequest("send the token in the body or in the Authorization header, not both"))
         }
-        return .success(ArraySlice(t.utf8))
+        return .success((ArraySlice(t.utf8), object))
     }
 
     /// Where the token is in a body that is exactly `{"access_token":"T"}` (JSON
