@@ -134,11 +134,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     private static func identity(of handle: OpaquePointer, path: String) -> LMDBStoreIdentity {
         var fd: mdb_filehandle_t = -1
-        var st = stat()
         var data = LMDBFileIdentity(device: 0, inode: 0)
-        if mdb_env_get_fd(handle, &fd) == MDB_SUCCESS, fstat(fd, &st) == 0 { data = LMDBFileIdentity(st) }
-        var lock = stat()
-        return LMDBStoreIdentity(data: data, lock: stat(path + "/lock.mdb", &lock) == 0 ? LMDBFileIdentity(lock) : nil)
+        if mdb_env_get_fd(handle, &fd) == MDB_SUCCESS, case .success(let status) = FileStatus.of(descriptor: fd) {
+            data = LMDBFileIdentity(status)
+        }
+        let lock = try? FileStatus.of(path: path + "/lock.mdb").get()
+        return LMDBStoreIdentity(data: data, lock: lock.map(LMDBFileIdentity.init))
     }
 
     /// Throws `.corrupted` when the data file is shorter than the pages its newest meta
@@ -154,15 +155,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_env_info(env, &info), operation)
         try check(mdb_env_stat(env, &pages), operation)
         try check(mdb_env_get_fd(env, &fd), operation)
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw LMDBError(status: errno, operation: operation) }
+        let size: Int64
+        switch FileStatus.of(descriptor: fd) {
+        case .success(let status): size = status.size
+        case .failure(let error): throw LMDBError(status: error.code, operation: operation)
+        }
         let needed = (info.me_last_pgno + 1) * Int(pages.ms_psize)
-        if Int(st.st_size) < needed {
+        if Int(size) < needed {
             throw LMDBError(
                 code: .corrupted,
                 status: MDB_CORRUPTED,
                 operation: operation,
-                detail: "data.mdb has \(st.st_size) bytes but its pages need \(needed)"
+                detail: "data.mdb has \(size) bytes but its pages need \(needed)"
             )
         }
     }

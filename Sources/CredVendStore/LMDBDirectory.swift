@@ -34,7 +34,7 @@ public struct LMDBFileIdentity: Sendable, Hashable, CustomStringConvertible {
         self.inode = inode
     }
 
-    init(_ st: stat) { self.init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) }
+    init(_ status: FileStatus) { self.init(device: status.device, inode: status.inode) }
 
     public var description: String { "dev \(device) ino \(inode)" }
 }
@@ -71,11 +71,11 @@ struct LMDBDirectoryObservation: Sendable, Equatable {
         let modified: Int64  // ns since the epoch
         let changed: Int64
 
-        init(_ st: stat) {
-            identity = LMDBFileIdentity(st)
-            size = Int64(st.st_size)
-            modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-            changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        init(_ status: FileStatus) {
+            identity = LMDBFileIdentity(status)
+            size = status.size
+            modified = status.modified
+            changed = status.changed
         }
     }
 
@@ -98,17 +98,18 @@ struct LMDBDirectoryObservation: Sendable, Equatable {
         func failure(_ status: Int32) -> Result<LMDBDirectoryObservation, LMDBError> {
             .failure(LMDBError(status: status, operation: operation))
         }
-        var dir = stat()
-        var data = stat()
-        var lock = stat()
-        guard stat(path, &dir) == 0 else { return failure(errno) }
-        guard (dir.st_mode & S_IFMT) == S_IFDIR else { return failure(ENOTDIR) }
-        guard stat(path + "/data.mdb", &data) == 0 else { return failure(errno) }
-        guard (data.st_mode & S_IFMT) == S_IFREG else { return failure(EISDIR) }
-        let hasLock = stat(path + "/lock.mdb", &lock) == 0
-        if !hasLock && errno != ENOENT { return failure(errno) }
-        return .success(
-            LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: hasLock ? File(lock) : nil)
-        )
+        do throws(Errno) {
+            let dir = try FileStatus.of(path: path).get()
+            guard dir.kind == .directory else { return failure(ENOTDIR) }
+            let data = try FileStatus.of(path: path + "/data.mdb").get()
+            guard data.kind == .regular else { return failure(EISDIR) }
+            let lock = FileStatus.of(path: path + "/lock.mdb")
+            if case .failure(let error) = lock, error.code != ENOENT { return failure(error.code) }
+            return .success(
+                LMDBDirectoryObservation(directory: File(dir), data: File(data), lock: (try? lock.get()).map(File.init))
+            )
+        } catch {
+            return failure(error.code)
+        }
     }
 }

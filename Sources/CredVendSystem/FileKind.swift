@@ -6,9 +6,12 @@ public enum FileKind: Sendable, Equatable {
 
     /// nil when the path cannot be inspected (missing, or a directory on the way is not searchable).
     public init?(path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
+        guard case .success(let status) = FileStatus.of(path: path) else { return nil }
+        self = status.kind
+    }
+
+    init(mode: mode_t) {
+        switch mode & S_IFMT {
         case S_IFREG: self = .regular
         case S_IFDIR: self = .directory
         default: self = .other
