@@ -63,7 +63,7 @@ public struct TESHandler: HTTPHandler {
             }
             return .respond(.json(status: status, bytes: Array(body.utf8), headers: Self.noStore))
         default:
-            return .respond(APIError.notFound.response)
+            return .respond(APIError.notFound.containerCredentialsResponse)
         }
     }
 }
