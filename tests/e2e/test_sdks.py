@@ -252,7 +252,7 @@ def check_run(stack, sdk: SDK, r, key: str, arn: str, mechanism: str):
     assert r.rounds[0]["etag"].strip('"')
     assert uploaded(stack, key).decode().startswith("round 0 from ")
     RESULTS[(sdk.name, "version")] = sdk.version
-    RESULTS[(sdk.name, mechanism)] = f"yes ({r.rounds[0]['provider'].split(':')[0]})"
+    RESULTS[(sdk.name, mechanism)] = f"yes ({r.rounds[0]['provider'].split(': ')[0]})"
 
 
 # --- (a), (b), (c): each SDK through each mechanism ------------------------------------------
@@ -349,8 +349,17 @@ def test_short_sessions_are_refreshed_through_credential_process(all_sdks, stack
     """4 s credentials from the vending API, three rounds 2.5 s apart: every round works and
     the SDK ran get-credentials again for new credentials."""
     made = {n: s for n, s in all_sdks[0].items() if n in CLIENT_SDKS}
-    fakes = {n: FakeVending(lambda k, n=n: (200, moto_credentials(stack.moto, stack.arn, f"{n}-{k}", 4), 0))
-             for n in made}
+    # Real moto credentials made beforehand (one AssumeRole each, session named after the answer),
+    # handed out with an expiry 4 s after each answer.
+    minted = {(n, k): stack.user_sts.assume_role(RoleArn=stack.arn, RoleSessionName=f"{n}-{k}")["Credentials"]
+              for n in made for k in range(1, 7)}
+
+    def answer(n, k):
+        c = minted[(n, min(k, 6))]
+        return 200, {"Version": 1, "AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"],
+                     "SessionToken": c["SessionToken"], "Expiration": iso(time.time() + 4)}, 0
+
+    fakes = {n: FakeVending(lambda k, n=n: answer(n, k)) for n in made}
     try:
         def job(n):
             d = tmp_path / n
