@@ -26,7 +26,7 @@ public final class TESRuntime: Sendable {
         switch origin {
         case .created:
             logger.info(
-                "generated a new authz token (mode 0600); give clients its content as AWS_CONTAINER_AUTHORIZATION_TOKEN (every AWS SDK), or this path as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (SDKs from late 2023 on; docs/tes.md)",
+                "generated a new authz token (mode 0600); give clients its content as AWS_CONTAINER_AUTHORIZATION_TOKEN, or this path as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE where their SDK reads it (Go SDK v1 1.44 and v2 1.17 do not; docs/tes.md)",
                 metadata: ["path": "\(config.authzTokenFile)"]
             )
         case .loadedTrimmed:
