@@ -7,6 +7,9 @@ apt_packages=(pkg-config libmicrohttpd-dev libgnutls28-dev liblmdb-dev libssl-de
 # nginx: the replicas' load balancer in tests/e2e and the TLS-terminating proxy load-tests/run tls compares
 # with; wrk: that scenario's load generator.
 apt_packages+=(nginx wrk)
+# AWS SDKs nobody here wrote, as clients in tests/e2e/test_sdks.py: Go v1 and v2 (built with
+# GO111MODULE=off against Debian's packaged sources) and Ruby.
+apt_packages+=(golang-go golang-github-aws-aws-sdk-go-dev golang-github-aws-aws-sdk-go-v2-dev ruby ruby-aws-sdk-core ruby-aws-sdk-s3)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

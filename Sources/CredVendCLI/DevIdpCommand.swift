@@ -18,14 +18,16 @@ struct DevIdpRun: AsyncParsableCommand {
         commandName: "run",
         abstract: "Serve the issuer (the default: `credvend dev-idp --clients F` runs this).",
         discussion: """
-            Serves GET /.well-known/jwks.json and POST /oauth2/token (grant_type=client_credentials, HTTP Basic client
-            authentication, optional scope), answering Cognito-shaped access tokens signed with an RSA-2048 key
-            (iss = this server's base URL). The clients file is a JSON array of
-            {"client_id": "...", "client_secret": "...", "scopes": ["credvend/write"]}.
-            With --key, the signing key is loaded from that PEM file, or generated and written there (mode 0600) if
-            the file does not exist; without it a fresh key is generated for this run.
-            With --tls-cert and --tls-key it serves HTTPS (iss = https://...); with --client-ca it asks for client
-            certificates (mutual TLS); with --bind-tokens each token carries cnf.x5t#S256, the thumbprint of the
+            Serves GET /.well-known/jwks.json and POST /oauth2/token (grant_type=client_credentials, HTTP Basic client \
+            authentication, optional scope), answering Cognito-shaped access tokens signed with an RSA-2048 key \
+            (iss = this server's base URL). The clients file is a JSON array of objects like
+
+              {"client_id": "...", "client_secret": "...", "scopes": ["credvend/write"]}
+
+            With --key, the signing key is loaded from that PEM file, or generated and written there (mode 0600) if \
+            the file does not exist; without it a fresh key is generated for this run. \
+            With --tls-cert and --tls-key it serves HTTPS (iss = https://...); with --client-ca it asks for client \
+            certificates (mutual TLS); with --bind-tokens each token carries cnf.x5t#S256, the thumbprint of the \
             client certificate of the connection that asked for it (RFC 8705).
             """
     )

@@ -11,17 +11,17 @@ struct RolesCommand: ParsableCommand {
         commandName: "roles",
         abstract: "Seed and edit the role store (client_id -> IAM role mappings).",
         discussion: """
-            The store is an LMDB directory (--db). Records are JSON objects with the fields
-            client_id, role_arn (required), server_name, bucket, s3_path_prefix,
-            permission (write | read-write | full, default write) and
+            The store is an LMDB directory (--db). Records are JSON objects with the fields \
+            client_id, role_arn (required), server_name, bucket, s3_path_prefix, \
+            permission (write | read-write | full, default write) and \
             session_duration_s (900-43200, default 3600); see seed-data/README.md.
 
-            get, list and export never create a store; import and put create it
-            (directory mode 0700) when missing. An invalid record is refused with a
+            get, list and export never create a store; import and put create it \
+            (directory mode 0700) when missing. An invalid record is refused with a \
             message naming the record and the field, and nothing is written.
 
-            With --admin-url every subcommand works on a running server's store
-            through its admin API (the socket, or https with a bearer token),
+            With --admin-url every subcommand works on a running server's store \
+            through its admin API (the socket, or https with a bearer token), \
             with the same output and exit codes; see docs/admin.md.
 
             Exit codes:

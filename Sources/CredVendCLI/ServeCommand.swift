@@ -9,27 +9,27 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the credential-vending server.",
         discussion: """
-            Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the
-            LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON.
-            Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in
-            flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file, reopen --audit-log, and re-read
-            --tls-cert, --tls-key and --client-ca for new connections (a file that does not load is logged and
+            Validates Cognito-style access tokens (POST /v1/credentials), maps their client_id to an IAM role in the \
+            LMDB role store, calls STS AssumeRole (SigV4) and returns credential_process JSON. \
+            Also serves GET /healthz, /readyz and /metrics. SIGTERM or SIGINT: stop accepting, finish requests in \
+            flight (up to 10 s), exit 0. SIGHUP: re-read --admin-token-file, reopen --audit-log, and re-read \
+            --tls-cert, --tls-key and --client-ca for new connections (a file that does not load is logged and \
             the previous material kept).
 
-            With --tls-cert and --tls-key the listener speaks HTTPS only (TLS 1.2 or 1.3, ALPN http/1.1); with
-            --client-ca it asks for client certificates. Without TLS, a non-loopback --listen is refused unless
+            With --tls-cert and --tls-key the listener speaks HTTPS only (TLS 1.2 or 1.3, ALPN http/1.1); with \
+            --client-ca it asks for client certificates. Without TLS, a non-loopback --listen is refused unless \
             --allow-insecure-http is given.
 
-            The admin API (roles, info, logs; see docs/admin.md) is served on --admin-socket (the file's mode
-            0600 is the access control) and, with --admin-token-file, under /admin/ on the main listener for
+            The admin API (roles, info, logs; see docs/admin.md) is served on --admin-socket (the file's mode \
+            0600 is the access control) and, with --admin-token-file, under /admin/ on the main listener for \
             listed bearer tokens. Without either, no /admin/ route exists.
 
-            Source credentials (what signs the STS call) come from the standard AWS chain: AWS_ACCESS_KEY_ID /
-            AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN]; AWS_CONTAINER_CREDENTIALS_FULL_URI with
-            AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file
+            Source credentials (what signs the STS call) come from the standard AWS chain: AWS_ACCESS_KEY_ID / \
+            AWS_SECRET_ACCESS_KEY [/ AWS_SESSION_TOKEN]; AWS_CONTAINER_CREDENTIALS_FULL_URI with \
+            AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (e.g. `credvend tes`); the shared credentials file \
             (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default).
 
-            With --roles-table, a DynamoDB table is the source of truth and --db this replica's copy: a complete
+            With --roles-table, a DynamoDB table is the source of truth and --db this replica's copy: a complete \
             Scan at start and every --roles-sync-interval, applied only when whole (docs/replicas.md).
 
             Each flag in [brackets] can also be set by that environment variable; a flag wins.

@@ -10,18 +10,22 @@ struct TesCommand: AsyncParsableCommand {
         commandName: "tes",
         abstract: "Turn the device's AWS IoT certificate into AWS credentials and serve them locally.",
         discussion: """
-            Calls GET https://<endpoint>/role-aliases/<role-alias>/credentials over mutual TLS (client certificate and
-            key, server verified against --rootca) with the header x-amzn-iot-thingname, refreshes the credentials
-            --refresh-buffer seconds before they expire (with jitter; failures retried with jittered backoff), keeps
+            Calls GET https://<endpoint>/role-aliases/<role-alias>/credentials over mutual TLS (client certificate and \
+            key, server verified against --rootca) with the header x-amzn-iot-thingname, refreshes the credentials \
+            --refresh-buffer seconds before they expire (with jitter; failures retried with jittered backoff), keeps \
             serving the last good credentials until they expire and never serves expired ones.
 
-            Serves GET /2016-11-01/credentialprovider/ on --listen to callers whose Authorization header is the token in
-            --authz-token-file (generated, mode 0600, when the file does not exist), in the container-credentials shape
-            {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}; 503 while no valid credentials exist. Point AWS
-            SDKs and `credvend serve` at it with
-              AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:2375/2016-11-01/credentialprovider/
-              AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<the token file>
-            GET /healthz answers 200 while valid credentials are served, else 503. SIGTERM or SIGINT: exit 0.
+            Serves GET /2016-11-01/credentialprovider/ on --listen to callers whose Authorization header is the token \
+            in --authz-token-file (generated, mode 0600, when the file does not exist), in the container-credentials \
+            shape {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}; 503 while no valid credentials exist; \
+            errors as {"code", "message"}. Point AWS SDKs and `credvend serve` at it with \
+            AWS_CONTAINER_CREDENTIALS_FULL_URI set to
+
+              http://127.0.0.1:12911/2016-11-01/credentialprovider/
+
+            and the token itself in AWS_CONTAINER_AUTHORIZATION_TOKEN (every SDK), or the file's path in \
+            AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (newer SDKs only; docs/tes.md lists which). GET /healthz answers \
+            200 while valid credentials are served, else 503. SIGTERM or SIGINT: exit 0.
             """
     )
 
@@ -47,8 +51,9 @@ struct TesCommand: AsyncParsableCommand {
     var roleAlias: String
     @Option(help: "AWS IoT thing name the certificate is attached to (sent as x-amzn-iot-thingname).")
     var thingName: String
+    /// Not 2375 (Docker's) nor another common service's port.
     @Option(help: "HOST:PORT for the local credentials endpoint; port 0 picks a free one.")
-    var listen = "127.0.0.1:2375"
+    var listen = "127.0.0.1:12911"
     @Option(help: "File holding the token callers must send as Authorization (created, mode 0600, if missing).")
     var authzTokenFile = "./credvend-tes-token"
     @Option(help: "Refresh credentials this many seconds before they expire.")
@@ -74,7 +79,7 @@ struct TesCommand: AsyncParsableCommand {
 
     private func configuration() throws -> TESConfiguration {
         guard let (host, port) = HostPort.parse(listen) else {
-            throw ValidationError("--listen \"\(listen)\" must be HOST:PORT, e.g. 127.0.0.1:2375")
+            throw ValidationError("--listen \"\(listen)\" must be HOST:PORT, e.g. 127.0.0.1:12911")
         }
         var config = TESConfiguration(
             endpoint: endpoint,

@@ -111,10 +111,10 @@ def test_authz_token_missing_wrong_and_given(procs, tmp_path, pki, provider):
     assert tes.token == "device-local-token-123"
     tes.wait_for_credentials()
     st, _, body = tes.get(token=None)
-    assert st == 401 and body["error"] == "unauthorized" and "Authorization" in body["message"]
+    assert st == 401 and body["code"] == "unauthorized" and "Authorization" in body["message"]
     for wrong in ("nope", "Bearer device-local-token-123", "device-local-token-1234"):
         st, _, body = tes.get(token=wrong)
-        assert st == 403 and body["error"] == "access_denied", wrong
+        assert st == 403 and body["code"] == "access_denied", wrong
     assert "generated" not in tes.log()
     assert "botocore refuses such a file" in tes.log()  # the newline at the end of my-token
     assert_no_secrets(tes.log(), provider, tes)
@@ -192,7 +192,7 @@ def test_wrong_root_ca_is_a_clear_tls_error(procs, tmp_path, pki, provider):
     wait_for = re.compile(r"ERROR credvend\.tes: credential refresh failed: TLS with https://127\.0\.0\.1:\d+ failed .*check that --rootca")
     wait_until(lambda: wait_for.search(tes.log()), 10, "no TLS error logged:\n" + tes.log())
     st, hdrs, body = tes.get()
-    assert st == 503 and body["error"] == "unavailable" and "--rootca" in body["message"] and "Retry-After" in hdrs
+    assert st == 503 and body["code"] == "unavailable" and "--rootca" in body["message"] and "Retry-After" in hdrs
     assert provider.calls == []  # the handshake failed: no request reached the provider
     time.sleep(2)
     assert tes.log().count("credential refresh failed") <= 2  # backoff from 2.5-5 s: not a loop
@@ -252,7 +252,7 @@ def test_provider_down_serves_last_good_then_503_then_recovers(procs, tmp_path, 
     # After expiry: 503, with the reason.
     time.sleep(max(0.0, expires + 0.3 - time.time()))
     st, hdrs, body = tes.get()
-    assert st == 503 and body["error"] == "unavailable", body
+    assert st == 503 and body["code"] == "unavailable", body
     assert "expired at" in body["message"] and "unreachable" in body["message"]
     assert "Retry-After" in hdrs
     assert tes.get(path="/healthz", token=None)[0] == 503

@@ -26,7 +26,7 @@ public final class TESRuntime: Sendable {
         switch origin {
         case .created:
             logger.info(
-                "generated a new authz token (mode 0600); give it to clients as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                "generated a new authz token (mode 0600); give clients its content as AWS_CONTAINER_AUTHORIZATION_TOKEN, or this path as AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE where their SDK reads it (Go SDK v1 1.44 and v2 1.17 do not; docs/tes.md)",
                 metadata: ["path": "\(config.authzTokenFile)"]
             )
         case .loadedTrimmed:
@@ -39,7 +39,7 @@ public final class TESRuntime: Sendable {
         }
         if config.refreshBuffer < 900 {
             logger.warning(
-                "--refresh-buffer \(Int(config.refreshBuffer)) s is under 900 s: AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left"
+                "--refresh-buffer \(Int(config.refreshBuffer)) s is under 900 s: botocore calls again on every use once credentials have under 15 minutes left"
             )
         }
         if !URLCheck.isLoopback(config.listenHost) {

@@ -178,7 +178,6 @@ public final class ClientCredentialSource: Sendable {
     }
 
     private func exchange(_ token: CachedToken) throws(ClientError) -> CachedCredentials {
-        let started = clock()
         let credentials: AWSCredentials
         switch settings.idpType {
         case .cognito:
@@ -213,7 +212,9 @@ public final class ClientCredentialSource: Sendable {
                 "expiration": "\(credentials.expiration.map(ISO8601.string) ?? "none")",
             ]
         )
-        return CachedCredentials(credentials: credentials, obtainedAt: started)
+        // Obtained when the answer arrived, not when the request left: the server's cache got
+        // them in between, and a refresh planned from the earlier time would come too soon.
+        return CachedCredentials(credentials: credentials, obtainedAt: clock())
     }
 
     // MARK: - HTTP with retries

@@ -15,7 +15,7 @@ public struct TESConfiguration: Sendable {
     public var roleAlias: String
     public var thingName: String
     public var listenHost = "127.0.0.1"
-    public var listenPort: UInt16 = 2375
+    public var listenPort: UInt16 = 12911
     public var authzTokenFile: String
     public var refreshBuffer: TimeInterval = 900
 

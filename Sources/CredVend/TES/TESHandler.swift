@@ -4,7 +4,8 @@ import Foundation
 /// The TES worker's local endpoint. `GET /2016-11-01/credentialprovider/` answers the
 /// container-credentials shape `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`
 /// to callers whose `Authorization` header is the authz token (401 without the header,
-/// 403 with another value), 503 `unavailable` while there are no valid credentials.
+/// 403 with another value), 503 `unavailable` while there are no valid credentials. Errors
+/// are `{"code", "message"}`, the shape the AWS SDKs read from such an endpoint.
 /// `GET /healthz`: 200 while valid credentials are served, else 503, with no secret.
 /// Never blocks: the worker's state is read under a lock, the token compared as a digest.
 public struct TESHandler: HTTPHandler {
@@ -22,7 +23,7 @@ public struct TESHandler: HTTPHandler {
         let isGet = request.method == "GET" || request.method == "HEAD"
         switch request.path {
         case Self.credentialsPath, String(Self.credentialsPath.dropLast()):
-            guard isGet else { return .respond(APIError.methodNotAllowed(["GET"]).response) }
+            guard isGet else { return .respond(APIError.methodNotAllowed(["GET"]).containerCredentialsResponse) }
             guard let presented = request.headers["authorization"], !presented.isEmpty else {
                 return .respond(
                     APIError(
@@ -30,7 +31,7 @@ public struct TESHandler: HTTPHandler {
                         code: "unauthorized",
                         message:
                             "send the token from the authz token file in the Authorization header (AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)"
-                    ).response
+                    ).containerCredentialsResponse
                 )
             }
             guard token.accepts(presented) else {
@@ -39,17 +40,17 @@ public struct TESHandler: HTTPHandler {
                         status: 403,
                         code: "access_denied",
                         message: "the Authorization header is not the token in the authz token file"
-                    ).response
+                    ).containerCredentialsResponse
                 )
             }
             switch serving() {
             case .credentials(let c):
                 return .respond(.json(bytes: ContainerCredentials.render(c), headers: Self.noStore))
             case .unavailable(let reason):
-                return .respond(APIError.unavailable(reason).response)
+                return .respond(APIError.unavailable(reason).containerCredentialsResponse)
             }
         case "/healthz":
-            guard isGet else { return .respond(APIError.methodNotAllowed(["GET"]).response) }
+            guard isGet else { return .respond(APIError.methodNotAllowed(["GET"]).containerCredentialsResponse) }
             let body: String
             let status: Int
             switch serving() {
@@ -62,7 +63,7 @@ public struct TESHandler: HTTPHandler {
             }
             return .respond(.json(status: status, bytes: Array(body.utf8), headers: Self.noStore))
         default:
-            return .respond(APIError.notFound.response)
+            return .respond(APIError.notFound.containerCredentialsResponse)
         }
     }
 }

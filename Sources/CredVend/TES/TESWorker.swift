@@ -67,7 +67,7 @@ public final class TESWorker: Sendable {
             )
             if lifetime <= policy.refreshBuffer {
                 logger.warning(
-                    "the credentials live \(Int(lifetime)) s, not more than --refresh-buffer (\(Int(policy.refreshBuffer)) s): AWS SDKs refresh 15 minutes before expiry and botocore fails on credentials with under 10 minutes left; raise the role alias's credentialDurationSeconds (e.g. 3600)"
+                    "the credentials live \(Int(lifetime)) s, not more than --refresh-buffer (\(Int(policy.refreshBuffer)) s): botocore calls again on every use once credentials have under 15 minutes left; raise the role alias's credentialDurationSeconds (e.g. 3600)"
                 )
             }
             return

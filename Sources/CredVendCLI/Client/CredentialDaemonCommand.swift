@@ -12,8 +12,9 @@ struct CredentialDaemonCommand: AsyncParsableCommand {
             Writes into --creds-dir: aws-credentials.env (shell: `source` it), aws-credentials.json (credential_process \
             JSON) and credentials (shared credentials file, for AWS_SHARED_CREDENTIALS_FILE). Every write is atomic \
             (temporary file in the directory, fsync, rename) with mode 0600, so a reader sees the old file or the new \
-            one, never a part. Refreshes 15 minutes before expiry; a failed refresh leaves the old files and is retried \
-            with backoff. Each refresh is logged to standard error, without secrets. SIGTERM or SIGINT: exit 0. Settings \
+            one, never a part. Refreshes when the vending server's cache has new credentials (15 minutes before expiry, \
+            or at half life for sessions of 30 minutes or less, then 2 s more); a failed refresh leaves the old files \
+            and is retried with backoff. Each refresh is logged to standard error, without secrets. SIGTERM or SIGINT: exit 0. Settings \
             as for get-credentials.
             """
     )

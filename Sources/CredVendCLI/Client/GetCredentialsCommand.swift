@@ -18,8 +18,8 @@ struct GetCredentialsCommand: ParsableCommand {
             missing or wrong settings). Tokens and credentials are cached (mode 0600) and reused until 15 minutes before \
             they expire (see docs/client.md for short sessions). Use it in ~/.aws/config:
 
-                [profile credvend]
-                credential_process = /usr/local/bin/credvend get-credentials --config /etc/credvend/config.env
+              [profile credvend]
+              credential_process = credvend get-credentials --config /etc/credvend.env
             """
     )
 

@@ -10,8 +10,8 @@ struct RolesImport: AsyncParsableCommand {
         commandName: "import",
         abstract: "Import a JSON array of role records in one transaction (all or nothing).",
         discussion: """
-            Records with a client_id already in the store replace it. Use - to read standard input.
-            With --admin-url the file is checked here, then sent to the server's all-or-nothing
+            Records with a client_id already in the store replace it. Use - to read standard input. \
+            With --admin-url the file is checked here, then sent to the server's all-or-nothing \
             import (POST /admin/v1/roles:import), which checks it again and writes it in one transaction.
             """
     )

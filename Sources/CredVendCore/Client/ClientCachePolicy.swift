@@ -3,11 +3,11 @@ public import Foundation
 /// When cached tokens and credentials are reused, and when the daemons
 /// refresh. Pure: every decision takes `now`.
 ///
-/// The rule: reuse until `refreshBuffer` (15 minutes) before expiry. The AWS
-/// SDKs refresh credentials that have less than 15 minutes left (botocore
-/// again on every call inside that window, and it blocks every call once under
-/// 10), so reusing for longer would hand them credentials they immediately
-/// call back for.
+/// The rule: reuse until `refreshBuffer` (15 minutes) before expiry. botocore
+/// runs `credential_process` again for credentials that have less than 15
+/// minutes left, on every call inside that window (Ruby at 5 minutes, Go only
+/// once expired: tests/e2e/test_sdks.py), so reusing for longer would hand it
+/// credentials it immediately calls back for.
 ///
 /// Short sessions: when something arrives with no more than `refreshBuffer`
 /// left (a 900 s STS session, or the vending server's own half-life caching

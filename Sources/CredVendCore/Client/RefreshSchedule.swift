@@ -23,11 +23,35 @@ public struct RefreshSchedule: Sendable, Equatable {
         self.maxRetryDelay = max(minRetryDelay, maxRetryDelay)
     }
 
-    /// Seconds to wait after a successful refresh at `now` of an item obtained
-    /// at `obtained`: until the policy's refresh time, or `maxInterval`, whichever is sooner.
+    /// How long after `refreshTime` the daemons refresh, at most (a tenth of what the item
+    /// had left, for short items). The vending server computes its turnover from when *it*
+    /// got the credentials, which is after the client's `obtained`, and from the exact
+    /// expiry, which the client sees cut to whole seconds: a refresh exactly at that time can
+    /// land just before the turnover and get the same credentials back. Two seconds later it
+    /// gets new ones.
+    public static let serverTurnoverSlack: TimeInterval = 2
+
+    /// When the daemons refresh an item obtained at `obtained`: by the vending server's own
+    /// credential-cache rule (docs/reference.md#credential-cache), `refreshBuffer` before
+    /// expiry when more than twice that was left, else at half of what was left. Not by
+    /// `ClientCachePolicy.refreshTime`, which reuses such items only until `refreshBuffer`
+    /// before expiry (what botocore's window wants): for a 900-1800 s session the daemon
+    /// would then ask while the server still caches the same credentials, and get them back.
+    public func refreshTime(obtained: Date, expiration: Date) -> Date {
+        let remaining = expiration.timeIntervalSince(obtained)
+        if remaining > 2 * policy.refreshBuffer { return expiration.addingTimeInterval(-policy.refreshBuffer) }
+        return obtained.addingTimeInterval(max(0, remaining) / 2)
+    }
+
+    /// Seconds to wait after a successful refresh at `now` of an item obtained at
+    /// `obtained`: until `refreshTime` plus `serverTurnoverSlack`, or `maxInterval`,
+    /// whichever is sooner.
     public func delayAfterSuccess(obtained: Date, expiration: Date?, now: Date) -> TimeInterval {
         var delay =
-            expiration.map { policy.refreshTime(obtained: obtained, expiration: $0).timeIntervalSince(now) }
+            expiration.map {
+                let slack = min(Self.serverTurnoverSlack, max(0, $0.timeIntervalSince(obtained)) / 10)
+                return refreshTime(obtained: obtained, expiration: $0).timeIntervalSince(now) + slack
+            }
             ?? Self.noExpiryInterval
         if let maxInterval { delay = min(delay, maxInterval) }
         // Never spin on an item that arrived (nearly) expired.

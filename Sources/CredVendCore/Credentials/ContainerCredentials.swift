@@ -24,6 +24,17 @@ public enum ContainerCredentials {
     }
 }
 
+extension APIError {
+    /// This error as a container-credentials endpoint answers it: `{"code": CODE, "message": TEXT}`,
+    /// the keys the AWS SDKs read (Go's endpoint credentials client prints `code: message`; with
+    /// `"error"` it printed an empty code and no message). Status and headers as `response`.
+    public var containerCredentialsResponse: HTTPResponse {
+        var r = response
+        r.body = Array("{\"code\":\(JSONText.quote(code)),\"message\":\(JSONText.quote(message))}".utf8)
+        return r
+    }
+}
+
 /// The credential_process JSON shape (Version 1), what `/v1/credentials` and
 /// `credvend get-credentials` print.
 public enum CredentialProcessOutput {

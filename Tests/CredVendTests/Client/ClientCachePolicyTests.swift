@@ -62,8 +62,10 @@ import Testing
         let s = RefreshSchedule()
         #expect(
             s.delayAfterSuccess(obtained: t0, expiration: t0.addingTimeInterval(3600), now: t0.addingTimeInterval(2))
-                == 2698
+                == 2698 + RefreshSchedule.serverTurnoverSlack
         )
+        // A short item: half its time, plus at most a tenth of it.
+        #expect(s.delayAfterSuccess(obtained: t0, expiration: t0.addingTimeInterval(10), now: t0) == 6)
         #expect(s.delayAfterSuccess(obtained: t0, expiration: nil, now: t0) == 3600)
         // Never a busy loop on something that arrived expired.
         #expect(s.delayAfterSuccess(obtained: t0, expiration: t0, now: t0) == 1)

@@ -54,12 +54,13 @@ import Testing
         let handler = TESHandler(token: TESAuthToken(token: token), serving: { .credentials(creds) })
         let missing = respond(handler)
         #expect(missing.status == 401)
-        #expect(json(missing)["error"] == "unauthorized")
+        #expect(json(missing)["code"] == "unauthorized")
+        #expect(json(missing)["error"] == nil)
         #expect(respond(handler, authorization: "").status == 401)
         for wrong in ["nope", token + "x", String(token.dropLast()), "Bearer \(token)", token.uppercased()] {
             let response = respond(handler, authorization: wrong)
             #expect(response.status == 403, "\(wrong)")
-            #expect(json(response)["error"] == "access_denied")
+            #expect(json(response)["code"] == "access_denied")
             #expect(!String(decoding: response.body, as: UTF8.self).contains(token))
         }
     }
@@ -72,7 +73,7 @@ import Testing
         let response = respond(handler, authorization: token)
         #expect(response.status == 503)
         #expect(response.headers["Retry-After"] != nil)
-        #expect(json(response) == ["error": "unavailable", "message": "the credentials expired"])
+        #expect(json(response) == ["code": "unavailable", "message": "the credentials expired"])
         // The token is checked first: no state leaks to a caller without it.
         #expect(respond(handler).status == 401)
     }
@@ -93,9 +94,12 @@ import Testing
     @Test func otherRoutes() {
         let handler = TESHandler(token: TESAuthToken(token: token), serving: { .credentials(creds) })
         #expect(respond(handler, "/", authorization: token).status == 404)
-        #expect(respond(handler, "/latest/meta-data/", authorization: token).status == 404)
+        let missing = respond(handler, "/latest/meta-data/", authorization: token)
+        #expect(missing.status == 404)
+        #expect(json(missing) == ["code": "not_found", "message": "no such endpoint"])
         let post = respond(handler, method: "POST", authorization: token)
         #expect(post.status == 405)
+        #expect(json(post)["code"] == "method_not_allowed")
         #expect(post.headers["Allow"] == "GET")
         #expect(respond(handler, "/healthz", method: "DELETE").status == 405)
     }
