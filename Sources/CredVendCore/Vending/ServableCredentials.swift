@@ -4,8 +4,8 @@ public import Foundation
 /// `--refresh-buffer` left, or, for sessions not longer than twice the buffer (1800 s
 /// with the default 900 s), half the session, the part the cache serves them for.
 /// Anything expired, or closer to expiry than that, is refused: a client given it
-/// would fail (botocore refuses credentials with under 10 minutes left) or be back
-/// at once. Pure: the time is a parameter (the server's clock).
+/// would be back at once (botocore 1.43 refreshes before every call once under 15
+/// minutes, and blocks each call on that refresh under 10) or fail (expired). Pure: the time is a parameter (the server's clock).
 public enum ServableCredentials {
     /// The least time left that credentials for a session of `sessionDuration` seconds need.
     public static func minimumRemaining(sessionDuration: Int, refreshBuffer: TimeInterval) -> TimeInterval {
