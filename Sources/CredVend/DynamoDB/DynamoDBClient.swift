@@ -68,7 +68,7 @@ public final class DynamoDBClient: Sendable {
     /// One page, retried as the policy allows.
     public func scanPage(_ scan: DynamoDBScanRequest, source: AWSCredentials) throws(DynamoDBError) -> DynamoDBScanPage
     {
-        try call("Scan", body: scan.body, source: source, retry: { $0.isRetryable }) {
+        try call("Scan", body: scan.body, source: source, retry: .allRetryable) {
             (status: Int, body: [UInt8], secrets: [String]) throws(DynamoDBError) in
             try DynamoDBScanPage.parse(status: status, body: body, redacting: secrets)
         }
@@ -84,7 +84,7 @@ public final class DynamoDBClient: Sendable {
             "GetItem",
             body: DynamoDBItemRequests.getItem(table: table, key: key),
             source: source,
-            retry: { $0.isRetryable }
+            retry: .allRetryable
         ) { (status: Int, body: [UInt8], secrets: [String]) throws(DynamoDBError) in
             try DynamoDBItemRequests.parseGetItem(status: status, body: body, redacting: secrets)
         }
@@ -99,7 +99,7 @@ public final class DynamoDBClient: Sendable {
             write.operation,
             body: write.body(table: table),
             source: source,
-            retry: { DynamoDBError.throttlingCodes.contains($0.code) || $0.httpStatus == 429 }
+            retry: .throttlingOnly
         ) { (status: Int, body: [UInt8], secrets: [String]) throws(DynamoDBError) in
             try DynamoDBItemRequests.parseWrite(
                 status: status,
@@ -120,7 +120,7 @@ public final class DynamoDBClient: Sendable {
         source: AWSCredentials
     ) throws(DynamoDBError) {
         let body = DynamoDBItemRequests.transactWrite(writes, table: table, clientRequestToken: clientRequestToken)
-        try call("TransactWriteItems", body: body, source: source, retry: { $0.isRetryable }) {
+        try call("TransactWriteItems", body: body, source: source, retry: .allRetryable) {
             (status: Int, body: [UInt8], secrets: [String]) throws(DynamoDBError) in
             try DynamoDBItemRequests.parseWrite(
                 status: status,
@@ -131,13 +131,29 @@ public final class DynamoDBClient: Sendable {
         }
     }
 
+    /// Which failures a call is retried on.
+    private enum Retry {
+        /// Every retryable failure (throttling, 5xx, network): reads, and transactions
+        /// (whose request token makes a repeat harmless).
+        case allRetryable
+        /// Only throttling, which DynamoDB answers without applying anything.
+        case throttlingOnly
+
+        func covers(_ error: DynamoDBError) -> Bool {
+            switch self {
+            case .allRetryable: error.isRetryable
+            case .throttlingOnly: DynamoDBError.throttlingCodes.contains(error.code) || error.httpStatus == 429
+            }
+        }
+    }
+
     /// One call, signed afresh per attempt (the signature carries the time), retried
     /// while `retry` says so and the policy allows.
     private func call<T>(
         _ operation: String,
         body: [UInt8],
         source: AWSCredentials,
-        retry shouldRetry: (DynamoDBError) -> Bool,
+        retry which: Retry,
         parse: (Int, [UInt8], [String]) throws(DynamoDBError) -> T
     ) throws(DynamoDBError) -> T {
         let secrets = [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
@@ -150,7 +166,7 @@ public final class DynamoDBClient: Sendable {
             } catch let e {
                 error = e
             }
-            guard shouldRetry(error), attempt < retry.maxAttempts,
+            guard which.covers(error), attempt < retry.maxAttempts,
                 let delay = retry.delay(afterAttempt: attempt, unitRandom: unitRandom)
             else { throw error }
             logger.info(
