@@ -121,12 +121,18 @@ public final class RoleTableStore: Sendable {
     /// transaction that fails leaves the ones before it written (and says so). Running
     /// the import again re-reads the table and writes only what still differs.
     public func importAll(_ records: [RoleMapping], replace: Bool) throws -> RoleTableImportPlan {
-        let plan = RoleTableImportPlan.make(
-            records: records,
-            items: try items(),
-            replace: replace,
-            defaultBucket: defaultBucket
-        )
+        let plan = try plan(records, replace: replace)
+        try apply(plan)
+        return plan
+    }
+
+    /// The writes importing `records` comes to, against one consistent Scan now.
+    public func plan(_ records: [RoleMapping], replace: Bool) throws(DynamoDBError) -> RoleTableImportPlan {
+        RoleTableImportPlan.make(records: records, items: try items(), replace: replace, defaultBucket: defaultBucket)
+    }
+
+    /// Sends `plan`'s writes, transaction after transaction, stopping at the first that fails.
+    public func apply(_ plan: RoleTableImportPlan) throws {
         let chunks = DynamoDBItemRequests.chunks(plan.writes, table: table)
         var written = 0
         for (index, chunk) in chunks.enumerated() {
@@ -158,6 +164,5 @@ public final class RoleTableStore: Sendable {
             }
             written += chunk.count
         }
-        return plan
     }
 }
