@@ -177,12 +177,11 @@ struct RolesCommand: ParsableCommand {
             settings.endpoint = dynamodbEndpoint
             settings.defaultBucket = rolesDefaultBucket
             let region = ProcessInfo.processInfo.environment["AWS_REGION"].flatMap { $0.isEmpty ? nil : $0 }
+            // One line per failure on stderr, as for --db: the chain's info lines stay quiet.
+            var logger = Logger(label: "credvend.roles")
+            logger.logLevel = .warning
             do {
-                return try TableRoleStoreClient.make(
-                    settings,
-                    defaultRegion: region ?? "us-east-1",
-                    logger: Logger(label: "credvend.roles")
-                )
+                return try TableRoleStoreClient.make(settings, defaultRegion: region ?? "us-east-1", logger: logger)
             } catch {
                 throw ValidationError(error.message)
             }
