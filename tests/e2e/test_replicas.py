@@ -203,6 +203,7 @@ http {{
     upstream credvend {{
 {servers}
         keepalive 16;
+        keepalive_timeout 5s;
     }}
     server {{
         listen 127.0.0.1:{self.port};
