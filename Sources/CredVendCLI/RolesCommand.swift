@@ -109,7 +109,7 @@ struct RolesCommand: ParsableCommand {
     @Option(
         name: .customLong("table"),
         help: ArgumentHelp(
-            "Work on this DynamoDB roles table instead of --db (docs/replicas.md). [CREDVEND_ROLES_TABLE]",
+            "Work on this DynamoDB roles table instead of --db (docs/replicas.md).",
             valueName: "name"
         )
     )
@@ -141,10 +141,10 @@ struct RolesCommand: ParsableCommand {
 
     func validate() throws {
         guard mapSize > 0 else { throw ValidationError("--map-size must be a positive number of bytes") }
-        if tableName != nil, db != nil || adminURL != nil {
+        if table != nil, db != nil || adminURL != nil {
             throw ValidationError("use one of --db, --admin-url and --table")
         }
-        if tableName == nil, rolesTableRegion != nil || dynamodbEndpoint != nil || rolesDefaultBucket != nil {
+        if table == nil, rolesTableRegion != nil || dynamodbEndpoint != nil || rolesDefaultBucket != nil {
             throw ValidationError("--roles-table-region, --dynamodb-endpoint and --roles-default-bucket need --table")
         }
         if adminURL != nil, db != nil { throw ValidationError("use --db or --admin-url, not both") }
@@ -161,18 +161,11 @@ struct RolesCommand: ParsableCommand {
         return "./credvend-data"
     }
 
-    /// --table, else $CREDVEND_ROLES_TABLE unless --db or --admin-url is given.
-    var tableName: String? {
-        if let table { return table }
-        guard db == nil, adminURL == nil else { return nil }
-        return ProcessInfo.processInfo.environment["CREDVEND_ROLES_TABLE"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
     /// The store client the subcommands use: the roles table with --table, the admin API
     /// with --admin-url, else the local LMDB directory.
     func client() throws -> any RoleStoreClient {
-        if let tableName {
-            var settings = RoleTableConfiguration(table: tableName)
+        if let table {
+            var settings = RoleTableConfiguration(table: table)
             settings.region = rolesTableRegion
             settings.endpoint = dynamodbEndpoint
             settings.defaultBucket = rolesDefaultBucket
