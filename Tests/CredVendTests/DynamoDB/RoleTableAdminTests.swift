@@ -122,6 +122,21 @@ import Testing
         #expect(f.table.clientIds.isEmpty)
     }
 
+    /// A restart on an earlier store: the first scan finds the table unchanged, writes
+    /// nothing, and still learns the versions; until then GET has no ETag.
+    @Test func aRestartedReplicaLearnsTheVersionsFromAnUnchangedTable() async throws {
+        let item = FakeDynamoDB.seedItem("c1", extra: ["version": .number("3")])
+        let first = try SyncFixture()
+        first.table.put(item)
+        #expect(first.sync.sync() == .applied(changed: 1))
+        let again = try SyncFixture(directory: first.directory)
+        again.table.put(item)
+        let h = try Self.replica(again)
+        #expect(await respond(h, to: request("GET", "/admin/v1/roles/c1")).headers["etag"] == nil)
+        #expect(again.sync.sync() == .unchanged)
+        #expect(await respond(h, to: request("GET", "/admin/v1/roles/c1")).headers["etag"] == #""3""#)
+    }
+
     @Test func withoutATableWritesGoToTheStore() async throws {
         let f = try AdminFixture()
         let r = await respond(
