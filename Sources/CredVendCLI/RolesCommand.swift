@@ -2,6 +2,7 @@ import ArgumentParser
 import CredVend
 import CredVendCore
 import Foundation
+import Logging
 
 /// `credvend roles`: offline seeding and editing of the LMDB role store (docs/reference.md#credvend-roles).
 /// Safe while `credvend serve` runs on the same directory: the server sees each
@@ -24,12 +25,17 @@ struct RolesCommand: ParsableCommand {
             through its admin API (the socket, or https with a bearer token), \
             with the same output and exit codes; see docs/admin.md.
 
+            With --table every subcommand works on a DynamoDB roles table itself (the
+            source of truth of serve --roles-table replicas), with conditional writes;
+            see docs/replicas.md.
+
             Exit codes:
               0  success
               1  not found (get or delete of a client_id that has no mapping)
               2  invalid input or store error (bad JSON or field, missing file,
                  missing or unwritable store, store full, unknown flag, missing argument,
                  admin API unreachable or refusing)
+              3  conflict (--table: the item changed since it was read; nothing written)
             """,
         subcommands: [
             RolesImport.self, RolesPut.self, RolesGet.self, RolesList.self, RolesDelete.self, RolesExport.self,
@@ -100,8 +106,47 @@ struct RolesCommand: ParsableCommand {
     )
     var clientKey: String?
 
+    @Option(
+        name: .customLong("table"),
+        help: ArgumentHelp(
+            "Work on this DynamoDB roles table instead of --db (docs/replicas.md).",
+            valueName: "name"
+        )
+    )
+    var table: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "AWS region of --table. [AWS_REGION] (default: us-east-1)",
+            valueName: "region"
+        )
+    )
+    var rolesTableRegion: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "DynamoDB endpoint URL for --table. (default: https://dynamodb.<region>.amazonaws.com)",
+            valueName: "url"
+        )
+    )
+    var dynamodbEndpoint: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --table: the bucket items without one read with, as serve's --roles-default-bucket.",
+            valueName: "bucket"
+        )
+    )
+    var rolesDefaultBucket: String?
+
     func validate() throws {
         guard mapSize > 0 else { throw ValidationError("--map-size must be a positive number of bytes") }
+        if table != nil, db != nil || adminURL != nil {
+            throw ValidationError("use one of --db, --admin-url and --table")
+        }
+        if table == nil, rolesTableRegion != nil || dynamodbEndpoint != nil || rolesDefaultBucket != nil {
+            throw ValidationError("--roles-table-region, --dynamodb-endpoint and --roles-default-bucket need --table")
+        }
         if adminURL != nil, db != nil { throw ValidationError("use --db or --admin-url, not both") }
         if adminURL == nil, adminTokenFile != nil || adminCA != nil || clientCert != nil || clientKey != nil {
             throw ValidationError("--admin-token-file, --admin-ca, --client-cert and --client-key need --admin-url")
@@ -116,8 +161,24 @@ struct RolesCommand: ParsableCommand {
         return "./credvend-data"
     }
 
-    /// The store client the subcommands use: the admin API with --admin-url, else the local LMDB directory.
+    /// The store client the subcommands use: the roles table with --table, the admin API
+    /// with --admin-url, else the local LMDB directory.
     func client() throws -> any RoleStoreClient {
+        if let table {
+            var settings = RoleTableConfiguration(table: table)
+            settings.region = rolesTableRegion
+            settings.endpoint = dynamodbEndpoint
+            settings.defaultBucket = rolesDefaultBucket
+            let region = ProcessInfo.processInfo.environment["AWS_REGION"].flatMap { $0.isEmpty ? nil : $0 }
+            // One line per failure on stderr, as for --db: the chain's info lines stay quiet.
+            var logger = Logger(label: "credvend.roles")
+            logger.logLevel = .warning
+            do {
+                return try TableRoleStoreClient.make(settings, defaultRegion: region ?? "us-east-1", logger: logger)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if let adminURL {
             let env = ProcessInfo.processInfo.environment
             func pick(_ flag: String?, _ variable: String) -> String? {

@@ -4,14 +4,21 @@ import Foundation
 
 /// A DynamoDB table keyed by `client_id`, in-process, as an `HTTPClient`. It recomputes
 /// each request's SigV4 signature (service `dynamodb`) as AWS does, answers `Scan` in
-/// pages of `pageSize` items in key order with `LastEvaluatedKey`, and can be told to
-/// fail the next requests or to lose the table.
+/// pages of `pageSize` items in key order with `LastEvaluatedKey`, `GetItem`, and the
+/// writes `PutItem`, `DeleteItem` and `TransactWriteItems` with their conditions
+/// evaluated on the item as it is (`FakeDynamoDBCondition`): a failed condition is
+/// `ConditionalCheckFailedException`, or `TransactionCanceledException` with one
+/// `CancellationReasons` entry per action, and nothing is applied. A transaction's
+/// `ClientRequestToken` seen before succeeds again without being applied again. It can
+/// be told to fail the next requests or to lose the table.
 public final class FakeDynamoDB: HTTPClient {
     public enum Answer: Sendable, Equatable {
         case normal
         /// A DynamoDB JSON error: `__type` `com.amazonaws.dynamodb.v20120810#<code>`.
         case error(status: Int, code: String)
         case network
+        /// Applies the request, then loses the answer (a timeout after the write).
+        case appliedThenNetwork
     }
 
     /// One Scan as received.
@@ -22,11 +29,12 @@ public final class FakeDynamoDB: HTTPClient {
         public let errorCode: String?
     }
 
-    private struct State {
+    struct State {
         var items: [String: [String: DynamoDBAttributeValue]] = [:]
         var tableExists = true
         var script: [Answer] = []
         var calls: [Call] = []
+        var tokens: Set<String> = []
     }
 
     public let source: AWSCredentials
@@ -88,6 +96,16 @@ public final class FakeDynamoDB: HTTPClient {
 
     public var calls: [Call] { state.withLock { $0.calls } }
 
+    /// The item of `clientId` as the table holds it now.
+    public func item(_ clientId: String) -> [String: DynamoDBAttributeValue]? {
+        state.withLock { $0.items[clientId] }
+    }
+
+    /// Every client_id in the table, ordered bytewise.
+    public var clientIds: [String] {
+        state.withLock { $0.items.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+    }
+
     public func send(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse {
         let target = request.headers.first { $0.0.lowercased() == "x-amz-target" }?.1
         let body = try? JSONParser.parse(request.body)
@@ -109,8 +127,16 @@ public final class FakeDynamoDB: HTTPClient {
             record(code)
             return Self.error(status, code)
         }
-        guard target == DynamoDBRequestBuilder.targetPrefix + "Scan", body?["TableName"]?.stringValue == tableName
-        else {
+        let operation = target.map { String($0.dropFirst(DynamoDBRequestBuilder.targetPrefix.count)) } ?? ""
+        if operation != "Scan" {
+            let (response, code) = state.withLock { s in itemCall(operation, body ?? .null, state: &s) }
+            record(code)
+            if answer == .appliedThenNetwork {
+                throw CurlError(kind: .timeout, code: 28, message: "Operation timed out")
+            }
+            return response
+        }
+        guard body?["TableName"]?.stringValue == tableName else {
             record("ResourceNotFoundException")
             return Self.error(400, "ResourceNotFoundException")
         }
@@ -146,10 +172,14 @@ public final class FakeDynamoDB: HTTPClient {
         return page
     }
 
-    static func error(_ status: Int, _ code: String) -> HTTPClientResponse {
-        let body: JSONValue = [
+    static func error(_ status: Int, _ code: String, reasons: [String]? = nil) -> HTTPClientResponse {
+        var body: JSONValue = [
             "__type": .string("com.amazonaws.dynamodb.v20120810#\(code)"), "message": .string("fake \(code)"),
         ]
+        if let reasons, case .object(var members) = body {
+            members["CancellationReasons"] = .array(reasons.map { .object(["Code": .string($0)]) })
+            body = .object(members)
+        }
         return HTTPResponse(
             status: status,
             headers: ["content-type": "application/x-amz-json-1.0"],

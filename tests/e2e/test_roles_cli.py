@@ -311,6 +311,19 @@ def test_usage_errors_and_help(credvend_bin, tmp_path):
     assert not (tmp_path / "db").exists()
     r = subprocess.run([credvend_bin, "roles", "--help"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0
-    for text in ("Exit codes", "0  success", "1  not found", "2  invalid input or store error",
-                 "import", "put", "get", "list", "delete", "export", "CREDVEND_DB"):
+    for text in ("Exit codes", "0  success", "1  not found", "2  invalid input or store error", "3  conflict",
+                 "import", "put", "get", "list", "delete", "export", "CREDVEND_DB", "--table"):
         assert text in r.stdout, text
+
+
+def test_table_flags_are_refused_with_another_store_or_without_table(credvend_bin, tmp_path):
+    for args, words in [(["--db", tmp_path / "db", "--table", "client_roles", "list"], "--table"),
+                        (["--admin-url", "unix:/nonexistent", "--table", "client_roles", "list"], "--table"),
+                        (["--dynamodb-endpoint", "http://127.0.0.1:1", "list"], "need --table"),
+                        (["--table", "x", "list"], "--roles-table"),  # a table name DynamoDB refuses
+                        (["--table", "client_roles", "--dynamodb-endpoint", "http://10.1.2.3:8000", "list"],
+                         "--dynamodb-endpoint")]:
+        r = roles(credvend_bin, None, *args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert words in r.stderr, r.stderr
+    assert not (tmp_path / "db").exists()

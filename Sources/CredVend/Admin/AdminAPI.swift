@@ -16,6 +16,12 @@ public struct AdminOutcome: Sendable {
     }
 }
 
+/// A request part read for an operation, or the answer that refuses it.
+enum AdminParse<Value> {
+    case value(Value)
+    case refusal(AdminOutcome)
+}
+
 /// The admin operations (docs/reference.md#admin-routes), with no transport or authorization in them: those
 /// are `AdminHandler`'s, which calls `perform` only for a route the policy allowed.
 /// Records are read and checked by the same code as `credvend roles`
@@ -31,15 +37,16 @@ public final class AdminAPI: Sendable {
     let info: @Sendable () -> AdminInfo
     /// Writes run here, one at a time, off the HTTP worker threads.
     let writes = DispatchQueue(label: "credvend.admin.writes")
-    /// `--roles-table`: the store is a copy of this DynamoDB table, so role writes here
-    /// are refused (the next sync would undo them; docs/replicas.md#writing-the-table).
-    let rolesTable: String?
+    /// `--roles-table`: the store is a copy of this DynamoDB table, so role writes go to
+    /// the table, with optimistic concurrency, and this replica syncs at once
+    /// (docs/replicas.md#writing-the-table).
+    let rolesTable: AdminRoleTable?
 
     public init(
         roles: RoleStore,
         cache: CredentialCache?,
         logRing: LogRing?,
-        rolesTable: String? = nil,
+        rolesTable: AdminRoleTable? = nil,
         info: @escaping @Sendable () -> AdminInfo
     ) {
         self.roles = roles
@@ -51,16 +58,7 @@ public final class AdminAPI: Sendable {
 
     public func perform(_ route: AdminRoute, parameters: [String: String], request: HTTPRequest) -> AdminOutcome {
         if let rolesTable, route.isWrite {
-            return AdminOutcome(
-                Self.json(
-                    409,
-                    #"{"error":"conflict","message":"#
-                        + RoleMappingJSON.quoted(
-                            "this replica's role store is a copy of the DynamoDB table \(rolesTable); "
-                                + "write the table instead (docs/replicas.md#writing-the-table)"
-                        ) + "}\n"
-                )
-            )
+            return tableWrite(route, rolesTable, parameters: parameters, request: request)
         }
         switch route {
         case .listRoles: return storeCall { AdminOutcome(Self.json(200, RoleMappingJSON.encodeList(try roles.list()))) }
@@ -78,29 +76,20 @@ public final class AdminAPI: Sendable {
     private func getRole(_ clientId: String) -> AdminOutcome {
         if let bad = Self.checkClientId(clientId) { return bad }
         return storeCall {
+            // The version first, then the record: never a record older than its ETag.
+            let version = rolesTable?.sync.version(of: clientId)
             guard let mapping = try roles.get(clientId) else { return Self.roleNotFound(clientId) }
-            return AdminOutcome(Self.json(200, RoleMappingJSON.encode(mapping) + "\n"))
+            var response = Self.json(200, RoleMappingJSON.encode(mapping) + "\n")
+            if let version { response.headers.set("ETag", AdminRoleTable.etag(version)) }
+            return AdminOutcome(response)
         }
     }
 
     private func putRole(_ clientId: String, body: [UInt8]) -> AdminOutcome {
-        if let bad = Self.checkClientId(clientId) { return bad }
         let mapping: RoleMapping
-        do {
-            mapping = try RoleMappingJSON.decode(Data(body))
-        } catch {
-            return AdminOutcome(Self.invalid(error))
-        }
-        guard mapping.clientId == clientId else {
-            return AdminOutcome(
-                Self.invalid(
-                    RoleValidationError(
-                        clientId: mapping.clientId,
-                        field: "client_id",
-                        message: "differs from the client_id in the path (\(RoleMappingJSON.quoted(clientId)))"
-                    )
-                )
-            )
+        switch Self.record(clientId, body: body) {
+        case .refusal(let bad): return bad
+        case .value(let m): mapping = m
         }
         return storeCall {
             let previous = try roles.put(mapping)
@@ -127,27 +116,38 @@ public final class AdminAPI: Sendable {
     /// `POST /admin/v1/roles:import[?replace=true]`, body a JSON array of records:
     /// all or nothing, in one transaction (`RoleStore.importAll`).
     private func importRoles(_ request: HTTPRequest) -> AdminOutcome {
+        let records: [RoleMapping]
+        let replace: Bool
+        switch Self.importRequest(request) {
+        case .refusal(let bad): return bad
+        case .value(let parsed): (records, replace) = parsed
+        }
+        return storeCall {
+            let (summary, changes) = try roles.importAllReportingChanges(records, replace: replace)
+            for change in changes { cache?.invalidate(clientId: change.clientId) }
+            return AdminOutcome(Self.json(200, Self.importBody(records.count, summary)), changes: changes)
+        }
+    }
+
+    /// The body of `POST /admin/v1/roles:import`: the records and `replace`.
+    static func importRequest(_ request: HTTPRequest) -> AdminParse<([RoleMapping], Bool)> {
         let replace: Bool
         switch request.query["replace"] {
         case nil, "false", "0": replace = false
         case "true", "1": replace = true
         default:
-            return AdminOutcome(APIError.invalidRequest("replace must be true or false").response)
+            return .refusal(AdminOutcome(APIError.invalidRequest("replace must be true or false").response))
         }
-        let records: [RoleMapping]
         do {
-            records = try RoleMappingJSON.decodeList(Data(request.body))
+            return .value((try RoleMappingJSON.decodeList(Data(request.body)), replace))
         } catch {
-            return AdminOutcome(Self.invalid(error))
+            return .refusal(AdminOutcome(invalid(error)))
         }
-        return storeCall {
-            let (summary, changes) = try roles.importAllReportingChanges(records, replace: replace)
-            for change in changes { cache?.invalidate(clientId: change.clientId) }
-            let body =
-                "{\"imported\":\(records.count),\"added\":\(summary.added),\"updated\":\(summary.updated),"
-                + "\"unchanged\":\(summary.unchanged),\"removed\":\(summary.removed)}\n"
-            return AdminOutcome(Self.json(200, body), changes: changes)
-        }
+    }
+
+    static func importBody(_ count: Int, _ summary: RoleImportSummary) -> String {
+        "{\"imported\":\(count),\"added\":\(summary.added),\"updated\":\(summary.updated),"
+            + "\"unchanged\":\(summary.unchanged),\"removed\":\(summary.removed)}\n"
     }
 
     /// `GET /admin/v1/logs?lines=N`: the newest N lines of the log ring (default 100,
@@ -170,6 +170,31 @@ public final class AdminAPI: Sendable {
 
     // MARK: helpers
 
+    /// The body of `PUT /admin/v1/roles/{client_id}`: one valid record for that client_id.
+    static func record(_ clientId: String, body: [UInt8]) -> AdminParse<RoleMapping> {
+        if let bad = checkClientId(clientId) { return .refusal(bad) }
+        let mapping: RoleMapping
+        do {
+            mapping = try RoleMappingJSON.decode(Data(body))
+        } catch {
+            return .refusal(AdminOutcome(invalid(error)))
+        }
+        guard mapping.clientId == clientId else {
+            return .refusal(
+                AdminOutcome(
+                    invalid(
+                        RoleValidationError(
+                            clientId: mapping.clientId,
+                            field: "client_id",
+                            message: "differs from the client_id in the path (\(RoleMappingJSON.quoted(clientId)))"
+                        )
+                    )
+                )
+            )
+        }
+        return .value(mapping)
+    }
+
     /// Runs a store operation; a store failure (LMDB, a damaged stored record) is a 500.
     private func storeCall(_ body: () throws -> AdminOutcome) -> AdminOutcome {
         do {
@@ -179,7 +204,7 @@ public final class AdminAPI: Sendable {
         }
     }
 
-    private static func checkClientId(_ clientId: String) -> AdminOutcome? {
+    static func checkClientId(_ clientId: String) -> AdminOutcome? {
         guard let problem = RoleRules.clientId(clientId) else { return nil }
         return AdminOutcome(invalid(RoleValidationError(clientId: clientId, field: "client_id", message: problem)))
     }

@@ -112,7 +112,7 @@ public final class ServeRuntime: Sendable {
             roles: roles,
             cache: cache,
             logRing: logRing,
-            rolesTable: config.rolesTable?.table,
+            rolesTable: tableSync.map(AdminRoleTable.init(sync:)),
             info: {
                 let snapshot = jwks.current
                 let status = jwks.currentStatus

@@ -48,6 +48,10 @@ public final class RoleTableSync: Sendable {
     private let lastSuccessMillis = Atomic<Int64>(0)
     /// One sync at a time (the periodic one and any asked for at once).
     private let running = Locked(())
+    /// Each client's item `version` in the last complete scan, set only after that scan's
+    /// records are committed: a reader that takes the version first and the record second
+    /// never pairs a record with a version newer than it (the admin API's ETag).
+    private let versions = Locked([String: Int]())
 
     struct State {
         /// A complete snapshot of the table is in the store (this run's or an earlier one's).
@@ -103,6 +107,17 @@ public final class RoleTableSync: Sendable {
         }
     }
 
+    /// The table itself, for writes (the admin API of this replica): the same DynamoDB
+    /// client and source credentials as the sync.
+    public var tableStore: RoleTableStore {
+        RoleTableStore(
+            table: settings.table,
+            defaultBucket: settings.defaultBucket,
+            dynamo: dynamo,
+            credentials: credentials
+        )
+    }
+
     /// The periodic loop: a sync now, then one every jittered interval.
     public var service: PeriodicService {
         PeriodicService(name: "credvend-roles-table-sync") { [self] in
@@ -129,6 +144,29 @@ public final class RoleTableSync: Sendable {
         let last = ms == 0 ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
         return RoleSyncSchedule.staleness(lastSuccess: last, now: clock.now(), maxStaleness: limit)
             .map { "roles table: \($0)" }
+    }
+
+    /// The `version` of `clientId`'s item as of the last complete scan of this run; nil
+    /// before one, or when the table had no valid item for it.
+    public func version(of clientId: String) -> Int? { versions.withLock { $0[clientId] } }
+
+    /// Versions of the valid items of `items`; for a skipped item the version its kept
+    /// record was read at, if any.
+    private func noteVersions(_ items: [[String: DynamoDBAttributeValue]], skipped: [RoleTableItemProblem]) {
+        let bad = Set(skipped.compactMap(\.clientId))
+        versions.withLock { old in
+            var next: [String: Int] = [:]
+            next.reserveCapacity(items.count)
+            for item in items {
+                guard case .string(let id)? = item["client_id"] else { continue }
+                if bad.contains(id) {
+                    if let kept = old[id] { next[id] = kept }
+                } else {
+                    next[id] = RoleTableWrite.version(of: item)
+                }
+            }
+            old = next
+        }
     }
 
     private func noteSuccess(_ at: Date) {
@@ -175,6 +213,16 @@ public final class RoleTableSync: Sendable {
         }
         let digest = RoleTableSnapshot.digest(items: items, defaultBucket: settings.defaultBucket)
         if state.withLock({ $0.loaded && $0.digest == digest }) {
+            if versions.withLock({ $0.isEmpty }) && !items.isEmpty {
+                // A store from an earlier run: its records are this scan's, bar skipped items.
+                let previous = (try? store.list()).map { Dictionary($0.map { ($0.clientId, $0) }) { a, _ in a } } ?? [:]
+                let snapshot = RoleTableSnapshot.build(
+                    items: items,
+                    defaultBucket: settings.defaultBucket,
+                    previous: previous
+                )
+                noteVersions(items, skipped: snapshot.skipped)
+            }
             succeeded(at: started, digest: digest, mappings: nil, skipped: nil)
             return .unchanged
         }
@@ -213,6 +261,7 @@ public final class RoleTableSync: Sendable {
         }
         // After the commit: a request that reads the new record cannot find the old credentials.
         for change in changes where change.before != nil { cache.invalidate(clientId: change.clientId) }
+        noteVersions(items, skipped: snapshot.skipped)
         succeeded(at: started, digest: digest, mappings: snapshot.records.count, skipped: snapshot.skipped.count)
         return .applied(changed: changes.count)
     }

@@ -1,6 +1,7 @@
 public import CredVendCore
 import CredVendHTTP
 public import CredVendStore
+import CredVendSync
 import Foundation
 
 /// The role store of a running `credvend serve`, through its admin API (docs/reference.md#admin-api):
@@ -18,6 +19,9 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     private let token: String?
     private let tls: TLSClientOptions
     private let http = CurlHTTPClient(maxIdleHandles: 1)
+    /// The ETag each `get` saw (a `--roles-table` replica's item version): the `put` of a
+    /// read-modify-write sends it as `If-Match`, so a change in between is `409 conflict`.
+    private let etags = Locked([String: String]())
 
     /// Checks the URL, reads the token file; throws `RemoteAdminError` with a message for the user.
     /// `tls`: the CA and the client certificate for an https:// URL (mutual TLS to the listener).
@@ -66,14 +70,17 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
         let r = try send("GET", "/admin/v1/roles/" + PercentEncoding.encode(clientId))
         if r.status == 404, Self.code(r) == "role_not_found" { return nil }
         try expect(r, [200])
+        if let etag = r.headers["etag"] { etags.withLock { $0[clientId] = etag } }
         return try RoleMappingJSON.decode(Data(r.body))
     }
 
     public func put(_ mapping: RoleMapping) async throws {
+        let etag = etags.withLock { $0[mapping.clientId] }
         let r = try send(
             "PUT",
             "/admin/v1/roles/" + PercentEncoding.encode(mapping.clientId),
-            body: Array(RoleMappingJSON.encode(mapping).utf8)
+            body: Array(RoleMappingJSON.encode(mapping).utf8),
+            headers: etag.map { [("If-Match", $0)] } ?? []
         )
         try expect(r, [200, 201])
     }
@@ -110,8 +117,13 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
 
     // MARK: transport
 
-    private func send(_ method: String, _ path: String, body: [UInt8] = []) throws -> HTTPClientResponse {
-        var headers: [(String, String)] = [("Accept", "application/json")]
+    private func send(
+        _ method: String,
+        _ path: String,
+        body: [UInt8] = [],
+        headers extra: [(String, String)] = []
+    ) throws -> HTTPClientResponse {
+        var headers: [(String, String)] = [("Accept", "application/json")] + extra
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         var request = tls.applied(
@@ -144,6 +156,7 @@ public struct RemoteRoleStoreClient: RoleStoreClient {
     private func expect(_ r: HTTPClientResponse, _ ok: [Int]) throws {
         guard !ok.contains(r.status) else { return }
         let message = Self.message(r)
+        if r.status == 409, Self.code(r) == "conflict" { throw RoleTableConflict(message ?? "conflict") }
         if r.status == 400, Self.code(r) == "invalid_request", let message { throw RemoteAdminError(message) }
         var text = "the admin API at \(location) answered HTTP \(r.status)"
         if let code = Self.code(r) { text += " \(code)" }

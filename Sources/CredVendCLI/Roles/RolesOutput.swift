@@ -7,6 +7,7 @@ import Foundation
 enum RolesOutput {
     static let notFound: Int32 = 1
     static let invalid: Int32 = 2
+    static let conflict: Int32 = 3
 
     static func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
@@ -22,7 +23,8 @@ enum RolesOutput {
         return ExitCode(code)
     }
 
-    /// Runs a subcommand body, turning every error into one stderr line and exit code 2.
+    /// Runs a subcommand body, turning every error into one stderr line and exit code 2
+    /// (3 for a write that lost a race on the roles table).
     static func run(_ body: () async throws -> Void) async throws {
         do {
             try await body()
@@ -30,6 +32,8 @@ enum RolesOutput {
             throw exit
         } catch let error as RoleValidationError {
             throw fail(error.description)
+        } catch let error as RoleTableConflict {
+            throw fail("conflict: \(error.message)", code: conflict)
         } catch {
             throw fail("\(error)")
         }

@@ -10,6 +10,9 @@ public struct DynamoDBError: Error, Sendable, Hashable, CustomStringConvertible 
     public let message: String
     /// nil when no HTTP response arrived.
     public let httpStatus: Int?
+    /// For `TransactionCanceledException`: one code per action of the transaction, in
+    /// order (`None` for an action that did not cause it, `ConditionalCheckFailed`, ...).
+    public let cancellationReasons: [String]
 
     /// credvend's own codes, for failures DynamoDB did not describe itself.
     public enum Code {
@@ -23,7 +26,7 @@ public struct DynamoDBError: Error, Sendable, Hashable, CustomStringConvertible 
         "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
         "InternalServerError", "ServiceUnavailable", "LimitExceededException", Code.network,
     ]
-    static let throttlingCodes: Set<String> = [
+    public static let throttlingCodes: Set<String> = [
         "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
     ]
     static let deniedCodes: Set<String> = [
@@ -32,10 +35,27 @@ public struct DynamoDBError: Error, Sendable, Hashable, CustomStringConvertible 
         "AccessDenied", "SignatureDoesNotMatch", "InvalidClientTokenId",
     ]
 
-    public init(code: String, message: String, httpStatus: Int?, redacting secrets: [String] = []) {
+    public init(
+        code: String,
+        message: String,
+        httpStatus: Int?,
+        cancellationReasons: [String] = [],
+        redacting secrets: [String] = []
+    ) {
         self.code = Redaction.clean(code, redacting: secrets, limit: 64)
         self.message = Redaction.clean(message, redacting: secrets, limit: 300)
         self.httpStatus = httpStatus
+        self.cancellationReasons = cancellationReasons.map { Redaction.clean($0, redacting: secrets, limit: 64) }
+    }
+
+    /// A write's condition did not hold: `ConditionalCheckFailedException`, or a
+    /// transaction cancelled because one of its conditions did not (or another
+    /// transaction on the same item was under way, `TransactionConflict`). Another writer got
+    /// there first (or the item is not where the caller thought): a lost race, not a fault.
+    public var isConditionFailure: Bool {
+        code == "ConditionalCheckFailedException"
+            || (code == "TransactionCanceledException"
+                && cancellationReasons.contains { $0 == "ConditionalCheckFailed" || $0 == "TransactionConflict" })
     }
 
     /// No usable HTTP response (connect, TLS or timeout failure).
@@ -55,7 +75,14 @@ public struct DynamoDBError: Error, Sendable, Hashable, CustomStringConvertible 
         }
         let code = type.split(separator: "#").last.map(String.init) ?? type
         let message = json["message"]?.stringValue ?? json["Message"]?.stringValue ?? ""
-        return DynamoDBError(code: code, message: message, httpStatus: status, redacting: secrets)
+        let reasons = json["CancellationReasons"]?.arrayValue?.map { $0["Code"]?.stringValue ?? "None" } ?? []
+        return DynamoDBError(
+            code: code,
+            message: message,
+            httpStatus: status,
+            cancellationReasons: reasons,
+            redacting: secrets
+        )
     }
 
     public var isRetryable: Bool {

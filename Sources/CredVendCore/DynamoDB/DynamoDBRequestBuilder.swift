@@ -21,7 +21,7 @@ public struct DynamoDBRequestBuilder: Sendable {
         self.signer = signer
     }
 
-    /// A signed request for `operation` (`Scan`, ...) with a JSON `body`, made at `date`.
+    /// A signed request for `operation` (`Scan`, `GetItem`, `PutItem`, ...) with a JSON `body`, made at `date`.
     public func request(
         operation: String,
         body: [UInt8],
@@ -41,13 +41,5 @@ public struct DynamoDBRequestBuilder: Sendable {
             normalizePath: true
         )
         return SignedAWSRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
-    }
-
-    public func scan(
-        _ scan: DynamoDBScanRequest,
-        credentials: AWSCredentials,
-        date: Date
-    ) throws(OpenSSLError) -> SignedAWSRequest {
-        try request(operation: "Scan", body: scan.body, credentials: credentials, date: date)
     }
 }

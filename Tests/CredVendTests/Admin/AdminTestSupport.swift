@@ -9,15 +9,20 @@ import Logging
 struct AdminFixture {
     let tmp = TempDir()
     let store: RoleStore
-    let cache = CredentialCache(refreshBuffer: 900)
+    let cache: CredentialCache
     let ring = LogRing(capacity: 2000)
     let api: AdminAPI
 
-    /// `rolesTable`: as `serve --roles-table` makes it.
-    init(rolesTable: String? = nil) throws {
-        let store = try RoleStore(directory: tmp.sub("db"))
+    /// `rolesTable`: as `serve --roles-table` makes it, over `store` and `cache` (the sync's).
+    init(
+        store existing: RoleStore? = nil,
+        cache existingCache: CredentialCache? = nil,
+        rolesTable: AdminRoleTable? = nil
+    ) throws {
+        let store = try existing ?? RoleStore(directory: tmp.sub("db"))
         self.store = store
-        let cache = cache
+        let cache = existingCache ?? CredentialCache(refreshBuffer: 900)
+        self.cache = cache
         api = AdminAPI(
             roles: store,
             cache: cache,

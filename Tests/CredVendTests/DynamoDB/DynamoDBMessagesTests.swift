@@ -103,8 +103,9 @@ import Testing
     @Test func theRequestIsSignedForDynamoDBWithTheTargetHeader() throws {
         let builder = DynamoDBRequestBuilder(endpoint: try AWSEndpoint("http://127.0.0.1:4566"), region: "eu-west-1")
         let source = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "tok-0123")
-        let request = try builder.scan(
-            DynamoDBScanRequest(tableName: "client_roles"),
+        let request = try builder.request(
+            operation: "Scan",
+            body: DynamoDBScanRequest(tableName: "client_roles").body,
             credentials: source,
             date: Date(timeIntervalSince1970: 1_800_000_000)
         )
