@@ -25,8 +25,8 @@ struct RolesCommand: ParsableCommand {
             through its admin API (the socket, or https with a bearer token), \
             with the same output and exit codes; see docs/admin.md.
 
-            With --table every subcommand works on a DynamoDB roles table itself (the
-            source of truth of serve --roles-table replicas), with conditional writes;
+            With --table every subcommand works on a DynamoDB roles table itself (the \
+            source of truth of serve --roles-table replicas), with conditional writes; \
             see docs/replicas.md.
 
             Exit codes:
@@ -35,7 +35,7 @@ struct RolesCommand: ParsableCommand {
               2  invalid input or store error (bad JSON or field, missing file,
                  missing or unwritable store, store full, unknown flag, missing argument,
                  admin API unreachable or refusing)
-              3  conflict (--table: the item changed since it was read; nothing written)
+              3  conflict (the table item changed since it was read; nothing written)
             """,
         subcommands: [
             RolesImport.self, RolesPut.self, RolesGet.self, RolesList.self, RolesDelete.self, RolesExport.self,
