@@ -1,4 +1,4 @@
-public import CredVendCore
+import CredVendCore
 
 /// `FakeDynamoDB`'s item calls: `GetItem`, `PutItem`, `DeleteItem`, `TransactWriteItems`.
 extension FakeDynamoDB {

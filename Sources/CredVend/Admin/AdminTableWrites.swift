@@ -1,4 +1,4 @@
-public import CredVendCore
+import CredVendCore
 import CredVendStore
 import Foundation
 
