@@ -48,7 +48,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -614,6 +613,7 @@ def run_measurement(args, work: Path, procs: Procs) -> dict:
                      "interval_s": args.interval, "churn_items": args.churn, "threads": args.threads, "sts": sts},
         "first_sync": first_sync, "rss_mib": rss,
         "rss_peak_during_phases_mib": max((r["VmRSS"] for _, r in watcher.rss), default=None),
+        "rss_timeline_mib": [[round(t - watcher.since, 1), r["VmRSS"], r["RssAnon"]] for t, r in watcher.rss],
         "applied_server_ms": applied_ms,
         "phases": {},
     }
