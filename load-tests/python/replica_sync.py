@@ -498,6 +498,25 @@ def split(results: list[tuple], windows: list[dict]) -> dict:
     return {**{k: percentiles(v) for k, v in parts.items()}, "non_200": failed}
 
 
+ACCESS = re.compile(r"^(\S+)Z INFO \S+ request .*path=/v1/credentials .* us=(\d+)$", re.M)
+
+
+def server_times(log: str, offset: float, lo: float, hi: float, windows: list[dict]) -> dict:
+    """The server's own time per vending request (the access log's `us`), split as `split`
+    does by the time it was logged (the log's wall clock less `offset` = wall - monotonic):
+    what the machine's other work does to the client does not enter these."""
+    during, outside = [], []
+    for m in ACCESS.finditer(log):
+        wall = datetime.datetime.fromisoformat(m[1]).replace(tzinfo=datetime.timezone.utc).timestamp()
+        done = wall - offset
+        if not lo <= done < hi:
+            continue
+        seconds = int(m[2]) / 1e6
+        busy = any(done - seconds < w["counted"] and done > w["start"] for w in windows)
+        (during if busy else outside).append(seconds)
+    return {"no_sync": percentiles(outside), "during_sync": percentiles(during)}
+
+
 def mint_tokens(credvend: str, key: Path, issuer: str, n: int) -> list[str]:
     def mint(i):
         argv = [credvend, "dev-idp", "mint", "--key", str(key), "--client-id", client_id(i), "--issuer", issuer,
@@ -584,6 +603,7 @@ def run_measurement(args, work: Path, procs: Procs) -> dict:
         raise SystemExit(f"warm-up: {len(bad)} of {len(warm)} not 200: " + (work / "serve.log").read_text()[-1500:])
     rss["warm"] = proc_status(server.pid)
 
+    offset = time.time() - time.monotonic()
     watcher = Watcher(port, server.pid)
     watcher.start()
     while watcher.since == float("inf"):
@@ -617,11 +637,13 @@ def run_measurement(args, work: Path, procs: Procs) -> dict:
         "applied_server_ms": applied_ms,
         "phases": {},
     }
+    log = (work / "serve.log").read_text()
     for phase, data in phases.items():
         lo, hi = data["span"]
         mine = [w for w in windows if lo <= w["start"] < hi and w["outcome"] != "unfinished"]
         report["phases"][phase] = {
             **split(data["results"], [w for w in windows if w["start"] < hi and w["counted"] > lo]),
+            "server_us": server_times(log, offset, lo, hi, [w for w in windows if w["start"] < hi and w["counted"] > lo]),
             "server_cpu_s": data["cpu_s"],
             "syncs": [{k: w[k] for k in ("outcome", "scan_s", "sync_s", "pages", "items", "changed_items")}
                       for w in mine],
@@ -659,6 +681,11 @@ def table(report: dict) -> str:
                 continue
             lines.append(f"{phase:<10} {side:<16} {q['requests']:>6} {q['p50_ms']:>8.2f} {q['p90_ms']:>8.2f} "
                          f"{q['p99_ms']:>8.2f} {q['p99_9_ms']:>9.2f} {q['max_ms']:>8.2f}")
+        for side in ("no_sync", "during_sync"):
+            q = p["server_us"][side]
+            if q["requests"]:
+                lines.append(f"{phase:<10} {'server ' + side:<16} {q['requests']:>6} {q['p50_ms']:>8.2f} "
+                             f"{q['p90_ms']:>8.2f} {q['p99_ms']:>8.2f} {q['p99_9_ms']:>9.2f} {q['max_ms']:>8.2f}")
         syncs = p["syncs"]
         scan, total = [w["scan_s"] for w in syncs], [w["sync_s"] for w in syncs]
         outcomes = sorted({w["outcome"] for w in syncs})
