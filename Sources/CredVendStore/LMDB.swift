@@ -525,11 +525,6 @@ public struct LMDBWriteTransaction: ~Copyable {
         try check(rc, "delete from '\(db.name)' in \(reader.path)")
         return true
     }
-
-    /// Empties `db` (keeps the database and its handle).
-    public func removeAll(in db: LMDBDatabase) throws(LMDBError) {
-        try check(mdb_drop(reader.txn, db.dbi, 0), "empty '\(db.name)' in \(reader.path)")
-    }
 }
 
 // MARK: - return codes

@@ -329,10 +329,15 @@ public final class RoleStore: Sendable {
                         if !kept.contains(key) { raw.append((key, value, nil)) }
                     }
                     summary.removed = raw.count - summary.added - summary.updated
-                    try txn.removeAll(in: roles)
-                    for (key, value) in encoded { try txn.put(key, value, in: roles) }
-                } else {
-                    for change in raw { try txn.put(change.key, change.after!, in: roles) }
+                }
+                // Only what changed is written: a table sync that changes a few of 100,000
+                // records dirties a few pages, not the whole tree (docs/replicas.md#scale).
+                for change in raw {
+                    if let after = change.after {
+                        try txn.put(change.key, after, in: roles)
+                    } else {
+                        _ = try txn.delete(change.key, in: roles)
+                    }
                 }
                 return summary
             }

@@ -1,6 +1,7 @@
 public import CredVendCore
 public import CredVendStore
 import CredVendSync
+import CredVendSystem
 import Foundation
 public import Logging
 import Synchronization
@@ -120,10 +121,17 @@ public final class RoleTableSync: Sendable {
 
     /// The periodic loop: a sync now, then one every jittered interval.
     public var service: PeriodicService {
-        PeriodicService(name: "credvend-roles-table-sync") { [self] in
-            _ = sync()
-            return RoleSyncSchedule.delay(interval: settings.syncInterval, unitRandom: unitRandom())
-        }
+        PeriodicService(name: "credvend-roles-table-sync") { [self] in backgroundStep() }
+    }
+
+    /// One step of the loop, on a thread of its own: a sync, then the delay until the next.
+    /// Once a snapshot is loaded, at background priority: parsing and writing 100,000 items
+    /// takes seconds of CPU, which must not delay the request threads (docs/replicas.md#scale).
+    /// Until then nothing is served, and readiness waits for it: normal priority.
+    func backgroundStep() -> TimeInterval {
+        if state.withLock({ $0.loaded }) { ThreadPriority.setCurrent(nice: ThreadPriority.background) }
+        _ = sync()
+        return RoleSyncSchedule.delay(interval: settings.syncInterval, unitRandom: unitRandom())
     }
 
     /// Why /readyz says no: no complete snapshot yet, or (with `--roles-max-staleness`)
