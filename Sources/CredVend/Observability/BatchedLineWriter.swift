@@ -16,6 +16,10 @@ import Foundation
 ///   thread writes the batch itself (so a stalled stderr slows requests, as before, instead of
 ///   growing memory).
 /// - An `urgent` line (warnings and errors) is written at once, after everything before it.
+/// - So is a line after a quiet `interval` (nothing buffered, no line appended in it): at a
+///   few requests a second every line is on stderr before its response is sent, as it was
+///   with a write per line; only lines that follow each other within `interval` wait for
+///   the writer.
 /// - `flush()` writes what is buffered; the process-wide writer flushes at exit (`atexit`:
 ///   after `serve` has stopped gracefully, or any command returns or calls `exit`), so a
 ///   graceful stop loses no line. A crash loses at most the last `interval` of lines.
@@ -27,11 +31,12 @@ public final class BatchedLineWriter: Sendable {
         return writer
     }()
 
-    private let buffer = Locked<[UInt8]>([])
+    private let buffer = Locked<(bytes: [UInt8], lastAppend: UInt64)>(([], 0))
     private let writing = Locked(())
     private let wake = DispatchSemaphore(value: 0)
     private let sink: @Sendable ([UInt8]) -> Void
     private let highWater: Int
+    private let intervalNanos: UInt64
 
     /// `sink` receives each batch (whole lines, in order) on one thread at a time.
     public init(
@@ -41,6 +46,9 @@ public final class BatchedLineWriter: Sendable {
     ) {
         self.sink = sink
         self.highWater = highWater
+        intervalNanos =
+            UInt64(interval.components.seconds) * 1_000_000_000
+            + UInt64(interval.components.attoseconds / 1_000_000_000)
         let wake = wake
         let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [weak self] in
@@ -60,12 +68,15 @@ public final class BatchedLineWriter: Sendable {
 
     /// Adds `line` (which ends in a newline) to the next batch.
     public func append(_ line: [UInt8], urgent: Bool = false) {
-        let (first, full) = buffer.withLock { b -> (Bool, Bool) in
-            let first = b.isEmpty
-            b.append(contentsOf: line)
-            return (first, b.count >= highWater)
+        let now = MonotonicClock.nanos()
+        let (first, writeNow) = buffer.withLock { b -> (Bool, Bool) in
+            let first = b.bytes.isEmpty
+            let quiet = first && now &- b.lastAppend >= intervalNanos
+            b.lastAppend = now
+            b.bytes.append(contentsOf: line)
+            return (first, quiet || b.bytes.count >= highWater)
         }
-        if urgent || full {
+        if urgent || writeNow {
             flush()
         } else if first {
             wake.signal()
@@ -76,8 +87,8 @@ public final class BatchedLineWriter: Sendable {
     public func flush() {
         writing.withLock { _ in
             let batch = buffer.withLock { b -> [UInt8] in
-                defer { b.removeAll(keepingCapacity: true) }
-                return b
+                defer { b.bytes.removeAll(keepingCapacity: true) }
+                return b.bytes
             }
             if !batch.isEmpty { sink(batch) }
         }
