@@ -32,7 +32,7 @@ struct PhaseResult: Codable {
     /// With `drive --window S`: per window [end second, requests, p50, p99, max] (µs).
     var windowsMicros: [[Double]]?
     /// The latency distribution for plots: [percentile, µs] at percentiles from 0 to 100
-    /// (0, 50, 75, 87.5, ... halving the rest each step, then 100).
+    /// (0, 1, 5, 10 ... 40, 50, 75, 87.5, ... halving the rest each step, then 100).
     var latencyCurveMicros: [[Double]]?
     /// The fleet scenarios' own figures (storm, steady).
     var storm: StormSummary?
@@ -52,6 +52,7 @@ struct PhaseResult: Codable {
     static func curve(_ h: Histogram<UInt64>) -> [[Double]]? {
         guard h.totalCount > 0 else { return nil }
         var out: [[Double]] = [[0, Double(h.min) / 1000]]
+        for p in [1.0, 5, 10, 20, 30, 40] { out.append([p, Double(h.valueAtPercentile(p)) / 1000]) }
         var rest = 100.0
         while rest > 0.0005 {
             rest /= 2
