@@ -25,12 +25,12 @@ fi
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" - <<'PY' 2>/dev/null
 import importlib.util, sys
-mods = ["moto", "flask", "flask_cors", "boto3", "botocore", "joserfc", "cryptography", "pytest", "xmltodict", "awscli"]
+mods = ["moto", "flask", "flask_cors", "boto3", "botocore", "joserfc", "cryptography", "pytest", "xmltodict", "awscli", "matplotlib"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
 then
-    echo "install-deps: pip install moto[server] boto3 awscli joserfc cryptography pytest" >&2
-    "$PYTHON" -m pip install -q 'moto[server]>=5.0' boto3 awscli joserfc cryptography pytest
+    echo "install-deps: pip install moto[server] boto3 awscli joserfc cryptography pytest matplotlib" >&2
+    "$PYTHON" -m pip install -q 'moto[server]>=5.0' boto3 awscli joserfc cryptography pytest matplotlib
 fi
 for tool in moto_server aws; do
     command -v "$tool" >/dev/null || { echo "install-deps: $tool not on PATH after install" >&2; exit 1; }

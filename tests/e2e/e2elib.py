@@ -235,6 +235,20 @@ def log_value(written: str) -> str:
     return out.decode()
 
 
+def settled_log(path: str, quiet=0.05, timeout=2.0) -> str:
+    """The file once it has not grown for `quiet` s (at most `timeout` s): log lines that
+    follow each other closely are written in batches within 10 ms (BatchedLineWriter)."""
+    deadline = time.monotonic() + timeout
+    size = -1
+    while time.monotonic() < deadline:
+        now = os.path.getsize(path)
+        if now == size:
+            break
+        size = now
+        time.sleep(quiet)
+    return Path(path).read_text(errors="replace")
+
+
 def wait_for_log(path: str, pattern: re.Pattern, timeout=20.0, proc=None) -> re.Match:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -270,7 +284,7 @@ class Serve:
             self.wait_ready()
 
     def log(self) -> str:
-        return Path(self.proc.log_path).read_text(errors="replace")
+        return settled_log(self.proc.log_path)
 
     def wait_ready(self, timeout=20.0):
         deadline = time.monotonic() + timeout

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from conftest import BIN
-from e2elib import LISTEN_RE, http, reply, wait_for_log
+from e2elib import LISTEN_RE, http, reply, settled_log, wait_for_log
 
 THING = "thing-01"
 ROLE_ALIAS = "device-role-alias"
@@ -227,7 +227,7 @@ class Tes:
         self.token = self.token_file.read_text().strip()
 
     def log(self) -> str:
-        return Path(self.proc.log_path).read_text(errors="replace")
+        return settled_log(self.proc.log_path)
 
     def get(self, token: str | None = "", path: str = CREDS_PATH):
         headers = {} if token is None else {"Authorization": token or self.token}

@@ -9,8 +9,9 @@ public import Logging
 /// event is one line of printable ASCII whatever its values hold.
 ///
 /// Cheap enough for one line per request: the line is built as bytes in one buffer,
-/// the `YYYY-MM-DDTHH:MM:SS` part is formatted once per second per thread, and the
-/// line goes out in a single write(2) (no FileHandle, no Data, no String(format:)).
+/// the `YYYY-MM-DDTHH:MM:SS` part is formatted once per second per thread (no FileHandle,
+/// no Data, no String(format:)), and lines go out in batches (`BatchedLineWriter`): info
+/// lines within 10 ms, warnings and errors at once, everything at exit.
 public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -37,7 +38,7 @@ public struct LineLogHandler: LogHandler {
         Self.appendEvent(event, label: label, metadata: metadata, to: &line)
         ring?.append(String(decoding: line, as: UTF8.self))
         line.append(UInt8(ascii: "\n"))
-        StandardError.write(line)
+        BatchedLineWriter.standardError.append(line, urgent: event.level >= .warning)
     }
 
     /// `label: message key=value...` with the metadata merged and in key order, every part

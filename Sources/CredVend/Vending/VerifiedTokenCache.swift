@@ -2,7 +2,9 @@ public import CredVendCore
 public import CredVendCrypto
 import CredVendStore
 import CredVendSync
+import CredVendSystem
 import Foundation
+import Synchronization
 
 /// Outcomes of the token checks (docs/reference.md#token-checks, 1-5) by SHA-256 of the token, so
 /// that a token seen before skips the RSA check.
@@ -21,6 +23,12 @@ import Foundation
 ///   certificate, hit or miss (`CertificateBinding`).
 /// - Bounded: `capacity` entries in 64 shards, each behind its own lock, so requests
 ///   for different tokens almost never meet on a lock.
+/// - Each thread keeps its own copies of the entries it hit last (up to 64), checked
+///   first: a token sent again and again from many connections (one daemon's, an agent's)
+///   would otherwise have every worker take the same shard's lock and touch the same
+///   entry's reference count on every request, which made one hot token slower than
+///   many. A copy is used only while no entry has been stored since it was made (any
+///   insert moves `generation`), so it answers exactly what the shard would.
 public final class VerifiedTokenCache: Sendable {
     public typealias Key = SHA256Digest
 
@@ -42,6 +50,34 @@ public final class VerifiedTokenCache: Sendable {
             self.until = until
             self.keysVersion = keysVersion
         }
+
+        /// The same entry sharing no storage with this one (its strings copied too), for one thread.
+        func privateCopy() -> Entry {
+            func fresh(_ s: String?) -> String? { s.map { String(decoding: Array($0.utf8), as: UTF8.self) } }
+            guard case .accepted(let t) = outcome else {
+                return Entry(outcome: outcome, until: until, keysVersion: keysVersion)
+            }
+            let copy = VerifiedToken(
+                clientId: fresh(t.clientId)!,
+                scopes: [],
+                exp: t.exp,
+                iat: t.iat,
+                jti: fresh(t.jti),
+                sub: fresh(t.sub),
+                certificateThumbprint: fresh(t.certificateThumbprint)
+            )
+            return Entry(outcome: .accepted(copy), until: until, keysVersion: keysVersion)
+        }
+    }
+
+    /// One thread's copies of its repeated hits, valid while `generation` is the cache's.
+    /// `seen` holds the last key hit per slot: a key is copied on its second hit from the
+    /// slot, so tokens that cycle (thousands of clients) cost no copy, and a repeated one is
+    /// copied once.
+    private final class ThreadCopies {
+        var entries: [Key: Entry] = [:]
+        var seen = [Key?](repeating: nil, count: 64)
+        var generation = -1
     }
 
     private final class Shard: Sendable {
@@ -52,6 +88,9 @@ public final class VerifiedTokenCache: Sendable {
     public let refusalTTL: Double
     private let shards: [Shard]
     private let perShard: Int
+    private let copies = ThreadLocal<ThreadCopies>()
+    /// Moves on every insert: a thread's copies made before it are not used.
+    private let generation = Atomic<Int>(0)
 
     public init(capacity: Int = 65_536, refusalTTL: Double = 300) {
         self.capacity = capacity
@@ -65,14 +104,45 @@ public final class VerifiedTokenCache: Sendable {
     /// The live outcome for this token under this key set, or nil.
     public func lookup(_ key: Key, keysVersion: Double, now: Double) -> Outcome? {
         guard capacity > 0 else { return nil }
-        return shard(key).entries.withLock { entries -> Outcome? in
+        let mine = threadCopies()
+        if let e = mine.entries[key], e.keysVersion == keysVersion, now < e.until { return e.outcome }
+        let found = shard(key).entries.withLock { entries -> Entry? in
             guard let e = entries[key] else { return nil }
             guard e.keysVersion == keysVersion, now < e.until else {
                 entries.removeValue(forKey: key)
                 return nil
             }
-            return e.outcome
+            return e
         }
+        guard let found else {
+            mine.entries.removeValue(forKey: key)
+            return nil
+        }
+        let slot = Int(truncatingIfNeeded: key.c & 63)
+        if mine.seen[slot] == key {
+            if mine.entries.count >= 64 { mine.entries.removeAll(keepingCapacity: true) }
+            mine.entries[key] = found.privateCopy()
+        } else {
+            mine.seen[slot] = key
+        }
+        return found.outcome
+    }
+
+    /// This thread's copies, emptied if an entry was stored since they were made.
+    private func threadCopies() -> ThreadCopies {
+        let now = generation.load(ordering: .acquiring)
+        let mine: ThreadCopies
+        if let m = copies.value {
+            mine = m
+        } else {
+            mine = ThreadCopies()
+            copies.value = mine
+        }
+        if mine.generation != now {
+            mine.entries.removeAll(keepingCapacity: true)
+            mine.generation = now
+        }
+        return mine
     }
 
     /// Remembers an acceptance until the token's `exp + skew`. The scopes are not kept
@@ -115,6 +185,7 @@ public final class VerifiedTokenCache: Sendable {
             }
             entries[key] = entry
         }
+        generation.add(1, ordering: .releasing)
     }
 
     public var count: Int { shards.reduce(0) { $0 + $1.entries.withLock { $0.count } } }

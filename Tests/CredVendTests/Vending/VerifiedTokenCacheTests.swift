@@ -1,3 +1,4 @@
+import CredVendSync
 import Foundation
 import Testing
 
@@ -82,5 +83,72 @@ extension VerifiedTokenCache.Outcome: Equatable {
     @Test func bytesRoundTrip() {
         let digest = SHA256.hash("record")
         #expect(VerifiedTokenCache.Key(digest: digest).bytes == digest)
+    }
+}
+
+/// A thread's copies of its repeated hits answer exactly what the shard would.
+@Suite struct VerifiedTokenCacheThreadCopyTests {
+    static func key(_ text: String) -> VerifiedTokenCache.Key { .init(digest: SHA256.hash(text)) }
+
+    static func token(_ client: String, exp: Double, jti: String? = nil) -> VerifiedToken {
+        VerifiedToken(clientId: client, scopes: [], exp: Date(timeIntervalSince1970: exp), iat: nil, jti: jti, sub: nil)
+    }
+
+    static func client(_ outcome: VerifiedTokenCache.Outcome?) -> String? {
+        guard case .accepted(let t)? = outcome else { return nil }
+        return t.clientId
+    }
+
+    @Test func aRepeatedHitStillDiesAtExpPlusSkewAndWithAnotherKeySet() {
+        let cache = VerifiedTokenCache()
+        let k = Self.key("hot")
+        cache.accept(
+            k,
+            Self.token("c1", exp: 1000, jti: "a-jti-longer-than-fifteen-bytes"),
+            skew: 60,
+            keysVersion: 1,
+            now: 900
+        )
+        for now in [901.0, 902, 903, 1059] { #expect(Self.client(cache.lookup(k, keysVersion: 1, now: now)) == "c1") }
+        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1000) else {
+            Issue.record("miss")
+            return
+        }
+        #expect(t.jti == "a-jti-longer-than-fifteen-bytes")
+        #expect(cache.lookup(k, keysVersion: 2, now: 1001) == nil)
+        #expect(cache.lookup(k, keysVersion: 1, now: 1060) == nil)
+    }
+
+    @Test func anEntryStoredAfterTheCopyWasMadeIsWhatTheNextHitAnswers() {
+        let cache = VerifiedTokenCache()
+        let k = Self.key("hot")
+        cache.accept(k, Self.token("c1", exp: 1000), skew: 0, keysVersion: 1, now: 900)
+        for _ in 0..<3 { #expect(Self.client(cache.lookup(k, keysVersion: 1, now: 901)) == "c1") }
+        cache.accept(k, Self.token("c2", exp: 1000), skew: 0, keysVersion: 1, now: 902)
+        #expect(Self.client(cache.lookup(k, keysVersion: 1, now: 903)) == "c2")
+        cache.refuse(k, JWTError(.badSignature, "x"), keysVersion: 1, now: 904)
+        guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 905) else {
+            Issue.record("the refusal stored last is not what the lookup answered")
+            return
+        }
+        #expect(e.code == .badSignature)
+    }
+
+    @Test func manyThreadsHittingOneTokenAndOthersAllGetTheirOwnAnswers() {
+        let cache = VerifiedTokenCache()
+        let keys = (0..<200).map { Self.key("t\($0)") }
+        for (i, k) in keys.enumerated() {
+            cache.accept(k, Self.token("c\(i)", exp: 1000), skew: 0, keysVersion: 1, now: 900)
+        }
+        let wrong = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for n in 0..<5000 {
+                let i = n % 3 == 0 ? (n * 7 + t) % keys.count : 0
+                if Self.client(cache.lookup(keys[i], keysVersion: 1, now: 950)) != "c\(i)" {
+                    wrong.withLock { $0 += 1 }
+                }
+            }
+        }
+        #expect(wrong.withLock { $0 } == 0)
     }
 }

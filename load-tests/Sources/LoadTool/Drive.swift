@@ -157,6 +157,7 @@ struct Drive {
                 }
             }
         )
+        phase.latencyCurveMicros = PhaseResult.curve(result.latency)
         phase.notes["request_bytes"] = String(measured.first?.count ?? 0)
         phase.notes["server_stderr"] = args.string("server-log", "file")
         if unique && result.completed >= measured.count - connections {

@@ -37,6 +37,8 @@ struct ProcSample {
     var cpuSeconds: Double
     /// Entries of /proc/PID/fd: sockets, files, epoll and event descriptors (a leak shows here first).
     var openFds: Int
+    /// Threads: of /proc/PID/status.
+    var threads: Int
 
     static func read(pid: Int32) -> ProcSample? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -57,7 +59,9 @@ struct ProcSample {
             rssKiB: kib("VmRSS:"),
             peakRssKiB: kib("VmHWM:"),
             cpuSeconds: (utime + stime) / ticks,
-            openFds: fds
+            openFds: fds,
+            threads: status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
+                .flatMap { Int($0.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
         )
     }
 }

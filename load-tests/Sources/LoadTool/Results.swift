@@ -31,6 +31,11 @@ struct PhaseResult: Codable {
     var fdSeries: [[Double]]?
     /// With `drive --window S`: per window [end second, requests, p50, p99, max] (µs).
     var windowsMicros: [[Double]]?
+    /// The latency distribution for plots: [percentile, µs] at percentiles from 0 to 100
+    /// (0, 1, 5, 10 ... 40, 50, 75, 87.5, ... halving the rest each step, then 100).
+    var latencyCurveMicros: [[Double]]?
+    /// The fleet scenarios' own figures (storm, steady).
+    var storm: StormSummary?
     var notes: [String: String] = [:]
 
     static func percentiles(_ h: Histogram<UInt64>) -> [String: Double] {
@@ -41,6 +46,20 @@ struct PhaseResult: Codable {
         }
         out["max"] = Double(h.max) / 1000
         out["mean"] = h.mean / 1000
+        return out
+    }
+
+    static func curve(_ h: Histogram<UInt64>) -> [[Double]]? {
+        guard h.totalCount > 0 else { return nil }
+        var out: [[Double]] = [[0, Double(h.min) / 1000]]
+        for p in [1.0, 5, 10, 20, 30, 40] { out.append([p, Double(h.valueAtPercentile(p)) / 1000]) }
+        var rest = 100.0
+        while rest > 0.0005 {
+            rest /= 2
+            let p = 100 - rest
+            out.append([p, Double(h.valueAtPercentile(p)) / 1000])
+        }
+        out.append([100, Double(h.max) / 1000])
         return out
     }
 }
@@ -79,6 +98,23 @@ enum Table {
         return String(format: "%.\(digits)f", v)
     }
 
+    /// One fleet phase's row (times to credentials in ms).
+    static func fleetRow(_ p: PhaseResult) -> String {
+        guard let s = p.storm else { return "" }
+        let ms = { (name: String) -> String in num(p.latencyMicros[name].map { $0 / 1000 }, 1) }
+        let cells: [(String, Int)] = [
+            (String(s.clients), 8), (String(s.clientsWithCredentials), 7),
+            (s.secondsUntilAll.map { num($0, 1) } ?? "-", 9),
+            (ms("p50"), 7), (ms("p99"), 7), (ms("p99.9"), 8), (String(s.attempts), 9),
+            (s.stsCalls.map(String.init) ?? "-", 10), (s.stsThrottled.map(String.init) ?? "-", 9),
+            (String(s.statuses["503"] ?? 0), 5), (s.serverPeakThreads.map(String.init) ?? "-", 7),
+            (num(s.serverCpuMicrosPerClient, 1), 13),
+        ]
+        var row = pad(p.label + " (" + p.mode + ")", 38)
+        for (text, width) in cells { row += " " + pad(text, width, right: true) }
+        return row + "\n"
+    }
+
     static func render(_ report: RunReport) -> String {
         var out = "machine: \(report.machine.cores) cores, \(report.machine.cpuModel), Linux \(report.machine.kernel)\n"
         if !report.phases.isEmpty {
@@ -105,6 +141,12 @@ enum Table {
                 ]
                 out += cells.map { pad($0.0, $0.1, right: $0.2) }.joined(separator: " ") + "\n"
             }
+        }
+        let fleets = report.phases.filter { $0.storm != nil }
+        if !fleets.isEmpty {
+            out +=
+                "\nfleet (new clients, Poisson arrivals)   clients  served  all by s  p50 ms  p99 ms p99.9 ms  requests  STS calls throttled  503s threads cpu us/client\n"
+            for p in fleets { out += fleetRow(p) }
         }
         if let m = report.micro {
             out += "\nmicro (in-process, one thread)            ns/op        ops/s\n"

@@ -74,6 +74,42 @@ enum Targets {
                 "\(failed == 0 ? "met" : "MISSED"): \(failed) of \(h.requests + h.errors) failed; "
                 + "p99 \(f(p99, 0)) us, max \(f(maxUs, 0)) us at \(f(h.requestsPerSecond, 0)) req/s"
         }
+        for p in r.phases {
+            guard let s = p.storm else { continue }
+            out.merge(fleet(p, s)) { $1 }
+        }
+        return out
+    }
+
+    /// The storm's targets (and steady's figures): every client served, STS calls <= 1.05 x clients,
+    /// throttled <= 5% of calls, all served by 1.2 x N / R, nothing but 200 or 503 with Retry-After.
+    static func fleet(_ p: PhaseResult, _ s: StormSummary) -> [String: String] {
+        func f(_ v: Double, _ d: Int = 1) -> String { Table.num(v, d) }
+        func mark(_ ok: Bool) -> String { ok ? "met" : "MISSED" }
+        let name = p.label
+        var out: [String: String] = [:]
+        out["\(name): every client gets credentials"] =
+            "\(mark(s.clientsWithCredentials == s.clients)): \(s.clientsWithCredentials) of \(s.clients); outcomes \(s.outcomes)"
+        let others = s.statuses.filter { $0.key != "200" && $0.key != "503" }.values.reduce(0, +)
+        out["\(name): only 200 or 503 with Retry-After"] =
+            "\(mark(others == 0 && s.unavailableWithoutRetryAfter == 0 && s.connectErrors == 0)): statuses \(s.statuses), "
+            + "503 without Retry-After \(s.unavailableWithoutRetryAfter), failed connections \(s.connectErrors)"
+        if let calls = s.stsCalls {
+            let ratio = Double(calls) / Double(s.clients)
+            out["\(name): STS calls <= 1.05 x clients"] = "\(mark(ratio <= 1.05)): \(calls) calls, \(f(ratio, 3)) x"
+            if let throttled = s.stsThrottled, calls > 0 {
+                let share = Double(throttled) / Double(calls) * 100
+                out["\(name): throttled <= 5% of STS calls"] = "\(mark(share <= 5)): \(throttled) (\(f(share))%)"
+            }
+        }
+        if p.scenario == "storm", let rate = p.notes["sts_rate"].flatMap(Double.init), rate > 0 {
+            let allowed = 1.2 * Double(s.clients) / rate
+            out["\(name): all served within 1.2 x N / R"] =
+                "\(mark((s.secondsUntilAll ?? .infinity) <= allowed)): "
+                + (s.secondsUntilAll.map { "\(f($0)) s" } ?? "not all served")
+                + " (1.2 x N / R = \(f(allowed)) s; arrivals over \(f(s.arrivalSeconds, 0)) s)"
+        }
+        if let threads = s.serverPeakThreads { out["\(name): server peak threads (context)"] = "\(threads)" }
         return out
     }
 }

@@ -56,7 +56,7 @@ func writeJSON<T: Encodable>(_ value: T, to path: String) {
 
 let argv = CommandLine.arguments
 guard argv.count >= 2 else {
-    fail("usage: credvend-load sts-stub|roles-file|micro|drive|table [--options]")
+    fail("usage: credvend-load sts-stub|roles-file|micro|drive|storm|table [--options]")
 }
 let args = Args(argv.dropFirst(2))
 
@@ -65,7 +65,14 @@ case "sts-stub":
     let port = args.int("port", 0)
     let server = HTTPServer(
         configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: port), threadPoolSize: 2),
-        handler: STSStub()
+        handler: STSStub(
+            STSStub.Behaviour(
+                latency: args.double("latency-ms", 0) / 1000,
+                jitter: args.double("jitter-ms", 0) / 1000,
+                rate: args.double("rate", 0),
+                burst: args.double("burst", max(1, args.double("rate", 0) / 10))
+            )
+        )
     )
     do { try server.start() } catch { fail("sts-stub: \(error)") }
     FileHandle.standardError.write(Data("listening on 127.0.0.1:\(server.boundPort ?? 0)\n".utf8))
@@ -142,6 +149,9 @@ case "micro":
 
 case "drive":
     do { try Drive(args: args).run() } catch { fail("drive: \(error)") }
+
+case "storm":
+    do { try Storm(args: args).run() } catch { fail("storm: \(error)") }
 
 case "table":
     // Merges the phase and micro JSON files of one run into report.json and prints the table.
