@@ -152,7 +152,7 @@ struct MicroBench {
             metrics: ServerMetrics(),
             logger: logger
         )
-        let builder = AssumeRoleRequestBuilder(endpoint: try STSEndpoint.regional("us-east-1"), region: "us-east-1")
+        let builder = AssumeRoleRequestBuilder(endpoint: try AWSEndpoint.regional(service: "sts", region: "us-east-1"), region: "us-east-1")
         let sourceCreds = AWSCredentials(accessKeyId: "AKIALOADTEST00000000", secretAccessKey: "load-test-secret")
 
         let token = try factory.token(clientId: clientId)
