@@ -1,0 +1,233 @@
+import CredVendCore
+import Dispatch
+import Foundation
+import Logging
+
+/// `STSCallPool`'s state and threads. One `NSCondition` guards it all: workers wait on it
+/// for a job and a free slot, the reaper waits on it until the oldest request's deadline.
+/// (`Locked` has no wait with a deadline; NSCondition is a pthread mutex and condition
+/// variable, which ThreadSanitizer sees.)
+///
+/// @unchecked Sendable: every `var` is read and written only with `condition` locked.
+final class STSCallPoolCore: @unchecked Sendable {
+    struct Job {
+        let run: @Sendable (STSPermit) -> Void
+        let refused: @Sendable (APIError) -> Void
+        /// Monotonic nanoseconds after which the request is answered 503 if its call has not started.
+        let deadline: UInt64
+    }
+
+    let settings: STSCallPool.Settings
+    private let logger: Logger
+    private let unitRandom: @Sendable () -> Double
+    private let condition = NSCondition()
+    /// FIFO with a moving head; every job waits the same `queueWait`, so the head's deadline is the earliest.
+    private var queue: [Job] = []
+    private var head = 0
+    private var inFlight = 0
+    /// Workers waiting to call STS again after a throttled answer: they go before the queue.
+    private var retryWaiters = 0
+    private var idleWorkers = 0
+    private var workers = 0
+    private var reaperStarted = false
+    private var stopped = false
+    private var limit: AdaptiveLimit
+    /// Seconds one STS call took lately (moving average), for `Retry-After`.
+    private var callSeconds = 0.05
+
+    init(settings: STSCallPool.Settings, logger: Logger, unitRandom: @escaping @Sendable () -> Double) {
+        self.settings = settings
+        self.logger = logger
+        self.unitRandom = unitRandom
+        limit = AdaptiveLimit(initial: settings.initialLimit, maximum: settings.concurrency)
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    var state: (allowed: Int, inFlight: Int, queued: Int, threads: Int) {
+        locked { (limit.allowed, inFlight, queue.count - head, workers + (reaperStarted ? 1 : 0)) }
+    }
+
+    func submit(_ run: @escaping @Sendable (STSPermit) -> Void, refused: @escaping @Sendable (APIError) -> Void) {
+        let deadline = Self.now() &+ UInt64(max(0, Self.seconds(settings.queueWait)) * 1e9)
+        condition.lock()
+        // Full: as many wait as may, beyond the requests a free slot is about to take.
+        let free = max(0, limit.allowed - inFlight - retryWaiters)
+        if stopped || queue.count - head >= settings.queueLimit + free {
+            let error = busy(
+                stopped ? "credvend is shutting down" : "credvend's queue of STS calls is full",
+                locked: true
+            )
+            condition.unlock()
+            return refused(error)
+        }
+        queue.append(Job(run: run, refused: refused, deadline: deadline))
+        let spawnWorker = needsWorker()
+        let spawnReaper = !reaperStarted
+        reaperStarted = true
+        condition.broadcast()
+        condition.unlock()
+        if spawnWorker { start("credvend-sts") { self.work() } }
+        if spawnReaper { start("credvend-sts-reaper") { self.reap() } }
+    }
+
+    func stop() {
+        locked { stopped = true }
+    }
+
+    /// A call answered without throttling, after `seconds`.
+    func answered(seconds: Double) {
+        let spawn = locked { () -> Bool in
+            limit.succeeded()
+            callSeconds = callSeconds * 0.8 + seconds * 0.2
+            return needsWorker()
+        }
+        if spawn { start("credvend-sts") { self.work() } }
+    }
+
+    func throttled(startedAt: UInt64, now: UInt64) {
+        let (before, after) = locked { () -> (Int, Int) in
+            let before = limit.allowed
+            limit.throttled(startedAt: Double(startedAt) / 1e9, now: Double(now) / 1e9)
+            return (before, limit.allowed)
+        }
+        if after < before {
+            logger.warning(
+                "STS is throttling; fewer calls in flight",
+                metadata: ["limit": "\(after)", "was": "\(before)"]
+            )
+        }
+    }
+
+    /// Gives the permit's slot back and waits for one again (before any queued request)
+    /// until its deadline. False when the deadline came first: the slot is then not held.
+    func reacquire(_ permit: STSPermit) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        inFlight -= 1
+        permit.held = false
+        retryWaiters += 1
+        condition.broadcast()
+        defer {
+            retryWaiters -= 1
+            condition.broadcast()
+        }
+        while !stopped {
+            if inFlight < limit.allowed {
+                inFlight += 1
+                permit.held = true
+                return true
+            }
+            let now = Self.now()
+            guard now < permit.deadline else { return false }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(permit.deadline - now) / 1e9))
+        }
+        return false
+    }
+
+    /// The 503 for a request refused now, its `Retry-After` from the backlog ahead.
+    func busy(_ reason: String, locked isLocked: Bool = false) -> APIError {
+        if !isLocked { condition.lock() }
+        let seconds = BusyRetryAfter.seconds(
+            backlog: queue.count - head + inFlight,
+            allowed: limit.allowed,
+            callSeconds: callSeconds,
+            unitRandom: unitRandom()
+        )
+        if !isLocked { condition.unlock() }
+        return .unavailable("\(reason); try again in \(seconds) s", retryAfter: seconds)
+    }
+
+    /// With `condition` locked: a request waits, a slot is free, and no worker is idle to take it.
+    private func needsWorker() -> Bool {
+        guard head < queue.count, idleWorkers == 0, workers < settings.concurrency, inFlight < limit.allowed else {
+            return false
+        }
+        workers += 1
+        return true
+    }
+
+    private func work() {
+        condition.lock()
+        while !stopped {
+            guard head < queue.count, inFlight < limit.allowed, retryWaiters == 0 else {
+                idleWorkers += 1
+                condition.wait()
+                idleWorkers -= 1
+                continue
+            }
+            let job = pop()
+            inFlight += 1
+            let permit = STSPermit(core: self, deadline: job.deadline)
+            condition.unlock()
+            job.run(permit)
+            condition.lock()
+            if permit.held { inFlight -= 1 }
+            condition.broadcast()
+        }
+        workers -= 1
+        condition.unlock()
+    }
+
+    /// Answers every request whose deadline passed before its call could start.
+    private func reap() {
+        condition.lock()
+        while !stopped {
+            let now = Self.now()
+            var expired: [Job] = []
+            while head < queue.count, queue[head].deadline <= now { expired.append(pop()) }
+            if !expired.isEmpty {
+                let errors = expired.map { _ in
+                    busy("no STS call could start within \(Self.seconds(settings.queueWait)) s", locked: true)
+                }
+                condition.unlock()
+                for (job, error) in zip(expired, errors) { job.refused(error) }
+                condition.lock()
+                continue
+            }
+            if head < queue.count {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(queue[head].deadline - now) / 1e9))
+            } else {
+                condition.wait()
+            }
+        }
+        var rest: [Job] = []
+        while head < queue.count { rest.append(pop()) }
+        let errors = rest.map { _ in busy("credvend is shutting down", locked: true) }
+        condition.unlock()
+        for (job, error) in zip(rest, errors) { job.refused(error) }
+    }
+
+    /// With `condition` locked.
+    private func pop() -> Job {
+        let job = queue[head]
+        head += 1
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 {
+            queue.removeFirst(head)
+            head = 0
+        }
+        return job
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        return body()
+    }
+
+    private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.start()
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
