@@ -12,22 +12,16 @@ struct SigV4Date: Equatable {
     /// microsecond of every signature.
     init(_ date: Date) {
         let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
-        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: 16)
-        func put(_ value: Int, at end: Int, width: Int) {
-            var v = max(0, value)
-            for i in stride(from: end - 1, through: end - width, by: -1) {
-                bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            }
-        }
-        put(t.year, at: 4, width: 4)
-        put(t.month, at: 6, width: 2)
-        put(t.day, at: 8, width: 2)
-        bytes[8] = UInt8(ascii: "T")
-        put(t.hour, at: 11, width: 2)
-        put(t.minute, at: 13, width: 2)
-        put(t.second, at: 15, width: 2)
-        bytes[15] = UInt8(ascii: "Z")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        UTCDateTime.appendDigits(t.year, width: 4, to: &bytes)
+        UTCDateTime.appendDigits(t.month, width: 2, to: &bytes)
+        UTCDateTime.appendDigits(t.day, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        UTCDateTime.appendDigits(t.hour, width: 2, to: &bytes)
+        UTCDateTime.appendDigits(t.minute, width: 2, to: &bytes)
+        UTCDateTime.appendDigits(t.second, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
         amzDate = String(decoding: bytes, as: UTF8.self)
         dateStamp = String(decoding: bytes[0..<8], as: UTF8.self)
     }
