@@ -102,7 +102,7 @@ public final class ServeRuntime: Sendable {
             roles: roles,
             cache: cache,
             sts: sts,
-            pool: STSCallPool(config.stsPool, logger: logger),
+            pool: STSCallPool(config.stsPool, metrics: metrics, logger: logger),
             source: source,
             metrics: metrics,
             logger: logger,

@@ -64,10 +64,11 @@ public final class STSCallPool: Sendable {
     /// `unitRandom`: the jitter of `Retry-After`, in [0, 1).
     public init(
         _ settings: Settings = .default,
+        metrics: ServerMetrics? = nil,
         logger: Logger,
         unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
-        core = STSCallPoolCore(settings: settings.clamped, logger: logger, unitRandom: unitRandom)
+        core = STSCallPoolCore(settings: settings.clamped, metrics: metrics, logger: logger, unitRandom: unitRandom)
     }
 
     deinit { core.stop() }
@@ -121,7 +122,7 @@ public final class STSPermit: @unchecked Sendable {
             }
             core.throttled(startedAt: started, now: ended)
             guard attempt < core.settings.maxThrottledAttempts, core.reacquire(self) else {
-                return .busy(core.busy("STS is throttling credvend's calls"))
+                return .busy(core.busy("STS is throttling credvend's calls", reason: "throttled"))
             }
             attempt += 1
         }

@@ -18,6 +18,7 @@ final class STSCallPoolCore: @unchecked Sendable {
     }
 
     let settings: STSCallPool.Settings
+    private let metrics: ServerMetrics?
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
     private let condition = NSCondition()
@@ -35,8 +36,14 @@ final class STSCallPoolCore: @unchecked Sendable {
     /// Seconds one STS call took lately (moving average), for `Retry-After`.
     private var callSeconds = 0.05
 
-    init(settings: STSCallPool.Settings, logger: Logger, unitRandom: @escaping @Sendable () -> Double) {
+    init(
+        settings: STSCallPool.Settings,
+        metrics: ServerMetrics?,
+        logger: Logger,
+        unitRandom: @escaping @Sendable () -> Double
+    ) {
         self.settings = settings
+        self.metrics = metrics
         self.logger = logger
         self.unitRandom = unitRandom
         limit = AdaptiveLimit(initial: settings.initialLimit, maximum: settings.concurrency)
@@ -56,6 +63,7 @@ final class STSCallPoolCore: @unchecked Sendable {
         if stopped || queue.count - head >= settings.queueLimit + free {
             let error = busy(
                 stopped ? "credvend is shutting down" : "credvend's queue of STS calls is full",
+                reason: "queue_full",
                 locked: true
             )
             condition.unlock()
@@ -126,7 +134,9 @@ final class STSCallPoolCore: @unchecked Sendable {
     }
 
     /// The 503 for a request refused now, its `Retry-After` from the backlog ahead.
-    func busy(_ reason: String, locked isLocked: Bool = false) -> APIError {
+    /// `reason`: the `credvend_sts_shed_total` label.
+    func busy(_ why: String, reason: String, locked isLocked: Bool = false) -> APIError {
+        metrics?.stsShed.increment(reason)
         if !isLocked { condition.lock() }
         let seconds = BusyRetryAfter.seconds(
             backlog: queue.count - head + inFlight,
@@ -135,7 +145,7 @@ final class STSCallPoolCore: @unchecked Sendable {
             unitRandom: unitRandom()
         )
         if !isLocked { condition.unlock() }
-        return .unavailable("\(reason); try again in \(seconds) s", retryAfter: seconds)
+        return .unavailable("\(why); try again in \(seconds) s", retryAfter: seconds)
     }
 
     /// With `condition` locked: a request waits, a slot is free, and no worker is idle to take it.
@@ -178,7 +188,11 @@ final class STSCallPoolCore: @unchecked Sendable {
             while head < queue.count, queue[head].deadline <= now { expired.append(pop()) }
             if !expired.isEmpty {
                 let errors = expired.map { _ in
-                    busy("no STS call could start within \(Self.seconds(settings.queueWait)) s", locked: true)
+                    busy(
+                        "no STS call could start within \(Self.seconds(settings.queueWait)) s",
+                        reason: "queue_wait",
+                        locked: true
+                    )
                 }
                 condition.unlock()
                 for (job, error) in zip(expired, errors) { job.refused(error) }
@@ -193,7 +207,7 @@ final class STSCallPoolCore: @unchecked Sendable {
         }
         var rest: [Job] = []
         while head < queue.count { rest.append(pop()) }
-        let errors = rest.map { _ in busy("credvend is shutting down", locked: true) }
+        let errors = rest.map { _ in busy("credvend is shutting down", reason: "queue_wait", locked: true) }
         condition.unlock()
         for (job, error) in zip(rest, errors) { job.refused(error) }
     }

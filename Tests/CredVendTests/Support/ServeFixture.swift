@@ -67,7 +67,7 @@ final class ServeFixture {
                 : try AuditLog(path: path, metrics: metrics, logger: logger)
         }
         refusals = RefusalMemory(unitRandom: { refusalJitter })
-        pool = STSCallPool(stsPool, logger: logger, unitRandom: { retryAfterJitter })
+        pool = STSCallPool(stsPool, metrics: metrics, logger: logger, unitRandom: { retryAfterJitter })
         vending = VendingService(
             verifier: JWTVerifier(issuer: TestKeys.issuer, requiredScopes: requiredScopes),
             jwks: jwks,

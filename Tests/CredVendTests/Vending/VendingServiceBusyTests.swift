@@ -38,6 +38,7 @@ import Testing
         #expect(await slow.status == 200)
         #expect(f.sts.calls.map(\.roleArn) == ["arn:aws:iam::123456789012:role/first", Self.roleB])
         #expect(f.pool.state.threads == 2, "one worker and the reaper")
+        #expect(f.metrics.stsShed.value("queue_wait") == 1)
     }
 
     @Test func aFullQueueIsA503AtOnceWithAJitteredRetryAfter() async throws {
@@ -59,6 +60,7 @@ import Testing
         #expect(waited < 0.9, "refused without waiting for the slow call: \(waited) s")
         #expect(await slow.status == 200)
         #expect(f.sts.callCount == 1)
+        #expect(f.metrics.stsShed.value("queue_full") == 1)
     }
 
     @Test func throttlingCutsTheInFlightLimitAndSuccessesRestoreIt() async throws {
@@ -86,5 +88,6 @@ import Testing
         #expect(f.sts.callCount == 3)
         #expect(f.pool.state.allowed == 1, "8, 4, 2, 1: each call started after the previous cut")
         #expect(f.metrics.stsCalls.value("throttled") == 3)
+        #expect(f.metrics.stsShed.value("throttled") == 1)
     }
 }
