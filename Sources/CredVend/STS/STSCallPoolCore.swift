@@ -3,12 +3,16 @@ import Dispatch
 import Foundation
 import Logging
 
-/// `STSCallPool`'s state and threads. One `NSCondition` guards it all: workers wait on it
-/// for a job and a free slot, the reaper waits on it until the oldest request's deadline.
-/// (`Locked` has no wait with a deadline; NSCondition is a pthread mutex and condition
-/// variable, which ThreadSanitizer sees.)
+/// `STSCallPool`'s state and threads. One `NSCondition` guards the state: idle workers
+/// (and, while STS throttles, workers waiting to call again) wait on it; the reaper
+/// sleeps on a condition of its own until the oldest request's deadline. Wake-ups are
+/// one `signal` per new job or freed slot, not a broadcast: with 32 idle workers a
+/// broadcast per call made a context switch storm of every STS call. (`Locked` has no
+/// wait with a deadline; NSCondition is a pthread mutex and condition variable, which
+/// ThreadSanitizer sees.)
 ///
-/// @unchecked Sendable: every `var` is read and written only with `condition` locked.
+/// @unchecked Sendable: every `var` is read and written only with `condition` locked,
+/// but `reaperPoked`, only with `reaperWake` locked.
 final class STSCallPoolCore: @unchecked Sendable {
     struct Job {
         let run: @Sendable (STSPermit) -> Void
@@ -22,6 +26,8 @@ final class STSCallPoolCore: @unchecked Sendable {
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
     private let condition = NSCondition()
+    private let reaperWake = NSCondition()
+    private var reaperPoked = false
     /// FIFO with a moving head; every job waits the same `queueWait`, so the head's deadline is the earliest.
     private var queue: [Job] = []
     private var head = 0
@@ -29,6 +35,8 @@ final class STSCallPoolCore: @unchecked Sendable {
     /// Workers waiting to call STS again after a throttled answer: they go before the queue.
     private var retryWaiters = 0
     private var idleWorkers = 0
+    /// Idle workers signalled that have not woken yet: not idle for `needsWorker`.
+    private var signalled = 0
     private var workers = 0
     private var reaperStarted = false
     private var stopped = false
@@ -69,25 +77,36 @@ final class STSCallPoolCore: @unchecked Sendable {
             condition.unlock()
             return refused(error)
         }
+        let newHead = head == queue.count
         queue.append(Job(run: run, refused: refused, deadline: deadline))
         let spawnWorker = needsWorker()
         let spawnReaper = !reaperStarted
         reaperStarted = true
-        condition.broadcast()
+        wakeOne()
         condition.unlock()
         if spawnWorker { start("credvend-sts") { self.work() } }
-        if spawnReaper { start("credvend-sts-reaper") { self.reap() } }
+        if spawnReaper {
+            start("credvend-sts-reaper") { self.reap() }
+        } else if newHead {
+            pokeReaper()  // it sleeps until the old head's deadline, or for good on an empty queue
+        }
     }
 
     func stop() {
-        locked { stopped = true }
+        locked {
+            stopped = true
+            condition.broadcast()
+        }
+        pokeReaper()
     }
 
     /// A call answered without throttling, after `seconds`.
     func answered(seconds: Double) {
         let spawn = locked { () -> Bool in
+            let before = limit.allowed
             limit.succeeded()
             callSeconds = callSeconds * 0.8 + seconds * 0.2
+            if limit.allowed > before { wakeOne() }
             return needsWorker()
         }
         if spawn { start("credvend-sts") { self.work() } }
@@ -118,7 +137,7 @@ final class STSCallPoolCore: @unchecked Sendable {
         condition.broadcast()
         defer {
             retryWaiters -= 1
-            condition.broadcast()
+            wakeOne()
         }
         while !stopped {
             if inFlight < limit.allowed {
@@ -150,7 +169,8 @@ final class STSCallPoolCore: @unchecked Sendable {
 
     /// With `condition` locked: a request waits, a slot is free, and no worker is idle to take it.
     private func needsWorker() -> Bool {
-        guard head < queue.count, idleWorkers == 0, workers < settings.concurrency, inFlight < limit.allowed else {
+        guard head < queue.count, idleWorkers <= signalled, workers < settings.concurrency, inFlight < limit.allowed
+        else {
             return false
         }
         workers += 1
@@ -164,6 +184,7 @@ final class STSCallPoolCore: @unchecked Sendable {
                 idleWorkers += 1
                 condition.wait()
                 idleWorkers -= 1
+                signalled = max(0, signalled - 1)
                 continue
             }
             let job = pop()
@@ -172,8 +193,11 @@ final class STSCallPoolCore: @unchecked Sendable {
             condition.unlock()
             job.run(permit)
             condition.lock()
-            if permit.held { inFlight -= 1 }
-            condition.broadcast()
+            if permit.held {
+                inFlight -= 1
+                // This worker takes the next job itself; only a waiting retry needs waking.
+                if retryWaiters > 0 { condition.broadcast() }
+            }
         }
         workers -= 1
         condition.unlock()
@@ -181,29 +205,34 @@ final class STSCallPoolCore: @unchecked Sendable {
 
     /// Answers every request whose deadline passed before its call could start.
     private func reap() {
-        condition.lock()
-        while !stopped {
+        while true {
+            condition.lock()
+            if stopped { break }
             let now = Self.now()
             var expired: [Job] = []
             while head < queue.count, queue[head].deadline <= now { expired.append(pop()) }
-            if !expired.isEmpty {
-                let errors = expired.map { _ in
-                    busy(
-                        "no STS call could start within \(Self.seconds(settings.queueWait)) s",
-                        reason: "queue_wait",
-                        locked: true
-                    )
+            let errors = expired.map { _ in
+                busy(
+                    "no STS call could start within \(Self.seconds(settings.queueWait)) s",
+                    reason: "queue_wait",
+                    locked: true
+                )
+            }
+            let next = head < queue.count ? queue[head].deadline : nil
+            condition.unlock()
+            for (job, error) in zip(expired, errors) { job.refused(error) }
+            guard expired.isEmpty else { continue }
+            reaperWake.lock()
+            if !reaperPoked {
+                if let next {
+                    let now = Self.now()
+                    if next > now { _ = reaperWake.wait(until: Date(timeIntervalSinceNow: Double(next - now) / 1e9)) }
+                } else {
+                    reaperWake.wait()
                 }
-                condition.unlock()
-                for (job, error) in zip(expired, errors) { job.refused(error) }
-                condition.lock()
-                continue
             }
-            if head < queue.count {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(queue[head].deadline - now) / 1e9))
-            } else {
-                condition.wait()
-            }
+            reaperPoked = false
+            reaperWake.unlock()
         }
         var rest: [Job] = []
         while head < queue.count { rest.append(pop()) }
@@ -228,11 +257,25 @@ final class STSCallPoolCore: @unchecked Sendable {
 
     private func locked<T>(_ body: () -> T) -> T {
         condition.lock()
-        defer {
-            condition.broadcast()
-            condition.unlock()
-        }
+        defer { condition.unlock() }
         return body()
+    }
+
+    /// With `condition` locked: one idle worker, or every waiter while a retry waits (it goes first).
+    private func wakeOne() {
+        if retryWaiters > 0 {
+            condition.broadcast()
+        } else if idleWorkers > signalled {
+            signalled += 1
+            condition.signal()
+        }
+    }
+
+    private func pokeReaper() {
+        reaperWake.lock()
+        reaperPoked = true
+        reaperWake.signal()
+        reaperWake.unlock()
     }
 
     private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {

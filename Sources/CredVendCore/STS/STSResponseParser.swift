@@ -138,10 +138,10 @@ public enum STSResponseParser {
         /// HTTP headers and files, so it must be visible ASCII.
         func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
             let text = try text(name, in: parent)
-            let whitespace: Set<UInt8> = [0x20, 0x09, 0x0D, 0x0A]
+            let whitespace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
             let value =
-                text.utf8.contains(where: whitespace.contains)
-                ? String(decoding: text.utf8.filter { !whitespace.contains($0) }, as: UTF8.self) : text
+                text.utf8.contains(where: whitespace)
+                ? String(decoding: text.utf8.filter { !whitespace($0) }, as: UTF8.self) : text
             guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
             }
