@@ -1,4 +1,5 @@
 public import CredVendCore
+import CredVendSync
 public import Logging
 
 /// Where every STS call of `credvend serve` runs: at most `concurrency` threads of its
@@ -85,15 +86,15 @@ public final class STSCallPool: Sendable {
     }
 
     /// STS calls allowed in flight now, calls in flight, requests waiting, threads started.
-    public var state: (allowed: Int, inFlight: Int, queued: Int, threads: Int) { core.state }
+    public var state: (allowed: Int, inFlight: Int, queued: Int, threads: Int) { core.snapshot }
 }
 
 /// The slot one job holds while it runs on a pool thread; `paced` makes its STS calls.
-/// @unchecked Sendable: `held` is only touched with the pool's condition locked.
-public final class STSPermit: @unchecked Sendable {
+public final class STSPermit: Sendable {
     let core: STSCallPoolCore
     let deadline: UInt64
-    var held = true
+    /// False once a failed `reacquire` gave the slot back (set with the pool's condition held).
+    let held = Locked(true)
 
     init(core: STSCallPoolCore, deadline: UInt64) {
         self.core = core
