@@ -65,6 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Re-fetch cached credentials once they have less than this many seconds left; no response carries less."
     )
     var refreshBuffer: Int = 900
+    @Option(help: "STS calls in flight at most (threads of their own); fewer while STS answers Throttling.")
+    var stsConcurrency: Int = STSCallPool.Settings.default.concurrency
+    @Option(help: "Requests that may wait for an STS call to start; more are answered 503 with Retry-After.")
+    var stsQueue: Int = STSCallPool.Settings.default.queueLimit
+    @Option(help: "Seconds a request may wait for its STS call to start; then 503 with Retry-After.")
+    var stsQueueWait: Double = 2
     @Option(help: "HTTP worker threads (default: number of cores).")
     var threads: Int?
     @Option(help: "Connections the listener holds at once (default: the open-file limit less 128, at most 16384).")
@@ -144,6 +150,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("CREDVEND_REQUIRE_BOUND_TOKENS \"\(other)\" must be 1, true, 0 or false")
         }
         config.refreshBuffer = TimeInterval(refreshBuffer)
+        config.stsPool = STSCallPool.Settings(
+            concurrency: stsConcurrency,
+            queueLimit: stsQueue,
+            queueWait: .nanoseconds(Int64((stsQueueWait.isFinite ? max(0, min(stsQueueWait, 3600)) : 0) * 1e9))
+        )
         if let threads { config.threads = max(1, threads) }
         config.connectionLimit = connectionLimit
         config.perAddressConnectionLimit = perAddressConnectionLimit

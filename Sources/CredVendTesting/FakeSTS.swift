@@ -37,6 +37,7 @@ public final class FakeSTS: HTTPClient {
         var issued: [AWSCredentials] = []
         var issuedRoles: [String: String] = [:]
         var delay: Duration = .zero
+        var held = false
     }
 
     /// The credentials credvend must sign with: only these pass the signature check.
@@ -78,9 +79,16 @@ public final class FakeSTS: HTTPClient {
     /// How long each call takes from now on (the sending thread sleeps).
     public func setDelay(_ delay: Duration) { state.withLock { $0.delay = delay } }
 
+    /// From now on every call waits until `release()` (at most 30 s): an STS as slow as the
+    /// test needs, without a sleep whose length a loaded machine could outrun.
+    public func hold() { state.withLock { $0.held = true } }
+    public func release() { state.withLock { $0.held = false } }
+
     public func send(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse {
         let delay = state.withLock { $0.delay }
         if delay > .zero { Thread.sleep(forTimeInterval: Self.seconds(delay)) }
+        let until = Date().addingTimeInterval(30)
+        while state.withLock({ $0.held }) && Date() < until { Thread.sleep(forTimeInterval: 0.002) }
         let parameters = FormURLEncoding.parse(request.body)
         let response: STSReply
         if let refusal = SigV4Check(source: source, region: region, signer: signer).problem(

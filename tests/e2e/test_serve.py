@@ -224,12 +224,40 @@ def test_key_rotation_and_forged_kid_limiter(procs, tmp_path, issuer, sts):
     invalid(srv.vend(unsigned_token({"alg": "RS256", "kid": "rsa-1"}, issuer.claims(), b"x" * 256)))
 
 
-def test_sts_throttling_is_retried_then_reported(procs, tmp_path, issuer, sts):
+def test_sts_throttling_is_paced_then_503_with_retry_after(procs, tmp_path, issuer, sts):
     srv = fake_server(procs, tmp_path, issuer, sts)
     sts.script = [("throttle", 0)] * 3
-    _, body = assert_error(srv.vend(issuer.mint("client-a")), 502, "upstream_error")
-    assert "Throttling" in body["message"]
+    hdrs, body = assert_error(srv.vend(issuer.mint("client-a")), 503, "unavailable")
+    assert "throttling" in body["message"]
+    assert int(hdrs["Retry-After"]) >= 1
     assert len(sts.calls) == 3
+    assert srv.vend(issuer.mint("client-a"))[0] == 200  # STS stopped throttling
+
+
+def test_a_slow_sts_never_delays_a_cached_client_and_a_new_one_gets_503_within_the_queue_wait(
+        procs, tmp_path, issuer, sts):
+    srv = fake_server(procs, tmp_path, issuer, sts, roles=[role(c, ARN) for c in ("client-a", "client-b", "client-c")],
+                      args=["--sts-concurrency", "1", "--sts-queue", "1", "--sts-queue-wait", "0.5"])
+    cached = issuer.mint("client-a")
+    assert srv.vend(cached)[0] == 200
+    sts.default = ("ok", 3)
+    slow = []
+    t = threading.Thread(target=lambda: slow.append(srv.vend(issuer.mint("client-b"))))
+    t.start()
+    deadline = time.monotonic() + 5
+    while len(sts.calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(sts.calls) == 2  # the pool's one worker is in the slow call
+    t0 = time.monotonic()
+    assert srv.vend(cached)[0] == 200
+    assert time.monotonic() - t0 < 1.0
+    t0 = time.monotonic()
+    hdrs, _ = assert_error(srv.vend(issuer.mint("client-c")), 503, "unavailable")
+    assert 0.4 < time.monotonic() - t0 < 2.5  # the queue wait, not the 3 s call
+    assert int(hdrs["Retry-After"]) >= 1
+    t.join(10)
+    assert slow and slow[0][0] == 200
+    assert len(sts.calls) == 2
 
 
 def test_sts_5xx_then_success(procs, tmp_path, issuer, sts):

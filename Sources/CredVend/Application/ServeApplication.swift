@@ -4,8 +4,8 @@ import Foundation
 public import Logging
 
 /// Routes `credvend serve`'s HTTP requests, keeps the access log, the audit log of
-/// vending decisions and request metrics, and runs blocking work (STS, JWKS refresh)
-/// off the HTTP threads.
+/// vending decisions and request metrics; blocking work (STS calls on `STSCallPool`, a
+/// JWKS refresh) answers deferred requests from its own threads.
 public final class ServeApplication: HTTPHandler, Sendable {
     let vending: VendingService
     let readiness: @Sendable () -> [String]
@@ -15,7 +15,6 @@ public final class ServeApplication: HTTPHandler, Sendable {
     let audit: AuditLog?
     let auditRequired: Bool
     let clock: any WallClock
-    private let upstream = DispatchQueue(label: "credvend.upstream", attributes: .concurrent)
 
     public init(
         vending: VendingService,
@@ -52,8 +51,8 @@ public final class ServeApplication: HTTPHandler, Sendable {
                 return finish(request, outcome, started, audited: true)
             case .later(let work):
                 return .deferred { [self] responder in
-                    upstream.async {
-                        responder.respond(self.finishResponse(request, work(), started, audited: true))
+                    work.start { outcome in
+                        responder.respond(self.finishResponse(request, outcome, started, audited: true))
                     }
                 }
             }

@@ -19,6 +19,8 @@ public struct ServeConfiguration: Sendable {
     /// `--require-bound-tokens`: refuse tokens that are not bound to a client certificate.
     public var requireBoundTokens = false
     public var refreshBuffer: TimeInterval = 900
+    /// `--sts-concurrency`, `--sts-queue`, `--sts-queue-wait`: `STSCallPool`'s sizes.
+    public var stsPool = STSCallPool.Settings.default
     public var allowInsecureHTTP = false
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Connections the main listener holds at once; nil: sized from the open-file limit
@@ -123,6 +125,15 @@ public struct ServeConfiguration: Sendable {
             throw ConfigurationError("--request-deadline must be 1-3600 seconds")
         }
         guard refreshBuffer >= 60 else { throw ConfigurationError("--refresh-buffer must be at least 60 seconds") }
+        guard (1...1024).contains(stsPool.concurrency) else {
+            throw ConfigurationError("--sts-concurrency must be 1-1024")
+        }
+        guard (0...1_000_000).contains(stsPool.queueLimit) else {
+            throw ConfigurationError("--sts-queue must be 0-1000000")
+        }
+        guard stsPool.queueWait > .zero, stsPool.queueWait <= .seconds(60) else {
+            throw ConfigurationError("--sts-queue-wait must be more than 0 and at most 60 seconds")
+        }
         if auditRequired && auditLog == nil { throw ConfigurationError("--audit-required needs --audit-log PATH") }
         if auditHMACKeyFile != nil && auditLog == nil {
             throw ConfigurationError("--audit-hmac-key-file needs --audit-log PATH")

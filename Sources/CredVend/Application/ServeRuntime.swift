@@ -55,7 +55,9 @@ public final class ServeRuntime: Sendable {
             case .openFailed: logger.error("role store not opened", metadata: metadata)
             }
         }
-        let client = CurlHTTPClient()
+        // Idle handles (each with its open connection and TLS session) for every STS call
+        // in flight, and a few for the JWKS, source-credential and roles-table fetches.
+        let client = CurlHTTPClient(maxIdleHandles: config.stsPool.concurrency + 4)
         let jwks = JWKSCache(
             source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
             client: client,
@@ -100,6 +102,7 @@ public final class ServeRuntime: Sendable {
             roles: roles,
             cache: cache,
             sts: sts,
+            pool: STSCallPool(config.stsPool, metrics: metrics, logger: logger),
             source: source,
             metrics: metrics,
             logger: logger,

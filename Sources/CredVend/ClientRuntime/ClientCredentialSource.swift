@@ -25,6 +25,8 @@ public final class ClientCredentialSource: Sendable {
     private let clock: @Sendable () -> Date
     private let retry: RetryPolicy
     private let sleep: @Sendable (Duration) -> Void
+    /// The jitter of the backoff and of a `Retry-After` wait, in [0, 1).
+    private let unitRandom: @Sendable () -> Double
     private let logger: Logger
 
     public init(
@@ -37,8 +39,10 @@ public final class ClientCredentialSource: Sendable {
         clock: @escaping @Sendable () -> Date = { Date() },
         retry: RetryPolicy = .default,
         sleep: @escaping @Sendable (Duration) -> Void = ClientCredentialSource.threadSleep,
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger
     ) {
+        self.unitRandom = unitRandom
         self.settings = settings
         self.policy = policy
         self.selection = selection
@@ -221,7 +225,8 @@ public final class ClientCredentialSource: Sendable {
 
     /// Sends `request` and parses the answer, retrying 5xx, 429 and network
     /// failures with jittered backoff (`retry`, 3 attempts by default), waiting at
-    /// least what a 429 or 503 answer's `Retry-After` asks.
+    /// least what a 429 or 503 answer's `Retry-After` asks, jittered (`RetryAfter.wait`);
+    /// the last failure carries that `Retry-After` for a daemon's next turn.
     private func send<T>(
         _ request: HTTPClientRequest,
         peer: String,
@@ -244,11 +249,11 @@ public final class ClientCredentialSource: Sendable {
                     error.kind == .tls || error.kind == .responseTooLarge ? .transport : .network
                 failure = ClientError(kind, "cannot reach \(peer): \(error.message)", redacting: secrets)
             }
-            guard failure.isRetryable,
-                let backoff = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
-            else {
-                if attempt > 1 { throw ClientError(failure.kind, failure.message + " (after \(attempt) attempts)") }
-                throw failure
+            guard failure.isRetryable, let backoff = retry.delay(afterAttempt: attempt, unitRandom: unitRandom) else {
+                var final =
+                    attempt > 1 ? ClientError(failure.kind, failure.message + " (after \(attempt) attempts)") : failure
+                final.retryAfter = asked
+                throw final
             }
             logger.info(
                 "request failed; retrying",
@@ -257,7 +262,7 @@ public final class ClientCredentialSource: Sendable {
                     "error": "\(failure.message)",
                 ]
             )
-            sleep(asked.map { max(backoff, .seconds($0)) } ?? backoff)
+            sleep(RetryAfter.wait(asked: asked, backoff: backoff, unitRandom: unitRandom()))
             attempt += 1
         }
     }

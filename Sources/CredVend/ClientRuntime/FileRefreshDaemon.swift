@@ -42,6 +42,8 @@ public final class FileRefreshDaemon: Sendable {
     private let schedule: RefreshSchedule
     private let fetch: Fetch
     private let clock: @Sendable () -> Date
+    /// The jitter of the waits after a failure, in [0, 1).
+    private let unitRandom: @Sendable () -> Double
     private let logger: Logger
     private let state = Locked(State())
 
@@ -50,9 +52,11 @@ public final class FileRefreshDaemon: Sendable {
         what: String,
         schedule: RefreshSchedule,
         clock: @escaping @Sendable () -> Date = { Date() },
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger,
         fetch: @escaping Fetch
     ) {
+        self.unitRandom = unitRandom
         self.what = what
         self.schedule = schedule
         self.clock = clock
@@ -102,7 +106,12 @@ public final class FileRefreshDaemon: Sendable {
                 s.failures += 1
                 return (s.failures, s.lastExpiration)
             }
-            let delay = schedule.delayAfterFailure(failures: failures, unitRandom: Double.random(in: 0..<1))
+            // Never sooner than a busy server's Retry-After asks (jittered, so a site's
+            // daemons refused together come back spread).
+            let delay = max(
+                schedule.delayAfterFailure(failures: failures, unitRandom: unitRandom()),
+                RetryAfter.wait(asked: error.retryAfter, backoff: .zero, unitRandom: unitRandom()) / .seconds(1)
+            )
             logger.error(
                 "\(what) refresh failed; the old files stay",
                 metadata: [

@@ -13,6 +13,8 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
         0.25, 0.5, 1, 2.5, 5, 10,
     ])
     public let stsCalls = LabeledCounters(labels: ["success", "throttled", "error", "network_error"])
+    /// Requests the STS pool answered 503: its queue was full, the queue wait ran out, or STS kept throttling.
+    public let stsShed = LabeledCounters(labels: ["queue_full", "queue_wait", "throttled"])
     /// Requests answered 502 from a remembered STS refusal, without an STS call.
     public let refusalsRemembered = Counter()
     public let cacheHits = Counter()
@@ -68,6 +70,9 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
         out +=
             "# HELP credvend_sts_calls_total STS AssumeRole attempts by outcome.\n# TYPE credvend_sts_calls_total counter\n"
         for l in stsCalls.labels { out += "credvend_sts_calls_total{outcome=\"\(l)\"} \(stsCalls.value(l))\n" }
+        out +=
+            "# HELP credvend_sts_shed_total Requests answered 503 by the STS pool, by reason.\n# TYPE credvend_sts_shed_total counter\n"
+        for l in stsShed.labels { out += "credvend_sts_shed_total{reason=\"\(l)\"} \(stsShed.value(l))\n" }
         out +=
             "# HELP credvend_sts_refusals_remembered_total Requests answered 502 from a remembered STS refusal, without an STS call.\n"
         out +=

@@ -5,7 +5,9 @@ import Foundation
 public import Logging
 
 /// Calls STS over HTTPS (blocking; run it off the HTTP threads), retrying
-/// throttling, 5xx and network failures with jittered backoff (3 attempts).
+/// throttling, 5xx and network failures with jittered backoff (3 attempts). `serve`
+/// calls it from `STSCallPool` without retrying throttling here: the pool paces those
+/// retries by its adaptive limit instead of sleeping and calling again.
 public final class STSClient: Sendable {
     public let builder: AssumeRoleRequestBuilder
     private let client: any HTTPClient
@@ -50,10 +52,16 @@ public final class STSClient: Sendable {
     }
 
     /// `assumeRole`, with STS's error as it came (to tell a refusal from a failure).
-    public func assumeRoleCall(mapping: RoleMapping, source: AWSCredentials) -> Result<AWSCredentials, STSError> {
+    /// `retryThrottling`: false answers a throttled call at once, for the caller to pace.
+    public func assumeRoleCall(
+        mapping: RoleMapping,
+        source: AWSCredentials,
+        retryThrottling: Bool = true
+    ) -> Result<AWSCredentials, STSError> {
         let parameters = AssumeRoleParameters(mapping: mapping)
         let secrets = [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
-        let result = call(action: .assumeRole, secrets: secrets) { () throws(OpenSSLError) in
+        let result = call(action: .assumeRole, secrets: secrets, retryThrottling: retryThrottling) {
+            () throws(OpenSSLError) in
             try builder.assumeRole(parameters, credentials: source, date: clock.now())
         }
         switch result {
@@ -92,6 +100,7 @@ public final class STSClient: Sendable {
     private func call(
         action: STSAction,
         secrets: [String],
+        retryThrottling: Bool = true,
         makeRequest: () throws(OpenSSLError) -> SignedAWSRequest
     ) -> Result<AssumedRole, STSError> {
         var attempt = 1
@@ -135,14 +144,13 @@ public final class STSClient: Sendable {
                     return .success(role)
                 } catch let e {
                     error = e
-                    metrics?.stsCalls.increment(
-                        e.code.contains("Throttl") || e.httpStatus == 429 ? "throttled" : "error"
-                    )
+                    metrics?.stsCalls.increment(e.isThrottling ? "throttled" : "error")
                 }
             } catch let curlError {
                 error = STSError.network("\(curlError)", redacting: secrets)
                 metrics?.stsCalls.increment("network_error")
             }
+            if error.isThrottling && !retryThrottling { return .failure(error) }
             if let final = retryOrFail(error, &attempt) { return final }
         }
     }

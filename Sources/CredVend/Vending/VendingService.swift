@@ -1,9 +1,7 @@
 public import CredVendCore
 import CredVendCrypto
 public import CredVendStore
-import CredVendSync
 import CredVendSystem
-import Dispatch
 public import Foundation
 public import Logging
 
@@ -45,11 +43,11 @@ public struct VendOutcome: Sendable {
     }
 }
 
-/// Either an answer now (cache hit, or a refusal), or work that blocks on I/O
-/// (an STS call, a JWKS refresh) to run off the HTTP threads.
+/// Either an answer now (cache hit, or a refusal), or work that needs I/O (an STS call
+/// on the STS pool, a JWKS refresh) and answers when it is done.
 public enum VendResult: Sendable {
     case now(VendOutcome)
-    case later(@Sendable () -> VendOutcome)
+    case later(VendLater)
 }
 
 /// The product: token in, credentials out (docs/reference.md#post-v1credentials).
@@ -62,6 +60,8 @@ public final class VendingService: Sendable {
     private let cache: CredentialCache
     private let refusals: RefusalMemory
     private let sts: STSClient
+    /// Where STS calls wait and run (bounded threads, queue and in-flight limit).
+    private let pool: STSCallPool
     private let source: SourceCredentialsProvider
     private let metrics: ServerMetrics
     private let logger: Logger
@@ -84,6 +84,7 @@ public final class VendingService: Sendable {
         roles: RoleStore,
         cache: CredentialCache,
         sts: STSClient,
+        pool: STSCallPool? = nil,
         source: SourceCredentialsProvider,
         metrics: ServerMetrics,
         logger: Logger,
@@ -105,6 +106,7 @@ public final class VendingService: Sendable {
         self.roles = roles
         self.cache = cache
         self.sts = sts
+        self.pool = pool ?? STSCallPool(logger: logger)
         self.source = source
         self.metrics = metrics
         self.logger = logger
@@ -229,29 +231,30 @@ public final class VendingService: Sendable {
         guard jwks.claimUnknownKidRefresh() else {
             return .now(VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId))
         }
-        return .later { [self] in
-            jwks.refresh(reason: "unknown kid")
-            guard let fresh = jwks.current?.keys else {
-                return VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId)
-            }
-            let now = clock.now()
-            switch verify(token, keys: fresh, now: now) {
-            case .success(let verified):
-                let next = afterVerification(
-                    verified,
-                    token: token[...],
-                    peer: peer,
-                    ask: ask,
-                    fingerprint: fingerprint,
-                    now: now
-                )
-                switch next {
-                case .now(let o): return o
-                case .later(let work): return work()
+        return .later(
+            .onOwnThread("credvend-jwks") { [self] in
+                jwks.refresh(reason: "unknown kid")
+                guard let fresh = jwks.current?.keys else {
+                    return .now(
+                        VendOutcome(.invalidToken(error.message), fingerprint: fingerprint, tokenId: unverifiedId)
+                    )
                 }
-            case .failure(let e): return VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId)
+                let now = clock.now()
+                switch verify(token, keys: fresh, now: now) {
+                case .success(let verified):
+                    return afterVerification(
+                        verified,
+                        token: token[...],
+                        peer: peer,
+                        ask: ask,
+                        fingerprint: fingerprint,
+                        now: now
+                    )
+                case .failure(let e):
+                    return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
+                }
             }
-        }
+        )
     }
 
     /// This thread's copy of the JWKS snapshot while its generation is the published one
@@ -298,11 +301,14 @@ public final class VendingService: Sendable {
             outcome.roleName = ask.roleName
             result = .now(outcome)
         } else if case .later(let work) = result {
-            result = .later {
-                var outcome = work()
-                outcome.roleName = ask.roleName
-                return outcome
-            }
+            let roleName = ask.roleName
+            result = .later(
+                work.map { outcome in
+                    var outcome = outcome
+                    outcome.roleName = roleName
+                    return outcome
+                }
+            )
         }
         return result
     }
@@ -375,27 +381,41 @@ public final class VendingService: Sendable {
             )
         }
         metrics.cacheMisses.increment()
-        return .later { [self] in
-            let result = Locked<Result<CredentialCache.Entry, APIError>?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            cache.load(mapping: mapping, key: key, now: clock.now(), fetch: { fetchCredentials(mapping, key: key) }) {
-                r in
-                result.withLock { $0 = r }
-                done.signal()
+        // Only a miss waits for the pool: cache hits above never touch it, however slow STS is.
+        return .later(
+            VendLater { [self] deliver in
+                let answer: @Sendable (Result<CredentialCache.Entry, APIError>) -> Void = { result in
+                    var outcome: VendOutcome
+                    switch result {
+                    case .success(let entry):
+                        outcome = VendOutcome(entry: entry, fingerprint: fingerprint, tokenId: tokenId)
+                    case .failure(let e):
+                        outcome = VendOutcome(e, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId)
+                    }
+                    outcome.mapping = mapping
+                    deliver(outcome)
+                }
+                pool.submit(
+                    { [self] permit in
+                        cache.load(
+                            mapping: mapping,
+                            key: key,
+                            now: clock.now(),
+                            fetch: { fetchCredentials(mapping, key: key, permit: permit) },
+                            completion: answer
+                        )
+                    },
+                    refused: { answer(.failure($0)) }
+                )
             }
-            done.wait()
-            var outcome: VendOutcome
-            switch result.withLock({ $0! }) {
-            case .success(let entry): outcome = VendOutcome(entry: entry, fingerprint: fingerprint, tokenId: tokenId)
-            case .failure(let e):
-                outcome = VendOutcome(e, clientId: clientId, fingerprint: fingerprint, tokenId: tokenId)
-            }
-            outcome.mapping = mapping
-            return outcome
-        }
+        )
     }
 
-    private func fetchCredentials(_ mapping: RoleMapping, key: GrantKey) -> Result<AWSCredentials, APIError> {
+    private func fetchCredentials(
+        _ mapping: RoleMapping,
+        key: GrantKey,
+        permit: STSPermit
+    ) -> Result<AWSCredentials, APIError> {
         let now = clock.now()
         // Refused while this request waited for a thread: no second call.
         if let refused = refusals.remembered(mapping, key: key, now: now) {
@@ -405,7 +425,12 @@ public final class VendingService: Sendable {
         guard let creds = source.refreshIfNeeded(now: now) else {
             return .failure(.unavailable("credvend has no source AWS credentials to call STS with", retryAfter: 30))
         }
-        switch sts.assumeRoleCall(mapping: mapping, source: creds) {
+        let answered: Result<AWSCredentials, STSError>
+        switch permit.paced({ sts.assumeRoleCall(mapping: mapping, source: creds, retryThrottling: false) }) {
+        case .answered(let result): answered = result
+        case .busy(let error): return .failure(error)
+        }
+        switch answered {
         case .success(let credentials):
             refusals.forget(clientId: mapping.clientId, key: key)
             return .success(credentials)

@@ -32,6 +32,9 @@ public struct ClientError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public let kind: Kind
     public let message: String
+    /// The `Retry-After` (seconds) of the last answer, when it was a 429 or 503 that had one:
+    /// a daemon waits at least that long before its next attempt.
+    public var retryAfter: Int?
 
     public init(_ kind: Kind, _ message: String, redacting secrets: [String] = []) {
         self.kind = kind

@@ -8,6 +8,17 @@ public enum RetryAfter {
         else { return nil }
         return min(n, cap)
     }
+
+    /// The wait before the next attempt when the answer asked for `asked` seconds (nil:
+    /// it did not): at least `asked`, spread uniformly up to half as much again so that a
+    /// site's clients refused together do not come back together, at most `cap` seconds,
+    /// and never shorter than the caller's own `backoff`. `unitRandom` in [0, 1).
+    public static func wait(asked: Int?, backoff: Duration, unitRandom: Double, cap: Int = 60) -> Duration {
+        guard let asked else { return backoff }
+        let base = Double(min(max(asked, 0), cap))
+        let spread = min(base * (1 + 0.5 * min(max(unitRandom, 0), 1)), Double(max(cap, 0)))
+        return max(backoff, .nanoseconds(Int64((spread * 1e9).rounded(.down))))
+    }
 }
 
 extension String {

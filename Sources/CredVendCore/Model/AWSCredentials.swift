@@ -30,7 +30,16 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 public enum ISO8601 {
     public static func string(_ date: Date) -> String {
         let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.month, t.day, t.hour, t.minute, t.second)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        for (value, width, separator) in [
+            (t.year, 4, "-"), (t.month, 2, "-"), (t.day, 2, "T"), (t.hour, 2, ":"), (t.minute, 2, ":"),
+            (t.second, 2, "Z"),
+        ] as [(Int, Int, Unicode.Scalar)] {
+            UTCDateTime.appendDigits(value, width: width, to: &bytes)
+            bytes.append(UInt8(separator.value))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Accepts `Z` or a numeric offset, with or without fractional seconds. The

@@ -30,6 +30,9 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
         "ServiceUnavailable", "InternalFailure", Code.network,
     ]
 
+    /// STS asking for fewer calls.
+    public static let throttlingCodes: Set<String> = ["Throttling", "ThrottlingException", "RequestLimitExceeded"]
+
     /// Codes about the credentials credvend signs with (its own, shared by every
     /// client), not about the role a client is mapped to: a new source key fixes them.
     public static let sourceCredentialCodes: Set<String> = [
@@ -59,6 +62,9 @@ public struct STSError: Error, Sendable, Hashable, CustomStringConvertible {
         guard let httpStatus else { return false }
         return httpStatus >= 500 || httpStatus == 429
     }
+
+    /// STS asking for fewer calls: a throttling code, or HTTP 429.
+    public var isThrottling: Bool { STSError.throttlingCodes.contains(code) || httpStatus == 429 }
 
     /// STS said no to this role mapping (AccessDenied, a role that does not exist or
     /// does not trust credvend, a malformed or too large session policy, a bad

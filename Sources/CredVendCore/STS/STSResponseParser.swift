@@ -98,7 +98,16 @@ public enum STSResponseParser {
         )
     }
 
-    static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// Without surrounding whitespace. STS's fields start and end with visible ASCII: those
+    /// are kept as they are, since Foundation's trim walks a 1 KiB session token in UTF-16.
+    static func trimmed(_ text: String) -> String {
+        if let first = text.utf8.first, let last = text.utf8.last, (0x21..<0x7F).contains(first),
+            (0x21..<0x7F).contains(last)
+        {
+            return text
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     /// Strict lookups: exactly one child of a name, non-empty text.
     private struct Path {
@@ -128,9 +137,11 @@ public enum STSResponseParser {
         /// long session tokens, so whitespace is removed. What is left goes into
         /// HTTP headers and files, so it must be visible ASCII.
         func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
-            let value = String(
-                try text(name, in: parent).unicodeScalars.filter { !" \t\r\n".unicodeScalars.contains($0) }
-            )
+            let text = try text(name, in: parent)
+            let whitespace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+            let value =
+                text.utf8.contains(where: whitespace)
+                ? String(decoding: text.utf8.filter { !whitespace($0) }, as: UTF8.self) : text
             guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
             }

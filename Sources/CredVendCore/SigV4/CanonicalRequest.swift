@@ -15,6 +15,7 @@ enum CanonicalRequest {
     /// Dot segments resolved, repeated slashes collapsed; a trailing slash (or a
     /// trailing `.`/`..` segment, which names a directory) is kept.
     static func normalizedPath(_ path: String) -> String {
+        if path == "/" { return path }  // STS's, on every call
         let rawSegments = path.split(separator: "/", omittingEmptySubsequences: false)
         var kept: [Substring] = []
         for segment in rawSegments {
@@ -44,8 +45,33 @@ enum CanonicalRequest {
     /// One header value as SigV4 wants it: leading and trailing whitespace
     /// trimmed, each inner run of whitespace collapsed to one space.
     static func headerValue(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
-            .joined(separator: " ")
+        isCanonical(value)
+            ? value
+            : value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
+                .joined(separator: " ")
+    }
+
+    /// No leading, trailing or repeated space and no tab, CR or LF: already what
+    /// `headerValue` makes of it (every value credvend signs), so no split and join.
+    private static func isCanonical(_ value: String) -> Bool {
+        var previousWasSpace = true
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: " "):
+                if previousWasSpace { return false }
+                previousWasSpace = true
+            case UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"): return false
+            default: previousWasSpace = false
+            }
+        }
+        return !previousWasSpace || value.isEmpty
+    }
+
+    /// `name.lowercased()` without Unicode case mapping for an ASCII name (every header name).
+    static func lowercasedName(_ name: String) -> String {
+        guard name.utf8.contains(where: { $0 >= 0x80 || (0x41...0x5A).contains($0) }) else { return name }
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() }
+        return String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Header fields grouped by lower-cased name, sorted by name (byte order);
@@ -53,7 +79,7 @@ enum CanonicalRequest {
     static func headerEntries(_ headers: [(name: String, value: String)]) -> [(name: String, value: String)] {
         var values: [String: [String]] = [:]
         for field in headers {
-            values[field.name.lowercased(), default: []].append(headerValue(field.value))
+            values[lowercasedName(field.name), default: []].append(headerValue(field.value))
         }
         return values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .map { (name: $0, value: values[$0]!.joined(separator: ",")) }

@@ -18,6 +18,8 @@ public enum PercentEncoding {
 
     /// Encodes `text`; with `keepSlash`, `/` stays literal (paths).
     public static func encode(_ text: String, keepSlash: Bool = false) -> String {
+        // Most names and values need no escape: then the text itself, without a copy.
+        if text.utf8.allSatisfy({ isUnreserved($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) { return text }
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

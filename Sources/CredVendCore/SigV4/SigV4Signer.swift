@@ -97,11 +97,10 @@ public final class SigV4Signer: Sendable {
         let token = credentials.sessionToken.flatMap { $0.isEmpty ? nil : $0 }
         let wanted = signedHeaderNames.map { Set($0.map { $0.lowercased() }) }
 
-        var owned = SigV4Signer.ownedBySigner
-        if includeContentSHA256 { owned.insert("x-amz-content-sha256") }
         var toSign = request.headers.filter { field in
-            let name = field.name.lowercased()
-            if owned.contains(name) || SigV4Signer.neverSigned.contains(name) { return false }
+            let name = CanonicalRequest.lowercasedName(field.name)
+            if SigV4Signer.ownedBySigner.contains(name) || SigV4Signer.neverSigned.contains(name) { return false }
+            if includeContentSHA256 && name == "x-amz-content-sha256" { return false }
             return name == "host" || wanted?.contains(name) ?? true
         }
         var added: [(name: String, value: String)] = [("X-Amz-Date", time.amzDate)]

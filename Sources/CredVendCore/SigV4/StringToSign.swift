@@ -8,11 +8,22 @@ struct SigV4Date: Equatable {
     /// `20150830`, the first part of the credential scope.
     let dateStamp: String
 
+    /// Written digit by digit into one buffer: a dozen small strings joined cost a
+    /// microsecond of every signature.
     init(_ date: Date) {
         let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
-        func pad(_ value: Int, _ width: Int) -> String { String(value).leftPadded(to: width) }
-        dateStamp = pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2)
-        amzDate = dateStamp + "T" + pad(t.hour, 2) + pad(t.minute, 2) + pad(t.second, 2) + "Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        UTCDateTime.appendDigits(t.year, width: 4, to: &bytes)
+        UTCDateTime.appendDigits(t.month, width: 2, to: &bytes)
+        UTCDateTime.appendDigits(t.day, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        UTCDateTime.appendDigits(t.hour, width: 2, to: &bytes)
+        UTCDateTime.appendDigits(t.minute, width: 2, to: &bytes)
+        UTCDateTime.appendDigits(t.second, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+        amzDate = String(decoding: bytes, as: UTF8.self)
+        dateStamp = String(decoding: bytes[0..<8], as: UTF8.self)
     }
 }
 

@@ -11,6 +11,18 @@ struct UTCDateTime: Equatable {
         )
     }
 
+    /// `value` as `width` zero-padded decimal digits, appended to `bytes`: timestamps
+    /// written without String(format:) (an NSString per call) or padded substrings.
+    static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        var v = max(0, value)
+        let end = bytes.count + width
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        for i in stride(from: end - 1, through: end - width, by: -1) {
+            bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+        }
+    }
+
     /// The fields of `seconds` since 1970-01-01T00:00:00Z.
     init(secondsSince1970 seconds: Int) {
         let (q, r) = seconds.quotientAndRemainder(dividingBy: 86_400)

@@ -24,6 +24,23 @@ import Testing
         #expect(throws: ConfigurationError.self) { try s.validate() }
     }
 
+    @Test(arguments: [
+        (STSCallPool.Settings(concurrency: 0), "--sts-concurrency"),
+        (STSCallPool.Settings(concurrency: 5000), "--sts-concurrency"),
+        (STSCallPool.Settings(queueLimit: -1), "--sts-queue"),
+        (STSCallPool.Settings(queueWait: .zero), "--sts-queue-wait"),
+        (STSCallPool.Settings(queueWait: .seconds(61)), "--sts-queue-wait"),
+    ])
+    func stsPoolSizesOutsideTheirBoundsNameTheFlag(settings: STSCallPool.Settings, flag: String) {
+        var c = ServeConfiguration(issuer: "https://idp.example.com")
+        #expect(c.stsPool == STSCallPool.Settings(concurrency: 32, queueLimit: 1000, queueWait: .seconds(2)))
+        c.stsPool = settings
+        do {
+            try c.validate()
+            Issue.record("accepted \(settings)")
+        } catch { #expect(error.message.hasPrefix(flag + " ")) }
+    }
+
     @Test func badValuesNameTheFlag() {
         #expect(throws: ConfigurationError.self) { try ServeConfiguration(issuer: "").validate() }
         var c = ServeConfiguration(issuer: "https://idp.example.com")

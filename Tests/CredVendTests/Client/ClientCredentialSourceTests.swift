@@ -73,7 +73,8 @@ final class SleepLog: Sendable {
         dir: TemporaryDirectory?,
         settings: ClientSettings = settings,
         webIdentity: @escaping ClientCredentialSource.WebIdentity = { _, _ in .failure(.network("unused")) },
-        sleeps: SleepLog = SleepLog()
+        sleeps: SleepLog = SleepLog(),
+        unitRandom: @escaping @Sendable () -> Double = { 0 }
     ) -> ClientCredentialSource {
         ClientCredentialSource(
             settings: settings,
@@ -82,6 +83,7 @@ final class SleepLog: Sendable {
             webIdentity: webIdentity,
             clock: { net.now },
             sleep: { d in sleeps.slept.withLock { $0.append(d) } },
+            unitRandom: unitRandom,
             logger: logger
         )
     }
@@ -170,6 +172,22 @@ final class SleepLog: Sendable {
         #expect(slept.first.map { $0 >= .seconds(7) } == true)
         // A long Retry-After is capped at 60 s: a credential_process caller is waiting.
         #expect(slept.last.map { $0 >= .seconds(60) && $0 <= .seconds(61) } == true)
+    }
+
+    @Test func retryAfterIsSpreadUpToHalfAgainAndHandedToTheDaemon() throws {
+        let net = FakeClientNetwork(now: t0)
+        let sleeps = SleepLog()
+        var busy = HTTPHeaders()
+        busy.add("retry-after", "4")
+        let answer = HTTPClientResponse(status: 503, headers: busy)
+        net.state.withLock { $0.vendAnswers = [.success(answer), .success(answer), .success(answer)] }
+        do throws(ClientError) {
+            _ = try make(net, dir: nil, sleeps: sleeps, unitRandom: { 0.5 }).credentials()
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.retryAfter == 4, "the last answer's Retry-After, for the daemon's next turn")
+        }
+        #expect(sleeps.slept.withLock { $0 } == [.seconds(5), .seconds(5)])
     }
 
     @Test func serverErrorsAndNetworkFailuresAreRetriedThreeTimes() throws {

@@ -42,6 +42,24 @@ import Testing
     /// 15 minutes before the hour's expiry, and the slack that lets the server's cache turn over.
     let wait = 2700 + RefreshSchedule.serverTurnoverSlack
 
+    @Test func aBusyServersRetryAfterIsWaitedAtLeastWithJitter() {
+        for (random, expected) in [(0.0, 30.0), (0.5, 37.5)] {
+            let d = FileRefreshDaemon(
+                what: "credentials",
+                schedule: RefreshSchedule(minRetryDelay: 4, maxRetryDelay: 60),
+                unitRandom: { random },
+                logger: Logger(label: "test"),
+                fetch: { _ throws(ClientError) in
+                    var busy = ClientError(.upstream, "the credential API failed: HTTP 503")
+                    busy.retryAfter = 30
+                    throw busy
+                }
+            )
+            // The daemon's own backoff would be 2-4 s after a first failure.
+            #expect(d.step() == expected)
+        }
+    }
+
     @Test func successWritesEveryFilePrivatelyAndSleepsUntilTheRefreshTime() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

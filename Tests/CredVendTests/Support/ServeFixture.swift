@@ -24,11 +24,14 @@ final class ServeFixture {
     let vending: VendingService
     let app: ServeApplication
     let refusals: RefusalMemory
+    let pool: STSCallPool
 
     /// - Parameters:
     ///   - source: what credvend signs STS calls with; the FakeSTS accepts only its own.
     ///   - loadKeys: whether the JWKS is fetched before the first request.
     ///   - auditPath: keep an audit log there (`/dev/full`: an audit log whose every write fails).
+    ///   - stsPool, retryAfterJitter: the STS pool's sizes, and the random value of its
+    ///     `Retry-After` (0: the shortest wait).
     ///   - refusalJitter: the refusal memory's random value; 1 makes each wait its whole
     ///     step (5 s, 10 s, 20 s, ...).
     init(
@@ -39,7 +42,9 @@ final class ServeFixture {
         auditRequired: Bool = false,
         refusalJitter: Double = 1,
         requireBoundTokens: Bool = false,
-        rolesRefusal: (@Sendable () -> String?)? = nil
+        rolesRefusal: (@Sendable () -> String?)? = nil,
+        stsPool: STSCallPool.Settings = .default,
+        retryAfterJitter: Double = 0
     ) throws {
         let logger = logs.logger()
         sts = FakeSTS(clock: clock)
@@ -62,12 +67,14 @@ final class ServeFixture {
                 : try AuditLog(path: path, metrics: metrics, logger: logger)
         }
         refusals = RefusalMemory(unitRandom: { refusalJitter })
+        pool = STSCallPool(stsPool, metrics: metrics, logger: logger, unitRandom: { retryAfterJitter })
         vending = VendingService(
             verifier: JWTVerifier(issuer: TestKeys.issuer, requiredScopes: requiredScopes),
             jwks: jwks,
             roles: roles,
             cache: CredentialCache(refreshBuffer: 900, clock: clock),
             sts: stsClient,
+            pool: pool,
             source: SourceCredentialsProvider(fixed: source, logger: logger),
             metrics: metrics,
             logger: logger,
@@ -124,7 +131,7 @@ final class ServeFixture {
     func vendDirectly(_ token: String) async throws -> (outcome: VendOutcome, deferred: Bool) {
         switch vending.vend(body: Array("{\"access_token\":\"\(token)\"}".utf8), authorization: nil) {
         case .now(let outcome): return (outcome, false)
-        case .later(let work): return (try await blocking(work), true)
+        case .later(let work): return (try await blocking { work() }, true)
         }
     }
 

@@ -29,15 +29,6 @@ import Testing
         #expect(f.sts.calls.map(\.errorCode) == ["SignatureDoesNotMatch"])
     }
 
-    @Test func throttlingIsRetriedThreeTimesThenA502() async throws {
-        let f = try ServeFixture()
-        f.sts.script(.throttling, .throttling, .throttling)
-        let response = await f.vend(f.token())
-        #expect(response.status == 502)
-        #expect(response.text.contains("Throttling"))
-        #expect(f.sts.callCount == 3)
-    }
-
     @Test func aServerErrorThenSuccessIsRetriedTo200() async throws {
         let f = try ServeFixture()
         f.sts.script(.serverError(status: 503), .throttling)
