@@ -13,14 +13,7 @@ import Testing
 /// directions, STS hands out expiries with a fraction of a second, and the vending API
 /// writes them in whole seconds, as in production.
 @Suite struct RefreshAgreementTests {
-    static let settings = ClientSettings(
-        idpType: .cognito,
-        domain: "https://idp.example.com",
-        clientId: "client-a",
-        clientSecret: "client-secret-value",
-        scope: "credvend/write",
-        credentialAPIURL: "https://vend.example.com/v1/credentials"
-    )
+    static let settings = ClientCredentialSourceTests.settings
 
     /// The vending server in-process: `CredentialCache` in front of an STS that issues
     /// `session`-second credentials; each request takes `latency` each way and STS `stsTime`.
