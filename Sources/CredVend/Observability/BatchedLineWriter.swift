@@ -87,12 +87,12 @@ public final class BatchedLineWriter: Sendable {
 
     /// Writes every line appended so far.
     public func flush() {
-        sink.withLock { write in
+        sink.withLock { deliver in
             let batch = buffer.withLock { b -> [UInt8] in
                 defer { b.bytes.removeAll(keepingCapacity: true) }
                 return b.bytes
             }
-            if !batch.isEmpty { write(batch) }
+            if !batch.isEmpty { deliver(batch) }
         }
     }
 }
