@@ -57,9 +57,6 @@ private final class HMACContext {
     deinit { EVP_MAC_CTX_free(ctx) }
 
     static func current() -> OpaquePointer {
-        if let mine = perThread.value { return mine.ctx }
-        let mine = HMACContext()
-        perThread.value = mine
-        return mine.ctx
+        perThread.value(orMake: HMACContext.init).ctx
     }
 }

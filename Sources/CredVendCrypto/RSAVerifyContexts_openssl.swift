@@ -24,13 +24,7 @@ final class RSAVerifyContexts {
     static func nextSerial() -> UInt64 { serials.add(1, ordering: .relaxed).newValue }
 
     static func context(for key: OpenSSLPublicKey, alg: SignatureAlgorithm) -> OpaquePointer? {
-        let mine: RSAVerifyContexts
-        if let existing = perThread.value {
-            mine = existing
-        } else {
-            mine = RSAVerifyContexts()
-            perThread.value = mine
-        }
+        let mine = perThread.value(orMake: RSAVerifyContexts.init)
         if let first = mine.slots.first, first.serial == key.serial, first.alg == alg { return first.ctx }
         if let i = mine.slots.firstIndex(where: { $0.serial == key.serial && $0.alg == alg }) {
             let slot = mine.slots.remove(at: i)

@@ -38,13 +38,7 @@ private final class DigestContexts {
     deinit { for ctx in [sha256, sha384, sha512] { EVP_MD_CTX_free(ctx) } }
 
     static func context(for algorithm: SignatureAlgorithm.Digest) -> OpaquePointer {
-        let mine: DigestContexts
-        if let existing = perThread.value {
-            mine = existing
-        } else {
-            mine = DigestContexts()
-            perThread.value = mine
-        }
+        let mine = perThread.value(orMake: DigestContexts.init)
         switch algorithm {
         case .sha256: return mine.sha256 ?? make(&mine.sha256)
         case .sha384: return mine.sha384 ?? make(&mine.sha384)

@@ -451,13 +451,7 @@ private final class PeerNames {
 private func clientAddress(_ connection: OpaquePointer) -> String {
     guard let address = CMicroHTTPD_client_address(connection) else { return "" }
     guard let key = PeerAddress.ipv4Key(address) else { return PeerAddress.text(address) }
-    let cache: PeerNames
-    if let c = PeerNames.perThread.value {
-        cache = c
-    } else {
-        cache = PeerNames()
-        PeerNames.perThread.value = cache
-    }
+    let cache = PeerNames.perThread.value(orMake: PeerNames.init)
     if let name = cache.names[key] { return name }
     let name = PeerAddress.text(address)
     if cache.names.count >= 4096 { cache.names.removeAll(keepingCapacity: true) }

@@ -23,6 +23,14 @@ public final class ThreadLocal<Value: AnyObject>: @unchecked Sendable {
 
     deinit { pthread_key_delete(key) }
 
+    /// This thread's object, made by `make` the first time this thread asks.
+    public func value(orMake make: () -> Value) -> Value {
+        if let mine = value { return mine }
+        let mine = make()
+        value = mine
+        return mine
+    }
+
     /// This thread's object, or nil.
     public var value: Value? {
         get {

@@ -268,13 +268,7 @@ public final class VendingService: Sendable {
     }
 
     private func verify(_ token: ArraySlice<UInt8>, keys: JWKSet, now: Date) -> Result<VerifiedToken, JWTError> {
-        let box: HeaderMemoBox
-        if let b = headerMemos.value {
-            box = b
-        } else {
-            box = HeaderMemoBox()
-            headerMemos.value = box
-        }
+        let box = headerMemos.value(orMake: HeaderMemoBox.init)
         return Result { () throws(JWTError) -> VerifiedToken in
             try verifier.verify(tokenSlice: token, keys: keys, now: now, headerMemo: &box.memo)
         }

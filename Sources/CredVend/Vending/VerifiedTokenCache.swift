@@ -131,13 +131,7 @@ public final class VerifiedTokenCache: Sendable {
     /// This thread's copies, emptied if an entry was stored since they were made.
     private func threadCopies() -> ThreadCopies {
         let now = generation.load(ordering: .acquiring)
-        let mine: ThreadCopies
-        if let m = copies.value {
-            mine = m
-        } else {
-            mine = ThreadCopies()
-            copies.value = mine
-        }
+        let mine = copies.value(orMake: ThreadCopies.init)
         if mine.generation != now {
             mine.entries.removeAll(keepingCapacity: true)
             mine.generation = now
