@@ -1,5 +1,7 @@
 public import CredVendCore
+import CredVendHTTP
 public import Foundation
+import Logging
 
 /// `credvend serve --roles-table NAME` and its flags (docs/replicas.md#flags).
 public struct RoleTableConfiguration: Sendable {
@@ -19,6 +21,20 @@ public struct RoleTableConfiguration: Sendable {
 
     public func effectiveEndpoint(serveRegion: String) -> String {
         endpoint ?? "https://dynamodb.\(effectiveRegion(serveRegion: serveRegion)).amazonaws.com"
+    }
+
+    /// The DynamoDB client for this table, shared by the replica's sync and `roles --table`.
+    func dynamoDBClient(
+        serveRegion: String,
+        client: any HTTPClient,
+        logger: Logger
+    ) throws(ConfigurationError) -> DynamoDBClient {
+        try DynamoDBClient(
+            endpoint: effectiveEndpoint(serveRegion: serveRegion),
+            region: effectiveRegion(serveRegion: serveRegion),
+            client: client,
+            logger: logger
+        )
     }
 
     public func validate(serveRegion: String, allowInsecureHTTP: Bool) throws(ConfigurationError) {

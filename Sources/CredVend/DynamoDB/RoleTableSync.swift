@@ -301,12 +301,7 @@ extension RoleTableSync {
         metrics: RoleSyncMetrics,
         logger: Logger
     ) throws(ConfigurationError) -> RoleTableSync {
-        let dynamo = try DynamoDBClient(
-            endpoint: settings.effectiveEndpoint(serveRegion: serveRegion),
-            region: settings.effectiveRegion(serveRegion: serveRegion),
-            client: client,
-            logger: logger
-        )
+        let dynamo = try settings.dynamoDBClient(serveRegion: serveRegion, client: client, logger: logger)
         return RoleTableSync(
             settings: settings,
             store: store,

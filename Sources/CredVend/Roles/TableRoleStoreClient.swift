@@ -76,12 +76,7 @@ extension TableRoleStoreClient {
         try settings.validate(serveRegion: defaultRegion, allowInsecureHTTP: false)
         let http = CurlHTTPClient(maxIdleHandles: 1)
         let source = SourceCredentialsProvider(client: http, logger: logger)
-        let dynamo = try DynamoDBClient(
-            endpoint: settings.effectiveEndpoint(serveRegion: defaultRegion),
-            region: settings.effectiveRegion(serveRegion: defaultRegion),
-            client: http,
-            logger: logger
-        )
+        let dynamo = try settings.dynamoDBClient(serveRegion: defaultRegion, client: http, logger: logger)
         return TableRoleStoreClient(
             store: RoleTableStore(
                 table: settings.table,
