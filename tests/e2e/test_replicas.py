@@ -10,6 +10,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -43,7 +44,8 @@ def seed_item(cid: str, role_name: str | None = None) -> dict:
 
 
 class MotoPeer:
-    """moto_server with signature checks on. Its random generator is seeded first, so
+    """moto_server with signature checks on, its requests applied one at a time as
+    DynamoDB applies a conditional write (moto_atomic.py). Its random generator is seeded first, so
     the IAM user `credvend` (created first) has the same keys in every such process:
     the replicas' one source-credential chain signs for both DynamoDB and STS, and a
     restarted DynamoDB knows the keys the replicas started with."""
@@ -53,8 +55,9 @@ class MotoPeer:
         self.procs = procs
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = procs.start(["moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                env={"INITIAL_NO_AUTH_ACTION_COUNT": "inf"}, name=f"moto-{self.port}")
+        self.proc = procs.start([sys.executable, str(Path(__file__).parent / "moto_atomic.py"), "127.0.0.1", str(self.port)],
+                                env={"INITIAL_NO_AUTH_ACTION_COUNT": "inf", "MOTO_PORT": str(self.port)},
+                                name=f"moto-{self.port}")
         wait_for_port(self.port, 30)
         iam = self.client("iam", "bootstrap", "bootstrap")
         # A replica's Scan arriving between the seed and the key draws from the same
