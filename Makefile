@@ -15,7 +15,7 @@ release: deps
 	$(SWIFT) build -c release
 
 e2e-test: build
-	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) $(PYTHON) -m pytest -q --durations=15 tests/e2e
+	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) PYTHON=$(PYTHON) scripts/e2e.sh
 
 # Suites whose code shares state between threads: also run under ThreadSanitizer.
 TSAN_SUITES := VerifiedTokenCache|CredentialCache|SingleFlight|LogRing|Metrics|RoleStore|HTTPServer|VendingService|ServeApplication|JWKSCache|PeriodicService|Lifecycle|NamedRoleVending|AgentHandler|RoleTableSync|TLSServer|BoundToken|STSCallPool|BatchedLineWriter|RoleTableAdmin
@@ -31,7 +31,7 @@ test: deps
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 	$(SWIFT) test --skip-build
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_SUITES)'
-	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) $(PYTHON) -m pytest -q --durations=15 tests/e2e
+	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) PYTHON=$(PYTHON) scripts/e2e.sh
 
 # Rewrites the sources in the committed swift-format style.
 format:

@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CREDVEND_BIN", str(ROOT / ".build" / "debug" / "credvend"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "beside: long and mostly idle; scripts/e2e.sh runs these beside the rest")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

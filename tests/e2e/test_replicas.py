@@ -322,6 +322,7 @@ def test_a_deleted_client_gets_403_on_every_replica_and_loses_its_cached_credent
 
 # --- DynamoDB down, restarted without its table, recreated empty -----------------------
 
+@pytest.mark.beside
 def test_dynamodb_outage_restart_without_table_and_empty_table_change_nothing(procs, tmp_path, issuer):
     ids = [client_id(n) for n in range(4)]
     c = Cluster(procs, tmp_path, issuer, items=[seed_item(i) for i in ids], replicas=2)
