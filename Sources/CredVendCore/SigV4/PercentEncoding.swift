@@ -21,7 +21,13 @@ public enum PercentEncoding {
         // Most names and values need no escape: then the text itself, without a copy.
         if text.utf8.allSatisfy({ isUnreserved($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) { return text }
         var out = [UInt8]()
-        out.reserveCapacity(text.utf8.count)
+        out.reserveCapacity(text.utf8.count + 16)
+        append(text, keepSlash: keepSlash, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `encode`, written at the end of `out` (request bodies built as bytes).
+    static func append(_ text: String, keepSlash: Bool = false, to out: inout [UInt8]) {
         for byte in text.utf8 {
             if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
                 out.append(byte)
@@ -31,6 +37,5 @@ public enum PercentEncoding {
                 out.append(upperHex[Int(byte & 0x0f)])
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
