@@ -265,9 +265,12 @@ enum MiniXML {
         }
 
         /// Adds `piece` (`run` of the input, or decoded bytes) to the text of `open`: its
-        /// UTF-8 checked, and kept if the element is.
-        func append(_ piece: ArraySlice<UInt8>, run: Range<Int>?, to open: inout Open) {
-            for b in piece where b >= 0x80 || !open.utf8.isComplete { open.utf8.feed(b) }
+        /// UTF-8 checked (unless the caller saw it is all ASCII and nothing is pending),
+        /// and kept if the element is.
+        func append(_ piece: ArraySlice<UInt8>, run: Range<Int>?, ascii: Bool = false, to open: inout Open) {
+            if !ascii || !open.utf8.isComplete {
+                for b in piece where b >= 0x80 || !open.utf8.isComplete { open.utf8.feed(b) }
+            }
             guard open.element != nil, !piece.isEmpty else { return }
             switch open.text {
             case .empty:
@@ -312,18 +315,22 @@ enum MiniXML {
                         append(decoded[...], run: nil, to: &stack[stack.count - 1])
                     } else {
                         let start = i
+                        var high: UInt8 = 0
                         while i < bytes.count, bytes[i] != UInt8(ascii: "<"), bytes[i] != UInt8(ascii: "&") {
                             let c = bytes[i]
                             guard c >= 0x20 || c == 0x09 || c == 0x0A || c == 0x0D else {
                                 throw fail("control character in text")
                             }
+                            high |= c
                             i += 1
                         }
-                        append(bytes[start..<i], run: start..<i, to: &stack[stack.count - 1])
+                        append(bytes[start..<i], run: start..<i, ascii: high < 0x80, to: &stack[stack.count - 1])
                     }
                     continue
                 }
-                if starts(with: "</") {
+                // The byte after `<` tells which markup this is before any literal is compared.
+                let next = i + 1 < bytes.count ? bytes[i + 1] : 0
+                if next == UInt8(ascii: "/") {
                     let start = i
                     i += 2
                     let raw = try name()
@@ -344,16 +351,16 @@ enum MiniXML {
                     element.text = text(of: open)
                     if stack.isEmpty { return element }
                     stack[stack.count - 1].element?.children.append(element)
-                } else if starts(with: "<!--") {
+                } else if next == UInt8(ascii: "!"), starts(with: "<!--") {
                     try skip(past: "-->", what: "comment")
-                } else if starts(with: "<![CDATA[") {
+                } else if next == UInt8(ascii: "!"), starts(with: "<![CDATA[") {
                     guard !stack.isEmpty else { throw fail("CDATA outside the root element") }
                     let start = i + 9
                     try skip(past: "]]>", what: "CDATA section")
                     append(bytes[start..<i - 3], run: start..<i - 3, to: &stack[stack.count - 1])
-                } else if starts(with: "<?") {
+                } else if next == UInt8(ascii: "?") {
                     try skip(past: "?>", what: "processing instruction")
-                } else if starts(with: "<!") {
+                } else if next == UInt8(ascii: "!") {
                     throw fail("markup declarations are not accepted")
                 } else {
                     let start = i

@@ -160,16 +160,20 @@ public enum STSResponseParser {
         /// pretty-printed documents (the AWS docs' examples among them) wrap
         /// long session tokens, so whitespace is removed. What is left goes into
         /// HTTP headers and files, so it must be visible ASCII.
+        /// One pass over the bytes (a session token is a kilobyte).
         func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
             let text = try text(name, in: parent)
+            let bytes = Array(text.utf8)
             let whitespace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-            let value =
-                text.utf8.contains(where: whitespace)
-                ? String(decoding: text.utf8.filter { !whitespace($0) }, as: UTF8.self) : text
-            guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
+            var wrapped = false
+            for b in bytes {
+                if whitespace(b) {
+                    wrapped = true
+                } else if b <= 0x20 || b >= 0x7F {
+                    throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
+                }
             }
-            return value
+            return wrapped ? String(decoding: bytes.filter { !whitespace($0) }, as: UTF8.self) : text
         }
     }
 }

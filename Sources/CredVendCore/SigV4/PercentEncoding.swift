@@ -3,8 +3,6 @@
 /// (upper-case hex). A space is `%20`, never `+`. The one encoder: form bodies
 /// (`FormURLEncoding`), OAuth Basic credentials and admin API path segments use it too.
 public enum PercentEncoding {
-    private static let upperHex = Array("0123456789ABCDEF".utf8)
-
     static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -26,16 +24,22 @@ public enum PercentEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `encode`, written at the end of `out` (request bodies built as bytes).
+    /// `encode`, written at the end of `out` (request bodies built as bytes): runs of
+    /// unreserved bytes are copied whole, not a byte at a time.
     static func append(_ text: String, keepSlash: Bool = false, to out: inout [UInt8]) {
-        for byte in text.utf8 {
-            if isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/")) {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(upperHex[Int(byte >> 4)])
-                out.append(upperHex[Int(byte & 0x0f)])
-            }
+        let bytes = Array(text.utf8)
+        var run = 0
+        for (i, byte) in bytes.enumerated() where !(isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/"))) {
+            out += bytes[run..<i]
+            out.append(UInt8(ascii: "%"))
+            out.append(upperHexDigit(byte >> 4))
+            out.append(upperHexDigit(byte & 0x0f))
+            run = i + 1
         }
+        out += bytes[run...]
+    }
+
+    private static func upperHexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") - 10 + value
     }
 }
