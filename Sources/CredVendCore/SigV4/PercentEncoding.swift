@@ -24,19 +24,30 @@ public enum PercentEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `encode`, written at the end of `out` (request bodies built as bytes): runs of
-    /// unreserved bytes are copied whole, not a byte at a time.
+    /// `encode`, written at the end of `out` (request bodies built as bytes): the escapes
+    /// counted first, then every byte written once into a buffer of the final size.
     static func append(_ text: String, keepSlash: Bool = false, to out: inout [UInt8]) {
         let bytes = Array(text.utf8)
-        var run = 0
-        for (i, byte) in bytes.enumerated() where !(isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/"))) {
-            out += bytes[run..<i]
-            out.append(UInt8(ascii: "%"))
-            out.append(upperHexDigit(byte >> 4))
-            out.append(upperHexDigit(byte & 0x0f))
-            run = i + 1
+        let kept = { (b: UInt8) in isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) }
+        var escapes = 0
+        for b in bytes where !kept(b) { escapes += 1 }
+        guard escapes > 0 else {
+            out += bytes
+            return
         }
-        out += bytes[run...]
+        var encoded = [UInt8](repeating: UInt8(ascii: "%"), count: bytes.count + 2 * escapes)
+        var j = 0
+        for b in bytes {
+            if kept(b) {
+                encoded[j] = b
+                j += 1
+            } else {
+                encoded[j + 1] = upperHexDigit(b >> 4)
+                encoded[j + 2] = upperHexDigit(b & 0x0f)
+                j += 3
+            }
+        }
+        out += encoded
     }
 
     private static func upperHexDigit(_ value: UInt8) -> UInt8 {
