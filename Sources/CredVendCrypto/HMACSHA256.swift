@@ -13,6 +13,11 @@ public enum HMACSHA256 {
         try hmacSHA256(key: key, message: message)
     }
 
+    /// The common case (SigV4 signing) without generic dispatch.
+    public static func mac(key: [UInt8], message: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+        try hmacSHA256(key: key, message: message)
+    }
+
     public static func mac(key: [UInt8], message: String) throws(OpenSSLError) -> [UInt8] {
         try mac(key: key, message: Array(message.utf8))
     }

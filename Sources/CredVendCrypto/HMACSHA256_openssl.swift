@@ -9,20 +9,40 @@ func hmacSHA256<Key: Collection<UInt8>, Message: Collection<UInt8>>(
     key: Key,
     message: Message
 ) throws(OpenSSLError) -> [UInt8] {
+    let mac = withContiguous(key) { k in
+        withContiguous(message) { m in Result { () throws(OpenSSLError) in try hmacSHA256(k, m) } }
+    }
+    return try mac.get()
+}
+
+/// `hmacSHA256` of two arrays: not generic, so the signing path has no generic dispatch.
+func hmacSHA256(key: [UInt8], message: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+    let mac = key.withUnsafeBufferPointer { k in
+        message.withUnsafeBufferPointer { m in Result { () throws(OpenSSLError) in try hmacSHA256(k, m) } }
+    }
+    return try mac.get()
+}
+
+/// `hmacSHA256` over two buffers.
+private func hmacSHA256(
+    _ key: UnsafeBufferPointer<UInt8>,
+    _ message: UnsafeBufferPointer<UInt8>
+) throws(OpenSSLError) -> [UInt8] {
     let ctx = HMACContext.current()
     let placeholder: UInt8 = 0
-    let keyed = withContiguous(key) { k in
-        // A null key tells EVP_MAC_init to keep the previous call's key: an empty key
-        // must still be a pointer.
-        withUnsafePointer(to: placeholder) { EVP_MAC_init(ctx, k.baseAddress ?? $0, k.count, nil) }
-    }
+    // A null key tells EVP_MAC_init to keep the previous call's key: an empty key
+    // must still be a pointer.
+    let keyed = withUnsafePointer(to: placeholder) { EVP_MAC_init(ctx, key.baseAddress ?? $0, key.count, nil) }
     guard keyed == 1 else { throw .fromQueue("HMAC-SHA256 key set-up") }
-    var out = [UInt8](repeating: 0, count: HMACSHA256.byteCount)
     var length = 0
-    let updated = withContiguous(message) { EVP_MAC_update(ctx, $0.baseAddress, $0.count) } == 1
-    let finished =
-        updated && out.withUnsafeMutableBufferPointer { EVP_MAC_final(ctx, $0.baseAddress, &length, $0.count) } == 1
-    guard finished, length == out.count else { throw .fromQueue("HMAC-SHA256") }
+    var finished = false
+    let out = [UInt8](unsafeUninitializedCapacity: HMACSHA256.byteCount) { out, initialized in
+        finished =
+            EVP_MAC_update(ctx, message.baseAddress, message.count) == 1
+            && EVP_MAC_final(ctx, out.baseAddress, &length, out.count) == 1 && length == out.count
+        initialized = finished ? length : 0
+    }
+    guard finished else { throw .fromQueue("HMAC-SHA256") }
     return out
 }
 

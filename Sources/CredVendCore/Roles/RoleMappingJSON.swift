@@ -53,30 +53,22 @@ public enum RoleMappingJSON {
         records.isEmpty ? "[]\n" : "[\n" + records.map { "  " + encode($0) }.joined(separator: ",\n") + "\n]\n"
     }
 
-    /// One record from a JSON object.
+    /// One record from a JSON object (what `RoleStore.get` reads on every cold request):
+    /// read from the strict parser's value, as the `Decodable` conformance reads it
+    /// from JSONDecoder, without a second parse.
     public static func decode(_ data: Data) throws(RoleValidationError) -> RoleMapping {
-        try checkSyntax(data, list: false)
-        do {
-            return try JSONDecoder().decode(RoleMapping.self, from: data)
-        } catch let error as RoleValidationError {
-            throw error
-        } catch {
-            throw RoleValidationError(message: describe(error, expecting: "a JSON object (one role record)"))
-        }
+        try RoleMapping(parsed: try checkSyntax(data, list: false), index: nil)
     }
 
     /// An import file: a JSON array of records. Every record is checked; a
     /// client_id given twice is refused too.
     public static func decodeList(_ data: Data) throws(RoleValidationError) -> [RoleMapping] {
-        try checkSyntax(data, list: true)
-        let records: [RoleMapping]
-        do {
-            records = try JSONDecoder().decode([RoleMapping].self, from: data)
-        } catch let error as RoleValidationError {
-            throw error
-        } catch {
-            throw RoleValidationError(message: describe(error, expecting: "a JSON array of role records"))
+        guard case .array(let items) = try checkSyntax(data, list: true) else {
+            throw RoleValidationError(message: "must be a JSON array of role records")
         }
+        var records: [RoleMapping] = []
+        records.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() { records.append(try RoleMapping(parsed: item, index: index)) }
         var seen: [String: Int] = [:]
         for (index, record) in records.enumerated() {
             if let first = seen.updateValue(index, forKey: record.clientId) {
@@ -93,32 +85,20 @@ public enum RoleMappingJSON {
 
     /// A JSON string literal (one escaping rule for the whole code base).
     public static func quoted(_ s: String) -> String { JSONText.quote(s) }
-
-    private static func describe(_ error: any Error, expecting: String) -> String {
-        switch error as? DecodingError {
-        case .typeMismatch(_, let context)? where context.codingPath.isEmpty:
-            return "must be \(expecting)"
-        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .keyNotFound(_, let context)?:
-            return "must be \(expecting) (\(context.debugDescription))"
-        default:
-            return "could not read JSON: \(error)"
-        }
-    }
 }
 
 extension RoleMappingJSON {
-    /// Reads the text with the project's strict parser before JSONDecoder, which
-    /// neither says where text goes wrong nor refuses a member name given twice
-    /// (it would keep one of the two values). Its error is "not valid JSON: line L,
-    /// column C: reason", or, for a field given twice in a record, one naming the
-    /// record and the field.
-    static func checkSyntax(_ data: Data, list: Bool) throws(RoleValidationError) {
+    /// Reads the text with the project's strict parser, which says where text goes
+    /// wrong and refuses a member name given twice (JSONDecoder would keep one of the
+    /// two values). Its error is "not valid JSON: line L, column C: reason", or, for a
+    /// field given twice in a record, one naming the record and the field.
+    static func checkSyntax(_ data: Data, list: Bool) throws(RoleValidationError) -> JSONValue {
         let bytes = Array(data)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw RoleValidationError(message: "not valid JSON: the input is empty")
         }
         do {
-            _ = try JSONParser.parse(bytes)
+            return try JSONParser.parse(bytes)
         } catch {
             let before = bytes[..<min(error.offset, bytes.count)]
             let line = before.filter { $0 == 0x0A }.count + 1
@@ -162,25 +142,32 @@ extension RoleMapping {
         guard let c = try? decoder.container(keyedBy: FieldKey.self) else {
             throw RoleValidationError(recordIndex: index, message: "must be a JSON object (a role record)")
         }
-        let namedId = try? c.decode(String.self, forKey: FieldKey("client_id"))
-        let f = StrictFields(container: c, known: RoleMappingJSON.fieldNames) { field, message in
+        try self.init(reading: DecodedMembers(container: c), index: index)
+    }
+
+    /// The same reading of a value from `JSONParser` (`RoleMappingJSON.decode`).
+    init(parsed value: JSONValue, index: Int?) throws(RoleValidationError) {
+        guard case .object(let members) = value else {
+            throw RoleValidationError(recordIndex: index, message: "must be a JSON object (a role record)")
+        }
+        try self.init(reading: ParsedMembers(members: members), index: index)
+    }
+
+    /// The one reading of a record's fields, whichever parser found them.
+    init<Members: RecordMembers>(reading c: Members, index: Int?) throws(RoleValidationError) {
+        let namedId = c.string("client_id")
+        let f = StrictFields(members: c, known: RoleMappingJSON.fieldNames) { field, message in
             RoleValidationError(recordIndex: index, clientId: namedId, field: field, message: message)
         }
         try f.refuseUnknown()
         guard let clientId = try f.string("client_id", required: true) else { throw f.fail("client_id", "is required") }
         guard let roleArn = try f.string("role_arn", required: true) else { throw f.fail("role_arn", "is required") }
         var roles: [NamedRole] = []
-        let rolesKey = FieldKey("roles")
-        if c.contains(rolesKey), !((try? c.decodeNil(forKey: rolesKey)) ?? false) {
-            guard var list = try? c.nestedUnkeyedContainer(forKey: rolesKey) else {
-                throw f.fail("roles", "must be a JSON array of named roles")
-            }
-            while !list.isAtEnd {
-                let i = list.currentIndex
-                guard let item = try? list.nestedContainer(keyedBy: FieldKey.self) else {
-                    throw f.fail("roles[\(i)]", "must be a JSON object (a named role)")
-                }
-                let r = StrictFields(container: item, known: RoleMappingJSON.namedRoleFieldNames) { field, message in
+        if c.isPresent("roles") {
+            guard let list = c.objects("roles") else { throw f.fail("roles", "must be a JSON array of named roles") }
+            for (i, item) in list.enumerated() {
+                guard let item else { throw f.fail("roles[\(i)]", "must be a JSON object (a named role)") }
+                let r = StrictFields(members: item, known: RoleMappingJSON.namedRoleFieldNames) { field, message in
                     f.fail("roles[\(i)].\(field)", message)
                 }
                 try r.refuseUnknown()
@@ -214,33 +201,104 @@ extension RoleMapping {
     }
 }
 
-/// Reads one JSON object's fields strictly (a record, or one of its named roles):
-/// unknown fields, wrong types and bad enum values are refused through `fail`.
-struct StrictFields {
-    let container: KeyedDecodingContainer<FieldKey>
-    let known: [String]
-    let fail: (String, String) -> RoleValidationError
+/// One JSON object's members as the record reader asks for them; `DecodedMembers`
+/// (JSONDecoder's container) and `ParsedMembers` (JSONParser's value) answer alike,
+/// as RoleRecordReadingTests check.
+protocol RecordMembers {
+    /// A member not in `known`, if any.
+    func unknown(known: [String]) -> String?
+    /// Present and not null.
+    func isPresent(_ name: String) -> Bool
+    /// The member's string; nil when absent or not a string.
+    func string(_ name: String) -> String?
+    /// The member as a whole number of Int's range (`3600`, `3600.0`, `3.6e3`); nil when
+    /// absent, not a number or not whole.
+    func integer(_ name: String) -> Int?
+    /// The member as an array: nil when not one; an element that is not an object is
+    /// nil and ends the list.
+    func objects(_ name: String) -> [Self?]?
+}
 
-    func refuseUnknown() throws(RoleValidationError) {
-        for key in container.allKeys where !known.contains(key.stringValue) {
-            throw fail(key.stringValue, "unknown field (known: \(known.joined(separator: ", ")))")
-        }
+/// JSONDecoder's view of an object (the `Decodable` conformance).
+struct DecodedMembers: RecordMembers {
+    let container: KeyedDecodingContainer<FieldKey>
+
+    func unknown(known: [String]) -> String? {
+        container.allKeys.first { !known.contains($0.stringValue) }?.stringValue
     }
 
-    private func present(_ name: String) -> Bool {
+    func isPresent(_ name: String) -> Bool {
         let key = FieldKey(name)
         return container.contains(key) && !((try? container.decodeNil(forKey: key)) ?? false)
     }
 
+    func string(_ name: String) -> String? { try? container.decode(String.self, forKey: FieldKey(name)) }
+
+    func integer(_ name: String) -> Int? { try? container.decode(Int.self, forKey: FieldKey(name)) }
+
+    func objects(_ name: String) -> [DecodedMembers?]? {
+        guard var list = try? container.nestedUnkeyedContainer(forKey: FieldKey(name)) else { return nil }
+        var out: [DecodedMembers?] = []
+        while !list.isAtEnd {
+            guard let item = try? list.nestedContainer(keyedBy: FieldKey.self) else {
+                out.append(nil)
+                break
+            }
+            out.append(DecodedMembers(container: item))
+        }
+        return out
+    }
+}
+
+/// JSONParser's view of an object (`RoleMappingJSON.decode`).
+struct ParsedMembers: RecordMembers {
+    let members: [String: JSONValue]
+
+    func unknown(known: [String]) -> String? { members.keys.first { !known.contains($0) } }
+
+    func isPresent(_ name: String) -> Bool {
+        guard let value = members[name] else { return false }
+        return value != .null
+    }
+
+    func string(_ name: String) -> String? { members[name]?.stringValue }
+
+    func integer(_ name: String) -> Int? { members[name]?.numberValue.flatMap { Int(exactly: $0) } }
+
+    func objects(_ name: String) -> [ParsedMembers?]? {
+        guard let items = members[name]?.arrayValue else { return nil }
+        var out: [ParsedMembers?] = []
+        for item in items {
+            guard let object = item.objectValue else {
+                out.append(nil)
+                break
+            }
+            out.append(ParsedMembers(members: object))
+        }
+        return out
+    }
+}
+
+/// Reads one JSON object's fields strictly (a record, or one of its named roles):
+/// unknown fields, wrong types and bad enum values are refused through `fail`.
+struct StrictFields<Members: RecordMembers> {
+    let members: Members
+    let known: [String]
+    let fail: (String, String) -> RoleValidationError
+
+    func refuseUnknown() throws(RoleValidationError) {
+        if let name = members.unknown(known: known) {
+            throw fail(name, "unknown field (known: \(known.joined(separator: ", ")))")
+        }
+    }
+
     /// A string field; nil when absent or null (optional fields only).
     func string(_ name: String, required: Bool = false) throws(RoleValidationError) -> String? {
-        guard present(name) else {
+        guard members.isPresent(name) else {
             if required { throw fail(name, "is required") }
             return nil
         }
-        guard let value = try? container.decode(String.self, forKey: FieldKey(name)) else {
-            throw fail(name, "must be a string")
-        }
+        guard let value = members.string(name) else { throw fail(name, "must be a string") }
         return value
     }
 
@@ -255,8 +313,8 @@ struct StrictFields {
 
     /// `session_duration_s`, 3600 when absent.
     func sessionDuration() throws(RoleValidationError) -> Int {
-        guard present("session_duration_s") else { return RoleMapping.defaultSessionDuration }
-        guard let value = try? container.decode(Int.self, forKey: FieldKey("session_duration_s")) else {
+        guard members.isPresent("session_duration_s") else { return RoleMapping.defaultSessionDuration }
+        guard let value = members.integer("session_duration_s") else {
             throw fail("session_duration_s", AWSRules.sessionDurationProblem + ", not a string or fraction")
         }
         return value

@@ -41,21 +41,52 @@ public struct AssumeRoleRequestBuilder: Sendable {
     public let endpoint: AWSEndpoint
     public let region: String
     public let signer: SigV4Signer
+    /// Every AssumeRole goes to the same endpoint with the same fields: their part of
+    /// the canonical request is made once, here.
+    private let assumeRoleRequest: SigV4FixedRequest
 
     public init(endpoint: AWSEndpoint, region: String, signer: SigV4Signer = SigV4Signer()) {
         self.endpoint = endpoint
         self.region = region
         self.signer = signer
+        assumeRoleRequest = signer.fixedRequest(
+            method: "POST",
+            path: endpoint.path,
+            fields: [("Host", endpoint.host), ("Content-Type", Self.contentType)],
+            region: region,
+            service: "sts",
+            normalizePath: true
+        )
     }
 
     /// `Action=AssumeRole&Version=2011-06-15&RoleArn=..&RoleSessionName=..&DurationSeconds=..[&Policy=..]`.
     public static func assumeRoleBody(_ parameters: AssumeRoleParameters) -> String {
-        var fields: [(name: String, value: String)] = [
-            ("Action", STSAction.assumeRole.rawValue), ("Version", apiVersion), ("RoleArn", parameters.roleArn),
-            ("RoleSessionName", parameters.roleSessionName), ("DurationSeconds", String(parameters.durationSeconds)),
-        ]
-        if let policy = parameters.policy { fields.append(("Policy", policy)) }
-        return FormURLEncoding.encode(fields)
+        String(decoding: assumeRoleBodyBytes(parameters), as: UTF8.self)
+    }
+
+    private static let assumeRolePrefix = Array(
+        "Action=\(STSAction.assumeRole.rawValue)&Version=\(apiVersion)&RoleArn=".utf8
+    )
+
+    /// `assumeRoleBody` written straight into the bytes sent: the form encoding of
+    /// `FormURLEncoding.encode`, without a string per field.
+    static func assumeRoleBodyBytes(_ parameters: AssumeRoleParameters) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(
+            assumeRolePrefix.count + 64 + 3 * (parameters.roleArn.utf8.count + parameters.roleSessionName.utf8.count)
+                + 3 * (parameters.policy?.utf8.count ?? 0)
+        )
+        out += assumeRolePrefix
+        PercentEncoding.append(parameters.roleArn, to: &out)
+        out += "&RoleSessionName=".utf8
+        PercentEncoding.append(parameters.roleSessionName, to: &out)
+        out += "&DurationSeconds=".utf8
+        PercentEncoding.append(String(parameters.durationSeconds), to: &out)
+        if let policy = parameters.policy {
+            out += "&Policy=".utf8
+            PercentEncoding.append(policy, to: &out)
+        }
+        return out
     }
 
     /// `Action=AssumeRoleWithWebIdentity&Version=..&RoleArn=..&RoleSessionName=..&WebIdentityToken=..&DurationSeconds=..`.
@@ -79,17 +110,9 @@ public struct AssumeRoleRequestBuilder: Sendable {
         credentials: AWSCredentials,
         date: Date
     ) throws(OpenSSLError) -> SignedAWSRequest {
-        let body = Array(Self.assumeRoleBody(parameters).utf8)
-        let fields: [(name: String, value: String)] = [("Host", endpoint.host), ("Content-Type", Self.contentType)]
-        let signature = try signer.sign(
-            request: SigV4Request(method: "POST", path: endpoint.path, headers: fields, body: body),
-            credentials: credentials,
-            region: region,
-            service: "sts",
-            date: date,
-            normalizePath: true
-        )
-        return SignedAWSRequest(url: endpoint.url, method: "POST", headers: fields + signature, body: body)
+        let body = Self.assumeRoleBodyBytes(parameters)
+        let headers = try assumeRoleRequest.sign(body: body, credentials: credentials, date: date)
+        return SignedAWSRequest(url: endpoint.url, method: "POST", headers: headers, body: body)
     }
 
     /// An AssumeRoleWithWebIdentity request: unsigned, the token is the credential.

@@ -32,7 +32,7 @@ public enum STSResponseParser {
     ) throws(STSError) -> AssumedRole {
         let root: MiniXMLElement
         do {
-            root = try MiniXML.parse(body)
+            root = try MiniXML.parse(body, keeping: answerShape)
         } catch {
             let what = (200..<300).contains(httpStatus) ? "response" : "HTTP \(httpStatus) response"
             throw .malformedResponse("STS \(what) is not a readable XML document: \(error)", httpStatus: httpStatus)
@@ -75,6 +75,29 @@ public enum STSResponseParser {
         )
     }
 
+    /// What the success documents and the error documents are read for: the whole
+    /// document is checked, only these elements are built (every one of each name, so a
+    /// field given twice is still refused).
+    static let answerShape: MiniXMLShape = {
+        let leaf = MiniXMLShape.leaf
+        let credentials = MiniXMLShape([
+            "AccessKeyId": leaf, "SecretAccessKey": leaf, "SessionToken": leaf, "Expiration": leaf,
+        ])
+        let result = MiniXMLShape(["Credentials": credentials, "AssumedRoleUser": MiniXMLShape(["Arn": leaf])])
+        let metadata = MiniXMLShape(["RequestId": leaf])
+        let error = MiniXMLShape(["Code": leaf, "Message": leaf])
+        let errorDocument = MiniXMLShape([
+            "Errors": MiniXMLShape(["Error": error]), "Error": error, "RequestId": leaf, "RequestID": leaf,
+        ])
+        var roots = ["ErrorResponse": errorDocument, "Response": errorDocument]
+        for action in STSAction.allCases {
+            roots["\(action.rawValue)Response"] = MiniXMLShape([
+                "\(action.rawValue)Result": result, "ResponseMetadata": metadata,
+            ])
+        }
+        return MiniXMLShape(roots)
+    }()
+
     /// `<ErrorResponse>` (or `<Response>`) as an `STSError`.
     static func stsError(
         _ root: MiniXMLElement,
@@ -114,16 +137,17 @@ public enum STSResponseParser {
         let status: Int
 
         func one(_ name: String, in parent: MiniXMLElement) throws(STSError) -> MiniXMLElement {
-            let found = parent.children(named: name)
-            guard found.count == 1 else {
-                throw .malformedResponse(
-                    found.isEmpty
-                        ? "<\(parent.name)> has no <\(name)>"
-                        : "<\(parent.name)> has more than one <\(name)>",
-                    httpStatus: status
-                )
+            var found: MiniXMLElement? = nil
+            for child in parent.children where child.name == name {
+                guard found == nil else {
+                    throw .malformedResponse("<\(parent.name)> has more than one <\(name)>", httpStatus: status)
+                }
+                found = child
             }
-            return found[0]
+            guard let found else {
+                throw .malformedResponse("<\(parent.name)> has no <\(name)>", httpStatus: status)
+            }
+            return found
         }
 
         func text(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
@@ -136,16 +160,20 @@ public enum STSResponseParser {
         /// pretty-printed documents (the AWS docs' examples among them) wrap
         /// long session tokens, so whitespace is removed. What is left goes into
         /// HTTP headers and files, so it must be visible ASCII.
+        /// One pass over the bytes (a session token is a kilobyte).
         func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
             let text = try text(name, in: parent)
+            let bytes = Array(text.utf8)
             let whitespace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-            let value =
-                text.utf8.contains(where: whitespace)
-                ? String(decoding: text.utf8.filter { !whitespace($0) }, as: UTF8.self) : text
-            guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
+            var wrapped = false
+            for b in bytes {
+                if whitespace(b) {
+                    wrapped = true
+                } else if b <= 0x20 || b >= 0x7F {
+                    throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
+                }
             }
-            return value
+            return wrapped ? String(decoding: bytes.filter { !whitespace($0) }, as: UTF8.self) : text
         }
     }
 }

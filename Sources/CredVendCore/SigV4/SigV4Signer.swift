@@ -98,10 +98,11 @@ public final class SigV4Signer: Sendable {
         let wanted = signedHeaderNames.map { Set($0.map { $0.lowercased() }) }
 
         var toSign = request.headers.filter { field in
-            let name = CanonicalRequest.lowercasedName(field.name)
-            if SigV4Signer.ownedBySigner.contains(name) || SigV4Signer.neverSigned.contains(name) { return false }
-            if includeContentSHA256 && name == "x-amz-content-sha256" { return false }
-            return name == "host" || wanted?.contains(name) ?? true
+            SigV4Signer.isSigned(
+                CanonicalRequest.lowercasedName(field.name),
+                wanted: wanted,
+                includeContentSHA256: includeContentSHA256
+            )
         }
         var added: [(name: String, value: String)] = [("X-Amz-Date", time.amzDate)]
         if let token { added.append(("X-Amz-Security-Token", token)) }
@@ -146,6 +147,14 @@ public final class SigV4Signer: Sendable {
         )
     }
 
+    /// Whether a request field of this (lower-cased) name is signed: `host` always, the
+    /// signer's own and the `neverSigned` fields never, the others when `wanted` (nil: all).
+    static func isSigned(_ name: String, wanted: Set<String>?, includeContentSHA256: Bool) -> Bool {
+        if SigV4Signer.ownedBySigner.contains(name) || SigV4Signer.neverSigned.contains(name) { return false }
+        if includeContentSHA256 && name == "x-amz-content-sha256" { return false }
+        return name == "host" || wanted?.contains(name) ?? true
+    }
+
     /// Task 4: `AWS4-HMAC-SHA256 Credential=AKID/scope, SignedHeaders=a;b, Signature=hex`.
     static func authorization(
         accessKeyId: String,
@@ -153,6 +162,39 @@ public final class SigV4Signer: Sendable {
         signedHeaders: String,
         signature: String
     ) -> String {
-        "\(StringToSign.algorithm) Credential=\(accessKeyId)/\(credentialScope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        let text = authorization(
+            accessKeyId: accessKeyId,
+            credentialScope: Array(credentialScope.utf8),
+            signedHeaders: Array(signedHeaders.utf8),
+            signature: Array(signature.utf8)
+        )
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static let credentialPart = Array("\(StringToSign.algorithm) Credential=".utf8)
+    private static let signedHeadersPart = Array(", SignedHeaders=".utf8)
+    private static let signaturePart = Array(", Signature=".utf8)
+
+    /// `authorization` as bytes.
+    static func authorization(
+        accessKeyId: String,
+        credentialScope: [UInt8],
+        signedHeaders: [UInt8],
+        signature: [UInt8]
+    ) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(
+            credentialPart.count + accessKeyId.utf8.count + 1 + credentialScope.count + signedHeadersPart.count
+                + signedHeaders.count + signaturePart.count + signature.count
+        )
+        out += credentialPart
+        out += accessKeyId.utf8
+        out.append(UInt8(ascii: "/"))
+        out += credentialScope
+        out += signedHeadersPart
+        out += signedHeaders
+        out += signaturePart
+        out += signature
+        return out
     }
 }

@@ -18,7 +18,15 @@ enum SigV4SigningKey {
 
     /// Lower-case hex HMAC-SHA256 of the string to sign under the signing key.
     static func signature(signingKey: [UInt8], stringToSign: String) throws(OpenSSLError) -> String {
-        Hex.encode(try HMACSHA256.mac(key: signingKey, message: stringToSign))
+        String(decoding: try signature(signingKey: signingKey, stringToSign: Array(stringToSign.utf8)), as: UTF8.self)
+    }
+
+    /// `signature` as bytes.
+    static func signature(signingKey: [UInt8], stringToSign: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(2 * HMACSHA256.byteCount)
+        SigV4Bytes.appendHex(try HMACSHA256.mac(key: signingKey, message: stringToSign), to: &out)
+        return out
     }
 }
 

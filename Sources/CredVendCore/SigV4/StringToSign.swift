@@ -38,6 +38,39 @@ enum StringToSign {
 
     /// Algorithm, request time, scope and the hex SHA-256 of the canonical request, one per line.
     static func make(amzDate: String, credentialScope: String, canonicalRequest: String) -> String {
-        [algorithm, amzDate, credentialScope, Hex.encode(SHA256.hash(canonicalRequest))].joined(separator: "\n")
+        let text = bytes(
+            amzDate: amzDate,
+            credentialScope: Array(credentialScope.utf8),
+            canonicalRequest: Array(canonicalRequest.utf8)
+        )
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `make` as bytes, the form the signature is computed over.
+    static func bytes(amzDate: String, credentialScope: [UInt8], canonicalRequest: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + credentialScope.count + 3 + 64)
+        out += algorithm.utf8
+        out.append(SigV4Bytes.newline)
+        out += amzDate.utf8
+        out.append(SigV4Bytes.newline)
+        out += credentialScope
+        out.append(SigV4Bytes.newline)
+        SigV4Bytes.appendHex(SHA256.hash(canonicalRequest), to: &out)
+        return out
+    }
+}
+
+/// Helpers of the stages that write bytes.
+enum SigV4Bytes {
+    static let newline = UInt8(ascii: "\n")
+    private static let lowerHex = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex of `bytes` at the end of `out` (`Hex.encode` without its String).
+    static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+        for b in bytes {
+            out.append(lowerHex[Int(b >> 4)])
+            out.append(lowerHex[Int(b & 0x0f)])
+        }
     }
 }

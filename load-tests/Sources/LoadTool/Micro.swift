@@ -13,7 +13,8 @@ import Logging
 /// (c) SigV4 signing of an AssumeRole request, (d) validate + role lookup +
 /// cached credentials through `VendingService` (a new token each time, and one
 /// repeated token), (e) what a credential-vending Lambda does per call: validate, look
-/// up, sign the AssumeRole request.
+/// up, sign the AssumeRole request, (f) reading STS's AssumeRole answer, (g) decoding a
+/// stored role record (the cold path's two decodes).
 struct MicroBench {
     struct Row: Codable {
         var name: String
@@ -181,6 +182,26 @@ struct MicroBench {
         let parameters = AssumeRoleParameters(mapping: mapping)
         measure("c_sigv4_assume_role", seconds: seconds) { _ in
             sink &+= try! builder.assumeRole(parameters, credentials: sourceCreds, date: Date()).body.count
+        }
+        // The cold path's two decodes beside the signing: STS's AssumeRole answer (the stub's,
+        // an 800-byte session token) and the stored role record RoleStore.get reads.
+        let stsAnswer = Array(
+            ("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+                + "<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/load-\(clientId)/credvend-x</Arn>"
+                + "<AssumedRoleId>AROALOADTEST:credvend-x</AssumedRoleId></AssumedRoleUser>"
+                + "<Credentials><AccessKeyId>ASIA0000000000000001</AccessKeyId>"
+                + "<SecretAccessKey>\(String(repeating: "s", count: 40))</SecretAccessKey>"
+                + "<SessionToken>IQoJb3JpZ2luX2VjE\(String(repeating: "A", count: 783))</SessionToken>"
+                + "<Expiration>2026-12-01T20:00:00Z</Expiration></Credentials></AssumeRoleResult>"
+                + "<ResponseMetadata><RequestId>load-1</RequestId></ResponseMetadata></AssumeRoleResponse>").utf8
+        )
+        measure("f_sts_parse_assume_role", seconds: seconds) { _ in
+            sink &+= try! STSResponseParser.parse(stsAnswer, httpStatus: 200, action: .assumeRole).assumedRoleArn.utf8
+                .count
+        }
+        let storedRecord = Data(RoleMappingJSON.encode(mapping).utf8)
+        measure("g_role_record_decode", seconds: seconds) { _ in
+            sink &+= try! RoleMappingJSON.decode(storedRecord).sessionDurationSeconds
         }
         measure("d_vend_new_token", seconds: seconds, limit: fresh.count) { i in
             if case .now(let o) = vending.vend(body: fresh[i], authorization: nil) { sink &+= o.response.status }
