@@ -8,7 +8,7 @@ import CredVendSync
 ///
 /// Handles: libcurl easy handles keep their connections open between transfers, so the client
 /// keeps a small pool of idle handles. `send` takes one out (LIFO, so the warmest), uses it
-/// alone on the calling thread, resets its options, and puts it back; a handle is never
+/// alone on the calling thread (see `CurlEasy` for which options it sets again), and puts it back; a handle is never
 /// touched by two threads at once. Concurrent sends each get their own handle; at most
 /// `maxIdleHandles` stay pooled afterwards, extra ones are freed.
 public final class CurlHTTPClient: HTTPClient {
@@ -47,12 +47,44 @@ private enum CurlGlobal {
     }
 }
 
-/// One libcurl easy handle and the error buffer it writes into.
+/// One libcurl easy handle, the error buffer and the response sink it writes into, and the
+/// header list it sends.
+///
+/// The options that do not change between requests (verification, callbacks, error buffer)
+/// are set once, and so are a request's files (CA, client certificate, Unix socket) and its
+/// method: a request that differs from the last in those resets the handle and sets them
+/// again, one like it (every STS call of `serve`) sets only its URL, timeouts, body and
+/// headers. The handle's pointers (sink, error buffer, header list) are this object's own,
+/// so an idle pooled handle never points at freed memory.
 /// @unchecked Sendable: a handle is used by one thread at a time: it is either in the pool,
 /// behind the pool's lock, or held by the single `send` that took it out.
 private final class CurlEasy: @unchecked Sendable {
+    /// What a reset forgets and a request sets once: equal profiles need no reset.
+    private struct Profile: Equatable {
+        var method: String
+        var hasBody: Bool
+        var caFile: String?
+        var clientCertificateFile: String?
+        var clientKeyFile: String?
+        var unixSocketPath: String?
+
+        init(_ r: HTTPClientRequest) {
+            method = r.method
+            hasBody = !r.body.isEmpty
+            caFile = r.caFile
+            clientCertificateFile = r.clientCertificateFile
+            clientKeyFile = r.clientKeyFile
+            unixSocketPath = r.unixSocketPath
+        }
+    }
+
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let sink = ResponseSink()
+    /// The header list the handle points at, freed when the next request's replaces it.
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The profile the handle is set up for; nil after a failed setup or before the first.
+    private var profile: Profile?
 
     init() throws(CurlError) {
         guard let handle = curl_easy_init() else {
@@ -65,47 +97,34 @@ private final class CurlEasy: @unchecked Sendable {
 
     deinit {
         curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
     func perform(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse {
         errorBuffer[0] = 0
-        let sink = ResponseSink(maxBodyBytes: request.maxResponseBytes)
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        defer {
-            // Reset drops the options (header list, sink pointer) but keeps open connections and
-            // TLS sessions, so an idle pooled handle points at nothing that is freed here.
+        let wanted = Profile(request)
+        if profile != wanted {
+            profile = nil
             curl_easy_reset(handle)
-            curl_slist_free_all(headerList)
+            try setUp(request)
+            profile = wanted
         }
-        try configure(request, headerList: &headerList)
-
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        try set(CCurl_setopt_write(handle, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
-        try set(CCurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
-        try set(CCurl_setopt_write(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
-        try set(CCurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
-        let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        sink.start(maxBodyBytes: request.maxResponseBytes)
+        try configure(request)
+        let code = curl_easy_perform(handle)
         guard code == CURLE_OK else { throw error(code, tooLarge: sink.tooLarge) }
 
         var status = 0
         try set(CCurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE")
-        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.body)
+        return HTTPClientResponse(status: status, headers: sink.headers, body: sink.takeBody())
     }
 
-    private func configure(
-        _ request: HTTPClientRequest,
-        headerList: inout UnsafeMutablePointer<curl_slist>?
-    ) throws(CurlError) {
+    /// The options a reset clears and equal profiles share.
+    private func setUp(_ request: HTTPClientRequest) throws(CurlError) {
         try set(CCurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
         try set(CCurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")  // threads: no SIGALRM timeouts
-        try set(CCurl_setopt_string(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
         try set(CCurl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR")
-        try set(
-            CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
-            "CURLOPT_CONNECTTIMEOUT_MS"
-        )
-        try set(CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout)), "CURLOPT_TIMEOUT_MS")
         // Verification is not configurable: these are libcurl's defaults, set so no reset can lose them.
         try set(CCurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER")
         try set(CCurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST")
@@ -123,24 +142,63 @@ private final class CurlEasy: @unchecked Sendable {
         if let socketPath = request.unixSocketPath {
             try set(CCurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath), "CURLOPT_UNIX_SOCKET_PATH")
         }
-        try configureMethod(request.method, body: request.body)
-
-        for (name, value) in request.headers {
-            guard HeaderSyntax.isToken(name), HeaderSyntax.isFieldValue(value) else {
-                throw CurlError(
-                    kind: .other,
-                    code: 0,
-                    message: "header \(HeaderSyntax.isToken(name) ? name : "name") is malformed"
-                )
-            }
-            // "Name:" would delete the header in libcurl; "Name;" sends it empty.
-            try append(value.isEmpty ? "\(name);" : "\(name): \(value)", to: &headerList)
-        }
-        try append("Expect:", to: &headerList)  // no `Expect: 100-continue` round trip before bodies
-        try set(CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        try set(CCurl_setopt_write(handle, CURLOPT_WRITEFUNCTION, curlWriteBody), "CURLOPT_WRITEFUNCTION")
+        try set(CCurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "CURLOPT_WRITEDATA")
+        try set(CCurl_setopt_write(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader), "CURLOPT_HEADERFUNCTION")
+        try set(CCurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context), "CURLOPT_HEADERDATA")
+        try setMethod(request.method, hasBody: !request.body.isEmpty)
     }
 
-    private func configureMethod(_ method: String, body: [UInt8]) throws(CurlError) {
+    /// What each request sets: URL, timeouts, body and headers.
+    private func configure(_ request: HTTPClientRequest) throws(CurlError) {
+        try set(CCurl_setopt_string(handle, CURLOPT_URL, request.url), "CURLOPT_URL")
+        try set(
+            CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout)),
+            "CURLOPT_CONNECTTIMEOUT_MS"
+        )
+        try set(CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(request.timeout)), "CURLOPT_TIMEOUT_MS")
+        if !request.body.isEmpty {
+            try set(
+                CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)),
+                "CURLOPT_POSTFIELDSIZE_LARGE"
+            )
+            // COPYPOSTFIELDS copies the bytes during the call, so no pointer outlives this closure.
+            let code = request.body.withUnsafeBytes { bytes in
+                CCurl_setopt_pointer(
+                    handle,
+                    CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+                )
+            }
+            try set(code, "CURLOPT_COPYPOSTFIELDS")
+        }
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        do throws(CurlError) {
+            for (name, value) in request.headers {
+                guard HeaderSyntax.isToken(name), HeaderSyntax.isFieldValue(value) else {
+                    throw CurlError(
+                        kind: .other,
+                        code: 0,
+                        message: "header \(HeaderSyntax.isToken(name) ? name : "name") is malformed"
+                    )
+                }
+                // "Name:" would delete the header in libcurl; "Name;" sends it empty.
+                try append(value.isEmpty ? "\(name);" : "\(name): \(value)", to: &list)
+            }
+            try append("Expect:", to: &list)  // no `Expect: 100-continue` round trip before bodies
+            try set(CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+        } catch {
+            curl_slist_free_all(list)
+            throw error
+        }
+        curl_slist_free_all(headerList)  // the handle now points at `list`
+        headerList = list
+    }
+
+    /// The method's options; a body's size and bytes are set per request (`configure`).
+    private func setMethod(_ method: String, hasBody: Bool) throws(CurlError) {
         guard HeaderSyntax.isToken(method) else {
             throw CurlError(kind: .other, code: 0, message: "HTTP method \(method.prefix(16)) is malformed")
         }
@@ -148,24 +206,10 @@ private final class CurlEasy: @unchecked Sendable {
             try set(CCurl_setopt_long(handle, CURLOPT_NOBODY, 1), "CURLOPT_NOBODY")
             return
         }
-        if method == "POST" || !body.isEmpty {
-            if body.isEmpty {
+        if method == "POST" || hasBody {
+            if !hasBody {
                 try set(CCurl_setopt_long(handle, CURLOPT_POST, 1), "CURLOPT_POST")
                 try set(CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0), "CURLOPT_POSTFIELDSIZE_LARGE")
-            } else {
-                try set(
-                    CCurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
-                    "CURLOPT_POSTFIELDSIZE_LARGE"
-                )
-                // COPYPOSTFIELDS copies the bytes during the call, so no pointer outlives this closure.
-                let code = body.withUnsafeBytes { bytes in
-                    CCurl_setopt_pointer(
-                        handle,
-                        CURLOPT_COPYPOSTFIELDS,
-                        UnsafeMutableRawPointer(mutating: bytes.baseAddress)
-                    )
-                }
-                try set(code, "CURLOPT_COPYPOSTFIELDS")
             }
         } else {
             try set(CCurl_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
@@ -219,17 +263,27 @@ private final class CurlEasy: @unchecked Sendable {
     }
 }
 
-/// What the write callbacks collect during one transfer.
+/// What the write callbacks collect during one transfer; one per handle, emptied by `start`.
 private final class ResponseSink {
     static let maxHeaderBytes = 256 * 1024
-    let maxBodyBytes: Int
+    var maxBodyBytes = 0
     var body: [UInt8] = []
     var headers = HTTPHeaders()
     var headerBytes = 0
     var tooLarge = false
 
-    init(maxBodyBytes: Int) {
+    func start(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
+        body = []
+        headers = HTTPHeaders()
+        headerBytes = 0
+        tooLarge = false
+    }
+
+    /// The body, handed over without a copy.
+    func takeBody() -> [UInt8] {
+        defer { body = [] }
+        return body
     }
 }
 

@@ -3,12 +3,14 @@ import CredVendSync
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// `STSCallPool`'s state and threads. `condition` is held around every look at `state`:
 /// idle workers (and, while STS throttles, workers waiting to call again) wait on it; the
-/// reaper sleeps on a condition of its own until the oldest request's deadline. Wake-ups
-/// are one `signal` per new job or freed slot, not a broadcast: with 32 idle workers a
-/// broadcast per call made a context-switch storm of every STS call. (`Locked` has no wait
+/// reaper sleeps on a condition of its own until the oldest request's deadline (on an empty
+/// queue, for `queueWait`). Wake-ups are one `signal` per new job or freed slot, not a
+/// broadcast: with 32 idle workers a broadcast per call made a context-switch storm of
+/// every STS call; and the signal is sent after the unlock. (`Locked` has no wait
 /// with a deadline; NSCondition is a pthread mutex and condition variable, which
 /// ThreadSanitizer sees. `state` is also a `Locked`, taken only inside `condition`, so it
 /// is never contended.)
@@ -34,8 +36,6 @@ final class STSCallPoolCore: Sendable {
         var reaperStarted = false
         var stopped = false
         var limit: AdaptiveLimit
-        /// Seconds one STS call took lately (moving average), for `Retry-After`.
-        var callSeconds = 0.05
 
         var queued: Int { queue.count - head }
 
@@ -62,6 +62,12 @@ final class STSCallPoolCore: Sendable {
     private let reaperWake = NSCondition()
     /// Set, with `reaperWake` held, when the reaper must look again before sleeping.
     private let reaperPoked = Locked(false)
+    /// Seconds one STS call took lately (moving average), for `Retry-After`. Behind a lock
+    /// of its own, so that an answered call does not queue on `condition` for it.
+    private let callSeconds = Locked(0.05)
+    /// Whether the in-flight limit is below its maximum (set with `condition` held): while
+    /// it is not, an answered call has nothing to raise and takes no look at `state`.
+    private let belowMaximum: Atomic<Bool>
 
     init(
         settings: STSCallPool.Settings,
@@ -74,6 +80,7 @@ final class STSCallPoolCore: Sendable {
         self.logger = logger
         self.unitRandom = unitRandom
         state = Locked(State(limit: AdaptiveLimit(initial: settings.initialLimit, maximum: settings.concurrency)))
+        belowMaximum = Atomic(settings.initialLimit < settings.concurrency)
     }
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -86,7 +93,7 @@ final class STSCallPoolCore: Sendable {
         let deadline = Self.now() &+ UInt64(max(0, Self.seconds(settings.queueWait)) * 1e9)
         enum Decision {
             case refuse(APIError)
-            case queued(spawnWorker: Bool, spawnReaper: Bool, newHead: Bool)
+            case queued(wake: Wake, spawnWorker: Bool, spawnReaper: Bool, newHead: Bool)
         }
         let decision = locked { s -> Decision in
             // Full: as many wait as may, beyond the requests a free slot is about to take.
@@ -100,18 +107,20 @@ final class STSCallPoolCore: Sendable {
             let spawnWorker = needsWorker(&s)
             let spawnReaper = !s.reaperStarted
             s.reaperStarted = true
-            wakeOne(&s)
-            return .queued(spawnWorker: spawnWorker, spawnReaper: spawnReaper, newHead: newHead)
+            return .queued(wake: whomToWake(&s), spawnWorker: spawnWorker, spawnReaper: spawnReaper, newHead: newHead)
         }
         switch decision {
         case .refuse(let error):
             refused(error)
-        case .queued(let spawnWorker, let spawnReaper, let newHead):
+        case .queued(let wake, let spawnWorker, let spawnReaper, let newHead):
+            // Signalled after the unlock: a worker woken with the lock still held would wake
+            // only to block on it (two context switches per STS call instead of one).
+            signal(wake)
             if spawnWorker { start("credvend-sts") { self.work() } }
             if spawnReaper {
                 start("credvend-sts-reaper") { self.reap() }
-            } else if newHead {
-                pokeReaper()  // it sleeps until the old head's deadline, or for good on an empty queue
+            } else if newHead && wakesReaperForNewHead {
+                pokeReaper()
             }
         }
     }
@@ -126,13 +135,15 @@ final class STSCallPoolCore: Sendable {
 
     /// A call answered without throttling, after `seconds`.
     func answered(seconds: Double) {
-        let spawn = locked { s -> Bool in
+        callSeconds.withLock { $0 = $0 * 0.8 + seconds * 0.2 }
+        guard belowMaximum.load(ordering: .acquiring) else { return }
+        let (wake, spawn) = locked { s -> (Wake, Bool) in
             let before = s.limit.allowed
             s.limit.succeeded()
-            s.callSeconds = s.callSeconds * 0.8 + seconds * 0.2
-            if s.limit.allowed > before { wakeOne(&s) }
-            return needsWorker(&s)
+            noteLimit(s)
+            return (s.limit.allowed > before ? whomToWake(&s) : .none, needsWorker(&s))
         }
+        signal(wake)
         if spawn { start("credvend-sts") { self.work() } }
     }
 
@@ -140,6 +151,7 @@ final class STSCallPoolCore: Sendable {
         let (before, after) = locked { s -> (Int, Int) in
             let before = s.limit.allowed
             s.limit.throttled(startedAt: Double(startedAt) / 1e9, now: Double(now) / 1e9)
+            noteLimit(s)
             return (before, s.limit.allowed)
         }
         if after < before {
@@ -196,10 +208,15 @@ final class STSCallPoolCore: Sendable {
         let seconds = BusyRetryAfter.seconds(
             backlog: s.queued + s.inFlight,
             allowed: s.limit.allowed,
-            callSeconds: s.callSeconds,
+            callSeconds: callSeconds.withLock { $0 },
             unitRandom: unitRandom()
         )
         return .unavailable("\(why); try again in \(seconds) s", retryAfter: seconds)
+    }
+
+    /// With `condition` held, after the limit moved.
+    private func noteLimit(_ s: State) {
+        belowMaximum.store(s.limit.allowed < settings.concurrency, ordering: .releasing)
     }
 
     /// A request waits, a slot is free, and no worker is idle to take it.
@@ -259,6 +276,15 @@ final class STSCallPoolCore: Sendable {
         }
     }
 
+    /// How long the reaper sleeps on an empty queue, in nanoseconds: `queueWait` (at least
+    /// 50 ms). A request queued during that nap has a deadline after its end, so the reaper
+    /// needs no wake-up for it: poking it whenever the queue stopped being empty cost a
+    /// thread wake-up per STS call, when nearly every request finds an idle worker.
+    private var emptyQueueNap: UInt64 { UInt64(max(0.05, Self.seconds(settings.queueWait)) * 1e9) }
+
+    /// With a `queueWait` shorter than the nap, a new head's deadline may come first: the reaper is poked.
+    private var wakesReaperForNewHead: Bool { Self.seconds(settings.queueWait) < 0.05 }
+
     /// Answers every request whose deadline passed before its call could start.
     private func reap() {
         while true {
@@ -282,14 +308,13 @@ final class STSCallPoolCore: Sendable {
             for (job, error) in expired { job.refused(error) }
             if stopped { return }
             guard expired.isEmpty else { continue }
+            // The nap counts from before the look at the queue, so it ends before the deadline
+            // of any request that look missed.
+            let until = next ?? now &+ emptyQueueNap
             reaperWake.lock()
             if !reaperPoked.withLock({ $0 }) {
-                if let next {
-                    let now = Self.now()
-                    if next > now { _ = reaperWake.wait(until: Date(timeIntervalSinceNow: Double(next - now) / 1e9)) }
-                } else {
-                    reaperWake.wait()
-                }
+                let now = Self.now()
+                if until > now { _ = reaperWake.wait(until: Date(timeIntervalSinceNow: Double(until - now) / 1e9)) }
             }
             reaperPoked.withLock { $0 = false }
             reaperWake.unlock()
@@ -303,15 +328,31 @@ final class STSCallPoolCore: Sendable {
         return state.withLock { body(&$0) }
     }
 
-    /// With `condition` held: one idle worker, or every waiter while a retry waits (it goes first).
-    private func wakeOne(_ s: inout State) {
-        if s.retryWaiters > 0 {
-            condition.broadcast()
-        } else if s.idleWorkers > s.signalled {
-            s.signalled += 1
-            condition.signal()
+    /// Whom a new job or a freed slot wakes: nobody, one idle worker, or every waiter.
+    enum Wake {
+        case none, one, all
+    }
+
+    /// With `condition` held: one idle worker, or every waiter while a retry waits (it goes
+    /// first). The idle worker is counted as signalled here, so that two decisions never
+    /// pick the same sleeper; `signal` may then run after the unlock.
+    private func whomToWake(_ s: inout State) -> Wake {
+        if s.retryWaiters > 0 { return .all }
+        guard s.idleWorkers > s.signalled else { return .none }
+        s.signalled += 1
+        return .one
+    }
+
+    private func signal(_ wake: Wake) {
+        switch wake {
+        case .none: break
+        case .one: condition.signal()
+        case .all: condition.broadcast()
         }
     }
+
+    /// `whomToWake` and `signal` at once, with `condition` held.
+    private func wakeOne(_ s: inout State) { signal(whomToWake(&s)) }
 
     private func pokeReaper() {
         reaperWake.lock()

@@ -4,26 +4,53 @@ import Dispatch
 /// Runs at most one `work` per key at a time; callers that arrive while it runs
 /// get the same result instead of starting their own (one STS call for N
 /// concurrent requests of a client; one JWKS fetch at a time).
+///
+/// The flights are sharded by the key's hash, computed once outside any lock: with one
+/// lock for every key, the STS pool's workers (32 threads on a few cores) queued on it,
+/// each hashing a whole role mapping inside, and a worker preempted there stalled them all.
 public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failure: Error>: Sendable {
     public typealias Completion = @Sendable (Result<Value, Failure>) -> Void
-    private let waiting = Locked<[Key: [Completion]]>([:])
 
-    public init() {}
+    /// A key with its hash, so that the dictionary under the lock hashes one integer.
+    private struct Hashed: Hashable, Sendable {
+        let key: Key
+        let hash: Int
+
+        init(_ key: Key) {
+            self.key = key
+            hash = key.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: Hashed, b: Hashed) -> Bool { a.hash == b.hash && a.key == b.key }
+    }
+
+    private let shards: [Locked<[Hashed: [Completion]]>]
+
+    public init(shardCount: Int = 16) {
+        shards = (0..<max(1, shardCount)).map { _ in Locked([:]) }
+    }
+
+    private func shard(_ key: Hashed) -> Locked<[Hashed: [Completion]]> {
+        shards[Int(UInt(bitPattern: key.hash) % UInt(shards.count))]
+    }
 
     /// Runs `work` on the calling thread if no flight for `key` is under way;
     /// otherwise queues `completion` for the running flight's result.
     public func run(_ key: Key, work: () -> Result<Value, Failure>, completion: @escaping Completion) {
+        let hashed = Hashed(key)
+        let waiting = shard(hashed)
         let leader = waiting.withLock { w -> Bool in
-            if w[key] != nil {
-                w[key]!.append(completion)
+            if w[hashed] != nil {
+                w[hashed]!.append(completion)
                 return false
             }
-            w[key] = [completion]
+            w[hashed] = [completion]
             return true
         }
         guard leader else { return }
         let result = work()
-        let all = waiting.withLock { $0.removeValue(forKey: key) ?? [] }
+        let all = waiting.withLock { $0.removeValue(forKey: hashed) ?? [] }
         for c in all { c(result) }
     }
 
@@ -39,5 +66,8 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failu
         return box.withLock { $0! }
     }
 
-    public func isRunning(_ key: Key) -> Bool { waiting.withLock { $0[key] != nil } }
+    public func isRunning(_ key: Key) -> Bool {
+        let hashed = Hashed(key)
+        return shard(hashed).withLock { $0[hashed] != nil }
+    }
 }

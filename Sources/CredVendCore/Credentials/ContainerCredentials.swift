@@ -38,13 +38,27 @@ extension APIError {
 /// The credential_process JSON shape (Version 1), what `/v1/credentials` and
 /// `credvend get-credentials` print.
 public enum CredentialProcessOutput {
+    /// Written straight into one buffer of the right size: it runs once per STS answer,
+    /// and string interpolation of a ~1 KiB session token copied it four times.
     public static func render(_ c: AWSCredentials) -> [UInt8] {
-        var s =
-            "{\"Version\":1,\"AccessKeyId\":\(JSONText.quote(c.accessKeyId)),\"SecretAccessKey\":\(JSONText.quote(c.secretAccessKey))"
-        if let t = c.sessionToken { s += ",\"SessionToken\":\(JSONText.quote(t))" }
-        if let e = c.expiration { s += ",\"Expiration\":\(JSONText.quote(ISO8601.string(e)))" }
-        s += "}"
-        return Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(
+            120 + c.accessKeyId.utf8.count + c.secretAccessKey.utf8.count + (c.sessionToken?.utf8.count ?? 0)
+        )
+        out.append(contentsOf: "{\"Version\":1,\"AccessKeyId\":".utf8)
+        JSONText.appendQuoted(c.accessKeyId, to: &out)
+        out.append(contentsOf: ",\"SecretAccessKey\":".utf8)
+        JSONText.appendQuoted(c.secretAccessKey, to: &out)
+        if let t = c.sessionToken {
+            out.append(contentsOf: ",\"SessionToken\":".utf8)
+            JSONText.appendQuoted(t, to: &out)
+        }
+        if let e = c.expiration {
+            out.append(contentsOf: ",\"Expiration\":".utf8)
+            JSONText.appendQuoted(ISO8601.string(e), to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     public static func parse(_ body: [UInt8]) -> AWSCredentials? {

@@ -3,4 +3,7 @@
 public enum JSONText {
     /// A JSON string literal, escaped as `JSONValue` escapes it.
     public static func quote(_ s: String) -> String { JSONValue.string(s).jsonString }
+
+    /// `quote(s)`'s bytes appended to `out`, with no intermediate string.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) { JSONValue.writeString(s, into: &out) }
 }

@@ -122,6 +122,49 @@ struct HTTPClientTests {
         }
     }
 
+    /// One pooled handle, set up once per kind of request: each request still goes out with
+    /// its own method, body and headers, none left over from the one before.
+    @Test func aReusedHandleSendsEachRequestsOwnMethodBodyAndHeaders() async throws {
+        let handler = HTTPClosureHandler { r in
+            let line =
+                "\(r.method) \(r.path) [\(String(decoding: r.body, as: UTF8.self))] "
+                + "n=\(r.headers["x-n"] ?? "-") old=\(r.headers["x-old"] ?? "-")"
+            return .respond(HTTPResponse(status: 200, headers: ["X-Line": line], body: Array(line.utf8)))
+        }
+        try await withServer(handler) { _, port in
+            let client = CurlHTTPClient(maxIdleHandles: 1)
+            let url = "http://127.0.0.1:\(port)"
+            let requests: [(HTTPClientRequest, String)] = [
+                (
+                    .init(
+                        method: "POST",
+                        url: url + "/a",
+                        headers: [("X-N", "1"), ("X-Old", "y")],
+                        body: Array("one".utf8)
+                    ),
+                    "POST /a [one] n=1 old=y"
+                ),
+                (
+                    .init(method: "POST", url: url + "/b", headers: [("X-N", "2")], body: Array("second".utf8)),
+                    "POST /b [second] n=2 old=-"
+                ),
+                (.init(url: url + "/c"), "GET /c [] n=- old=-"),
+                (.init(method: "POST", url: url + "/d", headers: [("X-N", "4")]), "POST /d [] n=4 old=-"),
+                (.init(method: "PUT", url: url + "/e", body: Array("put".utf8)), "PUT /e [put] n=- old=-"),
+                (.init(method: "POST", url: url + "/f", body: Array("x".utf8)), "POST /f [x] n=- old=-"),
+            ]
+            for (request, expected) in requests {
+                let response = try await fetch(client, request)
+                #expect(String(decoding: response.body, as: UTF8.self) == expected)
+            }
+            let head = try await fetch(client, HTTPClientRequest(method: "HEAD", url: url + "/g"))
+            #expect(head.body.isEmpty)
+            #expect(head.headers["x-line"] == "HEAD /g [] n=- old=-")
+            let after = try await fetch(client, HTTPClientRequest(url: url + "/h"))
+            #expect(String(decoding: after.body, as: UTF8.self) == "GET /h [] n=- old=-")
+        }
+    }
+
     @Test func headerSyntax() {
         #expect(HeaderSyntax.isToken("X-Amz-Date"))
         #expect(HeaderSyntax.isToken("POST"))

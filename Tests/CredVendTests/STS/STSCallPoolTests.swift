@@ -62,4 +62,31 @@ import Testing
         #expect(error?.code == "unavailable")
         #expect(error?.headers.first { $0.0 == "Retry-After" }?.1 == "1")
     }
+
+    /// The reaper naps on an empty queue instead of being woken for every new request: one
+    /// queued during its nap is still refused once its own wait is over.
+    @Test func aRequestQueuedWhileTheReaperNapsIsRefusedAtItsDeadline() {
+        let pool = STSCallPool(
+            .init(concurrency: 1, queueLimit: 10, queueWait: .milliseconds(100)),
+            logger: logger,
+            unitRandom: { 0 }
+        )
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        pool.submit(
+            { _ in
+                started.signal()
+                _ = release.wait(timeout: .now() + 10)
+            },
+            refused: { _ in }
+        )
+        #expect(started.wait(timeout: .now() + 5) == .success)
+        Thread.sleep(forTimeInterval: 0.25)  // the queue is empty: the reaper is napping
+        let refused = DispatchSemaphore(value: 0)
+        let ran = Locked(false)
+        pool.submit({ _ in ran.withLock { $0 = true } }, refused: { _ in refused.signal() })
+        #expect(refused.wait(timeout: .now() + 5) == .success, "refused while the only worker is still busy")
+        release.signal()
+        #expect(!ran.withLock { $0 })
+    }
 }

@@ -159,6 +159,12 @@ struct Drive {
         )
         phase.latencyCurveMicros = PhaseResult.curve(result.latency)
         phase.notes["request_bytes"] = String(measured.first?.count ?? 0)
+        if let before, let after, result.completed > 0 {
+            phase.notes["server_context_switches_per_request"] = String(
+                format: "%.2f",
+                Double(after.contextSwitches - before.contextSwitches) / Double(result.completed)
+            )
+        }
         phase.notes["server_stderr"] = args.string("server-log", "file")
         if unique && result.completed >= measured.count - connections {
             phase.notes["ended"] =

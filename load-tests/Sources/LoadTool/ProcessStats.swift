@@ -39,6 +39,10 @@ struct ProcSample {
     var openFds: Int
     /// Threads: of /proc/PID/status.
     var threads: Int
+    /// Context switches (voluntary and not) of the threads alive now, summed over
+    /// /proc/PID/task/*/status: a count the rest of the machine's load moves far less than
+    /// CPU time (a thread that exited is not counted; serve's threads live as long as it).
+    var contextSwitches: Int
 
     static func read(pid: Int32) -> ProcSample? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -61,8 +65,19 @@ struct ProcSample {
             cpuSeconds: (utime + stime) / ticks,
             openFds: fds,
             threads: status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
-                .flatMap { Int($0.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                .flatMap { Int($0.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) } ?? 0,
+            contextSwitches: contextSwitches(pid: pid)
         )
+    }
+
+    private static func contextSwitches(pid: Int32) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.reduce(0) { total, task in
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)) ?? ""
+            return total
+                + status.split(separator: "\n").filter { $0.contains("ctxt_switches:") }
+                .reduce(0) { $0 + (Int($1.split(separator: "\t").last ?? "") ?? 0) }
+        }
     }
 }
 
