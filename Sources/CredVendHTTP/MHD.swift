@@ -356,6 +356,7 @@ private func dispatch(_ request: RequestContext, core: ServerCore, connection: O
         // Suspend before the work can possibly finish, so every resume follows its suspend.
         MHD_suspend_connection(connection)
         request.phase = .parked
+        request.prepareToDefer()
         let responder = HTTPResponder { response in resume(request, with: response) }
         if core.park(request) {
             start(responder)
