@@ -74,6 +74,7 @@ struct Storm {
             unavailableWithoutRetryAfter: r.unavailableWithoutRetryAfter,
             connectErrors: r.connectErrors,
             connectErrorKinds: r.connectErrorKinds,
+            driverDescriptorWaits: r.descriptorWaits,
             timeline: r.timeline.enumerated().map {
                 [
                     Double($0.offset), Double($0.element.sent),
@@ -163,6 +164,8 @@ struct StormSummary: Codable {
     /// The failed attempts by where they failed and the errno there (`connect: EADDRNOTAVAIL`,
     /// `answer: reset`, ...), so a refusal by the server is told apart from the driver's own limits.
     var connectErrorKinds: [String: Int]?
+    /// Attempts the driver put off for want of a descriptor (its own limit, not counted as failures).
+    var driverDescriptorWaits: Int?
     /// Per second since the start: [s, requests sent, 200, 503, other answers].
     var timeline: [[Double]]
     var serverPeakThreads: Int?
@@ -274,6 +277,8 @@ private struct Fleet {
         var done = 0
         var connectErrors = 0
         var connectErrorKinds: [String: Int] = [:]
+        /// Arrivals and retries put off until an attempt's descriptor closed (the driver had none free).
+        var descriptorWaits = 0
         var unavailableWithoutRetryAfter = 0
         var lastSuccessSeconds = 0.0
         var elapsedSeconds = 0.0
@@ -286,6 +291,9 @@ private struct Fleet {
     var clients: [Client]
     var heap = TimerHeap()
     var attempts: [Int32: Attempt] = [:]
+    /// Clients that found no descriptor free, begun (in order) as attempts close theirs.
+    var waitingForDescriptor: [Int] = []
+    var nextWaiting = 0
     var result = Result()
     var start: UInt64 = 0
     var finished = 0
@@ -333,9 +341,15 @@ private struct Fleet {
     }
 
     private mutating func begin(_ client: Int, now: UInt64) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        if fd < 0 && (errno == EMFILE || errno == ENFILE) {
+            // The driver's own descriptor limit, not the server: each simulated client is a
+            // machine of its own, so it waits for the next descriptor closed (no attempt, no backoff).
+            result.descriptorWaits += 1
+            return waitingForDescriptor.append(client)
+        }
         clients[client].attempts += 1
         result.timeline[second(now)].sent += 1
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return retry(client, now: now, after: nil, failure: "socket: " + errnoName(errno)) }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -402,6 +416,14 @@ private struct Fleet {
         epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)
         Glibc.close(fd)
         attempts[fd] = nil
+        if nextWaiting < waitingForDescriptor.count {
+            heap.push(monotonicNanos() - start, waitingForDescriptor[nextWaiting])
+            nextWaiting += 1
+            if nextWaiting == waitingForDescriptor.count {
+                waitingForDescriptor.removeAll(keepingCapacity: true)
+                nextWaiting = 0
+            }
+        }
     }
 
     private mutating func fail(_ fd: Int32, _ a: Attempt, _ failure: String) {
