@@ -115,6 +115,25 @@ final class ConnectionGuard: Sendable {
         record.receiving.store(true, ordering: .releasing)
     }
 
+    /// Half the request deadline: a head that sat whole in the socket this long before a
+    /// worker read it was delayed by this server (its workers behind), not by its client.
+    var lateNanos: UInt64 { deadlineNanos / 2 }
+
+    /// True when the request being received started more than `lateNanos` ago: one clock
+    /// read, all that a request on time pays.
+    func isLate(_ record: ConnectionRecord, now: UInt64 = MonotonicClock.nanos()) -> Bool {
+        let start = record.requestStart.load(ordering: .relaxed)
+        return now > start && now - start > lateNanos
+    }
+
+    /// `Retry-After` (seconds) for a request answered 503 because it waited `waitedNanos`
+    /// unread: about that long again, at least 1 s, spread over [wait, 2 x wait) so that
+    /// clients refused together do not come back together, at most 60 s.
+    static func retryAfter(waitedNanos: UInt64, unitRandom: Double) -> Int {
+        let wait = min(max(Double(waitedNanos) / 1e9, 1), 60)
+        return min(60, max(1, Int((wait * (1 + min(max(unitRandom, 0), 1))).rounded(.up))))
+    }
+
     /// True (and counted, once) when the request being received is past its deadline.
     /// `idleSince`: whether no byte has come since a moment (nanoseconds ago); the sweeper asks
     /// the kernel, so a connection that never started a request is counted as `idle`.

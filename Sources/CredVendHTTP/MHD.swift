@@ -285,8 +285,17 @@ private func mhdAccessHandler(
     let request = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
     switch request.phase {
     case .headers:
-        // Past the deadline (the sweeper had not got to it yet): NO closes the connection.
-        if let record = request.record, core.connections.expire(record) { return .NO }
+        if let record = request.record, core.connections.isLate(record) {
+            // The whole head was in the socket long before this worker read it: the server is
+            // behind (more connections than its workers keep up with), not the client slow. A
+            // 503 with Retry-After, before any handler work, lets it catch up, where a close
+            // would have made the client reconnect at once; a head that trickled in is closed.
+            if ConnectedSocket.noDataReceived(record.fd, for: core.connections.lateNanos) {
+                return behind(request, record: record, core: core, connection: connection)
+            }
+            // Past the deadline (the sweeper had not got to it yet): NO closes the connection.
+            if core.connections.expire(record) { return .NO }
+        }
         request.method = method.map { String(cString: $0) } ?? ""
         // From the target as sent, not MHD's decoded `url`, where a `%00` ends the C string.
         request.path = RequestTarget.path(request.rawURI)
@@ -346,6 +355,32 @@ private func mhdAccessHandler(
     }
 }
 
+/// The answer to a request that waited unread past `ConnectionGuard.lateNanos`: 503 with a
+/// jittered `Retry-After`, the connection closed after it.
+private func behind(
+    _ request: RequestContext,
+    record: ConnectionRecord,
+    core: ServerCore,
+    connection: OpaquePointer
+) -> MHD_Result {
+    request.phase = .done
+    let now = MonotonicClock.nanos()
+    let waited = now &- record.requestStart.load(ordering: .relaxed)
+    core.connections.dispatched(record)
+    let seconds = ConnectionGuard.retryAfter(waitedNanos: waited, unitRandom: Double.random(in: 0..<1))
+    return queue(
+        .error(
+            status: 503,
+            code: "unavailable",
+            message: "the server is behind; try again in \(seconds) s",
+            headers: ["Retry-After": String(seconds)]
+        ),
+        core: core,
+        connection: connection,
+        close: true
+    )
+}
+
 private func dispatch(_ request: RequestContext, core: ServerCore, connection: OpaquePointer) -> MHD_Result {
     if let record = request.record { core.connections.dispatched(record) }
     switch core.handler.handle(request.request) {
@@ -356,6 +391,7 @@ private func dispatch(_ request: RequestContext, core: ServerCore, connection: O
         // Suspend before the work can possibly finish, so every resume follows its suspend.
         MHD_suspend_connection(connection)
         request.phase = .parked
+        request.prepareToDefer()
         let responder = HTTPResponder { response in resume(request, with: response) }
         if core.park(request) {
             start(responder)

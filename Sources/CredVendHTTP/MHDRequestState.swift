@@ -68,7 +68,10 @@ final class ServerCore: Sendable {
 /// One request's state between MHD callbacks.
 /// @unchecked Sendable: the mutable fields are touched only by the worker thread that owns the
 /// connection (MHD runs one callback of a connection at a time, always on that thread); the
-/// one hand-off between threads, the deferred answer, goes through the `answer` mutex.
+/// one hand-off between threads, the deferred answer, goes through the `answer` mutex, which
+/// the worker makes when it defers the request (before any other thread can see the request:
+/// the STS pool and the stop sweep get it through locks), so an answer given at once costs
+/// no mutex.
 final class RequestContext: @unchecked Sendable {
     enum Phase { case headers, body, parked, done }
 
@@ -87,7 +90,7 @@ final class RequestContext: @unchecked Sendable {
     var bodyTooLarge = false
     /// Set (under the books lock) when the request was parked, so completion knows to unpark it.
     let wasParked = Atomic<Bool>(false)
-    private let answer = Locked<(given: Bool, response: HTTPResponse?)>((false, nil))
+    private var answer: Locked<(given: Bool, response: HTTPResponse?)>?
 
     init(connection: OpaquePointer, rawURI: String, record: ConnectionRecord?) {
         self.connection = connection
@@ -124,9 +127,13 @@ final class RequestContext: @unchecked Sendable {
         )
     }
 
-    /// Stores the deferred answer; true only for the first one.
+    /// Called on the worker thread before the request is parked and its work started.
+    func prepareToDefer() { answer = Locked((false, nil)) }
+
+    /// Stores the deferred answer; true only for the first one (false if never deferred).
     func give(_ response: HTTPResponse) -> Bool {
-        answer.withLock { answer in
+        guard let answer else { return false }
+        return answer.withLock { answer in
             guard !answer.given else { return false }
             answer = (true, response)
             return true
@@ -134,7 +141,7 @@ final class RequestContext: @unchecked Sendable {
     }
 
     func takeAnswer() -> HTTPResponse? {
-        answer.withLock { answer in
+        answer?.withLock { answer in
             defer { answer.response = nil }
             return answer.response
         }

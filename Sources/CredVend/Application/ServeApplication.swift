@@ -148,7 +148,7 @@ public final class ServeApplication: HTTPHandler, Sendable {
             clientCertificate: request.clientCertificate,
             role: outcome.roleName
         )
-        logger.info("\(line)")
+        logger.info(Logger.Message(stringLiteral: line))  // the line itself, not an interpolated copy
         return outcome.response
     }
 

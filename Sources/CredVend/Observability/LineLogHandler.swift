@@ -36,8 +36,8 @@ public struct LineLogHandler: LogHandler {
         line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
         line.append(UInt8(ascii: " "))
         Self.appendEvent(event, label: label, metadata: metadata, to: &line)
-        ring?.append(String(decoding: line, as: UTF8.self))
         line.append(UInt8(ascii: "\n"))
+        ring?.append(utf8: line)  // the same buffer: no copy
         BatchedLineWriter.standardError.append(line, urgent: event.level >= .warning)
     }
 
@@ -51,7 +51,8 @@ public struct LineLogHandler: LogHandler {
     ) {
         LogEscaping.appendText(label, to: &line)
         line.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-        LogEscaping.appendText("\(event.message)", to: &line)
+        LogEscaping.appendText(event.message.description, to: &line)  // the message's own string: no copy
+        guard !metadata.isEmpty || event.metadata?.isEmpty == false else { return }  // an access-log line
         var merged = metadata
         if let extra = event.metadata {
             if merged.isEmpty { merged = extra } else { merged.merge(extra) { $1 } }

@@ -7,7 +7,9 @@ import Synchronization
 /// request threads logging at once do not meet on a shared lock.
 public final class LogRing: Sendable {
     private final class Slot: Sendable {
-        let line = Locked<(sequence: Int, text: String)?>(nil)
+        /// The line's UTF-8 bytes, decoded only when read: the log handler hands over the
+        /// buffer it writes to stderr, so keeping a line costs no copy on the request path.
+        let line = Locked<(sequence: Int, bytes: [UInt8])?>(nil)
     }
 
     public let capacity: Int
@@ -19,7 +21,10 @@ public final class LogRing: Sendable {
         self.slots = (0..<max(1, capacity)).map { _ in Slot() }
     }
 
-    public func append(_ line: String) {
+    public func append(_ line: String) { append(utf8: Array(line.utf8)) }
+
+    /// `line` as UTF-8; one trailing newline is not part of it.
+    public func append(utf8 line: [UInt8]) {
         let sequence = written.add(1, ordering: .relaxed).newValue - 1
         slots[sequence % capacity].line.withLock { current in
             // A slower writer of an older line never overwrites a newer one.
@@ -36,7 +41,8 @@ public final class LogRing: Sendable {
         out.reserveCapacity(count)
         for sequence in (end - count)..<end {
             if let entry = slots[sequence % capacity].line.withLock({ $0 }), entry.sequence == sequence {
-                out.append(entry.text)
+                let bytes = entry.bytes.last == UInt8(ascii: "\n") ? entry.bytes.dropLast() : entry.bytes[...]
+                out.append(String(decoding: bytes, as: UTF8.self))
             }
         }
         return out

@@ -36,7 +36,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Replaces every field named `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
-        remove(name)
+        if contains(name) { remove(name) }  // a removeAll that finds nothing still copies a shared array
         add(name, value)
     }
 
@@ -51,11 +51,23 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// ASCII case-insensitive equality, without allocating (lookups run on every request).
     package static func sameName(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        return zip(a.utf8, b.utf8).allSatisfy { x, y in x == y || asciiLower(x) == asciiLower(y) }
+        let x = a.utf8
+        let y = b.utf8
+        guard x.count == y.count else { return false }
+        // Index by index, not zip's iterator pair: this runs for every header of every request.
+        var i = x.startIndex
+        var j = y.startIndex
+        while i != x.endIndex {
+            let p = x[i]
+            let q = y[j]
+            if p != q && asciiLower(p) != asciiLower(q) { return false }
+            x.formIndex(after: &i)
+            y.formIndex(after: &j)
+        }
+        return true
     }
 
     private static func asciiLower(_ byte: UInt8) -> UInt8 {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
     }
 }

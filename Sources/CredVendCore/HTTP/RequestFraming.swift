@@ -24,7 +24,12 @@ public enum RequestFraming {
                 return "header field names must be tokens, with no whitespace before the colon"
             }
             if HTTPHeaders.sameName(field.name, "Content-Length") {
-                lengths += field.value.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
+                // Every request with a body has one, almost always plain digits: no split, no trim.
+                if isDigits(field.value) {
+                    lengths.append(field.value)
+                } else {
+                    lengths += field.value.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
+                }
             } else if HTTPHeaders.sameName(field.name, "Transfer-Encoding") {
                 transferEncodings += 1
                 guard trimmed(Substring(field.value)).lowercased() == "chunked" else {
@@ -41,7 +46,7 @@ public enum RequestFraming {
         if transferEncodings > 0 && !http11 { return "Transfer-Encoding needs HTTP/1.1" }
         if let first = lengths.first {
             guard lengths.allSatisfy({ $0 == first }) else { return "conflicting Content-Length values" }
-            guard !first.isEmpty, first.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            guard isDigits(first) else {
                 return "Content-Length must be a decimal number"
             }
         }
@@ -52,9 +57,15 @@ public enum RequestFraming {
     /// The body length the head declares: nil for none or chunked (checked by `problem` first).
     public static func declaredLength(_ headers: HTTPHeaders) -> Int? {
         guard let value = headers["Content-Length"] else { return nil }
+        if isDigits(value), value.utf8.count <= 18 { return Int(value) }
         let first = trimmed(value.split(separator: ",", omittingEmptySubsequences: false).first ?? "")
         guard !first.isEmpty, first.utf8.count <= 18 else { return first.isEmpty ? nil : Int.max }
         return Int(first)
+    }
+
+    /// Non-empty and only ASCII digits.
+    private static func isDigits(_ text: String) -> Bool {
+        !text.utf8.isEmpty && text.utf8.allSatisfy { $0 &- 0x30 < 10 }
     }
 
     private static func trimmed(_ text: Substring) -> String {

@@ -17,21 +17,28 @@ public enum AccessLogLine {
         role: String? = nil
     ) -> String {
         var s = "request"
-        s.reserveCapacity(160)
-        if let clientCertificate {
-            s += " cert_sha256=" + LogEscaping.value(clientCertificate.thumbprintSHA256)
-            s += " cert_subject=" + LogEscaping.value(clientCertificate.subject)
+        s.reserveCapacity(192)
+        // Each part appended on its own: `s += " k=" + v` would build a temporary string per field.
+        func field(_ key: String, _ value: String) {
+            s += key
+            s += LogEscaping.value(value)
         }
-        if let clientId { s += " client_id=" + LogEscaping.value(clientId) }
-        if let errorCode { s += " error=" + LogEscaping.value(errorCode) }
-        s += " method=" + LogEscaping.value(method)
-        s += " path=" + LogEscaping.value(path)
-        s += " remote=" + LogEscaping.value(remote)
-        s += " request_id=" + LogEscaping.value(requestId)
-        if let role { s += " role=" + LogEscaping.value(role) }
-        s += " status=" + String(status)
-        if let tokenFingerprint { s += " token_sha256=" + LogEscaping.value(tokenFingerprint) }
-        s += " us=" + String(micros)
+        if let clientCertificate {
+            field(" cert_sha256=", clientCertificate.thumbprintSHA256)
+            field(" cert_subject=", clientCertificate.subject)
+        }
+        if let clientId { field(" client_id=", clientId) }
+        if let errorCode { field(" error=", errorCode) }
+        field(" method=", method)
+        field(" path=", path)
+        field(" remote=", remote)
+        field(" request_id=", requestId)
+        if let role { field(" role=", role) }
+        s += " status="
+        s += String(status)
+        if let tokenFingerprint { field(" token_sha256=", tokenFingerprint) }
+        s += " us="
+        s += String(micros)
         return s
     }
 }

@@ -125,6 +125,23 @@ import Testing
         #expect(observer.refusals == [.perAddress, .deadline, .idle])
     }
 
+    @Test func aRequestIsLateAtHalfItsDeadlineAndToldToComeBackAboutAsLongAgain() {
+        let observer = RecordingObserver()
+        let guard_ = ConnectionGuard(limit: 10, perAddressLimit: 0, deadlineSeconds: 10, observer: observer)
+        let record = guard_.opened(fd: -1, key: nil)
+        let start = record.requestStart.load(ordering: .relaxed)
+        #expect(guard_.lateNanos == 5_000_000_000)
+        #expect(!guard_.isLate(record, now: start + 4_900_000_000))
+        #expect(guard_.isLate(record, now: start + 5_100_000_000))
+        #expect(!guard_.isLate(record, now: start - 1))  // a clock read before the start: not late
+        #expect(!guard_.expire(record, now: start + 5_100_000_000))  // late is not past the deadline
+        #expect(observer.refusals.isEmpty)
+        #expect(ConnectionGuard.retryAfter(waitedNanos: 6_000_000_000, unitRandom: 0) == 6)
+        #expect(ConnectionGuard.retryAfter(waitedNanos: 6_000_000_000, unitRandom: 0.999) == 12)
+        #expect(ConnectionGuard.retryAfter(waitedNanos: 200_000_000, unitRandom: 0) == 1)
+        #expect(ConnectionGuard.retryAfter(waitedNanos: 120_000_000_000, unitRandom: 0.5) == 60)
+    }
+
     @Test func sweepShutsDownOverdueSocketsOnly() throws {
         var overdue: [Int32] = [0, 0]
         var fresh: [Int32] = [0, 0]

@@ -27,6 +27,14 @@ import Testing
         #expect(ring.latest(0) == [])
     }
 
+    @Test func logRingKeepsTheLogHandlersBytesWithoutTheNewline() {
+        let ring = LogRing(capacity: 2)
+        ring.append(utf8: Array("one\n".utf8))
+        ring.append(utf8: Array("two".utf8))
+        ring.append(utf8: Array("three\n\n".utf8))
+        #expect(ring.latest(2) == ["two", "three\n"])
+    }
+
     @Test func singleFlightRunsOnceForConcurrentCallers() async {
         let flight = SingleFlight<String, Int, Never>()
         let runs = Counter()

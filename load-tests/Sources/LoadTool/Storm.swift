@@ -73,6 +73,8 @@ struct Storm {
             statuses: Dictionary(uniqueKeysWithValues: r.statuses.map { (String($0.key), $0.value) }),
             unavailableWithoutRetryAfter: r.unavailableWithoutRetryAfter,
             connectErrors: r.connectErrors,
+            connectErrorKinds: r.connectErrorKinds,
+            driverDescriptorWaits: r.descriptorWaits,
             timeline: r.timeline.enumerated().map {
                 [
                     Double($0.offset), Double($0.element.sent),
@@ -159,6 +161,11 @@ struct StormSummary: Codable {
     /// 503 answers that carried no `Retry-After` (the issue allows none).
     var unavailableWithoutRetryAfter: Int
     var connectErrors: Int
+    /// The failed attempts by where they failed and the errno there (`connect: EADDRNOTAVAIL`,
+    /// `answer: reset`, ...), so a refusal by the server is told apart from the driver's own limits.
+    var connectErrorKinds: [String: Int]?
+    /// Attempts the driver put off for want of a descriptor (its own limit, not counted as failures).
+    var driverDescriptorWaits: Int?
     /// Per second since the start: [s, requests sent, 200, 503, other answers].
     var timeline: [[Double]]
     var serverPeakThreads: Int?
@@ -269,6 +276,9 @@ private struct Fleet {
         var timeline: [Second] = []
         var done = 0
         var connectErrors = 0
+        var connectErrorKinds: [String: Int] = [:]
+        /// Arrivals and retries put off until an attempt's descriptor closed (the driver had none free).
+        var descriptorWaits = 0
         var unavailableWithoutRetryAfter = 0
         var lastSuccessSeconds = 0.0
         var elapsedSeconds = 0.0
@@ -281,6 +291,9 @@ private struct Fleet {
     var clients: [Client]
     var heap = TimerHeap()
     var attempts: [Int32: Attempt] = [:]
+    /// Clients that found no descriptor free, begun (in order) as attempts close theirs.
+    var waitingForDescriptor: [Int] = []
+    var nextWaiting = 0
     var result = Result()
     var start: UInt64 = 0
     var finished = 0
@@ -328,10 +341,16 @@ private struct Fleet {
     }
 
     private mutating func begin(_ client: Int, now: UInt64) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        if fd < 0 && (errno == EMFILE || errno == ENFILE) {
+            // The driver's own descriptor limit, not the server: each simulated client is a
+            // machine of its own, so it waits for the next descriptor closed (no attempt, no backoff).
+            result.descriptorWaits += 1
+            return waitingForDescriptor.append(client)
+        }
         clients[client].attempts += 1
         result.timeline[second(now)].sent += 1
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return retry(client, now: now, after: nil, connectFailed: true) }
+        guard fd >= 0 else { return retry(client, now: now, after: nil, failure: "socket: " + errnoName(errno)) }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
@@ -344,8 +363,9 @@ private struct Fleet {
             }
         }
         guard rc == 0 || errno == EINPROGRESS else {
+            let failure = "connect: " + errnoName(errno)
             Glibc.close(fd)
-            return retry(client, now: now, after: nil, connectFailed: true)
+            return retry(client, now: now, after: nil, failure: failure)
         }
         var ev = epoll_event()
         ev.events = EPOLLOUT.rawValue | EPOLLIN.rawValue
@@ -360,11 +380,12 @@ private struct Fleet {
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-            if err != 0 { return fail(fd, a) }
+            if err != 0 { return fail(fd, a, "connect: " + errnoName(err)) }
             let message = requests[a.client]
             let n = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EAGAIN { return }
-            guard n == message.count else { return fail(fd, a) }  // a 2 KiB request fits any socket buffer
+            // A 2 KiB request fits any socket buffer.
+            guard n == message.count else { return fail(fd, a, "send: " + (n < 0 ? errnoName(errno) : "short")) }
             a.sent = true
             var ev = epoll_event()
             ev.events = EPOLLIN.rawValue
@@ -386,7 +407,8 @@ private struct Fleet {
             if n < 0 && errno == EINTR { continue }
             // Closed by the server: the answer is complete, or the attempt failed.
             if let answer = HTTPAnswer.parse(a.buffer) { return finish(fd, a, answer) }
-            return fail(fd, a)
+            let how = n < 0 ? errnoName(errno) : "closed"
+            return fail(fd, a, "answer: " + how + (a.buffer.isEmpty ? " before any byte" : " mid-answer"))
         }
     }
 
@@ -394,11 +416,19 @@ private struct Fleet {
         epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)
         Glibc.close(fd)
         attempts[fd] = nil
+        if nextWaiting < waitingForDescriptor.count {
+            heap.push(monotonicNanos() - start, waitingForDescriptor[nextWaiting])
+            nextWaiting += 1
+            if nextWaiting == waitingForDescriptor.count {
+                waitingForDescriptor.removeAll(keepingCapacity: true)
+                nextWaiting = 0
+            }
+        }
     }
 
-    private mutating func fail(_ fd: Int32, _ a: Attempt) {
+    private mutating func fail(_ fd: Int32, _ a: Attempt, _ failure: String) {
         end(fd, a)
-        retry(a.client, now: monotonicNanos() - start, after: nil, connectFailed: true)
+        retry(a.client, now: monotonicNanos() - start, after: nil, failure: failure)
     }
 
     private mutating func finish(_ fd: Int32, _ a: Attempt, _ answer: HTTPAnswer) {
@@ -419,10 +449,10 @@ private struct Fleet {
         case 503:
             result.timeline[s].unavailable += 1
             if answer.retryAfter == nil { result.unavailableWithoutRetryAfter += 1 }
-            retry(a.client, now: now, after: answer.retryAfter, connectFailed: false)
+            retry(a.client, now: now, after: answer.retryAfter)
         case 500...599:
             result.timeline[s].other += 1
-            retry(a.client, now: now, after: answer.retryAfter, connectFailed: false)
+            retry(a.client, now: now, after: answer.retryAfter)
         default:
             result.timeline[s].other += 1
             result.outcomes["refused \(answer.status)", default: 0] += 1
@@ -432,8 +462,12 @@ private struct Fleet {
 
     /// Tries again: after `Retry-After` plus up to half as much again, or after a capped
     /// exponential backoff (0.25 s doubling to 8 s) with jitter.
-    private mutating func retry(_ client: Int, now: UInt64, after: Double?, connectFailed: Bool) {
-        if connectFailed { result.connectErrors += 1 }
+    /// `failure`: the attempt failed before an answer (counted, by kind).
+    private mutating func retry(_ client: Int, now: UInt64, after: Double?, failure: String? = nil) {
+        if let failure {
+            result.connectErrors += 1
+            result.connectErrorKinds[failure, default: 0] += 1
+        }
         let delay: Double
         if let after {
             delay = after * (1 + 0.5 * random.unit())
@@ -444,6 +478,16 @@ private struct Fleet {
         }
         heap.push(now + UInt64(delay * 1e9), client)
     }
+}
+
+/// `ECONNRESET` for errno 104: the symbolic name where the driver knows it, else the number.
+private func errnoName(_ code: Int32) -> String {
+    let names: [Int32: String] = [
+        EADDRNOTAVAIL: "EADDRNOTAVAIL", ECONNREFUSED: "ECONNREFUSED", ECONNRESET: "ECONNRESET",
+        EMFILE: "EMFILE", ENFILE: "ENFILE", ETIMEDOUT: "ETIMEDOUT", EPIPE: "EPIPE", EAGAIN: "EAGAIN",
+        ENOBUFS: "ENOBUFS",
+    ]
+    return names[code] ?? "errno \(code)"
 }
 
 /// What the fleet's clients read from an answer.

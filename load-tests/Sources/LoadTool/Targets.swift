@@ -93,7 +93,7 @@ enum Targets {
         let others = s.statuses.filter { $0.key != "200" && $0.key != "503" }.values.reduce(0, +)
         out["\(name): only 200 or 503 with Retry-After"] =
             "\(mark(others == 0 && s.unavailableWithoutRetryAfter == 0 && s.connectErrors == 0)): statuses \(s.statuses), "
-            + "503 without Retry-After \(s.unavailableWithoutRetryAfter), failed connections \(s.connectErrors)"
+            + "503 without Retry-After \(s.unavailableWithoutRetryAfter), failed connections \(s.connectErrors) \(s.connectErrorKinds ?? [:]), driver descriptor waits \(s.driverDescriptorWaits ?? 0)"
         if let calls = s.stsCalls {
             let ratio = Double(calls) / Double(s.clients)
             out["\(name): STS calls <= 1.05 x clients"] = "\(mark(ratio <= 1.05)): \(calls) calls, \(f(ratio, 3)) x"
