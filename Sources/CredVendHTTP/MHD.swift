@@ -367,6 +367,7 @@ private func behind(
     let now = MonotonicClock.nanos()
     let waited = now &- record.requestStart.load(ordering: .relaxed)
     core.connections.dispatched(record)
+    core.connections.observer?.connectionRefused(.behind)
     let seconds = ConnectionGuard.retryAfter(waitedNanos: waited, unitRandom: Double.random(in: 0..<1))
     return queue(
         .error(

@@ -93,7 +93,7 @@ public final class ServerMetrics: HTTPServerObserver, Sendable {
             "# TYPE credvend_audit_write_failures_total counter\ncredvend_audit_write_failures_total \(auditWriteFailures.current)\n"
         out +=
             "# HELP credvend_connections_refused_total Connections refused at accept (limit, per_address) "
-            + "or closed past the request deadline (deadline; idle when no byte came).\n# TYPE credvend_connections_refused_total counter\n"
+            + "or closed past the request deadline (deadline; idle when no byte came), or answered 503 when the server fell behind (behind).\n# TYPE credvend_connections_refused_total counter\n"
         for l in connectionsRefused.labels {
             out += "credvend_connections_refused_total{reason=\"\(l)\"} \(connectionsRefused.value(l))\n"
         }

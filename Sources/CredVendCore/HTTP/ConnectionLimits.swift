@@ -10,6 +10,10 @@ public enum ConnectionRefusal: String, Sendable, CaseIterable {
     /// Not a byte came within the request deadline (after the accept, or after the previous
     /// response on a keep-alive connection).
     case idle
+    /// Answered `503` with `Retry-After`, the connection then closed: the request's head sat
+    /// whole in its socket for half the request deadline before a worker read it (the
+    /// server behind, not the client slow).
+    case behind
 }
 
 /// What the transport reports about connections and requests it refused itself

@@ -142,6 +142,62 @@ import Testing
         #expect(ConnectionGuard.retryAfter(waitedNanos: 120_000_000_000, unitRandom: 0.5) == 60)
     }
 
+    /// Through the server: its one worker is busy in a handler for 3 s while a kept-alive
+    /// client's next request sits whole in its socket, past half the 4 s deadline. That
+    /// request is answered 503 with a Retry-After of about its wait, and counted `behind`,
+    /// not closed unanswered at the deadline.
+    @Test func aRequestLeftUnreadWhileTheWorkersAreBusyIsAnswered503WithRetryAfter() async throws {
+        let observer = RecordingObserver()
+        let handler = BusyHandler()
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                listen: .tcp(host: "127.0.0.1", port: 0),
+                threadPoolSize: 1,
+                requestDeadlineSeconds: 4,
+                observer: observer
+            ),
+            handler: handler
+        )
+        try server.start()
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (first, go, second) = (dir.file("first"), dir.file("go"), dir.file("second"))
+        let script = """
+            import os, socket, sys, time
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
+            def ask(path):
+                s.sendall(b"GET " + path + b" HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n")
+                data = b""
+                while b"\\r\\n\\r\\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+                return data.partition(b"\\r\\n\\r\\n")[0].decode()
+            open(sys.argv[2], "w").write(ask(b"/first"))
+            while not os.path.exists(sys.argv[3]): time.sleep(0.01)
+            open(sys.argv[4], "w").write(ask(b"/second"))
+            """
+        let client = try BackgroundProcess(python: script, [String(server.boundPort ?? 0), first, go, second])
+        defer { client.stop() }
+        do {
+            #expect(try await blocking { waitForFile(first) }?.hasPrefix("HTTP/1.1 200") == true)
+            async let busy = fetch(HTTPClientRequest(url: "http://127.0.0.1:\(server.boundPort ?? 0)/busy"))
+            #expect(try await handler.busyArrivals.wait())
+            #expect(FileManager.default.createFile(atPath: go, contents: Data()))
+            let head = try await blocking { waitForFile(second) } ?? ""
+            #expect(head.hasPrefix("HTTP/1.1 503"), "\(head)")
+            let retryAfter = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("retry-after:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
+            #expect(retryAfter.map { (2...6).contains($0) } == true, "\(head)")  // waited ~2.9 s, then x [1, 2)
+            #expect(try await busy.status == 200)
+            #expect(observer.refusals == [.behind])
+            await server.stop(gracePeriod: .seconds(2))
+        } catch {
+            await server.stop(gracePeriod: .zero)
+            throw error
+        }
+    }
+
     @Test func sweepShutsDownOverdueSocketsOnly() throws {
         var overdue: [Int32] = [0, 0]
         var fresh: [Int32] = [0, 0]
@@ -169,4 +225,16 @@ private final class RecordingObserver: HTTPServerObserver {
     var refusals: [ConnectionRefusal] { seen.withLock { $0 } }
     func connectionRefused(_ reason: ConnectionRefusal) { seen.withLock { $0.append(reason) } }
     func malformedRequest() { malformed.add(1, ordering: .relaxed) }
+}
+
+/// `/busy` holds the server's worker for 3 s (a synchronous handler); anything else is 200.
+private struct BusyHandler: HTTPHandler {
+    let busyArrivals = Arrivals()
+
+    func handle(_ request: HTTPRequest) -> HandlerResult {
+        guard request.path == "/busy" else { return .respond(.text("ok")) }
+        busyArrivals.arrive()
+        Thread.sleep(forTimeInterval: 3)
+        return .respond(.text("done"))
+    }
 }
