@@ -101,7 +101,7 @@ public struct SigV4FixedRequest: Sendable {
         canonical += tail
         canonical += signed
         canonical.append(SigV4Bytes.newline)
-        SigV4Bytes.appendHex(SHA256.hash(body), to: &canonical)
+        Hex.append(SHA256.hash(body), to: &canonical)
 
         var scope = [UInt8]()
         scope.reserveCapacity(time.dateStamp.utf8.count + scopeSuffix.count)

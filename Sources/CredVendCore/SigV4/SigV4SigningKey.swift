@@ -25,7 +25,7 @@ enum SigV4SigningKey {
     static func signature(signingKey: [UInt8], stringToSign: [UInt8]) throws(OpenSSLError) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(2 * HMACSHA256.byteCount)
-        SigV4Bytes.appendHex(try HMACSHA256.mac(key: signingKey, message: stringToSign), to: &out)
+        Hex.append(try HMACSHA256.mac(key: signingKey, message: stringToSign), to: &out)
         return out
     }
 }

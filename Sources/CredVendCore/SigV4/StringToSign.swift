@@ -56,7 +56,7 @@ enum StringToSign {
         out.append(SigV4Bytes.newline)
         out += credentialScope
         out.append(SigV4Bytes.newline)
-        SigV4Bytes.appendHex(SHA256.hash(canonicalRequest), to: &out)
+        Hex.append(SHA256.hash(canonicalRequest), to: &out)
         return out
     }
 }
@@ -64,13 +64,4 @@ enum StringToSign {
 /// Helpers of the stages that write bytes.
 enum SigV4Bytes {
     static let newline = UInt8(ascii: "\n")
-    private static let lowerHex = Array("0123456789abcdef".utf8)
-
-    /// Lower-case hex of `bytes` at the end of `out` (`Hex.encode` without its String).
-    static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
-        for b in bytes {
-            out.append(lowerHex[Int(b >> 4)])
-            out.append(lowerHex[Int(b & 0x0f)])
-        }
-    }
 }

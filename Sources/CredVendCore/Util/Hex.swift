@@ -5,11 +5,17 @@ public enum Hex {
     public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
+        append(bytes, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The hex of `bytes` at the end of `out`: for byte-level writers (SigV4) that would
+    /// otherwise make a String only to copy it.
+    public static func append<Bytes: Collection<UInt8>>(_ bytes: Bytes, to out: inout [UInt8]) {
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func decode(_ text: String) -> [UInt8]? {
