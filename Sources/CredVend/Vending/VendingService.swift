@@ -176,10 +176,7 @@ public final class VendingService: Sendable {
                 verifiedTokens.refuse(key, error, keysVersion: version, now: nowSeconds)
             }
         }
-        switch result {
-        case .success(let verified):
-            return afterVerification(verified, token: token, peer: peer, ask: ask, fingerprint: fingerprint, now: now)
-        case .failure(let error) where error.code == .unknownKid:
+        if case .failure(let error) = result, result.isUnknownKid {
             return unknownKid(
                 Array(token),
                 error,
@@ -190,6 +187,31 @@ public final class VendingService: Sendable {
                 tokenId: unverifiedId,
                 now: now
             )
+        }
+        return settle(
+            result,
+            token: token,
+            peer: peer,
+            ask: ask,
+            fingerprint: fingerprint,
+            tokenId: unverifiedId,
+            now: now
+        )
+    }
+
+    /// A verified token goes on to its role; a refused one is answered with its error.
+    private func settle(
+        _ result: Result<VerifiedToken, JWTError>,
+        token: ArraySlice<UInt8>,
+        peer: Peer,
+        ask: RoleRequest,
+        fingerprint: String,
+        tokenId unverifiedId: AuditTokenID?,
+        now: Date
+    ) -> VendResult {
+        switch result {
+        case .success(let verified):
+            return afterVerification(verified, token: token, peer: peer, ask: ask, fingerprint: fingerprint, now: now)
         case .failure(let error):
             return .now(VendOutcome(apiError(error), fingerprint: fingerprint, tokenId: unverifiedId))
         }
@@ -213,19 +235,18 @@ public final class VendingService: Sendable {
     ) -> VendResult {
         if let latest = jwks.current, latest.generation != seen.generation {
             keysMemo.value = KeysMemo(latest)
-            switch verify(token, keys: latest.keys, now: now) {
-            case .success(let verified):
-                return afterVerification(
-                    verified,
+            let retried = verify(token, keys: latest.keys, now: now)
+            // Settled by the newer set, unless the kid is still unknown there: then a refresh.
+            if !retried.isUnknownKid {
+                return settle(
+                    retried,
                     token: token[...],
                     peer: peer,
                     ask: ask,
                     fingerprint: fingerprint,
+                    tokenId: unverifiedId,
                     now: now
                 )
-            case .failure(let e) where e.code != .unknownKid:
-                return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
-            case .failure: break
             }
         }
         guard jwks.claimUnknownKidRefresh() else {
@@ -240,19 +261,15 @@ public final class VendingService: Sendable {
                     )
                 }
                 let now = clock.now()
-                switch verify(token, keys: fresh, now: now) {
-                case .success(let verified):
-                    return afterVerification(
-                        verified,
-                        token: token[...],
-                        peer: peer,
-                        ask: ask,
-                        fingerprint: fingerprint,
-                        now: now
-                    )
-                case .failure(let e):
-                    return .now(VendOutcome(apiError(e), fingerprint: fingerprint, tokenId: unverifiedId))
-                }
+                return settle(
+                    verify(token, keys: fresh, now: now),
+                    token: token[...],
+                    peer: peer,
+                    ask: ask,
+                    fingerprint: fingerprint,
+                    tokenId: unverifiedId,
+                    now: now
+                )
             }
         )
     }
@@ -478,4 +495,12 @@ private final class KeysMemo {
 /// One thread's `JWTHeaderMemo`.
 private final class HeaderMemoBox {
     var memo: JWTHeaderMemo?
+}
+
+extension Result<VerifiedToken, JWTError> {
+    /// Refused for a `kid` the key set does not have: the one refusal a key refresh can mend.
+    fileprivate var isUnknownKid: Bool {
+        if case .failure(let error) = self { return error.code == .unknownKid }
+        return false
+    }
 }
