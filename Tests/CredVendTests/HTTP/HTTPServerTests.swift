@@ -114,24 +114,21 @@ struct HTTPServerTests {
         #expect(requests[1].body.count <= 100)
     }
 
-    /// One worker thread: if a deferred request held it, the fast requests would wait.
+    /// One worker thread: if a parked deferred request held it, the fast requests could not
+    /// be answered until the test released it, which it does only after they are.
     @Test func deferredResponseDoesNotBlockTheWorker() async throws {
         try await withServer(threads: 1) { _, port, echo in
             let client = CurlHTTPClient()
-            async let slow = timedFetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/slow?ms=2000"))
+            let held = Task { try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/held")) }
             #expect(try await echo.slowArrivals.wait())
-            let (fast, fastSeconds) = try await blocking {
-                try timedResult {
-                    try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) }
-                }
-            }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")
+            request.timeout = .seconds(20)
+            let fast = try await blocking { [request] in try (0..<10).map { _ in try client.send(request) } }
             #expect(fast.allSatisfy { $0.status == 200 })
-            // Answered while the deferred one (2 s from its arrival) was still parked on the only worker.
-            #expect(fastSeconds < 1.5, "10 fast requests took \(fastSeconds) s behind a deferred one")
-            let (slowResponse, slowSeconds) = try await slow
-            #expect(slowResponse.status == 200)
-            #expect(slowResponse.bodyText == "slow done")
-            #expect(slowSeconds >= 1.9)
+            echo.heldGate.signal()
+            let heldResponse = try await held.value
+            #expect(heldResponse.status == 200)
+            #expect(heldResponse.bodyText == "held done")
         }
     }
 
@@ -197,7 +194,8 @@ struct HTTPServerTests {
         }
     }
 
-    /// A client sending its request line one byte a second holds no worker: others are served.
+    /// A client that stops halfway through its request line holds no worker: others are served
+    /// while it waits for the test's go-ahead, which comes only after they are.
     @Test func slowClientDoesNotBlockOthers() async throws {
         try await withServer(threads: 1) { _, port, echo in
             let dir = try TemporaryDirectory()
@@ -205,10 +203,15 @@ struct HTTPServerTests {
             let script = """
                 import os, socket, sys, time
                 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-                for i, b in enumerate(b"GET /"):
+                for b in b"GET /":
                     s.sendall(bytes([b]))
-                    if i == 0: open(sys.argv[2], "w").write("sending")
-                    time.sleep(1)
+                    time.sleep(0.2)
+                open(sys.argv[2], "w").write("sending")
+                for _ in range(300):
+                    if os.path.exists(sys.argv[3]): break
+                    time.sleep(0.1)
+                else:
+                    sys.exit(4)
                 s.sendall(b"trickle HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n")
                 data = b""
                 while True:
@@ -218,20 +221,17 @@ struct HTTPServerTests {
                 sys.exit(0 if data.startswith(b"HTTP/1.1 200") and b"/trickle" in data else 3)
                 """
             let marker = dir.file("sending")
-            let slow = try BackgroundProcess(python: script, [String(port), marker])
+            let go = dir.file("go")
+            let slow = try BackgroundProcess(python: script, [String(port), marker, go])
             defer { slow.stop() }
             #expect(try await blocking { waitForFile(marker) } != nil)  // the slow client is mid-request
-            try await Task.sleep(for: .milliseconds(500))
             let client = CurlHTTPClient()
-            let (responses, elapsed) = try await blocking {
-                try timedResult {
-                    try (0..<10).map { _ in try client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")) }
-                }
-            }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/fast")
+            request.timeout = .seconds(20)
+            let responses = try await blocking { [request] in try (0..<10).map { _ in try client.send(request) } }
             #expect(responses.allSatisfy { $0.status == 200 })
-            // The proof is that they were answered while the slow client was still sending (~4 s left).
-            #expect(slow.isRunning, "the slow client should still be sending")
-            #expect(elapsed < 3.0, "10 requests took \(elapsed) s next to a slow client")
+            #expect(slow.isRunning, "the slow client should still be waiting to finish its request")
+            try Data("go".utf8).write(to: URL(fileURLWithPath: go))
             let finished = try await blocking { slow.wait(timeout: 15) }
             #expect(finished)
             #expect(slow.exitStatus == 0, "the slow client's own request should be answered")
@@ -244,10 +244,6 @@ final class SeenRequests: Sendable {
     private let requests = Locked<[HTTPRequest]>([])
     func record(_ request: HTTPRequest) { requests.withLock { $0.append(request) } }
     var all: [HTTPRequest] { requests.withLock { $0 } }
-}
-
-func timedResult<T>(_ body: () throws -> T) throws -> (T, Double) {
-    try timed(body)
 }
 
 func timedFetch(_ client: any HTTPClient, _ request: HTTPClientRequest) async throws -> (HTTPClientResponse, Double) {

@@ -6,9 +6,12 @@ import Foundation
 
 /// Echoes what it received: the body as the body, the rest in `X-Echo-*` headers.
 /// `/slow?ms=N` answers deferred, from another thread, after N ms; `slowArrivals` counts them,
-/// so a test can wait until its slow request is really in the server.
+/// so a test can wait until its slow request is really in the server. `/held` answers
+/// deferred once the test opens `heldGate` (or after 30 s), so a test can order events
+/// without reading the clock.
 struct EchoHandler: HTTPHandler {
     let slowArrivals = Arrivals()
+    let heldGate = DispatchSemaphore(value: 0)
 
     func handle(_ request: HTTPRequest) -> HandlerResult {
         if request.bodyTooLarge { return .respond(.payloadTooLarge(limit: 16 * 1024)) }
@@ -19,6 +22,15 @@ struct EchoHandler: HTTPHandler {
                 Thread.detachNewThread {
                     Thread.sleep(forTimeInterval: delay)
                     responder.respond(.text("slow done"))
+                }
+            }
+        }
+        if request.path == "/held" {
+            slowArrivals.arrive()
+            return .deferred { [heldGate] responder in
+                Thread.detachNewThread {
+                    let opened = heldGate.wait(timeout: .now() + 30) == .success
+                    responder.respond(.text(opened ? "held done" : "held timed out"))
                 }
             }
         }
