@@ -44,6 +44,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// before the socket appears at its path.
     public var unixSocketMode: UInt32 = 0o600
     public var unixSocketGroup: UInt32?
+    /// Each connection's working memory in the transport, 16 KiB: a request's line and
+    /// headers must fit in it, so a head over about 15 KiB is answered 431.
+    public static let connectionMemoryBytes = 16 * 1024
 
     public init(
         listen: HTTPListenAddress,

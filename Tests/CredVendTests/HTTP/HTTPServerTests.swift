@@ -97,6 +97,26 @@ struct HTTPServerTests {
         }
     }
 
+    /// The transport's per-connection memory bounds a request's head: 12 KiB of headers (a
+    /// long bearer token and then some) is served, 17 KiB is answered 431, and the server goes on.
+    @Test func aHeadOverTheConnectionMemoryIsRefusedAndTheServerGoesOn() async throws {
+        try await withServer { _, port, _ in
+            let client = CurlHTTPClient()
+            func request(headerBytes: Int) -> HTTPClientRequest {
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port)/",
+                    headers: [("X-Other", String(repeating: "t", count: headerBytes))]
+                )
+            }
+            let fits = try await fetch(client, request(headerBytes: 12 * 1024))
+            #expect(fits.status == 200)
+            let over = try await fetch(client, request(headerBytes: 17 * 1024))
+            #expect(over.status == 431)
+            let after = try await fetch(client, HTTPClientRequest(url: "http://127.0.0.1:\(port)/after"))
+            #expect(after.status == 200)
+        }
+    }
+
     @Test func requestHandedToHandlerHasTooLargeFlagAndNoMoreThanTheLimit() async throws {
         let seen = SeenRequests()
         let handler = HTTPClosureHandler { request in
