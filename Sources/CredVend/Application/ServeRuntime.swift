@@ -55,9 +55,10 @@ public final class ServeRuntime: Sendable {
             case .openFailed: logger.error("role store not opened", metadata: metadata)
             }
         }
-        // Idle handles (each with its open connection and TLS session) for every STS call
-        // in flight, and a few for the JWKS, source-credential and roles-table fetches.
-        let client = CurlHTTPClient(maxIdleHandles: config.stsPool.concurrency + 4)
+        // The JWKS, source-credential and roles-table fetches block on a thread of their own;
+        // every STS call in flight shares one thread (and the connections it keeps open).
+        let client = CurlHTTPClient(maxIdleHandles: 4)
+        let stsTransfers = try CurlTransferLoop(name: "credvend-sts", maxIdleHandles: config.stsPool.concurrency)
         let jwks = JWKSCache(
             source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
             client: client,
@@ -69,6 +70,7 @@ public final class ServeRuntime: Sendable {
             endpoint: config.effectiveSTSEndpoint,
             region: config.region,
             client: client,
+            transfers: stsTransfers,
             metrics: metrics,
             logger: logger
         )
@@ -268,6 +270,7 @@ public final class ServeRuntime: Sendable {
             stopSignals: stopSignals,
             logger: logger
         )
+        stsTransfers.stop()
         logger.info("stopped")
     }
 

@@ -1,27 +1,25 @@
 public import CredVendCore
 import CredVendSync
 public import Logging
+import Synchronization
 
-/// Where every STS call of `credvend serve` runs: at most `concurrency` threads of its
-/// own, a queue of at most `queueLimit` waiting requests, each waiting at most
-/// `queueWait`, and an `AdaptiveLimit` on how many calls are in flight, cut when STS
-/// answers `Throttling` and raised again as calls succeed.
+/// Where every STS call of `credvend serve` starts: at most `concurrency` calls in flight,
+/// a queue of at most `queueLimit` waiting requests, each waiting at most `queueWait`, and
+/// an `AdaptiveLimit` on how many calls are in flight, cut when STS answers `Throttling`
+/// and raised again as calls succeed.
 ///
-/// Why worker threads and not libcurl's multi interface: an STS call is a blocking
-/// pipeline of signing, a libcurl transfer, XML parsing and the credential cache's single
-/// flight, all of it synchronous code shared with the other commands. A fixed set of
-/// threads, started on demand and never more than `concurrency`, runs that code as it is,
-/// bounds the threads exactly (the GCD concurrent queue before it grew one blocked thread
-/// per waiting call), and needs no second event loop; at STS's own quota (hundreds of
-/// calls a second, tens of milliseconds each) the calls in flight number a few dozen.
-/// One more thread, the reaper, answers requests whose queue wait ran out while every
-/// worker is busy in a slow call.
+/// The pool owns no thread that waits for STS: a job starts its call (signing it and handing
+/// it to `CurlTransferLoop`, which carries every call in flight on one thread) on the thread
+/// that found it a slot, and gives the slot back when STS has answered. Thirty-two worker
+/// threads each blocked in one call cost more CPU in hand-offs and sleeps than the calls
+/// themselves. One thread of its own, the reaper, answers requests whose queue wait ran out
+/// while every slot is taken by a slow call.
 ///
 /// A request refused here (queue full, wait over, STS still throttling) is a 503
 /// `unavailable` with a jittered `Retry-After` (`BusyRetryAfter`).
 public final class STSCallPool: Sendable {
     public struct Settings: Sendable, Equatable {
-        /// Worker threads, and the most STS calls ever in flight (`--sts-concurrency`).
+        /// The most STS calls ever in flight (`--sts-concurrency`).
         public var concurrency: Int
         /// Requests that may wait for a call to start (`--sts-queue`).
         public var queueLimit: Int
@@ -76,8 +74,10 @@ public final class STSCallPool: Sendable {
 
     public var settings: Settings { core.settings }
 
-    /// Runs `job` on a pool thread once a call may start, or calls `refused` with the 503:
-    /// at once when the queue is full, or when `queueWait` passes first.
+    /// Runs `job` once a call may start, on the thread that finds it a slot (this one, when a
+    /// slot is free), or calls `refused` with the 503: at once when the queue is full, or when
+    /// `queueWait` passes first. `job` must not block: it starts its work, and its permit's
+    /// slot stays taken until `paced` has its answer or `done` is called.
     public func submit(
         _ job: @escaping @Sendable (STSPermit) -> Void,
         refused: @escaping @Sendable (APIError) -> Void
@@ -89,17 +89,20 @@ public final class STSCallPool: Sendable {
     public var state: (allowed: Int, inFlight: Int, queued: Int, threads: Int) { core.snapshot }
 }
 
-/// The slot one job holds while it runs on a pool thread; `paced` makes its STS calls.
+/// The slot one job holds; `paced` makes its STS calls, `done` gives the slot back.
 public final class STSPermit: Sendable {
     let core: STSCallPoolCore
     let deadline: UInt64
-    /// False once a failed `reacquire` gave the slot back (set with the pool's condition held).
-    let held = Locked(true)
+    /// False once the slot is given back (or while a throttled call waits for another).
+    let held = Atomic(true)
 
     init(core: STSCallPoolCore, deadline: UInt64) {
         self.core = core
         self.deadline = deadline
     }
+
+    /// A job that ends without an STS call, for whatever reason, still gives its slot back.
+    deinit { core.release(self) }
 
     /// What `paced` came to: STS's answer, or a 503 because STS kept throttling.
     public enum Outcome<T> {
@@ -107,25 +110,45 @@ public final class STSPermit: Sendable {
         case busy(APIError)
     }
 
-    /// Makes `call` (one STS call, not retried on throttling) in this slot. On `Throttling`
-    /// the limit is cut, the slot given back, and the call made again once a slot is free,
-    /// while the request's queue deadline allows, `maxThrottledAttempts` calls in all; so
-    /// retries wait behind the lowered limit instead of hammering a throttled STS.
-    public func paced<T>(_ call: () -> Result<T, STSError>) -> Outcome<T> {
-        var attempt = 1
-        while true {
-            let started = STSCallPoolCore.now()
-            let result = call()
+    /// Gives the slot back (once; later calls do nothing).
+    public func done() { core.release(self) }
+
+    /// Starts `call` (one STS call, not retried on throttling, that hands its answer to the
+    /// closure it is given) in this slot, and gives the slot back before `completion` gets the
+    /// outcome. On `Throttling` the limit is cut, the slot given back, and the call made again
+    /// once a slot is free, while the request's queue deadline allows, `maxThrottledAttempts`
+    /// calls in all; so retries wait behind the lowered limit instead of hammering a throttled STS.
+    public func paced<T>(
+        _ call: @escaping @Sendable (_ answer: @escaping @Sendable (Result<T, STSError>) -> Void) -> Void,
+        completion: @escaping @Sendable (Outcome<T>) -> Void
+    ) {
+        attempt(1, call, completion)
+    }
+
+    private func attempt<T>(
+        _ number: Int,
+        _ call: @escaping @Sendable (_ answer: @escaping @Sendable (Result<T, STSError>) -> Void) -> Void,
+        _ completion: @escaping @Sendable (Outcome<T>) -> Void
+    ) {
+        let started = STSCallPoolCore.now()
+        call { [self] result in
             let ended = STSCallPoolCore.now()
             guard case .failure(let error) = result, error.isThrottling else {
                 core.answered(seconds: Double(ended &- started) / 1e9)
-                return .answered(result)
+                done()
+                return completion(.answered(result))
             }
             core.throttled(startedAt: started, now: ended)
-            guard attempt < core.settings.maxThrottledAttempts, core.reacquire(self) else {
-                return .busy(core.busy("STS is throttling credvend's calls", reason: "throttled"))
+            guard number < core.settings.maxThrottledAttempts else {
+                let busy = core.busy("STS is throttling credvend's calls", reason: "throttled")
+                done()
+                return completion(.busy(busy))
             }
-            attempt += 1
+            core.retry(
+                self,
+                resume: { [self] in attempt(number + 1, call, completion) },
+                expired: { completion(.busy($0)) }
+            )
         }
     }
 }

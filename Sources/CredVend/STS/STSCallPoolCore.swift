@@ -5,15 +5,12 @@ import Foundation
 import Logging
 import Synchronization
 
-/// `STSCallPool`'s state and threads. `condition` is held around every look at `state`:
-/// idle workers (and, while STS throttles, workers waiting to call again) wait on it; the
-/// reaper sleeps on a condition of its own until the oldest request's deadline (on an empty
-/// queue, for `queueWait`). Wake-ups are one `signal` per new job or freed slot, not a
-/// broadcast: with 32 idle workers a broadcast per call made a context-switch storm of
-/// every STS call; and the signal is sent after the unlock. (`Locked` has no wait
-/// with a deadline; NSCondition is a pthread mutex and condition variable, which
-/// ThreadSanitizer sees. `state` is also a `Locked`, taken only inside `condition`, so it
-/// is never contended.)
+/// `STSCallPool`'s state. No thread of its own runs jobs: a job starts on the thread that
+/// finds a slot for it (the submitter's, or the one whose call just ended and gave its slot
+/// back), and only one thread at a time hands out slots (`dispatching`), so a job that ends at
+/// once never recurses into the next. The reaper, a thread that sleeps until the oldest
+/// waiting request's deadline (on an empty queue, for `queueWait`), answers those that waited
+/// too long.
 final class STSCallPoolCore: Sendable {
     struct Job {
         let run: @Sendable (STSPermit) -> Void
@@ -22,17 +19,27 @@ final class STSCallPoolCore: Sendable {
         let deadline: UInt64
     }
 
+    /// A call STS answered `Throttling`, waiting for a slot to call again.
+    struct Retry {
+        let permit: STSPermit
+        let resume: @Sendable () -> Void
+        let expired: @Sendable (APIError) -> Void
+    }
+
+    enum Next {
+        case job(Job)
+        case retry(Retry)
+    }
+
     struct State {
         /// FIFO with a moving head; every job waits the same `queueWait`, so the head's deadline is the earliest.
         var queue: [Job] = []
         var head = 0
+        /// They go before the queue.
+        var retries: [Retry] = []
         var inFlight = 0
-        /// Workers waiting to call STS again after a throttled answer: they go before the queue.
-        var retryWaiters = 0
-        var idleWorkers = 0
-        /// Idle workers signalled that have not woken yet: not idle for `needsWorker`.
-        var signalled = 0
-        var workers = 0
+        /// Whether a thread is handing out slots now.
+        var dispatching = false
         var reaperStarted = false
         var stopped = false
         var limit: AdaptiveLimit
@@ -51,21 +58,32 @@ final class STSCallPoolCore: Sendable {
             }
             return job
         }
+
+        /// The next to start, its slot taken, or nil when none may.
+        mutating func next() -> Next? {
+            guard !stopped, inFlight < limit.allowed else { return nil }
+            if !retries.isEmpty {
+                inFlight += 1
+                return .retry(retries.removeFirst())
+            }
+            guard queued > 0 else { return nil }
+            inFlight += 1
+            return .job(pop())
+        }
     }
 
     let settings: STSCallPool.Settings
     private let metrics: ServerMetrics?
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
-    private let condition = NSCondition()
     private let state: Locked<State>
     private let reaperWake = NSCondition()
     /// Set, with `reaperWake` held, when the reaper must look again before sleeping.
     private let reaperPoked = Locked(false)
     /// Seconds one STS call took lately (moving average), for `Retry-After`. Behind a lock
-    /// of its own, so that an answered call does not queue on `condition` for it.
+    /// of its own, so that an answered call does not queue on `state` for it.
     private let callSeconds = Locked(0.05)
-    /// Whether the in-flight limit is below its maximum (set with `condition` held): while
+    /// Whether the in-flight limit is below its maximum (set with `state` locked): while
     /// it is not, an answered call has nothing to raise and takes no look at `state`.
     private let belowMaximum: Atomic<Bool>
 
@@ -86,50 +104,101 @@ final class STSCallPoolCore: Sendable {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     var snapshot: (allowed: Int, inFlight: Int, queued: Int, threads: Int) {
-        locked { s in (s.limit.allowed, s.inFlight, s.queued, s.workers + (s.reaperStarted ? 1 : 0)) }
+        locked { s in (s.limit.allowed, s.inFlight, s.queued + s.retries.count, s.reaperStarted ? 1 : 0) }
     }
 
     func submit(_ run: @escaping @Sendable (STSPermit) -> Void, refused: @escaping @Sendable (APIError) -> Void) {
         let deadline = Self.now() &+ UInt64(max(0, Self.seconds(settings.queueWait)) * 1e9)
         enum Decision {
             case refuse(APIError)
-            case queued(wake: Wake, spawnWorker: Bool, spawnReaper: Bool, newHead: Bool)
+            case queued(spawnReaper: Bool, newHead: Bool)
         }
         let decision = locked { s -> Decision in
             // Full: as many wait as may, beyond the requests a free slot is about to take.
-            let free = max(0, s.limit.allowed - s.inFlight - s.retryWaiters)
+            let free = max(0, s.limit.allowed - s.inFlight - s.retries.count)
             if s.stopped || s.queued >= settings.queueLimit + free {
                 let why = s.stopped ? "credvend is shutting down" : "credvend's queue of STS calls is full"
                 return .refuse(busy(why, reason: "queue_full", &s))
             }
             let newHead = s.queued == 0
             s.queue.append(Job(run: run, refused: refused, deadline: deadline))
-            let spawnWorker = needsWorker(&s)
             let spawnReaper = !s.reaperStarted
             s.reaperStarted = true
-            return .queued(wake: whomToWake(&s), spawnWorker: spawnWorker, spawnReaper: spawnReaper, newHead: newHead)
+            return .queued(spawnReaper: spawnReaper, newHead: newHead)
         }
         switch decision {
         case .refuse(let error):
             refused(error)
-        case .queued(let wake, let spawnWorker, let spawnReaper, let newHead):
-            // Signalled after the unlock: a worker woken with the lock still held would wake
-            // only to block on it (two context switches per STS call instead of one).
-            signal(wake)
-            if spawnWorker { start("credvend-sts") { self.work() } }
+        case .queued(let spawnReaper, let newHead):
             if spawnReaper {
-                start("credvend-sts-reaper") { self.reap() }
+                let thread = Thread { self.reap() }
+                thread.name = "credvend-sts-reaper"
+                thread.start()
             } else if newHead && wakesReaperForNewHead {
                 pokeReaper()
+            }
+            dispatch()
+        }
+    }
+
+    /// Starts what may start, on this thread, unless another thread is already at it (that
+    /// one then sees the slot this thread freed or the job it queued, as it looks again).
+    func dispatch() {
+        let claimed = locked { s -> Bool in
+            if s.dispatching { return false }
+            s.dispatching = true
+            return true
+        }
+        guard claimed else { return }
+        while true {
+            let next = locked { s -> Next? in
+                let next = s.next()
+                if next == nil { s.dispatching = false }
+                return next
+            }
+            switch next {
+            case nil:
+                return
+            case .job(let job)?:
+                job.run(STSPermit(core: self, deadline: job.deadline))
+            case .retry(let retry)?:
+                retry.permit.held.store(true, ordering: .releasing)
+                retry.resume()
             }
         }
     }
 
-    func stop() {
-        locked { s in
-            s.stopped = true
-            condition.broadcast()
+    /// Gives a permit's slot back, once.
+    func release(_ permit: STSPermit) {
+        guard permit.held.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        locked { s in s.inFlight -= 1 }
+        dispatch()
+    }
+
+    /// Gives the slot back and waits for one again, before any queued request, until the
+    /// request's deadline: then `resume` (on the thread that hands it the slot), or `expired`.
+    func retry(
+        _ permit: STSPermit,
+        resume: @escaping @Sendable () -> Void,
+        expired: @escaping @Sendable (APIError) -> Void
+    ) {
+        let queued = locked { s -> Bool in
+            guard !s.stopped, permit.held.exchange(false, ordering: .acquiringAndReleasing) else { return false }
+            s.inFlight -= 1
+            s.retries.append(Retry(permit: permit, resume: resume, expired: expired))
+            return true
         }
+        guard queued else {
+            release(permit)
+            return expired(busy("credvend is shutting down", reason: "queue_wait"))
+        }
+        // Its deadline may come before the end of the reaper's nap.
+        pokeReaper()
+        dispatch()
+    }
+
+    func stop() {
+        locked { s in s.stopped = true }
         pokeReaper()
     }
 
@@ -137,14 +206,10 @@ final class STSCallPoolCore: Sendable {
     func answered(seconds: Double) {
         callSeconds.withLock { $0 = $0 * 0.8 + seconds * 0.2 }
         guard belowMaximum.load(ordering: .acquiring) else { return }
-        let (wake, spawn) = locked { s -> (Wake, Bool) in
-            let before = s.limit.allowed
+        locked { s in
             s.limit.succeeded()
             noteLimit(s)
-            return (s.limit.allowed > before ? whomToWake(&s) : .none, needsWorker(&s))
         }
-        signal(wake)
-        if spawn { start("credvend-sts") { self.work() } }
     }
 
     func throttled(startedAt: UInt64, now: UInt64) {
@@ -162,51 +227,16 @@ final class STSCallPoolCore: Sendable {
         }
     }
 
-    /// Gives the permit's slot back and waits for one again (before any queued request)
-    /// until its deadline. False when the deadline came first: the slot is then not held.
-    func reacquire(_ permit: STSPermit) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        state.withLock { s in
-            s.inFlight -= 1
-            s.retryWaiters += 1
-        }
-        permit.held.withLock { $0 = false }
-        condition.broadcast()
-        defer {
-            state.withLock { s in
-                s.retryWaiters -= 1
-                wakeOne(&s)
-            }
-        }
-        while true {
-            let now = Self.now()
-            let got = state.withLock { s -> Bool? in
-                if s.stopped { return false }
-                if s.inFlight < s.limit.allowed {
-                    s.inFlight += 1
-                    return true
-                }
-                return now < permit.deadline ? nil : false
-            }
-            if let got {
-                if got { permit.held.withLock { $0 = true } }
-                return got
-            }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(permit.deadline - now) / 1e9))
-        }
-    }
-
     /// The 503 for a request refused now, its `Retry-After` from the backlog ahead.
     func busy(_ why: String, reason: String) -> APIError {
         locked { s in busy(why, reason: reason, &s) }
     }
 
-    /// `busy` with `condition` held. `reason`: the `credvend_sts_shed_total` label.
+    /// `busy` with `state` locked. `reason`: the `credvend_sts_shed_total` label.
     private func busy(_ why: String, reason: String, _ s: inout State) -> APIError {
         metrics?.stsShed.increment(reason)
         let seconds = BusyRetryAfter.seconds(
-            backlog: s.queued + s.inFlight,
+            backlog: s.queued + s.retries.count + s.inFlight,
             allowed: s.limit.allowed,
             callSeconds: callSeconds.withLock { $0 },
             unitRandom: unitRandom()
@@ -214,98 +244,61 @@ final class STSCallPoolCore: Sendable {
         return .unavailable("\(why); try again in \(seconds) s", retryAfter: seconds)
     }
 
-    /// With `condition` held, after the limit moved.
+    /// With `state` locked, after the limit moved.
     private func noteLimit(_ s: State) {
         belowMaximum.store(s.limit.allowed < settings.concurrency, ordering: .releasing)
-    }
-
-    /// A request waits, a slot is free, and no worker is idle to take it.
-    private func needsWorker(_ s: inout State) -> Bool {
-        guard s.queued > 0, s.idleWorkers <= s.signalled, s.workers < settings.concurrency,
-            s.inFlight < s.limit.allowed
-        else {
-            return false
-        }
-        s.workers += 1
-        return true
-    }
-
-    private func work() {
-        condition.lock()
-        while true {
-            enum Next {
-                case stop, wait
-                case run(Job)
-            }
-            let next = state.withLock { s -> Next in
-                if s.stopped {
-                    s.workers -= 1
-                    return .stop
-                }
-                guard s.queued > 0, s.inFlight < s.limit.allowed, s.retryWaiters == 0 else {
-                    s.idleWorkers += 1
-                    return .wait
-                }
-                s.inFlight += 1
-                return .run(s.pop())
-            }
-            switch next {
-            case .stop:
-                condition.unlock()
-                return
-            case .wait:
-                condition.wait()
-                state.withLock { s in
-                    s.idleWorkers -= 1
-                    s.signalled = max(0, s.signalled - 1)
-                }
-            case .run(let job):
-                let permit = STSPermit(core: self, deadline: job.deadline)
-                condition.unlock()
-                job.run(permit)
-                condition.lock()
-                if permit.held.withLock({ $0 }) {
-                    // This worker takes the next job itself; only a waiting retry needs waking.
-                    let retries = state.withLock { s -> Bool in
-                        s.inFlight -= 1
-                        return s.retryWaiters > 0
-                    }
-                    if retries { condition.broadcast() }
-                }
-            }
-        }
     }
 
     /// How long the reaper sleeps on an empty queue, in nanoseconds: `queueWait` (at least
     /// 50 ms). A request queued during that nap has a deadline after its end, so the reaper
     /// needs no wake-up for it: poking it whenever the queue stopped being empty cost a
-    /// thread wake-up per STS call, when nearly every request finds an idle worker.
+    /// thread wake-up per STS call, when nearly every request finds a free slot.
     private var emptyQueueNap: UInt64 { UInt64(max(0.05, Self.seconds(settings.queueWait)) * 1e9) }
 
     /// With a `queueWait` shorter than the nap, a new head's deadline may come first: the reaper is poked.
     private var wakesReaperForNewHead: Bool { Self.seconds(settings.queueWait) < 0.05 }
 
-    /// Answers every request whose deadline passed before its call could start.
+    /// What the reaper answers: requests whose deadline passed before their call could start.
+    private enum Expired {
+        case job(Job, APIError)
+        case retry(Retry, APIError)
+    }
+
+    /// Answers every request whose deadline passed before its call could start (or start again).
     private func reap() {
         while true {
             let now = Self.now()
-            let (stopped, expired, next) = locked { s -> (Bool, [(Job, APIError)], UInt64?) in
+            let (stopped, expired, next) = locked { s -> (Bool, [Expired], UInt64?) in
+                var expired: [Expired] = []
                 if s.stopped {
-                    var rest: [(Job, APIError)] = []
                     while s.queued > 0 {
-                        rest.append((s.pop(), busy("credvend is shutting down", reason: "queue_wait", &s)))
+                        expired.append(.job(s.pop(), busy("credvend is shutting down", reason: "queue_wait", &s)))
                     }
-                    return (true, rest, nil)
+                    for retry in s.retries {
+                        expired.append(.retry(retry, busy("credvend is shutting down", reason: "queue_wait", &s)))
+                    }
+                    s.retries.removeAll()
+                    return (true, expired, nil)
                 }
-                var expired: [(Job, APIError)] = []
                 while s.queued > 0, s.queue[s.head].deadline <= now {
                     let job = s.pop()
                     let why = "no STS call could start within \(Self.seconds(settings.queueWait)) s"
-                    expired.append((job, busy(why, reason: "queue_wait", &s)))
+                    expired.append(.job(job, busy(why, reason: "queue_wait", &s)))
                 }
-                return (false, expired, s.queued > 0 ? s.queue[s.head].deadline : nil)
+                let (late, waiting) = s.retries.partitioned { $0.permit.deadline <= now }
+                s.retries = waiting
+                for retry in late {
+                    expired.append(.retry(retry, busy("STS is throttling credvend's calls", reason: "throttled", &s)))
+                }
+                let heads = [s.queued > 0 ? s.queue[s.head].deadline : nil] + s.retries.map { $0.permit.deadline }
+                return (false, expired, heads.compactMap { $0 }.min())
             }
-            for (job, error) in expired { job.refused(error) }
+            for item in expired {
+                switch item {
+                case .job(let job, let error): job.refused(error)
+                case .retry(let retry, let error): retry.expired(error)
+                }
+            }
             if stopped { return }
             guard expired.isEmpty else { continue }
             // The nap counts from before the look at the queue, so it ends before the deadline
@@ -321,38 +314,7 @@ final class STSCallPoolCore: Sendable {
         }
     }
 
-    /// `body` on the state, with `condition` held.
-    private func locked<T>(_ body: (inout State) -> T) -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        return state.withLock { body(&$0) }
-    }
-
-    /// Whom a new job or a freed slot wakes: nobody, one idle worker, or every waiter.
-    enum Wake {
-        case none, one, all
-    }
-
-    /// With `condition` held: one idle worker, or every waiter while a retry waits (it goes
-    /// first). The idle worker is counted as signalled here, so that two decisions never
-    /// pick the same sleeper; `signal` may then run after the unlock.
-    private func whomToWake(_ s: inout State) -> Wake {
-        if s.retryWaiters > 0 { return .all }
-        guard s.idleWorkers > s.signalled else { return .none }
-        s.signalled += 1
-        return .one
-    }
-
-    private func signal(_ wake: Wake) {
-        switch wake {
-        case .none: break
-        case .one: condition.signal()
-        case .all: condition.broadcast()
-        }
-    }
-
-    /// `whomToWake` and `signal` at once, with `condition` held.
-    private func wakeOne(_ s: inout State) { signal(whomToWake(&s)) }
+    private func locked<T>(_ body: (inout State) -> T) -> T { state.withLock { body(&$0) } }
 
     private func pokeReaper() {
         reaperWake.lock()
@@ -361,13 +323,19 @@ final class STSCallPoolCore: Sendable {
         reaperWake.unlock()
     }
 
-    private func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.start()
-    }
-
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+extension Array {
+    /// The elements that match, then the rest, each in order.
+    fileprivate func partitioned(by matches: (Element) -> Bool) -> ([Element], [Element]) {
+        var yes: [Element] = []
+        var no: [Element] = []
+        for e in self {
+            if matches(e) { yes.append(e) } else { no.append(e) }
+        }
+        return (yes, no)
     }
 }

@@ -4,13 +4,15 @@ import CredVendHTTP
 import Foundation
 public import Logging
 
-/// Calls STS over HTTPS (blocking; run it off the HTTP threads), retrying
-/// throttling, 5xx and network failures with jittered backoff (3 attempts). `serve`
-/// calls it from `STSCallPool` without retrying throttling here: the pool paces those
-/// retries by its adaptive limit instead of sleeping and calling again.
+/// Calls STS over HTTPS, retrying throttling, 5xx and network failures with jittered
+/// backoff (3 attempts): blocking (`assumeRole`), or answering later (`startAssumeRole`,
+/// through `transfers`) with no thread waiting. `serve` starts its calls from `STSCallPool`
+/// without retrying throttling here: the pool paces those retries by its adaptive limit
+/// instead of sleeping and calling again.
 public final class STSClient: Sendable {
     public let builder: AssumeRoleRequestBuilder
     private let client: any HTTPClient
+    private let transfers: any HTTPTransfers
     private let retry: RetryPolicy
     private let metrics: ServerMetrics?
     private let logger: Logger
@@ -22,6 +24,7 @@ public final class STSClient: Sendable {
         endpoint: String,
         region: String,
         client: any HTTPClient,
+        transfers: (any HTTPTransfers)? = nil,
         retry: RetryPolicy = .default,
         timeout: Duration = .seconds(10),
         metrics: ServerMetrics?,
@@ -35,6 +38,7 @@ public final class STSClient: Sendable {
             throw .invalidEndpoint("the STS endpoint \(error.reason)")
         }
         self.client = client
+        self.transfers = transfers ?? BlockingTransfers(client)
         self.retry = retry
         self.timeout = timeout
         self.metrics = metrics
@@ -59,14 +63,49 @@ public final class STSClient: Sendable {
         retryThrottling: Bool = true
     ) -> Result<AWSCredentials, STSError> {
         let parameters = AssumeRoleParameters(mapping: mapping)
-        let secrets = [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
-        let result = call(action: .assumeRole, secrets: secrets, retryThrottling: retryThrottling) {
-            () throws(OpenSSLError) in
-            try builder.assumeRole(parameters, credentials: source, date: clock.now())
-        }
-        switch result {
-        case .success(let role):
-            logger.info(
+        return assumed(
+            call(action: .assumeRole, secrets: Self.secrets(source), retryThrottling: retryThrottling) {
+                () throws(OpenSSLError) in
+                try builder.assumeRole(parameters, credentials: source, date: clock.now())
+            },
+            mapping,
+            parameters
+        )
+    }
+
+    /// `assumeRoleCall` with no thread waiting for STS: `completion` gets the answer on the
+    /// thread of `transfers`.
+    public func startAssumeRole(
+        mapping: RoleMapping,
+        source: AWSCredentials,
+        retryThrottling: Bool = true,
+        completion: @escaping @Sendable (Result<AWSCredentials, STSError>) -> Void
+    ) {
+        let parameters = AssumeRoleParameters(mapping: mapping)
+        start(
+            action: .assumeRole,
+            secrets: Self.secrets(source),
+            retryThrottling: retryThrottling,
+            attempt: 1,
+            makeRequest: { [builder, clock] () throws(OpenSSLError) in
+                try builder.assumeRole(parameters, credentials: source, date: clock.now())
+            },
+            completion: { [self] in completion(assumed($0, mapping, parameters)) }
+        )
+    }
+
+    private static func secrets(_ source: AWSCredentials) -> [String] {
+        [source.secretAccessKey] + (source.sessionToken.map { [$0] } ?? [])
+    }
+
+    private func assumed(
+        _ result: Result<AssumedRole, STSError>,
+        _ mapping: RoleMapping,
+        _ parameters: AssumeRoleParameters
+    ) -> Result<AWSCredentials, STSError> {
+        result.map { role in
+            // Debug: the audit log already says who got which role, once per request.
+            logger.debug(
                 "assumed role",
                 metadata: [
                     "client_id": "\(mapping.clientId)", "role_arn": "\(mapping.roleArn)",
@@ -74,9 +113,7 @@ public final class STSClient: Sendable {
                     "expiration": "\(role.credentials.expiration.map(ISO8601.string) ?? "none")",
                 ]
             )
-            return .success(role.credentials)
-        case .failure(let e):
-            return .failure(e)
+            return role.credentials
         }
     }
 
@@ -105,58 +142,115 @@ public final class STSClient: Sendable {
     ) -> Result<AssumedRole, STSError> {
         var attempt = 1
         while true {
-            let error: STSError
             // Re-signed per attempt: the signature carries the time.
-            let request: SignedAWSRequest
-            do {
-                request = try makeRequest()
+            let request: HTTPClientRequest
+            switch signed(secrets, makeRequest) {
+            case .success(let r): request = r
+            case .failure(let e): return .failure(e)
+            }
+            let sent: Result<HTTPClientResponse, CurlError>
+            do throws(CurlError) {
+                sent = .success(try client.send(request))
             } catch {
-                metrics?.stsCalls.increment("error")
-                logger.error("STS request could not be signed", metadata: ["error": "\(error)"])
-                return .failure(
-                    STSError(
-                        code: STSError.Code.signingFailed,
-                        message: "\(error)",
-                        httpStatus: nil,
-                        redacting: secrets
-                    )
-                )
+                sent = .failure(error)
             }
-            do {
-                let response = try client.send(
-                    HTTPClientRequest(
-                        method: request.method,
-                        url: request.url,
-                        headers: request.headers.map { ($0.name, $0.value) },
-                        body: request.body,
-                        connectTimeout: .seconds(3),
-                        timeout: timeout
-                    )
-                )
-                do {
-                    let role = try STSResponseParser.parse(
-                        response.body,
-                        httpStatus: response.status,
-                        action: action,
-                        redacting: secrets
-                    )
-                    metrics?.stsCalls.increment("success")
-                    return .success(role)
-                } catch let e {
-                    error = e
-                    metrics?.stsCalls.increment(e.isThrottling ? "throttled" : "error")
-                }
-            } catch let curlError {
-                error = STSError.network("\(curlError)", redacting: secrets)
-                metrics?.stsCalls.increment("network_error")
-            }
-            if error.isThrottling && !retryThrottling { return .failure(error) }
-            if let final = retryOrFail(error, &attempt) { return final }
+            let result = answer(sent, action: action, secrets: secrets)
+            guard case .failure(let error) = result,
+                let delay = retryDelay(error, attempt: attempt, retryThrottling: retryThrottling)
+            else { return result }
+            attempt += 1
+            Thread.sleep(forTimeInterval: Self.seconds(delay))
         }
     }
 
-    /// nil to try again (after sleeping), or the final failure.
-    private func retryOrFail(_ error: STSError, _ attempt: inout Int) -> Result<AssumedRole, STSError>? {
+    /// `call` through `transfers`: a retry waits on a timer, not on a thread.
+    private func start(
+        action: STSAction,
+        secrets: [String],
+        retryThrottling: Bool,
+        attempt: Int,
+        makeRequest: @escaping @Sendable () throws(OpenSSLError) -> SignedAWSRequest,
+        completion: @escaping @Sendable (Result<AssumedRole, STSError>) -> Void
+    ) {
+        let request: HTTPClientRequest
+        switch signed(secrets, makeRequest) {
+        case .success(let r): request = r
+        case .failure(let e): return completion(.failure(e))
+        }
+        transfers.start(request) { [self] sent in
+            let result = answer(sent, action: action, secrets: secrets)
+            guard case .failure(let error) = result,
+                let delay = retryDelay(error, attempt: attempt, retryThrottling: retryThrottling)
+            else { return completion(result) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.seconds(delay)) { [self] in
+                start(
+                    action: action,
+                    secrets: secrets,
+                    retryThrottling: retryThrottling,
+                    attempt: attempt + 1,
+                    makeRequest: makeRequest,
+                    completion: completion
+                )
+            }
+        }
+    }
+
+    /// The signed request, or the failure that stops the call: it must not go out unsigned.
+    private func signed(
+        _ secrets: [String],
+        _ makeRequest: () throws(OpenSSLError) -> SignedAWSRequest
+    ) -> Result<HTTPClientRequest, STSError> {
+        do throws(OpenSSLError) {
+            let request = try makeRequest()
+            return .success(
+                HTTPClientRequest(
+                    method: request.method,
+                    url: request.url,
+                    headers: request.headers.map { ($0.name, $0.value) },
+                    body: request.body,
+                    connectTimeout: .seconds(3),
+                    timeout: timeout
+                )
+            )
+        } catch {
+            metrics?.stsCalls.increment("error")
+            logger.error("STS request could not be signed", metadata: ["error": "\(error)"])
+            return .failure(
+                STSError(code: STSError.Code.signingFailed, message: "\(error)", httpStatus: nil, redacting: secrets)
+            )
+        }
+    }
+
+    /// One attempt's answer, counted in `credvend_sts_calls_total`.
+    private func answer(
+        _ sent: Result<HTTPClientResponse, CurlError>,
+        action: STSAction,
+        secrets: [String]
+    ) -> Result<AssumedRole, STSError> {
+        switch sent {
+        case .success(let response):
+            do {
+                let role = try STSResponseParser.parse(
+                    response.body,
+                    httpStatus: response.status,
+                    action: action,
+                    redacting: secrets
+                )
+                metrics?.stsCalls.increment("success")
+                return .success(role)
+            } catch let e {
+                metrics?.stsCalls.increment(e.isThrottling ? "throttled" : "error")
+                return .failure(e)
+            }
+        case .failure(let curlError):
+            metrics?.stsCalls.increment("network_error")
+            return .failure(STSError.network("\(curlError)", redacting: secrets))
+        }
+    }
+
+    /// How long to wait before trying again, or nil when `error` is the final answer.
+    private func retryDelay(_ error: STSError, attempt: Int, retryThrottling: Bool) -> Duration? {
+        if error.isThrottling && !retryThrottling { return nil }
         guard retry.shouldRetry(error, afterAttempt: attempt),
             let delay = retry.delay(afterAttempt: attempt, unitRandom: { Double.random(in: 0..<1) })
         else {
@@ -167,11 +261,13 @@ public final class STSClient: Sendable {
                     "error": "\(error.message)",
                 ]
             )
-            return .failure(error)
+            return nil
         }
         logger.info("STS call failed; retrying", metadata: ["code": "\(error.code)", "attempt": "\(attempt)"])
-        attempt += 1
-        Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-        return nil
+        return delay
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

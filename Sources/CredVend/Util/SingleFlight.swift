@@ -38,6 +38,12 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failu
     /// Runs `work` on the calling thread if no flight for `key` is under way;
     /// otherwise queues `completion` for the running flight's result.
     public func run(_ key: Key, work: () -> Result<Value, Failure>, completion: @escaping Completion) {
+        start(key, work: { finish in finish(work()) }, completion: completion)
+    }
+
+    /// `run` for work that answers later: the leader's `work` is called on this thread and
+    /// hands its result, once, to the closure it is given, from any thread.
+    public func start(_ key: Key, work: (@escaping Completion) -> Void, completion: @escaping Completion) {
         let hashed = Hashed(key)
         let waiting = shard(hashed)
         let leader = waiting.withLock { w -> Bool in
@@ -49,9 +55,10 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failu
             return true
         }
         guard leader else { return }
-        let result = work()
-        let all = waiting.withLock { $0.removeValue(forKey: hashed) ?? [] }
-        for c in all { c(result) }
+        work { result in
+            let all = waiting.withLock { $0.removeValue(forKey: hashed) ?? [] }
+            for c in all { c(result) }
+        }
     }
 
     /// `run`, waiting on this thread for the result when another caller leads.

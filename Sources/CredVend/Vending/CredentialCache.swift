@@ -92,36 +92,58 @@ public final class CredentialCache: Sendable {
         fetch: () -> Result<AWSCredentials, APIError>,
         completion: @escaping @Sendable (Result<Entry, APIError>) -> Void
     ) {
+        load(mapping: mapping, key: key, now: now, startFetch: { done in done(fetch()) }, completion: completion)
+    }
+
+    /// `load` with a fetch that answers later: `startFetch` is called on this thread (on a
+    /// miss, for the first caller only) and hands its result to `done`, once, from any thread.
+    public func load(
+        mapping: RoleMapping,
+        key: GrantKey = .plain,
+        now: Date,
+        startFetch: (_ done: @escaping @Sendable (Result<AWSCredentials, APIError>) -> Void) -> Void,
+        completion: @escaping @Sendable (Result<Entry, APIError>) -> Void
+    ) {
         if let hit = fresh(mapping: mapping, key: key, now: now) { return completion(.success(hit)) }
-        flights.run(
+        flights.start(
             Flight(mapping: mapping, key: key),
-            work: {
-                if let hit = fresh(mapping: mapping, key: key, now: now) { return .success(hit) }
-                return fetch().flatMap { creds in
-                    let issued = max(now, clock?.now() ?? now)
-                    if let problem = ServableCredentials.problem(
-                        expiration: creds.expiration,
-                        now: issued,
-                        sessionDuration: mapping.sessionDurationSeconds,
-                        refreshBuffer: refreshBuffer
-                    ) {
-                        return .failure(.upstream("STS AssumeRole for \(mapping.roleArn): \(problem)"))
-                    }
-                    let entry = Entry(
-                        credentials: creds,
-                        mapping: mapping,
-                        refreshAt: refreshTime(
-                            issued: issued,
-                            expiration: creds.expiration ?? issued,
-                            sessionDuration: mapping.sessionDurationSeconds
-                        )
-                    )
-                    shard(mapping.clientId).entries.withLock { $0[mapping.clientId, default: [:]][key] = entry }
-                    return .success(entry)
+            work: { finish in
+                if let hit = fresh(mapping: mapping, key: key, now: now) { return finish(.success(hit)) }
+                startFetch { [self] fetched in
+                    finish(fetched.flatMap { keep($0, mapping: mapping, key: key, now: now) })
                 }
             },
             completion: completion
         )
+    }
+
+    /// The entry for credentials STS just handed out, kept for the next request.
+    private func keep(
+        _ creds: AWSCredentials,
+        mapping: RoleMapping,
+        key: GrantKey,
+        now: Date
+    ) -> Result<Entry, APIError> {
+        let issued = max(now, clock?.now() ?? now)
+        if let problem = ServableCredentials.problem(
+            expiration: creds.expiration,
+            now: issued,
+            sessionDuration: mapping.sessionDurationSeconds,
+            refreshBuffer: refreshBuffer
+        ) {
+            return .failure(.upstream("STS AssumeRole for \(mapping.roleArn): \(problem)"))
+        }
+        let entry = Entry(
+            credentials: creds,
+            mapping: mapping,
+            refreshAt: refreshTime(
+                issued: issued,
+                expiration: creds.expiration ?? issued,
+                sessionDuration: mapping.sessionDurationSeconds
+            )
+        )
+        shard(mapping.clientId).entries.withLock { $0[mapping.clientId, default: [:]][key] = entry }
+        return .success(entry)
     }
 
     /// Forgets a client's credentials (its mapping changed or was deleted).

@@ -408,13 +408,19 @@ public final class VendingService: Sendable {
                 }
                 pool.submit(
                     { [self] permit in
+                        var fetching = false
                         cache.load(
                             mapping: mapping,
                             key: key,
                             now: clock.now(),
-                            fetch: { fetchCredentials(mapping, key: key, permit: permit) },
+                            startFetch: { done in
+                                fetching = true
+                                fetchCredentials(mapping, key: key, permit: permit, done)
+                            },
                             completion: answer
                         )
+                        // A hit, or another request's call under way: no call of this one's.
+                        if !fetching { permit.done() }
                     },
                     refused: { answer(.failure($0)) }
                 )
@@ -422,25 +428,58 @@ public final class VendingService: Sendable {
         )
     }
 
+    /// Starts the STS call for `mapping` in `permit`'s slot and hands `done` its answer; every
+    /// path gives the slot back.
     private func fetchCredentials(
         _ mapping: RoleMapping,
         key: GrantKey,
-        permit: STSPermit
-    ) -> Result<AWSCredentials, APIError> {
+        permit: STSPermit,
+        _ done: @escaping @Sendable (Result<AWSCredentials, APIError>) -> Void
+    ) {
         let now = clock.now()
-        // Refused while this request waited for a thread: no second call.
+        // Refused while this request waited for a slot: no second call.
         if let refused = refusals.remembered(mapping, key: key, now: now) {
             metrics.refusalsRemembered.increment()
-            return .failure(Self.refusedError(refused, now: now))
+            permit.done()
+            return done(.failure(Self.refusedError(refused, now: now)))
         }
-        guard let creds = source.refreshIfNeeded(now: now) else {
-            return .failure(.unavailable("credvend has no source AWS credentials to call STS with", retryAfter: 30))
+        withSourceCredentials(now: now) { [self] creds in
+            guard let creds else {
+                permit.done()
+                return done(
+                    .failure(.unavailable("credvend has no source AWS credentials to call STS with", retryAfter: 30))
+                )
+            }
+            permit.paced(
+                { [sts] answer in
+                    sts.startAssumeRole(mapping: mapping, source: creds, retryThrottling: false, completion: answer)
+                },
+                completion: { [self] outcome in
+                    switch outcome {
+                    case .answered(let answered): done(credentials(from: answered, mapping, key: key))
+                    case .busy(let error): done(.failure(error))
+                    }
+                }
+            )
         }
-        let answered: Result<AWSCredentials, STSError>
-        switch permit.paced({ sts.assumeRoleCall(mapping: mapping, source: creds, retryThrottling: false) }) {
-        case .answered(let result): answered = result
-        case .busy(let error): return .failure(error)
-        }
+    }
+
+    /// The source credentials, on this thread when they are usable now; otherwise read again
+    /// on a thread of their own (files, the container endpoint), which this one does not wait for.
+    private func withSourceCredentials(now: Date, _ body: @escaping @Sendable (AWSCredentials?) -> Void) {
+        if let creds = source.current(now: now) { return body(creds) }
+        let thread = Thread { [source] in body(source.refreshIfNeeded(now: now)) }
+        thread.name = "credvend-source-credentials"
+        thread.start()
+    }
+
+    /// What an answered AssumeRole comes to: credentials, or the error for the client, with a
+    /// refusal remembered so the same mapping is not sent again at once.
+    private func credentials(
+        from answered: Result<AWSCredentials, STSError>,
+        _ mapping: RoleMapping,
+        key: GrantKey
+    ) -> Result<AWSCredentials, APIError> {
         switch answered {
         case .success(let credentials):
             refusals.forget(clientId: mapping.clientId, key: key)

@@ -103,3 +103,13 @@ public struct CurlError: Error, CustomStringConvertible, Sendable, Hashable {
 public protocol HTTPClient: Sendable {
     func send(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse
 }
+
+/// Starts a request and answers later: `start` returns at once and `completion` runs once, on
+/// a thread of the client's. `serve` makes its STS calls through this (`CurlTransferLoop`), so
+/// that no thread waits for STS and one thread carries every call in flight.
+public protocol HTTPTransfers: Sendable {
+    func start(
+        _ request: HTTPClientRequest,
+        completion: @escaping @Sendable (Result<HTTPClientResponse, CurlError>) -> Void
+    )
+}

@@ -53,7 +53,7 @@ import Testing
         #expect(try await blocking { waitUntil(timeout: 10) { slow.withLock { $0 != nil } } })
         #expect(slow.withLock { $0?.status } == 200)
         #expect(f.sts.calls.map(\.roleArn) == ["arn:aws:iam::123456789012:role/first", Self.roleB])
-        #expect(f.pool.state.threads == 2, "one worker and the reaper")
+        #expect(f.pool.state.threads == 1, "the reaper: no thread waits for STS")
         #expect(f.metrics.stsShed.value("queue_wait") == 1)
     }
 
