@@ -5,7 +5,7 @@ import PackageDescription
 //   C<Lib>            one system library each, nothing but a modulemap and shim.h
 //   CredVendCrypto    OpenSSL behind a small facade (digests, HMAC, JWK keys, randomness)
 //   CredVendSync      the lock every target uses (pthread, so ThreadSanitizer sees it)
-//   CredVendSystem    the POSIX calls (secret files, append-only logs, listening sockets, stderr, thread-locals)
+//   CredVendSystem    the POSIX calls (secret files, append-only logs, listening sockets, stderr, thread-locals, epoll)
 //   CredVendCore      pure: JWT, SigV4, STS messages, role records, HTTP values, policies
 //   CredVendStore     LMDB and the role store on it
 //   CredVendHTTP      libmicrohttpd with GnuTLS (server transport, HTTPS) and libcurl (HTTP client)
@@ -63,6 +63,8 @@ let package = Package(
             pkgConfig: "gnutls",
             providers: [.apt(["libgnutls28-dev"])]
         ),
+        // epoll and eventfd: in the C library, but not in Swift's Glibc module.
+        .systemLibrary(name: "CEventPoll"),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -76,7 +78,7 @@ let package = Package(
             dependencies: ["COpenSSL", "CredVendSystem", "CredVendSync"],
             swiftSettings: common
         ),
-        .target(name: "CredVendSystem", dependencies: ["CredVendSync"], swiftSettings: common),
+        .target(name: "CredVendSystem", dependencies: ["CEventPoll", "CredVendSync"], swiftSettings: common),
         .target(
             name: "CredVendStore",
             dependencies: ["CLMDB", "CredVendCore", "CredVendCrypto", "CredVendSystem", "CredVendSync"],

@@ -47,6 +47,7 @@ report "CLMDB is imported only in CredVendStore" "$(import_of CLMDB)" '^Sources/
 report "CMicroHTTPD is imported only in CredVendHTTP" "$(import_of CMicroHTTPD)" '^Sources/CredVendHTTP/'
 report "CGnuTLS is imported only in CredVendHTTP's GnuTLS.swift" "$(import_of CGnuTLS)" '^Sources/CredVendHTTP/GnuTLS\.swift:'
 report "CCurl is imported only in CredVendHTTP" "$(import_of CCurl)" '^Sources/CredVendHTTP/'
+report "CEventPoll is imported only in CredVendSystem's EventPoll.swift" "$(import_of CEventPoll)" '^Sources/CredVendSystem/EventPoll\.swift:'
 report "Glibc (and the C library under any name) is imported only in the interop targets" \
     "$(import_of '(Glibc|SwiftGlibc|Musl|Darwin|CDispatch)')" "$INTEROP"
 report "syscalls are made only in the interop targets, not through Foundation elsewhere" \

@@ -13,4 +13,14 @@ static inline CURLcode CCurl_setopt_write(CURL *h, CURLoption o, curl_write_call
    would only be right where long is 64 bits, so it gets its own. */
 static inline CURLcode CCurl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode CCurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+/* curl_multi_setopt is variadic too: the socket and timer callbacks of the socket interface,
+   each with the pointer libcurl hands back to it. */
+static inline CURLMcode CCurl_multi_socket_callback(CURLM *m, curl_socket_callback f, void *data) {
+    CURLMcode rc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, f);
+    return rc != CURLM_OK ? rc : curl_multi_setopt(m, CURLMOPT_SOCKETDATA, data);
+}
+static inline CURLMcode CCurl_multi_timer_callback(CURLM *m, curl_multi_timer_callback f, void *data) {
+    CURLMcode rc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, f);
+    return rc != CURLM_OK ? rc : curl_multi_setopt(m, CURLMOPT_TIMERDATA, data);
+}
 #endif

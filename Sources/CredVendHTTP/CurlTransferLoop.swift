@@ -41,16 +41,20 @@ public final class CurlTransferLoop: HTTPTransfers {
     public var inFlight: Int { core.inFlight.withLock { $0 } }
 }
 
-/// The loop's state. The multi handle and the easy handles are touched by the loop thread
-/// only; other threads hand requests over through `pending` and wake the loop with
-/// `curl_multi_wakeup`, which libcurl allows from any thread.
-/// @unchecked Sendable: `multi` is used by the loop thread alone but for `curl_multi_wakeup`.
+/// The loop's state. The multi handle, the easy handles and the epoll set's watches are
+/// touched by the loop thread only; other threads hand requests over through `pending` and
+/// wake the loop through the epoll set's eventfd.
+///
+/// libcurl's socket interface (`curl_multi_socket_action`), not `curl_multi_perform`: the
+/// latter walks every transfer and `poll`s every socket on each wake-up, so with 32 calls in
+/// flight each answer cost 32 times the work; here a wake-up touches the sockets that are ready.
+/// @unchecked Sendable: everything but `pending`, `inFlight` and `poll.wake` is the loop thread's.
 private final class CurlLoopCore: @unchecked Sendable {
     typealias Completion = @Sendable (Result<HTTPClientResponse, CurlError>) -> Void
 
     struct Pending {
         var requests: [(HTTPClientRequest, Completion)] = []
-        /// Set by the loop just before it polls: only then does a new request need a wake-up.
+        /// Set by the loop just before it waits: only then does a new request need a wake-up.
         var sleeping = false
         var stopped = false
     }
@@ -61,17 +65,33 @@ private final class CurlLoopCore: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
+    private let poll: EventPoll
     private let maxIdleHandles: Int
     private let pending = Locked(Pending())
     let inFlight = Locked(0)
     private let finished = DispatchSemaphore(value: 0)
+    /// When libcurl wants `CURL_SOCKET_TIMEOUT` (monotonic ns); nil: no timer (loop thread only).
+    private var timerDeadline: UInt64?
 
     init(maxIdleHandles: Int) throws(CurlError) {
+        do throws(Errno) {
+            poll = try EventPoll()
+        } catch {
+            throw CurlError(kind: .other, code: Int(error.code), message: "epoll: \(error)")
+        }
         guard let multi = curl_multi_init() else {
             throw CurlError(kind: .other, code: 0, message: "curl_multi_init failed")
         }
         self.multi = multi
         self.maxIdleHandles = maxIdleHandles
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        do throws(CurlError) {
+            try check(CCurl_multi_socket_callback(multi, curlSocketChanged, me), "CURLMOPT_SOCKETFUNCTION")
+            try check(CCurl_multi_timer_callback(multi, curlTimerChanged, me), "CURLMOPT_TIMERFUNCTION")
+        } catch {
+            _ = curl_multi_cleanup(multi)
+            throw error
+        }
     }
 
     func submit(_ request: HTTPClientRequest, _ completion: @escaping Completion) {
@@ -83,7 +103,7 @@ private final class CurlLoopCore: @unchecked Sendable {
             return (p.sleeping, false)
         }
         if refused { return finish(completion, .failure(Self.stoppedError)) }
-        if wake { wakeUp() }
+        if wake { poll.wake() }
     }
 
     /// Waits for the loop to end its transfers, unless called from a completion on the loop
@@ -94,7 +114,7 @@ private final class CurlLoopCore: @unchecked Sendable {
             return !p.stopped
         }
         guard first else { return }
-        wakeUp()
+        poll.wake()
         if onLoopThread.value == nil { finished.wait() }
     }
 
@@ -104,13 +124,8 @@ private final class CurlLoopCore: @unchecked Sendable {
 
     static let stoppedError = CurlError(kind: .other, code: 0, message: "the HTTP client is stopping")
 
-    private func wakeUp() {
-        // A failed wake-up leaves the loop to its poll timeout (at most `pollMilliseconds`).
-        _ = curl_multi_wakeup(multi)
-    }
-
-    /// The longest nap without news; libcurl shortens it to its own next timeout.
-    private static let pollMilliseconds: Int32 = 1000
+    /// The longest wait without news.
+    private static let idleMilliseconds: Int32 = 1000
 
     func run() {
         onLoopThread.value = LoopMarker()
@@ -138,17 +153,31 @@ private final class CurlLoopCore: @unchecked Sendable {
                     let easy: CurlEasy
                     if let reused = idle.popLast() { easy = reused } else { easy = try CurlEasy() }
                     try easy.prepare(request)
+                    // Sets a timer of 0: the transfer starts at the timeout below.
                     try check(curl_multi_add_handle(multi, easy.handle), "curl_multi_add_handle")
                     transfers[easy.handle] = Transfer(easy: easy, completion: completion)
                 } catch {
                     finish(completion, .failure(error))
                 }
             }
-            var running: Int32 = 0
-            let performed = curl_multi_perform(multi, &running)
-            if performed != CURLM_OK {
+            let sleep = pending.withLock { p -> Bool in
+                guard p.requests.isEmpty, !p.stopped else { return false }
+                p.sleeping = true
+                return true
+            }
+            var failure: CURLMcode = CURLM_OK
+            _ = poll.wait(milliseconds: sleep ? waitMilliseconds() : 0) { fd, readiness in
+                let code = act(on: fd, Self.curlEvents(readiness))
+                if code != CURLM_OK && code != CURLM_BAD_SOCKET { failure = code }
+            }
+            if let deadline = timerDeadline, deadline <= Self.now() {
+                timerDeadline = nil
+                let code = act(on: CURL_SOCKET_TIMEOUT, 0)
+                if code != CURLM_OK { failure = code }
+            }
+            if failure != CURLM_OK {
                 // The multi handle itself failed: no transfer can go on.
-                let error = multiError(performed, "curl_multi_perform")
+                let error = multiError(failure, "curl_multi_socket_action")
                 for (handle, transfer) in transfers {
                     _ = curl_multi_remove_handle(multi, handle)
                     finish(transfer.completion, .failure(error))
@@ -156,17 +185,49 @@ private final class CurlLoopCore: @unchecked Sendable {
                 transfers.removeAll()
             }
             collectAnswers(&transfers, &idle)
-            let sleep = pending.withLock { p -> Bool in
-                guard p.requests.isEmpty, !p.stopped else { return false }
-                p.sleeping = true
-                return true
-            }
-            if sleep {
-                var ready: Int32 = 0
-                _ = curl_multi_poll(multi, nil, 0, Self.pollMilliseconds, &ready)
-            }
         }
     }
+
+    private func act(on fd: Int32, _ events: Int32) -> CURLMcode {
+        var running: Int32 = 0
+        return curl_multi_socket_action(multi, fd, events, &running)
+    }
+
+    /// Until libcurl's timer is due, at most `idleMilliseconds`.
+    private func waitMilliseconds() -> Int32 {
+        guard let deadline = timerDeadline else { return Self.idleMilliseconds }
+        let now = Self.now()
+        guard deadline > now else { return 0 }
+        // Rounded up, so the wait does not end just before the timer and spin.
+        return Int32(min(UInt64(Self.idleMilliseconds), (deadline - now + 999_999) / 1_000_000))
+    }
+
+    private static func curlEvents(_ readiness: EventPoll.Readiness) -> Int32 {
+        var events: Int32 = 0
+        if readiness.contains(.readable) { events |= CURL_CSELECT_IN }
+        if readiness.contains(.writable) { events |= CURL_CSELECT_OUT }
+        if !readiness.isDisjoint(with: .failed) { events |= CURL_CSELECT_ERR }
+        return events
+    }
+
+    /// CURLMOPT_SOCKETFUNCTION, on the loop thread: what libcurl wants to hear about `fd`.
+    /// A watch the kernel refuses leaves that transfer to its own timeout.
+    fileprivate func socketChanged(_ fd: Int32, _ what: Int32) {
+        switch what {
+        case CURL_POLL_REMOVE: poll.forget(fd)
+        case CURL_POLL_IN: try? poll.watch(fd, for: .readable)
+        case CURL_POLL_OUT: try? poll.watch(fd, for: .writable)
+        case CURL_POLL_INOUT: try? poll.watch(fd, for: [.readable, .writable])
+        default: break
+        }
+    }
+
+    /// CURLMOPT_TIMERFUNCTION, on the loop thread: -1 deletes the timer.
+    fileprivate func timerChanged(_ milliseconds: Int) {
+        timerDeadline = milliseconds < 0 ? nil : Self.now() &+ UInt64(milliseconds) * 1_000_000
+    }
+
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Hands every ended transfer its answer and keeps its handle for the next.
     private func collectAnswers(_ transfers: inout [UnsafeMutableRawPointer: Transfer], _ idle: inout [CurlEasy]) {
@@ -204,4 +265,28 @@ private final class CurlLoopCore: @unchecked Sendable {
             message: "\(what): \(String(cString: curl_multi_strerror(code)))"
         )
     }
+}
+
+private func curlSocketChanged(
+    _ easy: UnsafeMutableRawPointer?,
+    _ fd: curl_socket_t,
+    _ what: Int32,
+    _ context: UnsafeMutableRawPointer?,
+    _ socketContext: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let context else { return -1 }
+    Unmanaged<CurlLoopCore>.fromOpaque(context).takeUnretainedValue().socketChanged(fd, what)
+    return 0
+}
+
+private func curlTimerChanged(
+    _ multi: UnsafeMutableRawPointer?,
+    _ milliseconds: Int,
+    _ context: UnsafeMutableRawPointer?
+)
+    -> Int32
+{
+    guard let context else { return -1 }
+    Unmanaged<CurlLoopCore>.fromOpaque(context).takeUnretainedValue().timerChanged(milliseconds)
+    return 0
 }
