@@ -31,7 +31,7 @@ public struct NamedRole: Codable, Sendable, Hashable {
     }
 
     public static func == (a: NamedRole, b: NamedRole) -> Bool {
-        a.grant(of: "") == b.grant(of: "") && a.name.utf8.elementsEqual(b.name.utf8)
+        a.grant(of: "") == b.grant(of: "") && a.name.hasSameBytes(as: b.name)
     }
 
     public func hash(into hasher: inout Hasher) {

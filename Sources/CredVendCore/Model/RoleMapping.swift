@@ -39,7 +39,7 @@ public struct RoleMapping: Codable, Sendable, Hashable {
     }
 
     public static func == (a: RoleMapping, b: RoleMapping) -> Bool {
-        a.clientId.utf8.elementsEqual(b.clientId.utf8) && a.roleArn.utf8.elementsEqual(b.roleArn.utf8)
+        a.clientId.hasSameBytes(as: b.clientId) && a.roleArn.hasSameBytes(as: b.roleArn)
             && Self.sameBytes(a.serverName, b.serverName) && Self.sameBytes(a.bucket, b.bucket)
             && Self.sameBytes(a.s3PathPrefix, b.s3PathPrefix) && a.permission == b.permission
             && a.sessionDurationSeconds == b.sessionDurationSeconds && a.roles == b.roles
@@ -63,7 +63,7 @@ public struct RoleMapping: Codable, Sendable, Hashable {
     private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
-        case let (a?, b?): return a.utf8.elementsEqual(b.utf8)
+        case let (a?, b?): return a.hasSameBytes(as: b)
         default: return false
         }
     }

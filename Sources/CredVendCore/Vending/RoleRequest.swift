@@ -62,7 +62,7 @@ public struct RoleRequest: Sendable, Equatable {
             grant = record
             grant.roles = []
         case let name?:
-            guard let named = record.roles.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
+            guard let named = record.roles.first(where: { $0.name.hasSameBytes(as: name) }) else {
                 return .failure(
                     .accessDenied(
                         "client_id \(record.clientId) has no role named \(RoleMappingJSON.quoted(RoleRules.cut(name, toBytes: 64))); ask an operator to add it"
