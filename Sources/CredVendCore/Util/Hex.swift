@@ -1,3 +1,5 @@
+public import CredVendCrypto
+
 /// Lower-case hex, as SigV4, token fingerprints and the admin token file use it.
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
@@ -15,6 +17,23 @@ public enum Hex {
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
+        }
+    }
+
+    public static func encode(_ digest: SHA256Digest) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(2 * SHA256.byteCount)
+        append(digest, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The hex of a digest read from its words, with no byte array made.
+    public static func append(_ digest: SHA256Digest, to out: inout [UInt8]) {
+        for word in [digest.a, digest.b, digest.c, digest.d] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(shift)) & 0x0f
+                out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble)
+            }
         }
     }
 
