@@ -27,6 +27,9 @@ public struct SigV4FixedRequest: Sendable {
     /// `/region/service/aws4_request`, after the date stamp.
     private let scopeTail: [UInt8]
 
+    /// What `sign` writes beyond the parts counted there (field names, separators, the
+    /// dates, three hex digests), rounded up.
+    private static let fixedByteCount = 384
     private static let dateName = "x-amz-date"
     private static let tokenName = "x-amz-security-token"
     private static let dateLine = Array("\(dateName):".utf8)
@@ -96,7 +99,7 @@ public struct SigV4FixedRequest: Sendable {
         var buffer = [UInt8]()
         buffer.reserveCapacity(
             head.count + middle.count + tail.count + 2 * signed.count + (token?.utf8.count ?? 0)
-                + credentials.accessKeyId.utf8.count + 2 * scope.byteCount + 320
+                + credentials.accessKeyId.utf8.count + 2 * scope.byteCount + Self.fixedByteCount
         )
         buffer += head
         buffer += Self.dateLine
@@ -132,9 +135,8 @@ public struct SigV4FixedRequest: Sendable {
         Hex.append(signature, to: &buffer)
         let authorization = String(decoding: buffer[stringToSignEnd...], as: UTF8.self)
 
-        var out = [(name: String, value: String)]()
+        var out = fields  // reserving copies it once; appending to an empty array would share it
         out.reserveCapacity(fields.count + 3)
-        out += fields
         out.append(("X-Amz-Date", time.amzDate))
         if let token = credentials.sessionToken, !token.isEmpty { out.append(("X-Amz-Security-Token", token)) }
         out.append(("Authorization", authorization))

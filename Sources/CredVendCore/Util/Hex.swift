@@ -27,13 +27,26 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The hex of a digest read from its words, with no byte array made.
+    /// The hex of a digest read from its words into the grown array, with no byte array
+    /// made and no per-digit append.
     public static func append(_ digest: SHA256Digest, to out: inout [UInt8]) {
-        for word in [digest.a, digest.b, digest.c, digest.d] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(shift)) & 0x0f
-                out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble)
-            }
+        let start = out.count
+        out += digestPlaceholder
+        var hex = out.mutableSpan
+        write(digest.a, at: start, to: &hex)
+        write(digest.b, at: start + 16, to: &hex)
+        write(digest.c, at: start + 32, to: &hex)
+        write(digest.d, at: start + 48, to: &hex)
+    }
+
+    /// Grows an array by one digest's hex in one copy.
+    private static let digestPlaceholder = [UInt8](repeating: 0, count: 2 * SHA256.byteCount)
+
+    /// The 16 hex digits of `word`, most significant first, at `start`.
+    private static func write(_ word: UInt64, at start: Int, to hex: inout MutableSpan<UInt8>) {
+        for k in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: word &>> UInt64(60 - 4 * k)) & 0x0f
+            hex[start + k] = nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
         }
     }
 
