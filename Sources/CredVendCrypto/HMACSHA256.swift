@@ -13,12 +13,20 @@ public enum HMACSHA256 {
         try hmacSHA256(key: key, message: message)
     }
 
-    /// The common case (SigV4 signing) without generic dispatch.
-    public static func mac(key: [UInt8], message: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+    public static func mac(key: [UInt8], message: String) throws(OpenSSLError) -> [UInt8] {
+        try mac(key: key, message: Array(message.utf8))
+    }
+
+    /// The code as four words, with no array made.
+    public static func code(key: Span<UInt8>, message: Span<UInt8>) throws(OpenSSLError) -> SHA256Digest {
         try hmacSHA256(key: key, message: message)
     }
 
-    public static func mac(key: [UInt8], message: String) throws(OpenSSLError) -> [UInt8] {
-        try mac(key: key, message: Array(message.utf8))
+    /// The code under a 32-byte key, as SigV4 chains them. Each thread remembers the last
+    /// such key: a code under it again resets the thread's context rather than keying it
+    /// anew, which would hash the key's two pads (two of the five SHA-256 blocks of a
+    /// SigV4 signature).
+    public static func code(key: SHA256Digest, message: Span<UInt8>) throws(OpenSSLError) -> SHA256Digest {
+        try hmacSHA256(key: key, message: message)
     }
 }

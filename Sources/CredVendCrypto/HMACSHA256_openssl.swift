@@ -10,40 +10,59 @@ func hmacSHA256<Key: Collection<UInt8>, Message: Collection<UInt8>>(
     message: Message
 ) throws(OpenSSLError) -> [UInt8] {
     let mac = withContiguous(key) { k in
-        withContiguous(message) { m in Result { () throws(OpenSSLError) in try hmacSHA256(k, m) } }
+        withContiguous(message) { m in Result { () throws(OpenSSLError) in try hmacSHA256(k, remembering: nil, m) } }
     }
-    return try mac.get()
+    return try mac.get().bytes
 }
 
-/// `hmacSHA256` of two arrays: not generic, so the signing path has no generic dispatch.
-func hmacSHA256(key: [UInt8], message: [UInt8]) throws(OpenSSLError) -> [UInt8] {
+/// `hmacSHA256` over two spans, as words.
+func hmacSHA256(key: Span<UInt8>, message: Span<UInt8>) throws(OpenSSLError) -> SHA256Digest {
     let mac = key.withUnsafeBufferPointer { k in
-        message.withUnsafeBufferPointer { m in Result { () throws(OpenSSLError) in try hmacSHA256(k, m) } }
+        message.withUnsafeBufferPointer { m in
+            Result { () throws(OpenSSLError) in try hmacSHA256(k, remembering: nil, m) }
+        }
     }
     return try mac.get()
 }
 
-/// `hmacSHA256` over two buffers.
+/// `hmacSHA256` under a 32-byte key the thread's context remembers.
+func hmacSHA256(key: SHA256Digest, message: Span<UInt8>) throws(OpenSSLError) -> SHA256Digest {
+    let mac = key.withBytes { k in
+        message.withUnsafeBufferPointer { m in
+            Result { () throws(OpenSSLError) in try hmacSHA256(k, remembering: key, m) }
+        }
+    }
+    return try mac.get()
+}
+
+/// `hmacSHA256` over two buffers. With `remembered` (the key as words), a context last
+/// keyed with the same key is only reset; the key is compared in constant time.
 private func hmacSHA256(
     _ key: UnsafeBufferPointer<UInt8>,
+    remembering remembered: SHA256Digest?,
     _ message: UnsafeBufferPointer<UInt8>
-) throws(OpenSSLError) -> [UInt8] {
-    let ctx = HMACContext.current()
-    let placeholder: UInt8 = 0
-    // A null key tells EVP_MAC_init to keep the previous call's key: an empty key
-    // must still be a pointer.
-    let keyed = withUnsafePointer(to: placeholder) { EVP_MAC_init(ctx, key.baseAddress ?? $0, key.count, nil) }
+) throws(OpenSSLError) -> SHA256Digest {
+    let context = HMACContext.current()
+    let ctx = context.ctx
+    let sameKey = remembered.map { context.lastKey?.equalsInConstantTime($0) ?? false } ?? false
+    context.lastKey = nil
+    let keyed: Int32
+    if sameKey {
+        keyed = EVP_MAC_init(ctx, nil, 0, nil)  // a null key: keep the key, reset the state
+    } else {
+        // An empty key must still be a pointer, or EVP_MAC_init keeps the previous key.
+        let placeholder: UInt8 = 0
+        keyed = withUnsafePointer(to: placeholder) { EVP_MAC_init(ctx, key.baseAddress ?? $0, key.count, nil) }
+    }
     guard keyed == 1 else { throw .fromQueue("HMAC-SHA256 key set-up") }
     var length = 0
-    var finished = false
-    let out = [UInt8](unsafeUninitializedCapacity: HMACSHA256.byteCount) { out, initialized in
-        finished =
-            EVP_MAC_update(ctx, message.baseAddress, message.count) == 1
-            && EVP_MAC_final(ctx, out.baseAddress, &length, out.count) == 1 && length == out.count
-        initialized = finished ? length : 0
+    let code = SHA256Digest.written { out in
+        EVP_MAC_update(ctx, message.baseAddress, message.count) == 1
+            && EVP_MAC_final(ctx, out, &length, HMACSHA256.byteCount) == 1 && length == HMACSHA256.byteCount
     }
-    guard finished else { throw .fromQueue("HMAC-SHA256") }
-    return out
+    guard let code else { throw .fromQueue("HMAC-SHA256") }
+    context.lastKey = remembered
+    return code
 }
 
 /// Each thread's HMAC context, its digest set to SHA-256 once (setting it per call would
@@ -51,6 +70,8 @@ private func hmacSHA256(
 private final class HMACContext {
     private static let perThread = ThreadLocal<HMACContext>()
     let ctx: OpaquePointer
+    /// The 32-byte key `ctx` holds, when it was keyed with one given as words.
+    var lastKey: SHA256Digest?
 
     private init() {
         guard let ctx = EVP_MAC_CTX_new(hmac.mac) else { OpenSSLError.broken("EVP_MAC_CTX_new") }
@@ -76,7 +97,7 @@ private final class HMACContext {
 
     deinit { EVP_MAC_CTX_free(ctx) }
 
-    static func current() -> OpaquePointer {
-        perThread.value(orMake: HMACContext.init).ctx
+    static func current() -> HMACContext {
+        perThread.value(orMake: HMACContext.init)
     }
 }

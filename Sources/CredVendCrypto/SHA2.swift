@@ -5,12 +5,17 @@
 public enum SHA256 {
     public static let byteCount = 32
 
-    public static func hash<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] { digest(.sha256, input) }
+    public static func hash<Bytes: Collection<UInt8>>(_ input: Bytes) -> [UInt8] {
+        CredVendCrypto.digest(.sha256, input)
+    }
 
     /// The common case without generic dispatch.
-    public static func hash(_ input: [UInt8]) -> [UInt8] { digest(.sha256, input) }
+    public static func hash(_ input: [UInt8]) -> [UInt8] { CredVendCrypto.digest(.sha256, input) }
 
     public static func hash(_ string: String) -> [UInt8] { hash(Array(string.utf8)) }
+
+    /// The digest as four words, with no array made (SigV4's payload and canonical request).
+    public static func digest(_ input: Span<UInt8>) -> SHA256Digest { sha256Digest(input) }
 }
 
 /// SHA-384, one shot; fails as `SHA256` does.

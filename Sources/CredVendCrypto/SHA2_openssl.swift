@@ -27,6 +27,21 @@ func digest(_ algorithm: SignatureAlgorithm.Digest, _ input: UnsafeBufferPointer
     return out
 }
 
+/// SHA-256 of `input` as four words, written by OpenSSL straight into them.
+func sha256Digest(_ input: Span<UInt8>) -> SHA256Digest {
+    let ctx = DigestContexts.context(for: .sha256)
+    var length: UInt32 = 0
+    let digest = input.withUnsafeBufferPointer { input in
+        SHA256Digest.written { out in
+            EVP_DigestInit_ex2(ctx, SignatureAlgorithm.Digest.sha256.evpMD, nil) == 1
+                && EVP_DigestUpdate(ctx, input.baseAddress, input.count) == 1
+                && EVP_DigestFinal_ex(ctx, out, &length) == 1 && length == SHA256.byteCount
+        }
+    }
+    guard let digest else { OpenSSLError.broken("SHA-256 digest") }
+    return digest
+}
+
 /// Each thread's digest contexts, one per algorithm, made on first use and freed when
 /// the thread exits: a hash re-initialises a live context instead of allocating one.
 private final class DigestContexts {

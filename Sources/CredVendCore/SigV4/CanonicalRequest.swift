@@ -97,7 +97,7 @@ enum CanonicalRequest {
 
     /// Lower-case hex SHA-256 of the body (of the empty string for no body).
     static func hashedPayload(_ body: [UInt8]) -> String {
-        Hex.encode(SHA256.hash(body))
+        Hex.encode(SHA256.digest(body.span))
     }
 
     /// The six parts, one per line.

@@ -17,7 +17,7 @@ public enum PercentEncoding {
     /// Encodes `text`; with `keepSlash`, `/` stays literal (paths).
     public static func encode(_ text: String, keepSlash: Bool = false) -> String {
         // Most names and values need no escape: then the text itself, without a copy.
-        if text.utf8.allSatisfy({ isUnreserved($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) { return text }
+        if text.utf8.allSatisfy({ isKept($0, keepSlash: keepSlash) }) { return text }
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count + 16)
         append(text, keepSlash: keepSlash, to: &out)
@@ -25,32 +25,37 @@ public enum PercentEncoding {
     }
 
     /// `encode`, written at the end of `out` (request bodies built as bytes): the escapes
-    /// counted first, then every byte written once into a buffer of the final size.
+    /// counted first, then every byte written once into the grown array, straight from
+    /// the text's UTF-8 (no copy of it, no array per field).
     static func append(_ text: String, keepSlash: Bool = false, to out: inout [UInt8]) {
-        let bytes = Array(text.utf8)
-        let kept = { (b: UInt8) in isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) }
+        let bytes = text.utf8.span
         var escapes = 0
-        for b in bytes where !kept(b) { escapes += 1 }
+        for j in bytes.indices where !isKept(bytes[j], keepSlash: keepSlash) { escapes += 1 }
         guard escapes > 0 else {
-            out += bytes
+            out += text.utf8
             return
         }
-        var encoded = [UInt8](repeating: UInt8(ascii: "%"), count: bytes.count + 2 * escapes)
-        var j = 0
-        for b in bytes {
-            if kept(b) {
-                encoded[j] = b
-                j += 1
+        var i = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "%"), count: bytes.count + 2 * escapes))
+        var encoded = out.mutableSpan
+        for j in bytes.indices {
+            let b = bytes[j]
+            if isKept(b, keepSlash: keepSlash) {
+                encoded[i] = b
+                i += 1
             } else {
-                encoded[j + 1] = upperHexDigit(b >> 4)
-                encoded[j + 2] = upperHexDigit(b & 0x0f)
-                j += 3
+                encoded[i + 1] = upperHexDigit(b &>> 4)
+                encoded[i + 2] = upperHexDigit(b & 0x0f)
+                i += 3
             }
         }
-        out += encoded
+    }
+
+    private static func isKept(_ byte: UInt8, keepSlash: Bool) -> Bool {
+        isUnreserved(byte) || (keepSlash && byte == UInt8(ascii: "/"))
     }
 
     private static func upperHexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "A") - 10 + value
+        value &+ (value < 10 ? UInt8(ascii: "0") : UInt8(ascii: "A") &- 10)
     }
 }

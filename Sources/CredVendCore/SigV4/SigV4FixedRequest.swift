@@ -25,8 +25,11 @@ public struct SigV4FixedRequest: Sendable {
     private let signedHeaders: [UInt8]
     private let signedHeadersWithToken: [UInt8]
     /// `/region/service/aws4_request`, after the date stamp.
-    private let scopeSuffix: [UInt8]
+    private let scopeTail: [UInt8]
 
+    /// What `sign` writes beyond the parts counted there (field names, separators, the
+    /// dates, three hex digests), rounded up.
+    private static let fixedByteCount = 384
     private static let dateName = "x-amz-date"
     private static let tokenName = "x-amz-security-token"
     private static let dateLine = Array("\(dateName):".utf8)
@@ -69,7 +72,7 @@ public struct SigV4FixedRequest: Sendable {
         let token = [(name: Self.tokenName, value: "")]
         signedHeaders = names([before, date, between, after])
         signedHeadersWithToken = names([before, date, between, token, after])
-        scopeSuffix = Array("/\(region)/\(service)/aws4_request".utf8)
+        scopeTail = CredentialScope.tail(region: region, service: service)
     }
 
     /// The request's fields followed by the signer's (`X-Amz-Date`, `X-Amz-Security-Token`
@@ -80,56 +83,63 @@ public struct SigV4FixedRequest: Sendable {
         credentials: AWSCredentials,
         date: Date
     ) throws(OpenSSLError) -> [(name: String, value: String)] {
-        let time = SigV4Date(date)
+        let time = signer.dates.date(date)
         let token = credentials.sessionToken.flatMap { $0.isEmpty ? nil : CanonicalRequest.headerValue($0) }
         let signed = token == nil ? signedHeaders : signedHeadersWithToken
-
-        var canonical = [UInt8]()
-        canonical.reserveCapacity(
-            head.count + middle.count + tail.count + signed.count + (token?.utf8.count ?? 0) + 128
-        )
-        canonical += head
-        canonical += Self.dateLine
-        canonical += time.amzDate.utf8
-        canonical.append(SigV4Bytes.newline)
-        canonical += middle
-        if let token {
-            canonical += Self.tokenLine
-            canonical += token.utf8
-            canonical.append(SigV4Bytes.newline)
-        }
-        canonical += tail
-        canonical += signed
-        canonical.append(SigV4Bytes.newline)
-        Hex.append(SHA256.hash(body), to: &canonical)
-
-        var scope = [UInt8]()
-        scope.reserveCapacity(time.dateStamp.utf8.count + scopeSuffix.count)
-        scope += time.dateStamp.utf8
-        scope += scopeSuffix
-        let stringToSign = StringToSign.bytes(
-            amzDate: time.amzDate,
-            credentialScope: scope,
-            canonicalRequest: canonical
-        )
+        let scope = CredentialScope(head: time.dateStamp, tail: scopeTail)
         let key = try signer.keyCache.signingKey(
             secretAccessKey: credentials.secretAccessKey,
             dateStamp: time.dateStamp,
             region: region,
             service: service
         )
-        let authorization = SigV4Signer.authorization(
+
+        // The canonical request, the string to sign and the authorization, one after
+        // the other in one buffer: each stage hashes or signs the one before it in place.
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(
+            head.count + middle.count + tail.count + 2 * signed.count + (token?.utf8.count ?? 0)
+                + credentials.accessKeyId.utf8.count + 2 * scope.byteCount + Self.fixedByteCount
+        )
+        buffer += head
+        buffer += Self.dateLine
+        buffer += time.amzDate.utf8
+        buffer.append(SigV4Bytes.newline)
+        buffer += middle
+        if let token {
+            buffer += Self.tokenLine
+            buffer += token.utf8
+            buffer.append(SigV4Bytes.newline)
+        }
+        buffer += tail
+        buffer += signed
+        buffer.append(SigV4Bytes.newline)
+        Hex.append(SHA256.digest(body.span), to: &buffer)
+        let canonicalEnd = buffer.count
+        let canonicalDigest = SHA256.digest(buffer.span.extracting(0..<canonicalEnd))
+
+        StringToSign.append(amzDate: time.amzDate, credentialScope: scope, to: &buffer)
+        Hex.append(canonicalDigest, to: &buffer)
+        let stringToSignEnd = buffer.count
+        let signature = try HMACSHA256.code(
+            key: key,
+            message: buffer.span.extracting(canonicalEnd..<stringToSignEnd)
+        )
+
+        SigV4Signer.appendAuthorization(
             accessKeyId: credentials.accessKeyId,
             credentialScope: scope,
             signedHeaders: signed,
-            signature: try SigV4SigningKey.signature(signingKey: key, stringToSign: stringToSign)
+            to: &buffer
         )
-        var out = [(name: String, value: String)]()
+        Hex.append(signature, to: &buffer)
+        let authorization = String(decoding: buffer[stringToSignEnd...], as: UTF8.self)
+
+        var out = fields  // reserving copies it once; appending to an empty array would share it
         out.reserveCapacity(fields.count + 3)
-        out += fields
         out.append(("X-Amz-Date", time.amzDate))
         if let token = credentials.sessionToken, !token.isEmpty { out.append(("X-Amz-Security-Token", token)) }
-        out.append(("Authorization", String(decoding: authorization, as: UTF8.self)))
+        out.append(("Authorization", authorization))
         return out
     }
 }

@@ -37,6 +37,7 @@ public final class SigV4Signer: Sendable {
     static let ownedBySigner: Set<String> = ["authorization", "x-amz-date", "x-amz-security-token"]
 
     let keyCache: SigningKeyCache
+    let dates = SigV4DateCache()
 
     public init(keyCacheCapacity: Int = 16) {
         keyCache = SigningKeyCache(capacity: keyCacheCapacity)
@@ -92,7 +93,7 @@ public final class SigV4Signer: Sendable {
         securityToken: SecurityTokenPlacement = .signed,
         includeContentSHA256: Bool = false
     ) throws(OpenSSLError) -> SigV4Signature {
-        let time = SigV4Date(date)
+        let time = dates.date(date)
         let payloadHash = CanonicalRequest.hashedPayload(request.body)
         let token = credentials.sessionToken.flatMap { $0.isEmpty ? nil : $0 }
         let wanted = signedHeaderNames.map { Set($0.map { $0.lowercased() }) }
@@ -162,39 +163,34 @@ public final class SigV4Signer: Sendable {
         signedHeaders: String,
         signature: String
     ) -> String {
-        let text = authorization(
+        var out = [UInt8]()
+        appendAuthorization(
             accessKeyId: accessKeyId,
-            credentialScope: Array(credentialScope.utf8),
+            credentialScope: CredentialScope(head: credentialScope, tail: []),
             signedHeaders: Array(signedHeaders.utf8),
-            signature: Array(signature.utf8)
+            to: &out
         )
-        return String(decoding: text, as: UTF8.self)
+        out += signature.utf8
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static let credentialPart = Array("\(StringToSign.algorithm) Credential=".utf8)
     private static let signedHeadersPart = Array(", SignedHeaders=".utf8)
     private static let signaturePart = Array(", Signature=".utf8)
 
-    /// `authorization` as bytes.
-    static func authorization(
+    /// `authorization` up to `Signature=` at the end of `out`; the signature's hex goes after it.
+    static func appendAuthorization(
         accessKeyId: String,
-        credentialScope: [UInt8],
+        credentialScope: CredentialScope,
         signedHeaders: [UInt8],
-        signature: [UInt8]
-    ) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(
-            credentialPart.count + accessKeyId.utf8.count + 1 + credentialScope.count + signedHeadersPart.count
-                + signedHeaders.count + signaturePart.count + signature.count
-        )
+        to out: inout [UInt8]
+    ) {
         out += credentialPart
         out += accessKeyId.utf8
         out.append(UInt8(ascii: "/"))
-        out += credentialScope
+        credentialScope.append(to: &out)
         out += signedHeadersPart
         out += signedHeaders
         out += signaturePart
-        out += signature
-        return out
     }
 }

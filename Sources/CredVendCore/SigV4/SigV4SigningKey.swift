@@ -3,30 +3,25 @@ import CredVendSync
 
 /// Task 3 of SigV4: the signing key, and the signature made with it.
 enum SigV4SigningKey {
+    private static let terminator = Array("aws4_request".utf8)
+
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
     static func derive(
         secretAccessKey: String,
         dateStamp: String,
         region: String,
         service: String
-    ) throws(OpenSSLError) -> [UInt8] {
-        let kDate = try HMACSHA256.mac(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(dateStamp.utf8))
-        let kRegion = try HMACSHA256.mac(key: kDate, message: region)
-        let kService = try HMACSHA256.mac(key: kRegion, message: service)
-        return try HMACSHA256.mac(key: kService, message: "aws4_request")
+    ) throws(OpenSSLError) -> SHA256Digest {
+        let secret = Array("AWS4\(secretAccessKey)".utf8)
+        let kDate = try HMACSHA256.code(key: secret.span, message: dateStamp.utf8.span)
+        let kRegion = try HMACSHA256.code(key: kDate, message: region.utf8.span)
+        let kService = try HMACSHA256.code(key: kRegion, message: service.utf8.span)
+        return try HMACSHA256.code(key: kService, message: terminator.span)
     }
 
     /// Lower-case hex HMAC-SHA256 of the string to sign under the signing key.
-    static func signature(signingKey: [UInt8], stringToSign: String) throws(OpenSSLError) -> String {
-        String(decoding: try signature(signingKey: signingKey, stringToSign: Array(stringToSign.utf8)), as: UTF8.self)
-    }
-
-    /// `signature` as bytes.
-    static func signature(signingKey: [UInt8], stringToSign: [UInt8]) throws(OpenSSLError) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(2 * HMACSHA256.byteCount)
-        Hex.append(try HMACSHA256.mac(key: signingKey, message: stringToSign), to: &out)
-        return out
+    static func signature(signingKey: SHA256Digest, stringToSign: String) throws(OpenSSLError) -> String {
+        Hex.encode(try HMACSHA256.code(key: signingKey, message: stringToSign.utf8.span))
     }
 }
 
@@ -35,7 +30,9 @@ enum SigV4SigningKey {
 /// reuses one. The lock is per signer and held only for a dictionary lookup or
 /// insert, never while deriving. At `capacity` entries the cache is emptied (old
 /// dates and rotated secrets go with it), so it stays small. Entries are never
-/// printed: the key holds a secret.
+/// printed: the key holds a secret. The entry handed out last is checked before the
+/// dictionary: one key per day, region and service is the common case, and comparing
+/// four strings that share the caller's storage costs less than hashing them.
 final class SigningKeyCache: Sendable {
     private struct Key: Hashable {
         let secretAccessKey: String
@@ -45,7 +42,8 @@ final class SigningKeyCache: Sendable {
     }
 
     private struct State {
-        var keys: [Key: [UInt8]] = [:]
+        var keys: [Key: SHA256Digest] = [:]
+        var recent: (key: Key, signingKey: SHA256Digest)?
         var derivations = 0
     }
 
@@ -61,9 +59,15 @@ final class SigningKeyCache: Sendable {
         dateStamp: String,
         region: String,
         service: String
-    ) throws(OpenSSLError) -> [UInt8] {
+    ) throws(OpenSSLError) -> SHA256Digest {
         let key = Key(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
-        if let cached = state.withLock({ $0.keys[key] }) { return cached }
+        let cached = state.withLock { state -> SHA256Digest? in
+            if let recent = state.recent, recent.key == key { return recent.signingKey }
+            guard let found = state.keys[key] else { return nil }
+            state.recent = (key, found)
+            return found
+        }
+        if let cached { return cached }
         let derived = try SigV4SigningKey.derive(
             secretAccessKey: secretAccessKey,
             dateStamp: dateStamp,
@@ -73,6 +77,7 @@ final class SigningKeyCache: Sendable {
         state.withLock { state in
             if state.keys.count >= capacity { state.keys.removeAll(keepingCapacity: true) }
             state.keys[key] = derived
+            state.recent = (key, derived)
             state.derivations += 1
         }
         return derived

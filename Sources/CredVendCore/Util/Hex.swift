@@ -1,3 +1,5 @@
+public import CredVendCrypto
+
 /// Lower-case hex, as SigV4, token fingerprints and the admin token file use it.
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
@@ -15,6 +17,36 @@ public enum Hex {
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
+        }
+    }
+
+    public static func encode(_ digest: SHA256Digest) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(2 * SHA256.byteCount)
+        append(digest, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The hex of a digest read from its words into the grown array, with no byte array
+    /// made and no per-digit append.
+    public static func append(_ digest: SHA256Digest, to out: inout [UInt8]) {
+        let start = out.count
+        out += digestPlaceholder
+        var hex = out.mutableSpan
+        write(digest.a, at: start, to: &hex)
+        write(digest.b, at: start + 16, to: &hex)
+        write(digest.c, at: start + 32, to: &hex)
+        write(digest.d, at: start + 48, to: &hex)
+    }
+
+    /// Grows an array by one digest's hex in one copy.
+    private static let digestPlaceholder = [UInt8](repeating: 0, count: 2 * SHA256.byteCount)
+
+    /// The 16 hex digits of `word`, most significant first, at `start`.
+    private static func write(_ word: UInt64, at start: Int, to hex: inout MutableSpan<UInt8>) {
+        for k in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: word &>> UInt64(60 - 4 * k)) & 0x0f
+            hex[start + k] = nibble &+ (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") &- 10)
         }
     }
 

@@ -97,6 +97,46 @@ import Testing
         )
     }
 
+    @Test func sha256AsWordsIsTheDigest() {
+        for input in ["", "abc", String(repeating: "x", count: 1000)] {
+            let bytes = Array(input.utf8)
+            let digest = SHA256.digest(bytes.span)
+            #expect(digest.bytes == SHA256.hash(bytes))
+            #expect(Hex.encode(digest) == Hex.encode(SHA256.hash(bytes)))
+            #expect(SHA256Digest(digest: SHA256.hash(bytes)) == digest)
+        }
+    }
+
+    // Under the key it last used, the thread's context is reset rather than keyed again:
+    // each code must still be the one-shot MAC of its own key and message only.
+    @Test func hmacUnderARememberedKeyIsTheOneShotMAC() throws {
+        let a = SHA256.digest(Array("a".utf8).span)
+        let b = SHA256.digest(Array("b".utf8).span)
+        let messages = ["", "first", String(repeating: "long ", count: 40)].map { Array($0.utf8) }
+        var expected: [[UInt8]: [UInt8]] = [:]
+        for key in [a, b] {
+            for message in messages {
+                expected[key.bytes + message] = try HMACSHA256.mac(key: key.bytes, message: message)
+            }
+        }
+        for key in [a, a, b, a, b, b] {
+            for message in messages + messages.reversed() {
+                let code = try HMACSHA256.code(key: key, message: message.span)
+                #expect(code.bytes == expected[key.bytes + message])
+            }
+        }
+        // A key given as bytes in between: the remembered key is then gone from the context.
+        let first = messages[1]
+        _ = try HMACSHA256.code(key: a, message: first.span)
+        _ = try HMACSHA256.mac(key: Array("Jefe".utf8), message: "x")
+        let again = try HMACSHA256.code(key: a, message: first.span)
+        #expect(again.bytes == expected[a.bytes + first])
+        let key = Array("Jefe".utf8)
+        let message = Array("what do ya want for nothing?".utf8)
+        let jefe = try HMACSHA256.code(key: key.span, message: message.span)
+        #expect(Hex.encode(jefe) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
     @Test func concurrentDigestsAgree() async {
         let input = (0..<4096).map { UInt8(truncatingIfNeeded: $0) }
         let expected = SHA256.hash(input)

@@ -66,6 +66,39 @@ import Testing
         }
     }
 
+    /// One signer's date and key caches across a second change, midnight UTC, a key
+    /// rotation and a region change, in and out of order.
+    @Test func signsAsTheGeneralSignerAcrossCacheChanges() throws {
+        let signer = SigV4Signer()
+        let fields = [("Host", "sts.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded")]
+        let requests = ["us-east-1", "eu-west-1"].map { region in
+            (region, signer.fixedRequest(method: "POST", fields: fields, region: region, service: "sts"))
+        }
+        let lastSecondOfLeapDay = 1_835_481_599.0
+        let times = [0, 0.5, 1, 2, 1, 0].map { lastSecondOfLeapDay + $0 }
+        let credentials = [
+            AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"),
+            AWSCredentials(accessKeyId: "ASIAROTATED", secretAccessKey: "rotated", sessionToken: "t"),
+        ]
+        let body = Array("Action=AssumeRole".utf8)
+        for time in times {
+            for (region, fixed) in requests + requests.reversed() {
+                for source in credentials + credentials.reversed() {
+                    let date = Date(timeIntervalSince1970: time)
+                    let general = try SigV4Signer().sign(
+                        request: SigV4Request(method: "POST", headers: fields, body: body),
+                        credentials: source,
+                        region: region,
+                        service: "sts",
+                        date: date
+                    )
+                    let fast = try fixed.sign(body: body, credentials: source, date: date)
+                    #expect(fast.map(\.value) == (fields + general).map(\.value), "\(time) \(region)")
+                }
+            }
+        }
+    }
+
     @Test func assumeRoleBuilderSignsAsTheGeneralSigner() throws {
         let endpoint = try AWSEndpoint("http://127.0.0.1:4566")
         let builder = AssumeRoleRequestBuilder(endpoint: endpoint, region: "eu-west-1")

@@ -56,6 +56,44 @@ import Testing
         #expect(cache.statistics.derivations == 11)
     }
 
+    /// The last key handed out is checked first; a different secret, date or region after
+    /// it must still find its own key (derived again only if it is not held).
+    @Test func alternatingSecretsDatesAndRegionsGetTheirOwnKeys() throws {
+        let cache = SigningKeyCache(capacity: 16)
+        let inputs = [
+            (secret, "20280229", "us-east-1"), (secret + "2", "20280229", "us-east-1"),
+            (secret, "20280301", "us-east-1"), (secret, "20280301", "eu-west-1"),
+        ]
+        for (s, d, r) in inputs + inputs.reversed() + inputs {
+            let key = try cache.signingKey(secretAccessKey: s, dateStamp: d, region: r, service: "sts")
+            #expect(try key == SigV4SigningKey.derive(secretAccessKey: s, dateStamp: d, region: r, service: "sts"))
+        }
+        #expect(cache.statistics == (derivations: 4, entries: 4))
+    }
+
+    /// Emptying the full cache keeps the recent entry in step: the key just derived is the one held.
+    @Test func theRecentKeySurvivesNoEmptying() throws {
+        let cache = SigningKeyCache(capacity: 1)
+        for dateStamp in ["20280229", "20280301", "20280229", "20280229"] {
+            let key = try cache.signingKey(
+                secretAccessKey: secret,
+                dateStamp: dateStamp,
+                region: "us-east-1",
+                service: "sts"
+            )
+            #expect(
+                try key
+                    == SigV4SigningKey.derive(
+                        secretAccessKey: secret,
+                        dateStamp: dateStamp,
+                        region: "us-east-1",
+                        service: "sts"
+                    )
+            )
+        }
+        #expect(cache.statistics == (derivations: 3, entries: 1))
+    }
+
     @Test func signerReusesTheKeyAcrossRequests() throws {
         let signer = SigV4Signer()
         let request = SigV4Request(method: "POST", headers: [("Host", "sts.amazonaws.com")], body: Array("a=b".utf8))

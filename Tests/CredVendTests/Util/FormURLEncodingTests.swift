@@ -16,6 +16,20 @@ import Testing
         #expect(FormURLEncoding.parse(Array("RoleSessionName=\(encoded)".utf8)) == ["RoleSessionName": Self.awkward])
     }
 
+    /// Exactly RFC 3986's unreserved set is kept, checked byte by byte.
+    @Test func everyByteIsEscapedUnlessUnreserved() {
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(PercentEncoding.isUnreserved(byte) == unreserved.contains(byte), "\(byte)")
+            var out: [UInt8] = []
+            PercentEncoding.append(String(decoding: [byte], as: UTF8.self), to: &out)
+            if byte < 0x80 {
+                let expected = unreserved.contains(byte) ? [byte] : Array(String(format: "%%%02X", byte).utf8)
+                #expect(out == expected, "\(byte)")
+            }
+        }
+    }
+
     @Test func decodingTakesPlusAsASpaceAndRefusesBadEscapes() {
         #expect(FormURLEncoding.decode(ArraySlice("a+b%20c%2b".utf8)) == "a b c+")
         #expect(FormURLEncoding.decode(ArraySlice("%C3".utf8)) == nil)  // not UTF-8
