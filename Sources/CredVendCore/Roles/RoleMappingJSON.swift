@@ -53,17 +53,23 @@ public enum RoleMappingJSON {
         records.isEmpty ? "[]\n" : "[\n" + records.map { "  " + encode($0) }.joined(separator: ",\n") + "\n]\n"
     }
 
-    /// One record from a JSON object (what `RoleStore.get` reads on every cold request):
-    /// read from the strict parser's value, as the `Decodable` conformance reads it
-    /// from JSONDecoder, without a second parse.
+    /// One record from a JSON object: read from the strict parser's value, as the
+    /// `Decodable` conformance reads it from JSONDecoder, without a second parse.
     public static func decode(_ data: Data) throws(RoleValidationError) -> RoleMapping {
-        try RoleMapping(parsed: try checkSyntax(data, list: false), index: nil)
+        try decode(bytes: Array(data))
+    }
+
+    /// `decode` of the bytes as stored (what `RoleStore.get` reads on every cold request):
+    /// the usual record in one pass (`RoleRecordScanner`), any other through the parser.
+    public static func decode(bytes: [UInt8]) throws(RoleValidationError) -> RoleMapping {
+        if let record = RoleRecordScanner.scan(bytes) { return record }
+        return try RoleMapping(parsed: try checkSyntax(bytes, list: false), index: nil)
     }
 
     /// An import file: a JSON array of records. Every record is checked; a
     /// client_id given twice is refused too.
     public static func decodeList(_ data: Data) throws(RoleValidationError) -> [RoleMapping] {
-        guard case .array(let items) = try checkSyntax(data, list: true) else {
+        guard case .array(let items) = try checkSyntax(Array(data), list: true) else {
             throw RoleValidationError(message: "must be a JSON array of role records")
         }
         var records: [RoleMapping] = []
@@ -92,8 +98,7 @@ extension RoleMappingJSON {
     /// wrong and refuses a member name given twice (JSONDecoder would keep one of the
     /// two values). Its error is "not valid JSON: line L, column C: reason", or, for a
     /// field given twice in a record, one naming the record and the field.
-    static func checkSyntax(_ data: Data, list: Bool) throws(RoleValidationError) -> JSONValue {
-        let bytes = Array(data)
+    static func checkSyntax(_ bytes: [UInt8], list: Bool) throws(RoleValidationError) -> JSONValue {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw RoleValidationError(message: "not valid JSON: the input is empty")
         }
