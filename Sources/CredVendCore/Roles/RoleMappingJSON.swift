@@ -210,7 +210,8 @@ extension RoleMapping {
 /// (JSONDecoder's container) and `ParsedMembers` (JSONParser's value) answer alike,
 /// as RoleRecordReadingTests check.
 protocol RecordMembers {
-    /// A member not in `known`, if any.
+    /// The first member not in `known`, in name order (an object's members come in no
+    /// fixed order, and the error must not change from one reading to the next).
     func unknown(known: [String]) -> String?
     /// Present and not null.
     func isPresent(_ name: String) -> Bool
@@ -229,7 +230,7 @@ struct DecodedMembers: RecordMembers {
     let container: KeyedDecodingContainer<FieldKey>
 
     func unknown(known: [String]) -> String? {
-        container.allKeys.first { !known.contains($0.stringValue) }?.stringValue
+        container.allKeys.map(\.stringValue).filter { !known.contains($0) }.min()
     }
 
     func isPresent(_ name: String) -> Bool {
@@ -259,7 +260,7 @@ struct DecodedMembers: RecordMembers {
 struct ParsedMembers: RecordMembers {
     let members: [String: JSONValue]
 
-    func unknown(known: [String]) -> String? { members.keys.first { !known.contains($0) } }
+    func unknown(known: [String]) -> String? { members.keys.filter { !known.contains($0) }.min() }
 
     func isPresent(_ name: String) -> Bool {
         guard let value = members[name] else { return false }
