@@ -542,7 +542,7 @@ public final class RoleStore: Sendable {
 
     fileprivate static func decodeStored(_ bytes: [UInt8], key: String) throws -> RoleMapping {
         do {
-            let record = try RoleMappingJSON.decode(Data(bytes))
+            let record = try RoleMappingJSON.decode(bytes: bytes)
             guard record.clientId == key else {
                 throw RoleValidationError(
                     clientId: key,

@@ -113,7 +113,7 @@ public struct JWTVerifier: Sendable {
             throw JWTError(.malformed, "token part is not unpadded base64url (alphabet A-Z a-z 0-9 - _)")
         }
         if case .failure(let e) = checked.outcome, e.code == .malformed { throw e }
-        guard let claims = (try? JSONParser.parse(payloadBytes))?.objectValue else {
+        guard let claims = JSONParser.objectMembers(payloadBytes) else {
             throw JWTError(.malformed, "token payload is not a JSON object")
         }
 
@@ -155,7 +155,7 @@ public struct JWTVerifier: Sendable {
         guard let headerBytes = Base64URL.decode(bytes: part) else {
             return .failure(JWTError(.malformed, "token part is not unpadded base64url (alphabet A-Z a-z 0-9 - _)"))
         }
-        guard let header = (try? JSONParser.parse(headerBytes))?.objectValue else {
+        guard let header = JSONParser.objectMembers(headerBytes) else {
             return .failure(JWTError(.malformed, "token header is not a JSON object"))
         }
         guard let alg = header["alg"]?.stringValue.flatMap(SignatureAlgorithm.init(rawValue:)) else {

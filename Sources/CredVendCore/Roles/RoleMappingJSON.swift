@@ -53,17 +53,23 @@ public enum RoleMappingJSON {
         records.isEmpty ? "[]\n" : "[\n" + records.map { "  " + encode($0) }.joined(separator: ",\n") + "\n]\n"
     }
 
-    /// One record from a JSON object (what `RoleStore.get` reads on every cold request):
-    /// read from the strict parser's value, as the `Decodable` conformance reads it
-    /// from JSONDecoder, without a second parse.
+    /// One record from a JSON object: read from the strict parser's value, as the
+    /// `Decodable` conformance reads it from JSONDecoder, without a second parse.
     public static func decode(_ data: Data) throws(RoleValidationError) -> RoleMapping {
-        try RoleMapping(parsed: try checkSyntax(data, list: false), index: nil)
+        try decode(bytes: Array(data))
+    }
+
+    /// `decode` of the bytes as stored (what `RoleStore.get` reads on every cold request):
+    /// the usual record in one pass (`RoleRecordScanner`), any other through the parser.
+    public static func decode(bytes: [UInt8]) throws(RoleValidationError) -> RoleMapping {
+        if let record = RoleRecordScanner.scan(bytes) { return record }
+        return try RoleMapping(parsed: try checkSyntax(bytes, list: false), index: nil)
     }
 
     /// An import file: a JSON array of records. Every record is checked; a
     /// client_id given twice is refused too.
     public static func decodeList(_ data: Data) throws(RoleValidationError) -> [RoleMapping] {
-        guard case .array(let items) = try checkSyntax(data, list: true) else {
+        guard case .array(let items) = try checkSyntax(Array(data), list: true) else {
             throw RoleValidationError(message: "must be a JSON array of role records")
         }
         var records: [RoleMapping] = []
@@ -92,8 +98,7 @@ extension RoleMappingJSON {
     /// wrong and refuses a member name given twice (JSONDecoder would keep one of the
     /// two values). Its error is "not valid JSON: line L, column C: reason", or, for a
     /// field given twice in a record, one naming the record and the field.
-    static func checkSyntax(_ data: Data, list: Bool) throws(RoleValidationError) -> JSONValue {
-        let bytes = Array(data)
+    static func checkSyntax(_ bytes: [UInt8], list: Bool) throws(RoleValidationError) -> JSONValue {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw RoleValidationError(message: "not valid JSON: the input is empty")
         }
@@ -205,7 +210,8 @@ extension RoleMapping {
 /// (JSONDecoder's container) and `ParsedMembers` (JSONParser's value) answer alike,
 /// as RoleRecordReadingTests check.
 protocol RecordMembers {
-    /// A member not in `known`, if any.
+    /// The first member not in `known`, in name order (an object's members come in no
+    /// fixed order, and the error must not change from one reading to the next).
     func unknown(known: [String]) -> String?
     /// Present and not null.
     func isPresent(_ name: String) -> Bool
@@ -224,7 +230,7 @@ struct DecodedMembers: RecordMembers {
     let container: KeyedDecodingContainer<FieldKey>
 
     func unknown(known: [String]) -> String? {
-        container.allKeys.first { !known.contains($0.stringValue) }?.stringValue
+        container.allKeys.map(\.stringValue).filter { !known.contains($0) }.min()
     }
 
     func isPresent(_ name: String) -> Bool {
@@ -254,7 +260,7 @@ struct DecodedMembers: RecordMembers {
 struct ParsedMembers: RecordMembers {
     let members: [String: JSONValue]
 
-    func unknown(known: [String]) -> String? { members.keys.first { !known.contains($0) } }
+    func unknown(known: [String]) -> String? { members.keys.filter { !known.contains($0) }.min() }
 
     func isPresent(_ name: String) -> Bool {
         guard let value = members[name] else { return false }

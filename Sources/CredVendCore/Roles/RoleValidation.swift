@@ -70,21 +70,38 @@ public enum RoleRules {
     /// A key prefix inside the bucket: no leading `/`, no `.` or `..` segment,
     /// no IAM wildcard or policy variable, no control character, at most 1024 bytes.
     public static func s3PathPrefix(_ value: String) -> String? {
-        let bytes = Array(value.utf8)
-        guard (1...maxPrefixBytes).contains(bytes.count) else {
+        let utf8 = value.utf8
+        guard (1...maxPrefixBytes).contains(utf8.count) else {
             return "must be 1-\(maxPrefixBytes) bytes (omit the field for the whole bucket)"
         }
-        if bytes[0] == slash { return "must not start with / (S3 keys have no leading slash)" }
-        let segments = bytes.split(separator: slash, omittingEmptySubsequences: false)
-        if segments.contains(where: { $0.elementsEqual("..".utf8) || $0.elementsEqual(".".utf8) }) {
-            return "must not contain . or .. segments"
+        if utf8.first == slash { return "must not start with / (S3 keys have no leading slash)" }
+        // One pass (the record is decoded on a cold request); the problems are named in this order.
+        var dotSegment = false
+        var wildcard = false
+        var control = false
+        var segment = (bytes: 0, dots: 0)
+        var previous: UInt8 = 0
+        for b in utf8 {
+            if b == slash {
+                if segment.bytes > 0, segment.bytes <= 2, segment.dots == segment.bytes { dotSegment = true }
+                segment = (0, 0)
+            } else {
+                segment.bytes += 1
+                if b == dot { segment.dots += 1 }
+            }
+            if b == UInt8(ascii: "*") || b == UInt8(ascii: "?")
+                || (previous == UInt8(ascii: "$") && b == UInt8(ascii: "{"))
+            {
+                wildcard = true
+            }
+            // C0 and DEL; C1 (U+0080-U+009F) is 0xC2 0x80-0x9F in UTF-8.
+            if b < 0x20 || b == 0x7F || (previous == 0xC2 && b <= 0x9F) { control = true }
+            previous = b
         }
-        if bytes.contains(UInt8(ascii: "*")) || bytes.contains(UInt8(ascii: "?")) || contains(bytes, "${") {
-            return "must not contain *, ? or ${ (they are wildcards and variables in IAM policies)"
-        }
-        if value.unicodeScalars.contains(where: isControl) {
-            return "must not contain control characters"
-        }
+        if segment.bytes > 0, segment.bytes <= 2, segment.dots == segment.bytes { dotSegment = true }
+        if dotSegment { return "must not contain . or .. segments" }
+        if wildcard { return "must not contain *, ? or ${ (they are wildcards and variables in IAM policies)" }
+        if control { return "must not contain control characters" }
         return nil
     }
 

@@ -30,6 +30,17 @@ public enum STSResponseParser {
         action: STSAction,
         redacting secrets: [String] = []
     ) throws(STSError) -> AssumedRole {
+        if (200..<300).contains(httpStatus), let answer = scanned(body, action: action) { return answer }
+        return try parseDocument(body, httpStatus: httpStatus, action: action, redacting: secrets)
+    }
+
+    /// `parse` through MiniXML: any document, every error.
+    static func parseDocument(
+        _ body: [UInt8],
+        httpStatus: Int,
+        action: STSAction,
+        redacting secrets: [String]
+    ) throws(STSError) -> AssumedRole {
         let root: MiniXMLElement
         do {
             root = try MiniXML.parse(body, keeping: answerShape)
@@ -73,6 +84,52 @@ public enum STSResponseParser {
             assumedRoleArn: try path.text("Arn", in: user),
             requestId: requestId.map(trimmed)
         )
+    }
+
+    /// The usual success document read by `STSSuccessScanner`, with the checks `parse`
+    /// applies to what MiniXML kept; nil when the scanner gives up or a check fails
+    /// (`parse` then reads the document again and says what is wrong).
+    static func scanned(_ body: [UInt8], action: STSAction) -> AssumedRole? {
+        guard let fields = STSSuccessScanner.scan(body, action: action) else { return nil }
+        func text(_ range: Range<Int>?) -> String? {
+            guard let range else { return nil }
+            let value = trimmed(String(decoding: body[range], as: UTF8.self))
+            return value.isEmpty ? nil : value
+        }
+        guard let expirationText = text(fields.expiration), let expiration = ISO8601.parse(expirationText),
+            let accessKeyId = text(fields.accessKeyId).flatMap(credentialText),
+            let secretAccessKey = text(fields.secretAccessKey).flatMap(credentialText),
+            let sessionToken = text(fields.sessionToken).flatMap(credentialText),
+            let arn = text(fields.arn)
+        else { return nil }
+        return AssumedRole(
+            credentials: AWSCredentials(
+                accessKeyId: accessKeyId,
+                secretAccessKey: secretAccessKey,
+                sessionToken: sessionToken,
+                expiration: expiration
+            ),
+            assumedRoleArn: arn,
+            requestId: fields.requestId.map { trimmed(String(decoding: body[$0], as: UTF8.self)) }
+        )
+    }
+
+    /// A credential field's text without white space (pretty-printed documents, the AWS
+    /// docs' examples among them, wrap long session tokens); nil when what is left is not
+    /// visible ASCII, which is what HTTP headers and files can carry.
+    /// One pass over the bytes (a session token is a kilobyte).
+    static func credentialText(_ text: String) -> String? {
+        if ByteScan.isVisibleASCII(text.utf8.span) { return text }
+        let whitespace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        var wrapped = false
+        for b in text.utf8 {
+            if whitespace(b) {
+                wrapped = true
+            } else if b <= 0x20 || b >= 0x7F {
+                return nil
+            }
+        }
+        return wrapped ? String(decoding: text.utf8.filter { !whitespace($0) }, as: UTF8.self) : text
     }
 
     /// What the success documents and the error documents are read for: the whole
@@ -156,24 +213,12 @@ public enum STSResponseParser {
             return value
         }
 
-        /// A credential field. Credentials never contain whitespace, but
-        /// pretty-printed documents (the AWS docs' examples among them) wrap
-        /// long session tokens, so whitespace is removed. What is left goes into
-        /// HTTP headers and files, so it must be visible ASCII.
-        /// One pass over the bytes (a session token is a kilobyte).
+        /// A credential field (`credentialText`).
         func token(_ name: String, in parent: MiniXMLElement) throws(STSError) -> String {
-            let text = try text(name, in: parent)
-            let bytes = Array(text.utf8)
-            let whitespace = { (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-            var wrapped = false
-            for b in bytes {
-                if whitespace(b) {
-                    wrapped = true
-                } else if b <= 0x20 || b >= 0x7F {
-                    throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
-                }
+            guard let value = STSResponseParser.credentialText(try text(name, in: parent)) else {
+                throw .malformedResponse("<\(name)> holds characters a credential cannot have", httpStatus: status)
             }
-            return wrapped ? String(decoding: bytes.filter { !whitespace($0) }, as: UTF8.self) : text
+            return value
         }
     }
 }

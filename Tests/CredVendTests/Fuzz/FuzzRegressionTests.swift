@@ -20,4 +20,21 @@ import Testing
         let finite = try JSONParser.parse(Array("[1.7976931348623157e308, -0, 5e-324, 2.5e10]".utf8))
         #expect(try JSONParser.parse(finite.serialized()) == finite)
     }
+
+    /// FuzzRoleRecord: a record with two unknown fields was refused naming either, as the
+    /// dictionary of members happened to be ordered, so two readings of the same bytes
+    /// disagreed (regression-two-unknown-fields). The first in name order is named.
+    @Test func twoUnknownFieldsAlwaysNameTheSameField() {
+        let input = Self.input(
+            "eyJgY2xpZW50X2lkIjogImMiLCAicm9sZWFuX3IiOiAiYXJuOmF3czppYW06OjEyMzQ1Njc4OTAxMjpyb2xlL3BhdGgvciJ9"
+        )
+        for _ in 0..<50 {
+            #expect(throws: RoleValidationError.self) { try RoleMappingJSON.decode(bytes: input) }
+            do {
+                _ = try RoleMappingJSON.decode(bytes: input)
+            } catch {
+                #expect(error.field == "`client_id")
+            }
+        }
+    }
 }

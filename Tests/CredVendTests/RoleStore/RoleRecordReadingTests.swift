@@ -10,7 +10,7 @@ import Testing
     /// The former path: the syntax check, then JSONDecoder.
     static func throughJSONDecoder(_ data: Data) -> Result<RoleMapping, RoleValidationError> {
         do {
-            _ = try RoleMappingJSON.checkSyntax(data, list: false)
+            _ = try RoleMappingJSON.checkSyntax(Array(data), list: false)
             return .success(try JSONDecoder().decode(RoleMapping.self, from: data))
         } catch let error as RoleValidationError {
             return .failure(error)
@@ -99,7 +99,7 @@ import Testing
             let data = Data(text.utf8)
             let old: Result<[RoleMapping], RoleValidationError>
             do {
-                _ = try RoleMappingJSON.checkSyntax(data, list: true)
+                _ = try RoleMappingJSON.checkSyntax(Array(data), list: true)
                 old = .success(try JSONDecoder().decode([RoleMapping].self, from: data))
             } catch let error as RoleValidationError {
                 old = .failure(error)

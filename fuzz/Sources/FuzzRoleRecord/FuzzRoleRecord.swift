@@ -1,12 +1,22 @@
-import CredVendCore
 import Foundation
 import FuzzSupport
 
+@testable import CredVendCore
+
 // Role-record JSON: a record (or list) that decodes re-encodes to bytes that decode to
-// the same record, and encoding is canonical (encode ∘ decode ∘ encode = encode).
+// the same record, and encoding is canonical (encode ∘ decode ∘ encode = encode);
+// RoleRecordScanner (inside `decode`) answers as the strict reading does.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    let data = Data(bytes(start, count))
+    let input = bytes(start, count)
+    let data = Data(input)
+    let strict = Result { () throws(RoleValidationError) in
+        try RoleMapping(parsed: try RoleMappingJSON.checkSyntax(input, list: false), index: nil)
+    }
+    check(
+        Result { () throws(RoleValidationError) in try RoleMappingJSON.decode(bytes: input) } == strict,
+        "the one-pass record scanner reads otherwise than the strict reading"
+    )
     if let record = try? RoleMappingJSON.decode(data) {
         let encoded = RoleMappingJSON.encode(record)
         do {

@@ -1,9 +1,11 @@
-import CredVendCore
 import FuzzSupport
+
+@testable import CredVendCore
 
 // The STS response parser (and MiniXML under it): never crashes; success carries
 // non-empty credentials; an error never repeats a redacted secret. The first byte
-// picks the action and whether the HTTP status is 200, 400 or 403.
+// picks the action and whether the HTTP status is 200, 400 or 403. STSSuccessScanner
+// (inside `parse`) answers as the MiniXML reading (`parseDocument`) does.
 let secret = "FwoGZXIvYXdzEFUZZSECRETTOKEN"
 let statuses = [200, 400, 403, 500]
 
@@ -14,6 +16,13 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let body = Array(input.dropFirst())
     let action: STSAction = selector & 1 == 0 ? .assumeRoleWithWebIdentity : .assumeRole
     let status = statuses[Int(selector >> 1) % statuses.count]
+    let strict = Result { () throws(STSError) in
+        try STSResponseParser.parseDocument(body, httpStatus: status, action: action, redacting: [secret])
+    }
+    let read = Result { () throws(STSError) in
+        try STSResponseParser.parse(body, httpStatus: status, action: action, redacting: [secret])
+    }
+    check(read == strict, "the one-pass success scanner reads otherwise than MiniXML")
     do {
         let assumed = try STSResponseParser.parse(body, httpStatus: status, action: action, redacting: [secret])
         check((200..<300).contains(status), "an error status parsed as success")
