@@ -193,17 +193,7 @@ public final class DynamoDBClient: Sendable {
             throw DynamoDBError(code: DynamoDBError.Code.signingFailed, message: "\(error)", httpStatus: nil)
         }
         do {
-            return try client.send(
-                HTTPClientRequest(
-                    method: request.method,
-                    url: request.url,
-                    headers: request.headers.map { ($0.name, $0.value) },
-                    body: request.body,
-                    connectTimeout: .seconds(3),
-                    timeout: timeout,
-                    maxResponseBytes: 8 << 20
-                )
-            )
+            return try client.send(request.clientRequest(timeout: timeout, maxResponseBytes: 8 << 20))
         } catch {
             throw DynamoDBError.network("\(error)")
         }

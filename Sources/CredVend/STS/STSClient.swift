@@ -201,17 +201,7 @@ public final class STSClient: Sendable {
         _ makeRequest: () throws(OpenSSLError) -> SignedAWSRequest
     ) -> Result<HTTPClientRequest, STSError> {
         do throws(OpenSSLError) {
-            let request = try makeRequest()
-            return .success(
-                HTTPClientRequest(
-                    method: request.method,
-                    url: request.url,
-                    headers: request.headers.map { ($0.name, $0.value) },
-                    body: request.body,
-                    connectTimeout: .seconds(3),
-                    timeout: timeout
-                )
-            )
+            return .success(try makeRequest().clientRequest(timeout: timeout))
         } catch {
             metrics?.stsCalls.increment("error")
             logger.error("STS request could not be signed", metadata: ["error": "\(error)"])

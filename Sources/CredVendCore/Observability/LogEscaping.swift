@@ -10,7 +10,7 @@
 public enum LogEscaping {
     /// `value` as written after `key=`.
     public static func value(_ value: String) -> String {
-        if !value.utf8.isEmpty, value.utf8.allSatisfy(isBare) { return value }
+        if !value.utf8.isEmpty, value.everyUTF8Byte(isBare) { return value }
         var out: [UInt8] = []
         appendValue(value, to: &out)
         return String(decoding: out, as: UTF8.self)
@@ -18,7 +18,7 @@ public enum LogEscaping {
 
     public static func appendValue(_ value: String, to out: inout [UInt8]) {
         let bytes = value.utf8
-        if !bytes.isEmpty, bytes.allSatisfy(isBare) {
+        if !bytes.isEmpty, value.everyUTF8Byte(isBare) {
             out.append(contentsOf: bytes)
             return
         }
@@ -32,7 +32,7 @@ public enum LogEscaping {
     /// access-log message already holds (escaped by `value`) are not escaped twice.
     public static func appendText(_ text: String, to out: inout [UInt8]) {
         let bytes = text.utf8
-        if bytes.allSatisfy(isPrintable) {
+        if text.everyUTF8Byte(isPrintable) {
             out.append(contentsOf: bytes)
             return
         }

@@ -12,3 +12,19 @@ public struct SignedAWSRequest: Sendable {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
+
+extension SignedAWSRequest {
+    /// The request as an `HTTPClient` sends it, with the 3 s connect timeout of every AWS
+    /// call credvend makes: an endpoint that does not accept in 3 s is tried again, not waited for.
+    public func clientRequest(timeout: Duration, maxResponseBytes: Int = 1 << 20) -> HTTPClientRequest {
+        HTTPClientRequest(
+            method: method,
+            url: url,
+            headers: headers.map { ($0.name, $0.value) },
+            body: body,
+            connectTimeout: .seconds(3),
+            timeout: timeout,
+            maxResponseBytes: maxResponseBytes
+        )
+    }
+}

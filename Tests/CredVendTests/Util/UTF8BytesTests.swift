@@ -2,7 +2,7 @@ import Testing
 
 @testable import CredVendCore
 
-@Suite struct SameBytesTests {
+@Suite struct UTF8BytesTests {
     @Test func equalBytesAreTheSameWhateverTheirStorage() {
         let a = "arn:aws:iam::123456789012:role/a"
         let b = String(decoding: Array(a.utf8), as: UTF8.self)  // its own storage
