@@ -63,6 +63,9 @@ public final class SourceCredentialsProvider: Sendable {
         }
     }
 
+    /// Whether a `refreshIfNeeded` is reading the chain now.
+    public var isRefreshing: Bool { refreshing.withLock { $0 } }
+
     public var expiration: Date? { state.withLock { $0.credentials?.expiration } }
     public var origin: Origin? { state.withLock { $0.origin } }
 

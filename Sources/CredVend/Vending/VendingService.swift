@@ -465,9 +465,12 @@ public final class VendingService: Sendable {
     }
 
     /// The source credentials, on this thread when they are usable now; otherwise read again
-    /// on a thread of their own (files, the container endpoint), which this one does not wait for.
+    /// on a thread of their own (files, the container endpoint), which this one does not wait
+    /// for. While a read is under way, none: so a server without credentials answers each
+    /// cold request at once rather than starting a thread for it.
     private func withSourceCredentials(now: Date, _ body: @escaping @Sendable (AWSCredentials?) -> Void) {
         if let creds = source.current(now: now) { return body(creds) }
+        if source.isRefreshing { return body(nil) }
         let thread = Thread { [source] in body(source.refreshIfNeeded(now: now)) }
         thread.name = "credvend-source-credentials"
         thread.start()

@@ -68,5 +68,10 @@ import Testing
         #expect(response.errorCode == "unavailable")
         #expect(response.headers["Retry-After"] == "30")
         #expect(f.sts.callCount == 0)
+        // Each one gives its STS slot back: more requests than slots are all answered.
+        for _ in 0..<(f.pool.settings.concurrency + 4) {
+            #expect(await f.vend(f.token()).status == 503)
+        }
+        #expect(f.pool.state.inFlight == 0)
     }
 }
