@@ -120,18 +120,27 @@ public final class ServeApplication: HTTPHandler, Sendable {
         _ started: UInt64,
         audited: Bool = false
     ) -> HTTPResponse {
-        var outcome = outcome
         let requestId = RequestID.next()
-        if audited {
-            if let audit, !audit.write(auditRecord(request, outcome, requestId).line), auditRequired {
-                outcome.response =
-                    APIError.unavailable("the audit record of this request could not be written; try again later")
-                    .response
-                outcome.errorCode = "unavailable"
-            }
-            // Ties the client's answer to the access-log line and the audit record.
-            outcome.response.headers.set("X-Request-Id", requestId)
+        guard audited else { return logged(request, outcome, started, requestId) }
+        var outcome = outcome
+        if let audit, !audit.write(auditRecord(request, outcome, requestId).line), auditRequired {
+            outcome.response =
+                APIError.unavailable("the audit record of this request could not be written; try again later")
+                .response
+            outcome.errorCode = "unavailable"
         }
+        // Ties the client's answer to the access-log line and the audit record.
+        outcome.response.headers.set("X-Request-Id", requestId)
+        return logged(request, outcome, started, requestId)
+    }
+
+    /// The access log line and the request metrics; the response as it goes out.
+    private func logged(
+        _ request: HTTPRequest,
+        _ outcome: VendOutcome,
+        _ started: UInt64,
+        _ requestId: String
+    ) -> HTTPResponse {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         let route = ServerMetrics.routes.contains(request.path) ? request.path : "other"
         metrics.recordRequest(route: route, status: outcome.response.status, seconds: Double(micros) / 1_000_000)

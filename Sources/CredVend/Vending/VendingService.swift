@@ -15,7 +15,14 @@ public struct VendOutcome: Sendable {
     /// The token's identity for the audit log (a keyed HMAC), when an audit log is kept.
     public var tokenId: AuditTokenID?
     /// The grant vended (or refused by STS): the named role's, with the asked duration and prefix.
-    public var mapping: RoleMapping?
+    /// Read from the cache entry when the answer is one: a hit holds one reference, not a copy
+    /// of the mapping's strings, whose counts every request of the client would bump.
+    public var mapping: RoleMapping? {
+        get { grant ?? entry?.mapping }
+        set { grant = newValue }
+    }
+    private var grant: RoleMapping?
+    private var entry: CredentialCache.Entry?
     /// The role asked for (`default` for the record's own), once the token was verified.
     public var roleName: String?
     public var errorCode: String?
@@ -39,7 +46,7 @@ public struct VendOutcome: Sendable {
         clientId = entry.mapping.clientId
         tokenFingerprint = fingerprint
         self.tokenId = tokenId
-        mapping = entry.mapping
+        self.entry = entry
     }
 }
 
