@@ -86,7 +86,7 @@ public final class FakeSTS: HTTPClient {
 
     public func send(_ request: HTTPClientRequest) throws(CurlError) -> HTTPClientResponse {
         let delay = state.withLock { $0.delay }
-        if delay > .zero { Thread.sleep(forTimeInterval: Self.seconds(delay)) }
+        if delay > .zero { Thread.sleep(forTimeInterval: delay.inSeconds) }
         let until = Date().addingTimeInterval(30)
         while state.withLock({ $0.held }) && Date() < until { Thread.sleep(forTimeInterval: 0.002) }
         let parameters = FormURLEncoding.parse(request.body)
@@ -145,9 +145,5 @@ public final class FakeSTS: HTTPClient {
 
     private static func randomHex(_ bytes: Int) -> String {
         String((0..<bytes * 2).map { _ in "0123456789abcdef".randomElement()! })
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -99,7 +99,7 @@ public final class ClientCredentialSource: Sendable {
     }
 
     public static func threadSleep(_ d: Duration) {
-        Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        Thread.sleep(forTimeInterval: d.inSeconds)
     }
 
     // MARK: - Token

@@ -174,8 +174,7 @@ public final class DynamoDBClient: Sendable {
                 metadata: ["operation": "\(operation)", "code": "\(error.code)", "attempt": "\(attempt)"]
             )
             attempt += 1
-            let parts = delay.components
-            Thread.sleep(forTimeInterval: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: delay.inSeconds)
         }
     }
 

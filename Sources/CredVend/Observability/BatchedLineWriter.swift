@@ -1,3 +1,4 @@
+import CredVendCore
 import CredVendSync
 import CredVendSystem
 import Dispatch
@@ -52,7 +53,7 @@ public final class BatchedLineWriter: Sendable {
             UInt64(interval.components.seconds) * 1_000_000_000
             + UInt64(interval.components.attoseconds / 1_000_000_000)
         let wake = wake
-        let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let pause = interval.inSeconds
         let thread = Thread { [weak self] in
             while true {
                 wake.wait()

@@ -108,7 +108,7 @@ final class STSCallPoolCore: Sendable {
     }
 
     func submit(_ run: @escaping @Sendable (STSPermit) -> Void, refused: @escaping @Sendable (APIError) -> Void) {
-        let deadline = Self.now() &+ UInt64(max(0, Self.seconds(settings.queueWait)) * 1e9)
+        let deadline = Self.now() &+ UInt64(max(0, settings.queueWait.inSeconds) * 1e9)
         enum Decision {
             case refuse(APIError)
             case queued(spawnReaper: Bool, newHead: Bool)
@@ -253,10 +253,10 @@ final class STSCallPoolCore: Sendable {
     /// 50 ms). A request queued during that nap has a deadline after its end, so the reaper
     /// needs no wake-up for it: poking it whenever the queue stopped being empty cost a
     /// thread wake-up per STS call, when nearly every request finds a free slot.
-    private var emptyQueueNap: UInt64 { UInt64(max(0.05, Self.seconds(settings.queueWait)) * 1e9) }
+    private var emptyQueueNap: UInt64 { UInt64(max(0.05, settings.queueWait.inSeconds) * 1e9) }
 
     /// With a `queueWait` shorter than the nap, a new head's deadline may come first: the reaper is poked.
-    private var wakesReaperForNewHead: Bool { Self.seconds(settings.queueWait) < 0.05 }
+    private var wakesReaperForNewHead: Bool { settings.queueWait.inSeconds < 0.05 }
 
     /// What the reaper answers: requests whose deadline passed before their call could start.
     private enum Expired {
@@ -282,7 +282,7 @@ final class STSCallPoolCore: Sendable {
                 }
                 while s.queued > 0, s.queue[s.head].deadline <= now {
                     let job = s.pop()
-                    let why = "no STS call could start within \(Self.seconds(settings.queueWait)) s"
+                    let why = "no STS call could start within \(settings.queueWait.inSeconds) s"
                     expired.append(.job(job, busy(why, reason: "queue_wait", &s)))
                 }
                 let (late, waiting) = s.retries.partitioned { $0.permit.deadline <= now }
@@ -321,10 +321,6 @@ final class STSCallPoolCore: Sendable {
         reaperPoked.withLock { $0 = true }
         reaperWake.signal()
         reaperWake.unlock()
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 

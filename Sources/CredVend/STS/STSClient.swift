@@ -159,7 +159,7 @@ public final class STSClient: Sendable {
                 let delay = retryDelay(error, attempt: attempt, retryThrottling: retryThrottling)
             else { return result }
             attempt += 1
-            Thread.sleep(forTimeInterval: Self.seconds(delay))
+            Thread.sleep(forTimeInterval: delay.inSeconds)
         }
     }
 
@@ -182,7 +182,7 @@ public final class STSClient: Sendable {
             guard case .failure(let error) = result,
                 let delay = retryDelay(error, attempt: attempt, retryThrottling: retryThrottling)
             else { return completion(result) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + Self.seconds(delay)) { [self] in
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay.inSeconds) { [self] in
                 start(
                     action: action,
                     secrets: secrets,
@@ -255,9 +255,5 @@ public final class STSClient: Sendable {
         }
         logger.info("STS call failed; retrying", metadata: ["code": "\(error.code)", "attempt": "\(attempt)"])
         return delay
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -67,7 +67,7 @@ public struct RefreshSchedule: Sendable, Equatable {
             baseDelay: Self.duration(minRetryDelay),
             maxDelay: Self.duration(maxRetryDelay)
         )
-        let ceiling = RetryPolicy.seconds(retry.ceiling(afterAttempt: max(1, failures)))
+        let ceiling = retry.ceiling(afterAttempt: max(1, failures)).inSeconds
         return ceiling / 2 + ceiling / 2 * min(max(unitRandom, 0), 1)
     }
 

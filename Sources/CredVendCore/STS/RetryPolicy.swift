@@ -24,7 +24,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The upper bound of the wait after failed attempt `attempt` (1-based).
     public func ceiling(afterAttempt attempt: Int) -> Duration {
         let exponent = min(max(attempt - 1, 0), 62)
-        let seconds = min(Self.seconds(baseDelay) * Double(1 << exponent), Self.seconds(maxDelay))
+        let seconds = min(baseDelay.inSeconds * Double(1 << exponent), maxDelay.inSeconds)
         return .nanoseconds(Int64((seconds * 1e9).rounded(.down)))
     }
 
@@ -33,7 +33,7 @@ public struct RetryPolicy: Sendable, Equatable {
     public func delay(afterAttempt attempt: Int, unitRandom: () -> Double) -> Duration? {
         guard attempt >= 1, attempt < maxAttempts else { return nil }
         let fraction = min(max(unitRandom(), 0), 1)
-        let seconds = Self.seconds(ceiling(afterAttempt: attempt)) * fraction
+        let seconds = ceiling(afterAttempt: attempt).inSeconds * fraction
         return .nanoseconds(Int64((seconds * 1e9).rounded(.down)))
     }
 
@@ -45,10 +45,5 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Every wait of a call that fails `maxAttempts` times.
     public func delays(unitRandom: () -> Double) -> [Duration] {
         (1..<maxAttempts).compactMap { delay(afterAttempt: $0, unitRandom: unitRandom) }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

@@ -46,7 +46,7 @@ public struct TESRefreshPolicy: Sendable, Equatable {
         unitRandom: Double
     ) -> TimeInterval {
         let backoff = error.needsOperator ? Self.refusalBackoff : transientBackoff
-        let ceiling = RetryPolicy.seconds(backoff.ceiling(afterAttempt: max(failures, 1)))
+        let ceiling = backoff.ceiling(afterAttempt: max(failures, 1)).inSeconds
         var delay = ceiling * (0.5 + 0.5 * min(max(unitRandom, 0), 1))
         if let remaining, remaining > 0 { delay = min(delay, remaining) }
         return max(delay, Self.minimumInterval)
