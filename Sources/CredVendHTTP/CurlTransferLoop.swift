@@ -3,6 +3,7 @@ public import CredVendCore
 import CredVendSync
 import CredVendSystem
 import Foundation
+import Synchronization
 
 /// Every transfer on one thread: a libcurl multi handle that runs all requests in flight at
 /// once and calls each completion on that thread when its answer is in.
@@ -38,7 +39,7 @@ public final class CurlTransferLoop: HTTPTransfers {
     public func stop() { core.stop() }
 
     /// Transfers started and not yet answered.
-    public var inFlight: Int { core.inFlight.withLock { $0 } }
+    public var inFlight: Int { core.inFlight.load(ordering: .relaxed) }
 }
 
 /// The loop's state. The multi handle, the easy handles and the epoll set's watches are
@@ -68,7 +69,8 @@ private final class CurlLoopCore: @unchecked Sendable {
     private let poll: EventPoll
     private let maxIdleHandles: Int
     private let pending = Locked(Pending())
-    let inFlight = Locked(0)
+    /// Transfers started and not yet answered: an atomic, not a lock, on every start and answer.
+    let inFlight = Atomic(0)
     private let finished = DispatchSemaphore(value: 0)
     /// When libcurl wants `CURL_SOCKET_TIMEOUT` (monotonic ns); nil: no timer (loop thread only).
     private var timerDeadline: UInt64?
@@ -95,7 +97,7 @@ private final class CurlLoopCore: @unchecked Sendable {
     }
 
     func submit(_ request: HTTPClientRequest, _ completion: @escaping Completion) {
-        inFlight.withLock { $0 += 1 }
+        inFlight.add(1, ordering: .relaxed)
         let (wake, refused) = pending.withLock { p -> (Bool, Bool) in
             if p.stopped { return (false, true) }
             p.requests.append((request, completion))
@@ -138,11 +140,7 @@ private final class CurlLoopCore: @unchecked Sendable {
             }
             if stopped {
                 for (_, completion) in new { finish(completion, .failure(Self.stoppedError)) }
-                for (handle, transfer) in transfers {
-                    _ = curl_multi_remove_handle(multi, handle)
-                    finish(transfer.completion, .failure(Self.stoppedError))
-                }
-                transfers.removeAll()
+                failAll(&transfers, Self.stoppedError)
                 idle.removeAll()
                 _ = curl_multi_cleanup(multi)
                 finished.signal()
@@ -166,7 +164,7 @@ private final class CurlLoopCore: @unchecked Sendable {
                 return true
             }
             var failure: CURLMcode = CURLM_OK
-            _ = poll.wait(milliseconds: sleep ? waitMilliseconds() : 0) { fd, readiness in
+            poll.wait(milliseconds: sleep ? waitMilliseconds() : 0) { fd, readiness in
                 let code = act(on: fd, Self.curlEvents(readiness))
                 if code != CURLM_OK && code != CURLM_BAD_SOCKET { failure = code }
             }
@@ -177,15 +175,19 @@ private final class CurlLoopCore: @unchecked Sendable {
             }
             if failure != CURLM_OK {
                 // The multi handle itself failed: no transfer can go on.
-                let error = multiError(failure, "curl_multi_socket_action")
-                for (handle, transfer) in transfers {
-                    _ = curl_multi_remove_handle(multi, handle)
-                    finish(transfer.completion, .failure(error))
-                }
-                transfers.removeAll()
+                failAll(&transfers, multiError(failure, "curl_multi_socket_action"))
             }
             collectAnswers(&transfers, &idle)
         }
+    }
+
+    /// Ends every transfer in flight with `error`.
+    private func failAll(_ transfers: inout [UnsafeMutableRawPointer: Transfer], _ error: CurlError) {
+        for (handle, transfer) in transfers {
+            _ = curl_multi_remove_handle(multi, handle)
+            finish(transfer.completion, .failure(error))
+        }
+        transfers.removeAll()
     }
 
     private func act(on fd: Int32, _ events: Int32) -> CURLMcode {
@@ -250,7 +252,7 @@ private final class CurlLoopCore: @unchecked Sendable {
     }
 
     private func finish(_ completion: Completion, _ result: Result<HTTPClientResponse, CurlError>) {
-        inFlight.withLock { $0 -= 1 }
+        inFlight.subtract(1, ordering: .relaxed)
         completion(result)
     }
 

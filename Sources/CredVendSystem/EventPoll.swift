@@ -59,24 +59,21 @@ public final class EventPoll: @unchecked Sendable {
     }
 
     /// Waits at most `milliseconds` (-1: without end) and calls `ready` for each socket that
-    /// is. Returns whether `wake` was called since the last wait. EINTR is an empty wait.
-    public func wait(milliseconds: Int32, _ ready: (Int32, Readiness) -> Void) -> Bool {
+    /// is; a `wake` ends the wait too. EINTR is an empty wait.
+    public func wait(milliseconds: Int32, _ ready: (Int32, Readiness) -> Void) {
         let count = events.withUnsafeMutableBufferPointer { buffer in
             epoll_wait(epoll, buffer.baseAddress, Int32(buffer.count), milliseconds)
         }
-        var woken = false
-        guard count > 0 else { return false }
+        guard count > 0 else { return }
         for i in 0..<Int(count) {
             let fd = events[i].data.fd
             if fd == wakeFD {
                 var value: UInt64 = 0
                 _ = read(wakeFD, &value, MemoryLayout<UInt64>.size)  // EAGAIN: already drained
-                woken = true
             } else {
                 ready(fd, Readiness(rawValue: events[i].events))
             }
         }
-        return woken
     }
 
     /// Makes the current or next `wait` return at once. From any thread.
