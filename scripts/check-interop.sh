@@ -46,7 +46,7 @@ report "COpenSSL is imported only in CredVendCrypto's *_openssl.swift backing fi
 report "CLMDB is imported only in CredVendStore" "$(import_of CLMDB)" '^Sources/CredVendStore/'
 report "CMicroHTTPD is imported only in CredVendHTTP" "$(import_of CMicroHTTPD)" '^Sources/CredVendHTTP/'
 report "CGnuTLS is imported only in CredVendHTTP's GnuTLS.swift" "$(import_of CGnuTLS)" '^Sources/CredVendHTTP/GnuTLS\.swift:'
-report "CCurl is imported only in CredVendHTTP" "$(import_of CCurl)" '^Sources/CredVendHTTP/'
+report "CCurl is imported only in CredVendHTTP's Curl.swift" "$(import_of CCurl)" '^Sources/CredVendHTTP/Curl\.swift:'
 report "CEventPoll is imported only in CredVendSystem's EventPoll.swift" "$(import_of CEventPoll)" '^Sources/CredVendSystem/EventPoll\.swift:'
 report "Glibc (and the C library under any name) is imported only in the interop targets" \
     "$(import_of '(Glibc|SwiftGlibc|Musl|Darwin|CDispatch)')" "$INTEROP"
