@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Re-fetch cached credentials once they have less than this many seconds left; no response carries less."
     )
     var refreshBuffer: Int = 900
-    @Option(help: "STS calls in flight at most (threads of their own); fewer while STS answers Throttling.")
+    @Option(help: "STS calls in flight at most, all carried by one thread; fewer while STS answers Throttling.")
     var stsConcurrency: Int = STSCallPool.Settings.default.concurrency
     @Option(help: "Requests that may wait for an STS call to start; more are answered 503 with Retry-After.")
     var stsQueue: Int = STSCallPool.Settings.default.queueLimit
