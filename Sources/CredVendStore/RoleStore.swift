@@ -177,6 +177,21 @@ public final class RoleStore: Sendable {
         }
     }
 
+    /// Where the store stands: which store is in use and the last write committed to it (by
+    /// any process). A mapping `get` returned after a stamp was taken is what `get` would
+    /// return again while `stamp()` still equals it. nil while no store is usable.
+    public struct Stamp: Sendable, Equatable {
+        let generation: UInt64
+        let transaction: Int
+    }
+
+    public func stamp() -> Stamp? {
+        lookIfDue()
+        let view = view()
+        guard case .open(let store) = view.state, let transaction = store.env.lastTransactionId else { return nil }
+        return Stamp(generation: view.generation, transaction: transaction)
+    }
+
     /// Validates and stores `mapping`, replacing any record with its client_id.
     /// Returns the record it replaced.
     @discardableResult

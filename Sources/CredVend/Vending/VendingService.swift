@@ -157,7 +157,8 @@ public final class VendingService: Sendable {
         let version = Double(snapshot.generation)
         let nowSeconds = now.timeIntervalSince1970
         let result: Result<VerifiedToken, JWTError>
-        switch verifiedTokens.lookup(key, keysVersion: version, now: nowSeconds) {
+        let seen = verifiedTokens.lookup(key, keysVersion: version, now: nowSeconds)
+        switch seen?.outcome {
         case .accepted(let verified)?:
             // A token seen before skips checks 1-5, but its expiry is checked every time.
             guard nowSeconds < verified.exp.timeIntervalSince1970 + verifier.config.clockSkew else {
@@ -202,11 +203,13 @@ public final class VendingService: Sendable {
             ask: ask,
             fingerprint: fingerprint,
             tokenId: unverifiedId,
+            seen: seen,
             now: now
         )
     }
 
     /// A verified token goes on to its role; a refused one is answered with its error.
+    /// `seen`: the token's verified-token entry when it was cached already.
     private func settle(
         _ result: Result<VerifiedToken, JWTError>,
         token: ArraySlice<UInt8>,
@@ -214,11 +217,20 @@ public final class VendingService: Sendable {
         ask: RoleRequest,
         fingerprint: String,
         tokenId unverifiedId: AuditTokenID?,
+        seen: VerifiedTokenCache.Hit? = nil,
         now: Date
     ) -> VendResult {
         switch result {
         case .success(let verified):
-            return afterVerification(verified, token: token, peer: peer, ask: ask, fingerprint: fingerprint, now: now)
+            return afterVerification(
+                verified,
+                token: token,
+                peer: peer,
+                ask: ask,
+                fingerprint: fingerprint,
+                seen: seen,
+                now: now
+            )
         case .failure(let error):
             return .now(VendOutcome(apiError(error), fingerprint: fingerprint, tokenId: unverifiedId))
         }
@@ -312,9 +324,18 @@ public final class VendingService: Sendable {
         peer: Peer,
         ask: RoleRequest,
         fingerprint: String,
+        seen: VerifiedTokenCache.Hit?,
         now: Date
     ) -> VendResult {
-        var result = vendVerified(token, token: raw, peer: peer, ask: ask, fingerprint: fingerprint, now: now)
+        var result = vendVerified(
+            token,
+            token: raw,
+            peer: peer,
+            ask: ask,
+            fingerprint: fingerprint,
+            seen: seen,
+            now: now
+        )
         if case .now(var outcome) = result, outcome.clientId != nil {
             outcome.roleName = ask.roleName
             result = .now(outcome)
@@ -337,6 +358,7 @@ public final class VendingService: Sendable {
         peer: Peer,
         ask: RoleRequest,
         fingerprint: String,
+        seen: VerifiedTokenCache.Hit?,
         now: Date
     ) -> VendResult {
         let clientId = token.clientId
@@ -353,6 +375,12 @@ public final class VendingService: Sendable {
         }
         if let why = rolesRefusal?() {
             return .now(VendOutcome(.unavailable(why), clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
+        }
+        // Taken before the lookup: a write after it moves the stamp, so nothing kept under it goes stale.
+        let stamp = roles.stamp()
+        if let stamp, let entry = seen?.keptAnswer(for: ask, stamp: stamp, now: now) {
+            metrics.cacheHits.increment()
+            return .now(VendOutcome(entry: entry, fingerprint: fingerprint, tokenId: tokenId))
         }
         let mapping: RoleMapping
         do {
@@ -385,6 +413,7 @@ public final class VendingService: Sendable {
         let key = ask.key
         if let hit = cache.fresh(mapping: mapping, key: key, now: now) {
             metrics.cacheHits.increment()
+            if let stamp, let seen { seen.remember(RepeatedAnswer(stamp: stamp, ask: ask, entry: hit)) }
             return .now(VendOutcome(entry: hit, fingerprint: fingerprint, tokenId: tokenId))
         }
         if let refused = refusals.remembered(mapping, key: key, now: now) {

@@ -1,9 +1,9 @@
 public import CredVendCore
 public import CredVendCrypto
-import CredVendStore
+public import CredVendStore
 import CredVendSync
 import CredVendSystem
-import Foundation
+public import Foundation
 import Synchronization
 
 /// Outcomes of the token checks (docs/reference.md#token-checks, 1-5) by SHA-256 of the token, so
@@ -29,12 +29,27 @@ import Synchronization
 ///   entry's reference count on every request, which made one hot token slower than
 ///   many. A copy is used only while no entry has been stored since it was made (any
 ///   insert moves `generation`), so it answers exactly what the shard would.
+/// - An accepted entry also keeps the token's last answer (`RepeatedAnswer`), which the
+///   caller checks before using.
 public final class VerifiedTokenCache: Sendable {
     public typealias Key = SHA256Digest
 
     public enum Outcome: Sendable {
         case accepted(VerifiedToken)
         case refused(JWTError)
+    }
+
+    /// A live entry: its outcome, and where the token's last answer is kept.
+    public struct Hit: Sendable {
+        public let outcome: Outcome
+        fileprivate let entry: Entry
+
+        /// The credentials of the answer `remember` kept last, if it still holds for `ask`.
+        public func keptAnswer(for ask: RoleRequest, stamp: RoleStore.Stamp, now: Date) -> CredentialCache.Entry? {
+            entry.lastAnswer.withLock { $0?.entry(for: ask, stamp: stamp, now: now) }
+        }
+
+        public func remember(_ answer: RepeatedAnswer) { entry.lastAnswer.withLock { $0 = answer } }
     }
 
     /// A class: a hit hands out one reference, not one per string of the token's claims.
@@ -44,11 +59,14 @@ public final class VerifiedTokenCache: Sendable {
         let until: Double
         /// Which JWKS snapshot decided it (its generation).
         let keysVersion: Double
+        /// Inline (no allocation of its own).
+        let lastAnswer: Mutex<RepeatedAnswer?>
 
-        init(outcome: Outcome, until: Double, keysVersion: Double) {
+        init(outcome: Outcome, until: Double, keysVersion: Double, lastAnswer: RepeatedAnswer? = nil) {
             self.outcome = outcome
             self.until = until
             self.keysVersion = keysVersion
+            self.lastAnswer = Mutex(lastAnswer)
         }
 
         /// The same entry sharing no storage with this one (its strings copied too), for one thread.
@@ -66,7 +84,12 @@ public final class VerifiedTokenCache: Sendable {
                 sub: fresh(t.sub),
                 certificateThumbprint: fresh(t.certificateThumbprint)
             )
-            return Entry(outcome: .accepted(copy), until: until, keysVersion: keysVersion)
+            return Entry(
+                outcome: .accepted(copy),
+                until: until,
+                keysVersion: keysVersion,
+                lastAnswer: lastAnswer.withLock { $0?.privateCopy() }
+            )
         }
     }
 
@@ -101,11 +124,13 @@ public final class VerifiedTokenCache: Sendable {
 
     private func shard(_ key: Key) -> Shard { shards[Int(truncatingIfNeeded: key.b & 63)] }
 
-    /// The live outcome for this token under this key set, or nil.
-    public func lookup(_ key: Key, keysVersion: Double, now: Double) -> Outcome? {
+    /// The live entry for this token under this key set, or nil.
+    public func lookup(_ key: Key, keysVersion: Double, now: Double) -> Hit? {
         guard capacity > 0 else { return nil }
         let mine = threadCopies()
-        if let e = mine.entries[key], e.keysVersion == keysVersion, now < e.until { return e.outcome }
+        if let e = mine.entries[key], e.keysVersion == keysVersion, now < e.until {
+            return Hit(outcome: e.outcome, entry: e)
+        }
         let found = shard(key).entries.withLock { entries -> Entry? in
             guard let e = entries[key] else { return nil }
             guard e.keysVersion == keysVersion, now < e.until else {
@@ -125,7 +150,7 @@ public final class VerifiedTokenCache: Sendable {
         } else {
             mine.seen[slot] = key
         }
-        return found.outcome
+        return Hit(outcome: found.outcome, entry: found)
     }
 
     /// This thread's copies, emptied if an entry was stored since they were made.

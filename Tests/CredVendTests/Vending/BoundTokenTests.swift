@@ -140,7 +140,7 @@ import Testing
             certificateThumbprint: Self.certA.thumbprintSHA256
         )
         cache.accept(key, token, skew: 0, keysVersion: 1, now: 1000)
-        guard case .accepted(let kept)? = cache.lookup(key, keysVersion: 1, now: 1000) else {
+        guard case .accepted(let kept)? = cache.lookup(key, keysVersion: 1, now: 1000)?.outcome else {
             Issue.record("the accepted token is not cached")
             return
         }

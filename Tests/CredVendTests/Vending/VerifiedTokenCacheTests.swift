@@ -18,12 +18,12 @@ import Testing
         let cache = VerifiedTokenCache()
         let k = Self.key("t1")
         cache.accept(k, Self.token(exp: 1000), skew: 60, keysVersion: 1, now: 900)
-        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1059) else {
+        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1059)?.outcome else {
             Issue.record("miss")
             return
         }
         #expect(t.clientId == "c1")
-        #expect(cache.lookup(k, keysVersion: 1, now: 1060) == nil)
+        #expect(cache.lookup(k, keysVersion: 1, now: 1060)?.outcome == nil)
         #expect(cache.count == 0)  // dead entries are dropped on sight
     }
 
@@ -31,7 +31,7 @@ import Testing
         let cache = VerifiedTokenCache()
         let k = Self.key("t1")
         cache.accept(k, Self.token(exp: 1000), skew: 0, keysVersion: 1, now: 900)
-        #expect(cache.lookup(k, keysVersion: 2, now: 901) == nil)
+        #expect(cache.lookup(k, keysVersion: 2, now: 901)?.outcome == nil)
     }
 
     @Test func onlyRefusalsThatCannotHealAreKept() {
@@ -39,17 +39,17 @@ import Testing
         for code in [JWTError.Code.badSignature, .expired, .wrongIssuer, .unknownKid] {
             let k = Self.key("r-\(code)")
             cache.refuse(k, JWTError(code, "x"), keysVersion: 1, now: 0)
-            guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 299) else {
+            guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 299)?.outcome else {
                 Issue.record("\(code)")
                 continue
             }
             #expect(e.code == code)
-            #expect(cache.lookup(k, keysVersion: 1, now: 300) == nil)
+            #expect(cache.lookup(k, keysVersion: 1, now: 300)?.outcome == nil)
         }
         for code in [JWTError.Code.notYetValid, .issuedInFuture] {
             let k = Self.key("r-\(code)")
             cache.refuse(k, JWTError(code, "x"), keysVersion: 1, now: 0)
-            #expect(cache.lookup(k, keysVersion: 1, now: 1) == nil)
+            #expect(cache.lookup(k, keysVersion: 1, now: 1)?.outcome == nil)
         }
     }
 
@@ -59,13 +59,13 @@ import Testing
         #expect(cache.count <= 640)
         #expect(cache.count >= 500)
         // The newest entries are there.
-        #expect(cache.lookup(Self.key("t9999"), keysVersion: 1, now: 0) != nil)
+        #expect(cache.lookup(Self.key("t9999"), keysVersion: 1, now: 0)?.outcome != nil)
     }
 
     @Test func capacityZeroKeepsNothing() {
         let cache = VerifiedTokenCache(capacity: 0)
         cache.accept(Self.key("t"), Self.token(exp: 1e9), skew: 0, keysVersion: 1, now: 0)
-        #expect(cache.lookup(Self.key("t"), keysVersion: 1, now: 0) == nil)
+        #expect(cache.lookup(Self.key("t"), keysVersion: 1, now: 0)?.outcome == nil)
     }
 }
 
@@ -109,25 +109,27 @@ extension VerifiedTokenCache.Outcome: Equatable {
             keysVersion: 1,
             now: 900
         )
-        for now in [901.0, 902, 903, 1059] { #expect(Self.client(cache.lookup(k, keysVersion: 1, now: now)) == "c1") }
-        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1000) else {
+        for now in [901.0, 902, 903, 1059] {
+            #expect(Self.client(cache.lookup(k, keysVersion: 1, now: now)?.outcome) == "c1")
+        }
+        guard case .accepted(let t)? = cache.lookup(k, keysVersion: 1, now: 1000)?.outcome else {
             Issue.record("miss")
             return
         }
         #expect(t.jti == "a-jti-longer-than-fifteen-bytes")
-        #expect(cache.lookup(k, keysVersion: 2, now: 1001) == nil)
-        #expect(cache.lookup(k, keysVersion: 1, now: 1060) == nil)
+        #expect(cache.lookup(k, keysVersion: 2, now: 1001)?.outcome == nil)
+        #expect(cache.lookup(k, keysVersion: 1, now: 1060)?.outcome == nil)
     }
 
     @Test func anEntryStoredAfterTheCopyWasMadeIsWhatTheNextHitAnswers() {
         let cache = VerifiedTokenCache()
         let k = Self.key("hot")
         cache.accept(k, Self.token("c1", exp: 1000), skew: 0, keysVersion: 1, now: 900)
-        for _ in 0..<3 { #expect(Self.client(cache.lookup(k, keysVersion: 1, now: 901)) == "c1") }
+        for _ in 0..<3 { #expect(Self.client(cache.lookup(k, keysVersion: 1, now: 901)?.outcome) == "c1") }
         cache.accept(k, Self.token("c2", exp: 1000), skew: 0, keysVersion: 1, now: 902)
-        #expect(Self.client(cache.lookup(k, keysVersion: 1, now: 903)) == "c2")
+        #expect(Self.client(cache.lookup(k, keysVersion: 1, now: 903)?.outcome) == "c2")
         cache.refuse(k, JWTError(.badSignature, "x"), keysVersion: 1, now: 904)
-        guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 905) else {
+        guard case .refused(let e)? = cache.lookup(k, keysVersion: 1, now: 905)?.outcome else {
             Issue.record("the refusal stored last is not what the lookup answered")
             return
         }
@@ -144,7 +146,7 @@ extension VerifiedTokenCache.Outcome: Equatable {
         DispatchQueue.concurrentPerform(iterations: 4) { t in
             for n in 0..<5000 {
                 let i = n % 3 == 0 ? (n * 7 + t) % keys.count : 0
-                if Self.client(cache.lookup(keys[i], keysVersion: 1, now: 950)) != "c\(i)" {
+                if Self.client(cache.lookup(keys[i], keysVersion: 1, now: 950)?.outcome) != "c\(i)" {
                     wrong.withLock { $0 += 1 }
                 }
             }
