@@ -138,8 +138,8 @@ public final class VendingService: Sendable {
         case .failure(let e): return .now(VendOutcome(e))
         }
         let now = now ?? clock.now()
-        let digest = SHA256.hash(token)
-        let fingerprint = Hex.encode(digest.prefix(6))
+        let key: VerifiedTokenCache.Key = SHA256.digest(token.span)
+        let fingerprint = Hex.fingerprint(key)
         // Before verification no claim is trusted: the audit identity is the whole token's.
         let unverifiedId = tokenIdentifier.map {
             $0.identify(token: String(decoding: token, as: UTF8.self), verifiedJTI: nil)
@@ -153,7 +153,6 @@ public final class VendingService: Sendable {
                 )
             )
         }
-        let key = VerifiedTokenCache.Key(digest: digest)
         let version = Double(snapshot.generation)
         let nowSeconds = now.timeIntervalSince1970
         let result: Result<VerifiedToken, JWTError>

@@ -42,6 +42,12 @@ public enum Hex {
     /// Grows an array by one digest's hex in one copy.
     private static let digestPlaceholder = [UInt8](repeating: 0, count: 2 * SHA256.byteCount)
 
+    /// The first 12 hex digits (6 bytes) of a SHA-256, which log lines use to tell tokens
+    /// apart: from the first word, with no byte array made.
+    public static func fingerprint(_ digest: SHA256Digest) -> String {
+        String(digest.a >> 16, radix: 16).leftPadded(to: 12)
+    }
+
     /// The 16 hex digits of `word`, most significant first, at `start`.
     private static func write(_ word: UInt64, at start: Int, to hex: inout MutableSpan<UInt8>) {
         for k in 0..<16 {
