@@ -29,17 +29,20 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
-        Self.appendTimestamp(&line)
-        line.append(UInt8(ascii: " "))
-        line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
-        line.append(UInt8(ascii: " "))
-        Self.appendEvent(event, label: label, metadata: metadata, to: &line)
-        line.append(UInt8(ascii: "\n"))
-        ring?.append(utf8: line)  // the same buffer: no copy
-        BatchedLineWriter.standardError.append(line, urgent: event.level >= .warning)
+        // The thread's own buffer, emptied and reused: a line allocates nothing.
+        let buffer = Self.buffers.value(orMake: LineBuffer.init)
+        buffer.line.removeAll(keepingCapacity: true)
+        Self.appendTimestamp(&buffer.line)
+        buffer.line.append(UInt8(ascii: " "))
+        buffer.line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
+        buffer.line.append(UInt8(ascii: " "))
+        Self.appendEvent(event, label: label, metadata: metadata, to: &buffer.line)
+        buffer.line.append(UInt8(ascii: "\n"))
+        ring?.append(utf8: buffer.line)
+        BatchedLineWriter.standardError.append(buffer.line, urgent: event.level >= .warning)
     }
+
+    private static let buffers = ThreadLocal<LineBuffer>()
 
     /// `label: message key=value...` with the metadata merged and in key order, every part
     /// escaped: the line after the time and level (tests' log capture renders the same).
@@ -94,6 +97,13 @@ public struct LineLogHandler: LogHandler {
     }
 
     private static let stamps = ThreadLocal<SecondStamp>()
+}
+
+/// One thread's line being built (both receivers copy it).
+private final class LineBuffer {
+    var line: [UInt8] = []
+
+    init() { line.reserveCapacity(256) }
 }
 
 /// One thread's formatted current second.

@@ -7,9 +7,15 @@ import Synchronization
 /// request threads logging at once do not meet on a shared lock.
 public final class LogRing: Sendable {
     private final class Slot: Sendable {
-        /// The line's UTF-8 bytes, decoded only when read: the log handler hands over the
-        /// buffer it writes to stderr, so keeping a line costs no copy on the request path.
-        let line = Locked<(sequence: Int, bytes: [UInt8])?>(nil)
+        /// The line's UTF-8 bytes, decoded only when read. Copied into the slot's own buffer,
+        /// which keeps its capacity: keeping a line allocates nothing and frees nothing (freeing
+        /// the line it replaced, made by another thread, cost more than the copy).
+        let line = Locked(Line())
+    }
+
+    private struct Line {
+        var sequence = -1
+        var bytes: [UInt8] = []
     }
 
     public let capacity: Int
@@ -28,8 +34,10 @@ public final class LogRing: Sendable {
         let sequence = written.add(1, ordering: .relaxed).newValue - 1
         slots[sequence % capacity].line.withLock { current in
             // A slower writer of an older line never overwrites a newer one.
-            if let c = current, c.sequence > sequence { return }
-            current = (sequence, line)
+            if current.sequence > sequence { return }
+            current.sequence = sequence
+            current.bytes.removeAll(keepingCapacity: true)
+            current.bytes.append(contentsOf: line)
         }
     }
 
@@ -40,7 +48,8 @@ public final class LogRing: Sendable {
         var out: [String] = []
         out.reserveCapacity(count)
         for sequence in (end - count)..<end {
-            if let entry = slots[sequence % capacity].line.withLock({ $0 }), entry.sequence == sequence {
+            let entry = slots[sequence % capacity].line.withLock { $0 }
+            if entry.sequence == sequence {
                 let bytes = entry.bytes.last == UInt8(ascii: "\n") ? entry.bytes.dropLast() : entry.bytes[...]
                 out.append(String(decoding: bytes, as: UTF8.self))
             }
