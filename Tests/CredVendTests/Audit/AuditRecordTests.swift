@@ -201,5 +201,10 @@ import Testing
         let ids = (0..<1000).map { _ in RequestID.next() }
         #expect(Set(ids).count == 1000)
         #expect(ids.allSatisfy { $0.count == 17 && $0.dropFirst(8).first == "-" })
+        // One prefix per process, then the counter in hex (other tests may take numbers between).
+        #expect(Set(ids.map { $0.prefix(9) }).count == 1)
+        let counters = ids.compactMap { UInt64($0.dropFirst(9), radix: 16) }
+        #expect(counters.count == 1000 && zip(counters, counters.dropFirst()).allSatisfy { $1 > $0 })
+        #expect(ids.allSatisfy { $0.allSatisfy { $0 == "-" || $0.isHexDigit && !$0.isUppercase } })
     }
 }
