@@ -29,17 +29,21 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        // The thread's own buffer, emptied and reused: a line allocates nothing.
+        // The thread's own buffer, emptied and reused: a line allocates nothing. Taken out
+        // while the line is built, so each append is to a local array known to be unique.
         let buffer = Self.buffers.value(orMake: LineBuffer.init)
-        buffer.line.removeAll(keepingCapacity: true)
-        Self.appendTimestamp(&buffer.line)
-        buffer.line.append(UInt8(ascii: " "))
-        buffer.line.append(contentsOf: Self.levelNames[event.level] ?? Array(event.level.rawValue.uppercased().utf8))
-        buffer.line.append(UInt8(ascii: " "))
-        Self.appendEvent(event, label: label, metadata: metadata, to: &buffer.line)
-        buffer.line.append(UInt8(ascii: "\n"))
-        ring?.append(utf8: buffer.line)
-        BatchedLineWriter.standardError.append(buffer.line, urgent: event.level >= .warning)
+        var line: [UInt8] = []
+        swap(&line, &buffer.line)
+        line.removeAll(keepingCapacity: true)
+        Self.appendTimestamp(&line)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: Self.levelName(event.level).utf8)
+        line.append(UInt8(ascii: " "))
+        Self.appendEvent(event, label: label, metadata: metadata, to: &line)
+        line.append(UInt8(ascii: "\n"))
+        ring?.append(utf8: line)
+        BatchedLineWriter.standardError.append(line, urgent: event.level >= .warning)
+        swap(&line, &buffer.line)
     }
 
     private static let buffers = ThreadLocal<LineBuffer>()
@@ -71,9 +75,18 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
-    private static let levelNames: [Logger.Level: [UInt8]] = Dictionary(
-        uniqueKeysWithValues: Logger.Level.allCases.map { ($0, Array($0.rawValue.uppercased().utf8)) }
-    )
+    /// Inline strings: no dictionary lookup, no reference count.
+    private static func levelName(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace: "TRACE"
+        case .debug: "DEBUG"
+        case .info: "INFO"
+        case .notice: "NOTICE"
+        case .warning: "WARNING"
+        case .error: "ERROR"
+        case .critical: "CRITICAL"
+        }
+    }
 
     /// `2026-11-24T23:31:37.123Z` (UTC, milliseconds).
     private static func appendTimestamp(_ line: inout [UInt8]) {

@@ -14,7 +14,12 @@ public enum RequestFraming {
         }
         // HTTP/1.1 and any later 1.x: HTTP/1.0 and 0.9 have no Host rule and no chunked coding.
         let http11 = version.hasPrefix("HTTP/1.") && version != "HTTP/1.0"
-        var lengths: [String] = []
+        // The first Content-Length value and whether any other differs: no array per request.
+        var length: Substring?
+        var lengthsDiffer = false
+        func sawLength(_ value: Substring) {
+            if let length { lengthsDiffer = lengthsDiffer || length != value } else { length = value }
+        }
         var transferEncodings = 0
         var hosts = 0
         for field in headers {
@@ -26,9 +31,11 @@ public enum RequestFraming {
             if HTTPHeaders.sameName(field.name, "Content-Length") {
                 // Every request with a body has one, almost always plain digits: no split, no trim.
                 if isDigits(field.value) {
-                    lengths.append(field.value)
+                    sawLength(field.value[...])
                 } else {
-                    lengths += field.value.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
+                    for part in field.value.split(separator: ",", omittingEmptySubsequences: false) {
+                        sawLength(trimmed(part))
+                    }
                 }
             } else if HTTPHeaders.sameName(field.name, "Transfer-Encoding") {
                 transferEncodings += 1
@@ -39,14 +46,14 @@ public enum RequestFraming {
                 hosts += 1
             }
         }
-        if transferEncodings > 0 && !lengths.isEmpty {
+        if transferEncodings > 0 && length != nil {
             return "a request must not carry both Content-Length and Transfer-Encoding"
         }
         if transferEncodings > 1 { return "Transfer-Encoding must appear once" }
         if transferEncodings > 0 && !http11 { return "Transfer-Encoding needs HTTP/1.1" }
-        if let first = lengths.first {
-            guard lengths.allSatisfy({ $0 == first }) else { return "conflicting Content-Length values" }
-            guard isDigits(first) else {
+        if let length {
+            guard !lengthsDiffer else { return "conflicting Content-Length values" }
+            guard isDigits(length) else {
                 return "Content-Length must be a decimal number"
             }
         }
@@ -64,14 +71,14 @@ public enum RequestFraming {
     }
 
     /// Non-empty and only ASCII digits.
-    private static func isDigits(_ text: String) -> Bool {
+    private static func isDigits(_ text: some StringProtocol) -> Bool {
         !text.utf8.isEmpty && text.utf8.allSatisfy { $0 &- 0x30 < 10 }
     }
 
-    private static func trimmed(_ text: Substring) -> String {
+    private static func trimmed(_ text: Substring) -> Substring {
         var rest = text
         while let c = rest.first, c == " " || c == "\t" { rest = rest.dropFirst() }
         while let c = rest.last, c == " " || c == "\t" { rest = rest.dropLast() }
-        return String(rest)
+        return rest
     }
 }

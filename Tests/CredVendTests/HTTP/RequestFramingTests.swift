@@ -14,6 +14,7 @@ import Testing
         #expect(problem([("host", "h"), ("transfer-encoding", " Chunked ")]) == nil)
         // the same value twice
         #expect(problem([("Host", "h"), ("Content-Length", "5"), ("Content-Length", "5")]) == nil)
+        #expect(problem([("Host", "h"), ("Content-Length", "5"), ("Content-Length", " 5,5 ")]) == nil)
         #expect(problem([], version: "HTTP/1.0") == nil)  // HTTP/1.0 needs no Host
         #expect(problem([("Host", "h")], target: "/v1/credentials?x=%20y") == nil)
     }
