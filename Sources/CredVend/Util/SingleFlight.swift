@@ -25,13 +25,35 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failu
         static func == (a: Hashed, b: Hashed) -> Bool { a.hash == b.hash && a.key == b.key }
     }
 
-    private let shards: [Locked<[Hashed: [Completion]]>]
+    /// The callers of one flight: the leader's completion kept inline, so that a flight
+    /// nobody joins (nearly all of them) allocates no array.
+    private struct Waiting {
+        var first: Completion?
+        var more: [Completion] = []
+
+        /// Adds `completion`; whether it is the leader's.
+        mutating func join(_ completion: @escaping Completion) -> Bool {
+            guard first != nil else {
+                first = completion
+                return true
+            }
+            more.append(completion)
+            return false
+        }
+
+        func finish(_ result: Result<Value, Failure>) {
+            first?(result)
+            for c in more { c(result) }
+        }
+    }
+
+    private let shards: [Locked<[Hashed: Waiting]>]
 
     public init(shardCount: Int = 16) {
         shards = (0..<max(1, shardCount)).map { _ in Locked([:]) }
     }
 
-    private func shard(_ key: Hashed) -> Locked<[Hashed: [Completion]]> {
+    private func shard(_ key: Hashed) -> Locked<[Hashed: Waiting]> {
         shards[Int(UInt(bitPattern: key.hash) % UInt(shards.count))]
     }
 
@@ -46,19 +68,9 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable, Failu
     public func start(_ key: Key, work: (@escaping Completion) -> Void, completion: @escaping Completion) {
         let hashed = Hashed(key)
         let waiting = shard(hashed)
-        let leader = waiting.withLock { w -> Bool in
-            if w[hashed] != nil {
-                w[hashed]!.append(completion)
-                return false
-            }
-            w[hashed] = [completion]
-            return true
-        }
-        guard leader else { return }
-        work { result in
-            let all = waiting.withLock { $0.removeValue(forKey: hashed) ?? [] }
-            for c in all { c(result) }
-        }
+        // One probe of the dictionary: the flight's entry found or made, and joined.
+        guard waiting.withLock({ $0[hashed, default: Waiting()].join(completion) }) else { return }
+        work { result in waiting.withLock { $0.removeValue(forKey: hashed) }?.finish(result) }
     }
 
     /// `run`, waiting on this thread for the result when another caller leads.
