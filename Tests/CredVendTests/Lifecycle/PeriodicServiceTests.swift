@@ -79,17 +79,19 @@ import Testing
     }
 
     @Test func everyStepRunsOnTheSameThread() async throws {
-        // The threads themselves are kept, so that no identity is reused by a later thread.
-        let threads = Locked<[Thread]>([])
+        // The threads themselves are kept, so that no identity is reused by a later thread;
+        // the name is read on the step's thread (Foundation reads the calling thread's).
+        let threads = Locked<[(thread: Thread, name: String?)]>([])
         let service = PeriodicService(name: "test-one-thread") {
-            threads.withLock { $0.append(Thread.current) }
+            threads.withLock { $0.append((Thread.current, Thread.current.name)) }
             return 0.001
         }
         let ended = try await runUntil(service) { threads.withLock { $0.count >= 5 } }
         #expect(ended)
         let seen = threads.withLock { $0 }
         #expect(seen.count >= 5)
-        #expect(seen.allSatisfy { $0 === seen[0] }, "a step ran on another thread")
+        #expect(seen.allSatisfy { $0.thread === seen[0].thread }, "a step ran on another thread")
+        #expect(seen.allSatisfy { $0.name == "test-one-thread" }, "the steps' thread is not the service's own")
     }
 
     @Test func theReturnedIntervalSeparatesTheSteps() async throws {
