@@ -7,7 +7,7 @@ import Glibc
 /// Why epoll and not poll: a loop with dozens of transfers in flight wakes once per answer,
 /// and `poll` hands the kernel every socket each time.
 /// @unchecked Sendable: the descriptors are fixed at `init`; epoll and eventfd are
-/// thread-safe, and only the waiting thread calls `wait`.
+/// thread-safe, and only the waiting thread calls `wait`, `watch` and `forget`.
 public final class EventPoll: @unchecked Sendable {
     public struct Readiness: OptionSet, Sendable {
         public let rawValue: UInt32
@@ -21,6 +21,10 @@ public final class EventPoll: @unchecked Sendable {
     private let epoll: Int32
     private let wakeFD: Int32
     private var events: [epoll_event]
+    /// What each socket is watched for, as the kernel has it, so that each change is one
+    /// epoll_ctl that succeeds and a change to the same events none (trying one op and
+    /// falling back to the other failed about once per STS call).
+    private(set) var watched: [Int32: Readiness] = [:]
 
     public init(capacity: Int = 64) throws(Errno) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -46,16 +50,30 @@ public final class EventPoll: @unchecked Sendable {
         close(epoll)
     }
 
-    /// Watches `fd` for `readiness`, adding it or changing what it is watched for.
+    /// Watches `fd` for `readiness`, adding it or changing what it is watched for. A socket
+    /// is to be forgotten before it is closed (libcurl's CURL_POLL_REMOVE comes first), or
+    /// its number, reused, could be taken for the old socket's with the same events.
     public func watch(_ fd: Int32, for readiness: Readiness) throws(Errno) {
+        let known = watched[fd]
+        if known == readiness { return }
         var event = epoll_event(events: readiness.rawValue, data: epoll_data_t(fd: fd))
-        if epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event) == 0 { return }
-        guard errno == ENOENT, epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0 else { throw Errno.current }
+        let op = known == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+        if epoll_ctl(epoll, op, fd, &event) != 0 {
+            // The kernel's set and ours differ (a socket closed unforgotten, its number reused).
+            let other = known == nil ? EPOLL_CTL_MOD : EPOLL_CTL_ADD
+            guard errno == (known == nil ? EEXIST : ENOENT), epoll_ctl(epoll, other, fd, &event) == 0 else {
+                let error = Errno.current
+                watched[fd] = nil
+                throw error
+            }
+        }
+        watched[fd] = readiness
     }
 
-    /// Stops watching `fd`; one already closed (the kernel forgot it then) is no error.
+    /// Stops watching `fd`; one never watched is no call at all.
     public func forget(_ fd: Int32) {
-        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        guard watched.removeValue(forKey: fd) != nil else { return }
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)  // ENOENT, EBADF: closed, the kernel forgot it then
     }
 
     /// Waits at most `milliseconds` (-1: without end) and calls `ready` for each socket that

@@ -29,17 +29,27 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 /// The one timestamp format on credvend's wire: `2026-11-24T23:31:37Z`.
 public enum ISO8601 {
     public static func string(_ date: Date) -> String {
-        let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)
-        for (value, width, separator) in [
-            (t.year, 4, "-"), (t.month, 2, "-"), (t.day, 2, "T"), (t.hour, 2, ":"), (t.minute, 2, ":"),
-            (t.second, 2, "Z"),
-        ] as [(Int, Int, Unicode.Scalar)] {
-            UTCDateTime.appendDigits(value, width: width, to: &bytes)
-            bytes.append(UInt8(separator.value))
-        }
+        append(date, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `string(date)`'s 20 bytes appended to `bytes`, for a body written straight into bytes.
+    public static func append(_ date: Date, to bytes: inout [UInt8]) {
+        let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
+        UTCDateTime.appendDigits(t.year, width: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        UTCDateTime.appendDigits(t.month, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        UTCDateTime.appendDigits(t.day, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        UTCDateTime.appendDigits(t.hour, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        UTCDateTime.appendDigits(t.minute, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        UTCDateTime.appendDigits(t.second, width: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Accepts `Z` or a numeric offset, with or without fractional seconds. The

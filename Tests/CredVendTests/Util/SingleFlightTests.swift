@@ -61,4 +61,30 @@ import Testing
             #expect(runs.withLock { $0 } == 1)
         }
     }
+
+    /// Flights of one shard ending in another order than they began: each ends its own,
+    /// and its callers (the leader and those who joined) get its result, no other's.
+    @Test func flightsOfOneShardEndInAnyOrderEachWithItsOwnCallers() {
+        let flight = SingleFlight<String, String, Never>(shardCount: 1)
+        let keys = ["a", "b", "c", "d", "e"]
+        let finishes = Locked<[String: @Sendable (Result<String, Never>) -> Void]>([:])
+        let results = Locked<[String: [String]]>([:])
+        for key in keys + ["c", "a"] {
+            flight.start(
+                key,
+                work: { finish in finishes.withLock { $0[key] = finish } },
+                completion: { r in results.withLock { $0[key, default: []].append(r.get()) } }
+            )
+        }
+        for key in ["c", "e", "a", "d", "b"] {
+            #expect(flight.isRunning(key))
+            finishes.withLock { $0[key]! }(.success("result of " + key))
+            #expect(!flight.isRunning(key))
+        }
+        let seen = results.withLock { $0 }
+        for key in keys {
+            let callers = key == "a" || key == "c" ? 2 : 1
+            #expect(seen[key] == Array(repeating: "result of " + key, count: callers))
+        }
+    }
 }

@@ -14,7 +14,8 @@ import Logging
 /// cached credentials through `VendingService` (a new token each time, and one
 /// repeated token), (e) what a credential-vending Lambda does per call: validate, look
 /// up, sign the AssumeRole request, (f) reading STS's AssumeRole answer, (g) decoding a
-/// stored role record (the cold path's two decodes).
+/// stored role record (the cold path's two decodes), (h) the credential_process body of an
+/// STS answer, (i) a cache miss answered at once.
 struct MicroBench {
     struct Row: Codable {
         var name: String
@@ -203,6 +204,25 @@ struct MicroBench {
         measure("g_role_record_decode", seconds: seconds) { _ in
             sink &+= try! RoleMappingJSON.decode(storedRecord).sessionDurationSeconds
         }
+        // The STS loop thread's own work per answer: the cached body of those credentials,
+        // and the single flight every miss goes through.
+        let answered = try STSResponseParser.parse(stsAnswer, httpStatus: 200, action: .assumeRole).credentials
+        measure("h_credential_process_render", seconds: seconds) { _ in
+            sink &+= CredentialProcessOutput.render(answered).count
+        }
+        // A miss answered at once: the lookups, the single flight and the entry kept (its body
+        // rendered), all inside CredVend, specialized as the server runs them.
+        let answeredAt = answered.expiration!.addingTimeInterval(-3600)  // an hour before it expires
+        let missCache = CredentialCache(refreshBuffer: 900)
+        measure("i_cache_miss_load", seconds: seconds) { _ in
+            missCache.invalidate(clientId: mapping.clientId)
+            missCache.load(
+                mapping: mapping,
+                now: answeredAt,
+                startFetch: { done in done(.success(answered)) },
+                completion: { _ in }
+            )
+        }
         measure("d_vend_new_token", seconds: seconds, limit: fresh.count) { i in
             if case .now(let o) = vending.vend(body: fresh[i], authorization: nil) { sink &+= o.response.status }
         }
@@ -221,6 +241,9 @@ struct MicroBench {
         // Every path must have succeeded, or the numbers mean nothing.
         guard case .now(let check) = vending.vend(body: body, authorization: nil), check.response.status == 200 else {
             throw MicroError("the vending path did not answer 200; the benchmark is invalid")
+        }
+        if only == nil || only == "i_cache_miss_load", missCache.fresh(mapping: mapping, now: answeredAt) == nil {
+            throw MicroError("the cache miss kept no entry; the benchmark is invalid")
         }
         return rows
     }
