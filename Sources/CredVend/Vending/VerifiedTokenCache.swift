@@ -59,14 +59,13 @@ public final class VerifiedTokenCache: Sendable {
         let until: Double
         /// Which JWKS snapshot decided it (its generation).
         let keysVersion: Double
-        /// Inline (no allocation of its own).
-        let lastAnswer: Mutex<RepeatedAnswer?>
+        let lastAnswer: Locked<RepeatedAnswer?>
 
         init(outcome: Outcome, until: Double, keysVersion: Double, lastAnswer: RepeatedAnswer? = nil) {
             self.outcome = outcome
             self.until = until
             self.keysVersion = keysVersion
-            self.lastAnswer = Mutex(lastAnswer)
+            self.lastAnswer = Locked(lastAnswer)
         }
 
         /// The same entry sharing no storage with this one (its strings copied too), for one thread.
