@@ -28,6 +28,21 @@ import Testing
         #expect(f.metrics.cacheHits.current == 3 && f.metrics.cacheMisses.current == 1)
     }
 
+    /// Many threads reading and replacing one token's kept answer at once (under TSan in `make test`).
+    @Test func concurrentRepeatsShareTheKeptAnswer() async throws {
+        let f = try ServeFixture()
+        let token = f.token()
+        let first = await keptAnswer(f, token)
+        let app = f.app
+        let request = f.post(token)
+        let responses = await withTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<64 { group.addTask { await respond(app, to: request) } }
+            return await group.reduce(into: [HTTPResponse]()) { $0.append($1) }
+        }
+        #expect(responses.allSatisfy { $0.status == 200 && $0.credentials == first.credentials })
+        #expect(f.sts.callCount == 1)
+    }
+
     @Test func aRoleChangeIsSeenDespiteAKeptAnswer() async throws {
         let f = try ServeFixture()
         let token = f.token()
