@@ -1,6 +1,7 @@
 public import CredVendCore
 import CredVendSync
 public import Foundation
+import Synchronization
 
 /// Vended credentials per client_id and `GrantKey` (role, duration, narrowing), so
 /// two requests of one client for different grants never share them. Sharded so that requests for different
@@ -34,6 +35,9 @@ public final class CredentialCache: Sendable {
 
     private final class Shard: Sendable {
         let entries = Locked<[String: [GrantKey: Entry]]>([:])
+        /// Entries kept so far, counted under the lock: a miss's flight looks again only when
+        /// this moved since its first look-up (another flight may have just filled it).
+        let kept = Atomic<UInt64>(0)
     }
 
     private let shards: [Shard]
@@ -74,11 +78,18 @@ public final class CredentialCache: Sendable {
     /// A hit for exactly this mapping, or nil: a changed mapping never gets
     /// the old mapping's credentials.
     public func fresh(mapping: RoleMapping, key: GrantKey = .plain, now: Date) -> Entry? {
-        shard(mapping.clientId).entries.withLock { e -> Entry? in
+        lookup(mapping: mapping, key: key, now: now).hit
+    }
+
+    /// `fresh`, and the shard's count of entries kept as of that look-up.
+    func lookup(mapping: RoleMapping, key: GrantKey, now: Date) -> (hit: Entry?, kept: UInt64) {
+        let shard = shard(mapping.clientId)
+        return shard.entries.withLock { e in
+            let kept = shard.kept.load(ordering: .relaxed)
             guard let entry = e[mapping.clientId]?[key], entry.mapping == mapping, now < entry.refreshAt else {
-                return nil
+                return (nil, kept)
             }
-            return entry
+            return (entry, kept)
         }
     }
 
@@ -104,11 +115,39 @@ public final class CredentialCache: Sendable {
         startFetch: (_ done: @escaping @Sendable (Result<AWSCredentials, APIError>) -> Void) -> Void,
         completion: @escaping @Sendable (Result<Entry, APIError>) -> Void
     ) {
-        if let hit = fresh(mapping: mapping, key: key, now: now) { return completion(.success(hit)) }
+        let first = lookup(mapping: mapping, key: key, now: now)
+        if let hit = first.hit { return completion(.success(hit)) }
+        missed(
+            mapping: mapping,
+            key: key,
+            now: now,
+            keptBefore: first.kept,
+            startFetch: startFetch,
+            completion: completion
+        )
+    }
+
+    /// A miss's single flight. Its leader looks again only when the shard kept an entry since
+    /// `keptBefore`: a flight that ended between that look-up and this start kept its entry
+    /// before ending, so the count moved and that entry is taken, with no second STS call;
+    /// on the common path there is no second look-up (some 600 instructions a miss).
+    func missed(
+        mapping: RoleMapping,
+        key: GrantKey,
+        now: Date,
+        keptBefore: UInt64,
+        startFetch: (_ done: @escaping @Sendable (Result<AWSCredentials, APIError>) -> Void) -> Void,
+        completion: @escaping @Sendable (Result<Entry, APIError>) -> Void
+    ) {
+        let shard = shard(mapping.clientId)
         flights.start(
             Flight(mapping: mapping, key: key),
             work: { finish in
-                if let hit = fresh(mapping: mapping, key: key, now: now) { return finish(.success(hit)) }
+                if shard.kept.load(ordering: .relaxed) != keptBefore,
+                    let hit = fresh(mapping: mapping, key: key, now: now)
+                {
+                    return finish(.success(hit))
+                }
                 startFetch { [self] fetched in
                     finish(fetched.flatMap { keep($0, mapping: mapping, key: key, now: now) })
                 }
@@ -142,7 +181,11 @@ public final class CredentialCache: Sendable {
                 sessionDuration: mapping.sessionDurationSeconds
             )
         )
-        shard(mapping.clientId).entries.withLock { $0[mapping.clientId, default: [:]][key] = entry }
+        let shard = shard(mapping.clientId)
+        shard.entries.withLock {
+            $0[mapping.clientId, default: [:]][key] = entry
+            shard.kept.add(1, ordering: .relaxed)
+        }
         return .success(entry)
     }
 

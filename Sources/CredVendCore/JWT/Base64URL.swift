@@ -32,7 +32,8 @@ public enum Base64URL {
         return out
     }
 
-    public static func decode(_ text: String) -> [UInt8]? { decode(bytes: Array(text.utf8)) }
+    /// Through the string's own bytes, with no copy of them into an array first.
+    public static func decode(_ text: String) -> [UInt8]? { decode(bytes: text.utf8) }
 
     /// Decodes the ASCII of an encoding; nil if it is not strict unpadded base64url.
     public static func decode<Text: Collection<UInt8>>(bytes text: Text) -> [UInt8]? {

@@ -9,27 +9,47 @@ public enum AWSRules {
 
     /// `arn:<partition>:iam::<12-digit account>:role/<path/>name`, read as UTF-8
     /// bytes (lengths are byte counts, and no grapheme cluster hides a `:` or `/`).
+    /// One pass over one copy of the bytes (an array indexes faster than a string's view),
+    /// no arrays of parts and segments: every role record decoded on a cold request is checked.
     public static func roleArn(_ value: String) -> String? {
         let shape = "must look like arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)"
         let bytes = Array(value.utf8)
-        let parts = bytes.split(separator: UInt8(ascii: ":"), maxSplits: 5, omittingEmptySubsequences: false)
-        guard bytes.count <= 2048, parts.count == 6, parts[0].elementsEqual("arn".utf8),
-            parts[2].elementsEqual("iam".utf8), parts[3].isEmpty
+        var rest = bytes[...]
+        // The text before the next `:`, which `rest` then starts after.
+        func field() -> ArraySlice<UInt8>? {
+            guard let colon = rest.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            defer { rest = rest[rest.index(after: colon)...] }
+            return rest[..<colon]
+        }
+        guard bytes.count <= 2048, let arn = field(), let partition = field(), let service = field(),
+            let region = field(), let account = field(), arn.elementsEqual("arn".utf8),
+            service.elementsEqual("iam".utf8), region.isEmpty
         else { return shape }
-        guard partitions.contains(where: { parts[1].elementsEqual($0.utf8) }) else {
+        guard partitions.contains(where: { partition.elementsEqual($0.utf8) }) else {
             return "partition must be one of \(partitions.joined(separator: ", ")); \(shape)"
         }
-        guard parts[4].count == 12, parts[4].allSatisfy(isDigit) else {
+        guard account.count == 12, account.allSatisfy(isDigit) else {
             return "account id must be 12 digits; \(shape)"
         }
-        let resource = parts[5]
+        let resource = rest
         guard resource.starts(with: "role/".utf8) else { return "resource must start with role/; \(shape)" }
-        let segments = resource.dropFirst(5).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        for segment in segments where segment.isEmpty || !segment.allSatisfy(isIAMNameByte) {
+        // The path and name segments after `role/`: each non-empty, of IAM name bytes.
+        var segmentsFine = true
+        var nameLength = 0
+        for byte in resource.dropFirst(5) {
+            if byte == UInt8(ascii: "/") {
+                segmentsFine = segmentsFine && nameLength > 0
+                nameLength = 0
+            } else {
+                segmentsFine = segmentsFine && isIAMNameByte(byte)
+                nameLength += 1
+            }
+        }
+        guard segmentsFine, nameLength > 0 else {
             return "role path and name segments must be non-empty and use only A-Z a-z 0-9 _+=,.@-"
         }
-        guard let name = segments.last, name.count <= 64 else { return "role name must be 1-64 characters" }
-        guard resource.count - 5 - name.count <= 512 else { return "role path must be at most 512 characters" }
+        guard nameLength <= 64 else { return "role name must be 1-64 characters" }
+        guard resource.count - 5 - nameLength <= 512 else { return "role path must be at most 512 characters" }
         return nil
     }
 
@@ -54,7 +74,13 @@ public enum AWSRules {
 
     /// `[\w+=,.@-]` as IAM means it: ASCII letters, digits, underscore and `+=,.@-`.
     static func isIAMNameByte(_ b: UInt8) -> Bool {
-        isLowerAlnum(b) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || "_+=,.@-".utf8.contains(b)
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "+"), UInt8(ascii: "="),
+            UInt8(ascii: ","), UInt8(ascii: "."), UInt8(ascii: "@"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

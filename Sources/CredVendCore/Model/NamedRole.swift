@@ -34,10 +34,14 @@ public struct NamedRole: Codable, Sendable, Hashable {
         a.grant(of: "") == b.grant(of: "") && a.name.hasSameBytes(as: b.name)
     }
 
+    /// As `RoleMapping`'s: `String`'s own hash, coarser than equal bytes, so equal roles hash equal.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(name.utf8.count)
-        for byte in name.utf8 { hasher.combine(byte) }
-        hasher.combine(grant(of: ""))
+        hasher.combine(name)
+        hasher.combine(roleArn)
+        hasher.combine(bucket)
+        hasher.combine(s3PathPrefix)
+        hasher.combine(permission)
+        hasher.combine(sessionDurationSeconds)
     }
 
     /// This role as a record of `clientId` (and `serverName`): what is validated,

@@ -45,16 +45,15 @@ public struct RoleMapping: Codable, Sendable, Hashable {
             && a.sessionDurationSeconds == b.sessionDurationSeconds && a.roles == b.roles
     }
 
+    /// Each text by `String`'s own hash: texts of equal bytes are equal strings, so equal
+    /// records hash equal, and ASCII is fed in one pass, not one combine per byte (with an
+    /// array of the optional fields, that was a third of a cache miss).
     public func hash(into hasher: inout Hasher) {
-        for text in [clientId, roleArn, serverName, bucket, s3PathPrefix] {
-            guard let text else {
-                hasher.combine(0 as UInt8)
-                continue
-            }
-            hasher.combine(1 as UInt8)
-            hasher.combine(text.utf8.count)
-            for byte in text.utf8 { hasher.combine(byte) }
-        }
+        hasher.combine(clientId)
+        hasher.combine(roleArn)
+        hasher.combine(serverName)
+        hasher.combine(bucket)
+        hasher.combine(s3PathPrefix)
         hasher.combine(permission)
         hasher.combine(sessionDurationSeconds)
         hasher.combine(roles)

@@ -80,4 +80,45 @@ import Testing
         #expect(actions == expected[permission])
         #expect(SessionPolicy.json(for: mapping(prefix: "p \"q\"/", permission: permission)) == text)
     }
+
+    /// The policy built from strings, statement by statement (as `json` was written before
+    /// it wrote one buffer in one pass): the two must give the same bytes.
+    static func reference(_ m: RoleMapping) -> String? {
+        guard let bucket = m.bucket, !bucket.isEmpty else { return nil }
+        var prefix = Substring(m.s3PathPrefix ?? "")
+        while prefix.hasPrefix("/") { prefix = prefix.dropFirst() }
+        func statement(_ actions: [String], _ resource: String, _ condition: String? = nil) -> String {
+            let quoted = actions.map(JSONText.quote).joined(separator: ",")
+            let tail = condition.map { #","Condition":\#($0)"# } ?? ""
+            return #"{"Effect":"Allow","Action":[\#(quoted)],"Resource":\#(JSONText.quote(resource))\#(tail)}"#
+        }
+        let granted = [Permission.write: 1, .readWrite: 2, .full: 3][m.permission]!
+        let objectActions = Array(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"].prefix(granted))
+        var statements = [statement(objectActions, "arn:aws:s3:::\(bucket)/\(prefix)*")]
+        if m.permission == .full {
+            let condition = #"{"StringLike":{"s3:prefix":[\#(JSONText.quote("\(prefix)*"))]}}"#
+            statements.append(statement(["s3:ListBucket"], "arn:aws:s3:::\(bucket)", condition))
+        }
+        return #"{"Version":"2012-10-17","Statement":[\#(statements.joined(separator: ","))]}"#
+    }
+
+    /// Escapes, slashes (a `/` with a combining mark is no slash), NFC and NFD, long prefixes.
+    @Test(arguments: Permission.allCases)
+    func sameBytesAsTheStatementsBuiltAsStrings(permission: Permission) {
+        let buckets: [String?] = [nil, "", "my-bucket", "b\"q", "b\\s", "bücket"]
+        let prefixes: [String?] = [
+            nil, "", "/", "//", "///a/", "/\u{301}x/", "a\"b\\c\n\t\r\u{1}\u{1F}/", "café/", "cafe\u{301}/",
+            "日本/", "/😀/", String(repeating: "p/", count: 200),
+        ]
+        for bucket in buckets {
+            for prefix in prefixes {
+                let m = mapping(bucket: bucket, prefix: prefix, permission: permission)
+                let written = SessionPolicy.json(for: m).map { Array($0.utf8) }
+                #expect(
+                    written == Self.reference(m).map { Array($0.utf8) },
+                    "bucket \(bucket ?? "nil") prefix \(prefix ?? "nil")"
+                )
+            }
+        }
+    }
 }

@@ -63,6 +63,30 @@ import Testing
         #expect(calls.current == 2)
     }
 
+    /// A caller missed, then another flight filled the cache and ended, then this caller
+    /// leads the next flight: it takes that entry and STS is not called again.
+    @Test func aFlightAfterAnotherFilledTheCacheTakesItsEntry() {
+        let cache = CredentialCache(refreshBuffer: 900)
+        let late = cache.lookup(mapping: mapping, key: .plain, now: t0)
+        #expect(late.hit == nil)
+        cache.load(mapping: mapping, now: t0, fetch: { .success(creds("A", lifetime: 3600)) }, completion: { _ in })
+        let calls = Counter()
+        let ids = Collected()
+        cache.missed(
+            mapping: mapping,
+            key: .plain,
+            now: t0,
+            keptBefore: late.kept,
+            startFetch: { done in
+                calls.increment()
+                done(.success(creds("B", lifetime: 3600)))
+            },
+            completion: { r in ids.append((try? r.get().credentials.accessKeyId) ?? "x") }
+        )
+        #expect(calls.current == 0)
+        #expect(ids.all == ["A"])
+    }
+
     @Test func concurrentMissesShareOneFetch() async {
         let cache = CredentialCache(refreshBuffer: 900)
         let calls = Counter()
