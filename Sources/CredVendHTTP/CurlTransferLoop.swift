@@ -1,4 +1,5 @@
 public import CredVendCore
+import CredVendSystem
 import Foundation
 import Synchronization
 
@@ -18,9 +19,7 @@ public final class CurlTransferLoop: HTTPTransfers {
     public init(name: String = "credvend-curl", maxIdleHandles: Int = 64) throws(CurlError) {
         try CurlGlobal.ensureInitialized()
         core = try CurlLoopCore(maxIdleHandles: maxIdleHandles)
-        let thread = Thread { [core] in core.run() }
-        thread.name = name
-        thread.start()
+        startThread(named: name) { [core] in core.run() }
     }
 
     deinit { core.stop() }

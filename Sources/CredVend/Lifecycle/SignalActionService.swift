@@ -1,3 +1,4 @@
+import CredVendSystem
 import Foundation
 public import ServiceLifecycle
 public import UnixSignals
@@ -17,9 +18,7 @@ public struct SignalActionService: Service {
 
     public func run() async throws {
         for await _ in arrivals.cancelOnGracefulShutdown() {
-            let thread = Thread { [action] in action() }
-            thread.name = "credvend-signal-action"
-            thread.start()
+            startThread(named: "credvend-signal-action") { [action] in action() }
         }
     }
 }

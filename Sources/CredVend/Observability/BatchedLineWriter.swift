@@ -54,7 +54,7 @@ public final class BatchedLineWriter: Sendable {
             + UInt64(interval.components.attoseconds / 1_000_000_000)
         let wake = wake
         let pause = interval.inSeconds
-        let thread = Thread { [weak self] in
+        startThread(named: "credvend-log-writer") { [weak self] in
             while true {
                 wake.wait()
                 guard let self else { return }  // deinit's signal: the writer is gone
@@ -62,8 +62,6 @@ public final class BatchedLineWriter: Sendable {
                 self.flush()
             }
         }
-        thread.name = "credvend-log-writer"
-        thread.start()
     }
 
     /// Lets the writer thread end (what is buffered was flushed by whoever still held it).

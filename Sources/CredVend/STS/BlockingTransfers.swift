@@ -1,4 +1,5 @@
 public import CredVendCore
+import CredVendSystem
 import Foundation
 
 /// `HTTPTransfers` over a blocking `HTTPClient`: each transfer on a thread of its own. What an
@@ -13,14 +14,12 @@ public struct BlockingTransfers: HTTPTransfers {
         _ request: HTTPClientRequest,
         completion: @escaping @Sendable (Result<HTTPClientResponse, CurlError>) -> Void
     ) {
-        let thread = Thread { [client] in
+        startThread(named: "credvend-http") { [client] in
             do throws(CurlError) {
                 completion(.success(try client.send(request)))
             } catch {
                 completion(.failure(error))
             }
         }
-        thread.name = "credvend-http"
-        thread.start()
     }
 }

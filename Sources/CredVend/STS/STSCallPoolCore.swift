@@ -1,5 +1,6 @@
 import CredVendCore
 import CredVendSync
+import CredVendSystem
 import Dispatch
 import Foundation
 import Logging
@@ -131,9 +132,7 @@ final class STSCallPoolCore: Sendable {
             refused(error)
         case .queued(let spawnReaper, let newHead):
             if spawnReaper {
-                let thread = Thread { self.reap() }
-                thread.name = "credvend-sts-reaper"
-                thread.start()
+                startThread(named: "credvend-sts-reaper") { self.reap() }
             } else if newHead && wakesReaperForNewHead {
                 pokeReaper()
             }

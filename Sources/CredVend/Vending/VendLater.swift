@@ -1,4 +1,5 @@
 import CredVendSync
+import CredVendSystem
 import Dispatch
 import Foundation
 
@@ -23,21 +24,12 @@ public struct VendLater: Sendable {
     /// Blocking work on a thread of its own (a JWKS refresh: at most one per 30 s).
     static func onOwnThread(_ name: String, _ work: @escaping @Sendable () -> VendResult) -> VendLater {
         VendLater { deliver in
-            // Named from inside once `start` has returned: on Linux a name set before `start`
-            // never reaches the thread, and Foundation drops one set before `start` has stored
-            // the thread's handle (a thread that runs at once, on a busy machine, kept its
-            // creator's "…root.default-qos").
-            let started = DispatchSemaphore(value: 0)
-            let thread = Thread {
-                started.wait()
-                Thread.current.name = name
+            startThread(named: name) {
                 switch work() {
                 case .now(let outcome): deliver(outcome)
                 case .later(let more): more.start(deliver)
                 }
             }
-            thread.start()
-            started.signal()
         }
     }
 

@@ -506,9 +506,7 @@ public final class VendingService: Sendable {
     private func withSourceCredentials(now: Date, _ body: @escaping @Sendable (AWSCredentials?) -> Void) {
         if let creds = source.current(now: now) { return body(creds) }
         if source.isRefreshing { return body(nil) }
-        let thread = Thread { [source] in body(source.refreshIfNeeded(now: now)) }
-        thread.name = "credvend-source-credentials"
-        thread.start()
+        startThread(named: "credvend-source-credentials") { [source] in body(source.refreshIfNeeded(now: now)) }
     }
 
     /// What an answered AssumeRole comes to: credentials, or the error for the client, with a
