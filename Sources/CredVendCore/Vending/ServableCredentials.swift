@@ -22,6 +22,7 @@ public enum ServableCredentials {
         guard let expiration else { return "STS returned credentials without an expiration" }
         let left = expiration.timeIntervalSince(now)
         let needed = minimumRemaining(sessionDuration: sessionDuration, refreshBuffer: refreshBuffer)
+        if left > 0 && left >= needed { return nil }  // every STS answer: no message built
         let at = ISO8601.string(expiration)
         let clock = "check this server's clock and the role's maximum session duration"
         if left <= 0 {
