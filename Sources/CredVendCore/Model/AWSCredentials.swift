@@ -38,18 +38,16 @@ public enum ISO8601 {
     /// `string(date)`'s 20 bytes appended to `bytes`, for a body written straight into bytes.
     public static func append(_ date: Date, to bytes: inout [UInt8]) {
         let t = UTCDateTime(secondsSince1970: Int(date.timeIntervalSince1970.rounded(.down)))
-        UTCDateTime.appendDigits(t.year, width: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        UTCDateTime.appendDigits(t.month, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        UTCDateTime.appendDigits(t.day, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        UTCDateTime.appendDigits(t.hour, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        UTCDateTime.appendDigits(t.minute, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        UTCDateTime.appendDigits(t.second, width: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        func part(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
+            UTCDateTime.appendDigits(value, width: width, to: &bytes)
+            bytes.append(UInt8(ascii: separator))
+        }
+        part(t.year, 4, then: "-")
+        part(t.month, 2, then: "-")
+        part(t.day, 2, then: "T")
+        part(t.hour, 2, then: ":")
+        part(t.minute, 2, then: ":")
+        part(t.second, 2, then: "Z")
     }
 
     /// Accepts `Z` or a numeric offset, with or without fractional seconds. The
