@@ -260,11 +260,23 @@ private final class ResponseSink {
         tooLarge = false
     }
 
+    /// Marks the answer too large; what a write callback returns to abort the transfer.
+    func refuse() -> Int {
+        tooLarge = true
+        return 0
+    }
+
     /// The body, handed over without a copy.
     func takeBody() -> [UInt8] {
         defer { body = [] }
         return body
     }
+}
+
+/// What a write callback was handed: its transfer's sink and the length of the bytes.
+private func sink(_ context: UnsafeMutableRawPointer?, _ size: Int, _ count: Int) -> (ResponseSink, Int)? {
+    guard let context else { return nil }
+    return (Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue(), size * count)
 }
 
 /// CURLOPT_WRITEFUNCTION: returning fewer bytes than given aborts with CURLE_WRITE_ERROR.
@@ -274,13 +286,8 @@ private func curlWriteBody(
     _ count: Int,
     _ context: UnsafeMutableRawPointer?
 ) -> Int {
-    guard let context else { return 0 }
-    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-    let length = size * count
-    guard sink.body.count + length <= sink.maxBodyBytes else {
-        sink.tooLarge = true
-        return 0
-    }
+    guard let (sink, length) = sink(context, size, count) else { return 0 }
+    guard sink.body.count + length <= sink.maxBodyBytes else { return sink.refuse() }
     if length > 0, let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length)) }
     return length
 }
@@ -292,14 +299,9 @@ private func curlWriteHeader(
     _ count: Int,
     _ context: UnsafeMutableRawPointer?
 ) -> Int {
-    guard let context else { return 0 }
-    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-    let length = size * count
+    guard let (sink, length) = sink(context, size, count) else { return 0 }
     sink.headerBytes += length
-    guard sink.headerBytes <= ResponseSink.maxHeaderBytes else {
-        sink.tooLarge = true
-        return 0
-    }
+    guard sink.headerBytes <= ResponseSink.maxHeaderBytes else { return sink.refuse() }
     guard length > 0, let data else { return length }
     // Bytes, not a String per line: the line is split and trimmed where it lies.
     let line = UnsafeRawBufferPointer(start: data, count: length)

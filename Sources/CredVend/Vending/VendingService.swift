@@ -375,8 +375,9 @@ public final class VendingService: Sendable {
         if let why = rolesRefusal?() {
             return .now(VendOutcome(.unavailable(why), clientId: clientId, fingerprint: fingerprint, tokenId: tokenId))
         }
-        // Taken before the lookup: a write after it moves the stamp, so nothing kept under it goes stale.
-        let stamp = roles.stamp()
+        // Taken before the lookup: a write after it moves the stamp, so nothing kept under it goes
+        // stale. Only for a token seen before: a new token has no entry to keep an answer in.
+        let stamp = seen == nil ? nil : roles.stamp()
         if let stamp, let entry = seen?.keptAnswer(for: ask, stamp: stamp, now: now) {
             metrics.cacheHits.increment()
             return .now(VendOutcome(entry: entry, fingerprint: fingerprint, tokenId: tokenId))

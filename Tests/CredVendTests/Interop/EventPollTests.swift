@@ -26,6 +26,18 @@ import Testing
         }
     }
 
+    /// A poll and two pipes (the old number's and the new one's), closed after `body`.
+    private func withTwoPipes(_ body: (EventPoll, Pipe, Pipe) throws -> Void) throws {
+        let poll = try EventPoll()
+        let old = try Pipe()
+        let new = try Pipe()
+        defer {
+            old.close()
+            new.close()
+        }
+        try body(poll, old, new)
+    }
+
     /// The sockets one wait without waiting reports ready.
     private func ready(_ poll: EventPoll) -> [Int32] {
         var fds: [Int32] = []
@@ -72,54 +84,39 @@ import Testing
     }
 
     @Test func aForgottenClosedNumberReusedIsAddedAgain() throws {
-        let poll = try EventPoll()
-        let old = try Pipe()
-        let new = try Pipe()
-        defer {
-            old.close()
-            new.close()
+        try withTwoPipes { poll, old, new in
+            try poll.watch(old.read, for: .readable)
+            poll.forget(old.read)
+            // dup2 closes the old read end and gives its number to the new pipe's, atomically,
+            // so no other test's descriptor can take the number in between.
+            try #require(dup2(new.read, old.read) == old.read)
+            try poll.watch(old.read, for: .readable)
+            try new.makeReadable()
+            #expect(poll.watched == [old.read: .readable])
+            #expect(ready(poll) == [old.read])
         }
-        try poll.watch(old.read, for: .readable)
-        poll.forget(old.read)
-        // dup2 closes the old read end and gives its number to the new pipe's, atomically,
-        // so no other test's descriptor can take the number in between.
-        try #require(dup2(new.read, old.read) == old.read)
-        try poll.watch(old.read, for: .readable)
-        try new.makeReadable()
-        #expect(poll.watched == [old.read: .readable])
-        #expect(ready(poll) == [old.read])
     }
 
     @Test func aClosedNumberReusedUnforgottenIsAddedAgainOnAChange() throws {
-        let poll = try EventPoll()
-        let old = try Pipe()
-        let new = try Pipe()
-        defer {
-            old.close()
-            new.close()
+        try withTwoPipes { poll, old, new in
+            try poll.watch(old.read, for: .readable)
+            try #require(dup2(new.read, old.read) == old.read)  // the kernel forgets the old read end
+            try poll.watch(old.read, for: [.readable, .writable])
+            try new.makeReadable()
+            #expect(poll.watched == [old.read: [.readable, .writable]])
+            #expect(ready(poll) == [old.read])
         }
-        try poll.watch(old.read, for: .readable)
-        try #require(dup2(new.read, old.read) == old.read)  // the kernel forgets the old read end
-        try poll.watch(old.read, for: [.readable, .writable])
-        try new.makeReadable()
-        #expect(poll.watched == [old.read: [.readable, .writable]])
-        #expect(ready(poll) == [old.read])
     }
 
     /// The same events again make no epoll_ctl: shown by a number the kernel has forgotten,
     /// which stays unwatched (why a socket is to be forgotten before it is closed).
     @Test func watchingForTheSameEventsAgainIsNoCall() throws {
-        let poll = try EventPoll()
-        let old = try Pipe()
-        let new = try Pipe()
-        defer {
-            old.close()
-            new.close()
+        try withTwoPipes { poll, old, new in
+            try poll.watch(old.read, for: .readable)
+            try #require(dup2(new.read, old.read) == old.read)
+            try poll.watch(old.read, for: .readable)
+            try new.makeReadable()
+            #expect(ready(poll).isEmpty)
         }
-        try poll.watch(old.read, for: .readable)
-        try #require(dup2(new.read, old.read) == old.read)
-        try poll.watch(old.read, for: .readable)
-        try new.makeReadable()
-        #expect(ready(poll).isEmpty)
     }
 }
