@@ -18,7 +18,7 @@ e2e-test: build
 	CREDVEND_BIN=$(CURDIR)/$(BIN_DEBUG) PYTHON=$(PYTHON) scripts/e2e.sh
 
 # Suites whose code shares state between threads: also run under ThreadSanitizer.
-TSAN_SUITES := VerifiedTokenCache|RepeatedAnswer|EventPoll|CredentialCache|SingleFlight|LogRing|Metrics|RoleStore|HTTPServer|VendingService|ServeApplication|JWKSCache|PeriodicService|Lifecycle|NamedRoleVending|AgentHandler|RoleTableSync|TLSServer|BoundToken|STSCallPool|BatchedLineWriter|RoleTableAdmin
+TSAN_SUITES := VerifiedTokenCache|WorkerTransfers|RepeatedAnswer|EventPoll|CredentialCache|SingleFlight|LogRing|Metrics|RoleStore|HTTPServer|VendingService|ServeApplication|JWKSCache|PeriodicService|Lifecycle|NamedRoleVending|AgentHandler|RoleTableSync|TLSServer|BoundToken|STSCallPool|BatchedLineWriter|RoleTableAdmin
 
 # Every test: the interop and format checks, one build with warnings as errors
 # and every import declared (the release build is `make release`'s; building it

@@ -48,6 +48,13 @@ static inline uint16_t CMicroHTTPD_bound_port(struct MHD_Daemon *d) {
     return info ? info->port : 0;
 }
 
+/* The epoll set of an MHD_USE_EPOLL daemon without an internal thread: the worker that
+   drives it watches this descriptor in its own epoll set. -1 if MHD has none. */
+static inline int CMicroHTTPD_epoll_fd(struct MHD_Daemon *d) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+    return info ? info->epoll_fd : -1;
+}
+
 /* Options that take a callback and its closure travel in an MHD_OptionItem with the
    function pointer cast to intptr_t in `value` and the closure in `ptr_value`. Swift
    cannot cast a C function pointer to an integer, so these build the item, typed. */

@@ -1,6 +1,7 @@
 // The only file that imports CCurl: libcurl built on OpenSSL, with peer and host verification
 // always on. `CurlHTTPClient` makes one blocking request per `send` with a `CurlEasy`;
-// `CurlTransferLoop` runs many at once on one thread with a `CurlLoopCore`.
+// `CurlTransferLoop` (a thread of its own) and `WorkerTransfers` (the HTTP server's workers)
+// run many at once with a `CurlLoopCore` each.
 internal import CCurl
 import CredVendCore
 import CredVendSync
@@ -326,8 +327,13 @@ private func isFieldWhitespace(_ byte: UInt8) -> Bool {
 }
 
 /// The loop's state. The multi handle, the easy handles and the epoll set's watches are
-/// touched by the loop thread only; other threads hand requests over through `pending` and
-/// wake the loop through the epoll set's eventfd.
+/// touched by the loop thread only (the one `attach` was called on); other threads hand
+/// requests over through `pending` and wake the loop through the epoll set's eventfd.
+///
+/// The loop thread is `CurlTransferLoop`'s own (`run`), or an HTTP server's worker
+/// (`WorkerTransfers`), which drives the same epoll set with its daemon's sockets in it:
+/// a call started while a request is handled then costs no hand-off, and its answer wakes
+/// the thread that answers the request.
 ///
 /// libcurl's socket interface (`curl_multi_socket_action`), not `curl_multi_perform`: the
 /// latter walks every transfer and `poll`s every socket on each wake-up, so with 32 calls in
@@ -341,6 +347,8 @@ final class CurlLoopCore: @unchecked Sendable {
         /// Set by the loop just before it waits: only then does a new request need a wake-up.
         var sleeping = false
         var stopped = false
+        /// A loop thread has attached: from then on that thread ends the transfers.
+        var driven = false
     }
 
     private struct Transfer {
@@ -349,7 +357,8 @@ final class CurlLoopCore: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let poll: EventPoll
+    /// The loop thread's epoll set; libcurl's sockets are watched here.
+    let poll: EventPoll
     private let maxIdleHandles: Int
     private let pending = Locked(Pending())
     /// Transfers started and not yet answered: an atomic, not a lock, on every start and answer.
@@ -357,6 +366,10 @@ final class CurlLoopCore: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// When libcurl wants `CURL_SOCKET_TIMEOUT` (monotonic ns); nil: no timer (loop thread only).
     private var timerDeadline: UInt64?
+    private var transfers: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var idle: [CurlEasy] = []
+    /// The first failure of the multi handle itself during this turn of the loop.
+    private var failure: CURLMcode = CURLM_OK
 
     init(maxIdleHandles: Int) throws(CurlError) {
         do throws(Errno) {
@@ -391,14 +404,16 @@ final class CurlLoopCore: @unchecked Sendable {
         if wake { poll.wake() }
     }
 
-    /// Waits for the loop to end its transfers, unless called from a completion on the loop
-    /// thread itself (which would wait for itself).
+    /// Ends every transfer with an error. With a loop attached, tells it and waits for it,
+    /// unless called on the loop thread itself (which would wait for itself); with none, ends
+    /// them here.
     func stop() {
-        let first = pending.withLock { p -> Bool in
+        let (first, driven) = pending.withLock { p -> (Bool, Bool) in
             defer { p.stopped = true }
-            return !p.stopped
+            return (!p.stopped, p.driven)
         }
         guard first else { return }
+        guard driven else { return end() }
         poll.wake()
         if onLoopThread.value == nil { finished.wait() }
     }
@@ -410,81 +425,117 @@ final class CurlLoopCore: @unchecked Sendable {
     static let stoppedError = CurlError(kind: .other, code: 0, message: "the HTTP client is stopping")
 
     /// The longest wait without news.
-    private static let idleMilliseconds: Int32 = 1000
+    static let idleMilliseconds: Int32 = 1000
 
-    func run() {
-        onLoopThread.value = LoopMarker()
-        var transfers: [UnsafeMutableRawPointer: Transfer] = [:]
-        var idle: [CurlEasy] = []
-        while true {
-            let (new, stopped) = pending.withLock { p -> ([(HTTPClientRequest, Completion)], Bool) in
-                defer { p.requests.removeAll(keepingCapacity: true) }
-                return (p.requests, p.stopped)
+    /// Makes this thread the loop thread; false if the loop was stopped first or has one.
+    func attach() -> Bool {
+        let attached = pending.withLock { p -> Bool in
+            guard !p.stopped, !p.driven else { return false }
+            p.driven = true
+            return true
+        }
+        if attached { onLoopThread.value = LoopMarker() }
+        return attached
+    }
+
+    /// Loop thread: starts the requests handed over since the last turn; false once stopped,
+    /// when every transfer has been ended.
+    func startSubmitted() -> Bool {
+        let (new, stopped) = pending.withLock { p -> ([(HTTPClientRequest, Completion)], Bool) in
+            defer { p.requests.removeAll(keepingCapacity: true) }
+            return (p.requests, p.stopped)
+        }
+        if stopped {
+            for (_, completion) in new { finish(completion, .failure(Self.stoppedError)) }
+            end()
+            return false
+        }
+        for (request, completion) in new {
+            do throws(CurlError) {
+                let easy: CurlEasy
+                if let reused = idle.popLast() { easy = reused } else { easy = try CurlEasy() }
+                try easy.prepare(request)
+                // Sets a timer of 0: the transfer starts at the timeout in `afterWait`.
+                try check(curl_multi_add_handle(multi, easy.handle), "curl_multi_add_handle")
+                transfers[easy.handle] = Transfer(easy: easy, completion: completion)
+            } catch {
+                finish(completion, .failure(error))
             }
-            if stopped {
-                for (_, completion) in new { finish(completion, .failure(Self.stoppedError)) }
-                failAll(&transfers, Self.stoppedError)
-                idle.removeAll()
-                _ = curl_multi_cleanup(multi)
-                finished.signal()
-                return
-            }
-            for (request, completion) in new {
-                do throws(CurlError) {
-                    let easy: CurlEasy
-                    if let reused = idle.popLast() { easy = reused } else { easy = try CurlEasy() }
-                    try easy.prepare(request)
-                    // Sets a timer of 0: the transfer starts at the timeout below.
-                    try check(curl_multi_add_handle(multi, easy.handle), "curl_multi_add_handle")
-                    transfers[easy.handle] = Transfer(easy: easy, completion: completion)
-                } catch {
-                    finish(completion, .failure(error))
-                }
-            }
-            let sleep = pending.withLock { p -> Bool in
-                guard p.requests.isEmpty, !p.stopped else { return false }
-                p.sleeping = true
-                return true
-            }
-            var failure: CURLMcode = CURLM_OK
-            poll.wait(milliseconds: sleep ? waitMilliseconds() : 0) { fd, readiness in
-                let code = act(on: fd, Self.curlEvents(readiness))
-                if code != CURLM_OK && code != CURLM_BAD_SOCKET { failure = code }
-            }
-            if let deadline = timerDeadline, deadline <= Self.now() {
-                timerDeadline = nil
-                let code = act(on: CURL_SOCKET_TIMEOUT, 0)
-                if code != CURLM_OK { failure = code }
-            }
-            if failure != CURLM_OK {
-                // The multi handle itself failed: no transfer can go on.
-                failAll(&transfers, multiError(failure, "curl_multi_socket_action"))
-            }
-            collectAnswers(&transfers, &idle)
+        }
+        return true
+    }
+
+    /// Loop thread, just before it waits: false when a request came in meanwhile (so the wait
+    /// is to be 0), true when a new one will wake the wait.
+    func prepareToWait() -> Bool {
+        pending.withLock { p -> Bool in
+            guard p.requests.isEmpty, !p.stopped else { return false }
+            p.sleeping = true
+            return true
         }
     }
 
-    /// Ends every transfer in flight with `error`.
-    private func failAll(_ transfers: inout [UnsafeMutableRawPointer: Transfer], _ error: CurlError) {
-        for (handle, transfer) in transfers {
-            _ = curl_multi_remove_handle(multi, handle)
-            finish(transfer.completion, .failure(error))
-        }
-        transfers.removeAll()
+    /// Loop thread: one of libcurl's sockets is ready.
+    func socketReady(_ fd: Int32, _ readiness: EventPoll.Readiness) {
+        let code = act(on: fd, Self.curlEvents(readiness))
+        if code != CURLM_OK && code != CURLM_BAD_SOCKET && failure == CURLM_OK { failure = code }
     }
 
-    private func act(on fd: Int32, _ events: Int32) -> CURLMcode {
-        var running: Int32 = 0
-        return curl_multi_socket_action(multi, fd, events, &running)
+    /// Loop thread, after the wait: runs libcurl's timer if due and hands every ended transfer
+    /// its answer. Returns how many were answered.
+    func afterWait() -> Int {
+        pending.withLock { $0.sleeping = false }  // awake: a request from this thread needs no wake-up
+        if let deadline = timerDeadline, deadline <= Self.now() {
+            timerDeadline = nil
+            let code = act(on: CURL_SOCKET_TIMEOUT, 0)
+            if code != CURLM_OK && failure == CURLM_OK { failure = code }
+        }
+        if failure != CURLM_OK {
+            // The multi handle itself failed: no transfer can go on.
+            let error = multiError(failure, "curl_multi_socket_action")
+            failure = CURLM_OK
+            return failAll(error)
+        }
+        return collectAnswers()
     }
 
     /// Until libcurl's timer is due, at most `idleMilliseconds`.
-    private func waitMilliseconds() -> Int32 {
+    func waitMilliseconds() -> Int32 {
         guard let deadline = timerDeadline else { return Self.idleMilliseconds }
         let now = Self.now()
         guard deadline > now else { return 0 }
         // Rounded up, so the wait does not end just before the timer and spin.
         return Int32(min(UInt64(Self.idleMilliseconds), (deadline - now + 999_999) / 1_000_000))
+    }
+
+    /// Ends every transfer and the multi handle, once: on the loop thread once it sees the
+    /// stop, or in `stop` when no loop ever attached.
+    private func end() {
+        let left = pending.withLock { p -> [(HTTPClientRequest, Completion)] in
+            defer { p.requests.removeAll() }
+            return p.requests
+        }
+        for (_, completion) in left { finish(completion, .failure(Self.stoppedError)) }
+        _ = failAll(Self.stoppedError)
+        idle.removeAll()
+        _ = curl_multi_cleanup(multi)
+        finished.signal()
+    }
+
+    /// Ends every transfer in flight with `error`; returns how many.
+    private func failAll(_ error: CurlError) -> Int {
+        let ended = transfers.count
+        for (handle, transfer) in transfers {
+            _ = curl_multi_remove_handle(multi, handle)
+            finish(transfer.completion, .failure(error))
+        }
+        transfers.removeAll()
+        return ended
+    }
+
+    private func act(on fd: Int32, _ events: Int32) -> CURLMcode {
+        var running: Int32 = 0
+        return curl_multi_socket_action(multi, fd, events, &running)
     }
 
     private static func curlEvents(_ readiness: EventPoll.Readiness) -> Int32 {
@@ -515,8 +566,9 @@ final class CurlLoopCore: @unchecked Sendable {
     private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     /// Hands every ended transfer its answer and keeps its handle for the next.
-    private func collectAnswers(_ transfers: inout [UnsafeMutableRawPointer: Transfer], _ idle: inout [CurlEasy]) {
+    private func collectAnswers() -> Int {
         var left: Int32 = 0
+        var answered = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                 let transfer = transfers.removeValue(forKey: handle)
@@ -530,8 +582,10 @@ final class CurlLoopCore: @unchecked Sendable {
                 result = .failure(error)
             }
             if idle.count < maxIdleHandles { idle.append(transfer.easy) }
+            answered += 1
             finish(transfer.completion, result)
         }
+        return answered
     }
 
     private func finish(_ completion: Completion, _ result: Result<HTTPClientResponse, CurlError>) {

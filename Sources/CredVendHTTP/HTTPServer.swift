@@ -7,11 +7,15 @@ import Foundation
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
+    private let transfers: WorkerTransfers?
     private let running = Locked<MHDDaemon?>(nil)
 
-    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler) {
+    /// `transfers`: HTTP client transfers to carry on the worker threads (one per worker:
+    /// `threadPoolSize` of them), so a handler's upstream call and its answer cost no hand-off.
+    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler, transfers: WorkerTransfers? = nil) {
         self.configuration = configuration
         self.handler = handler
+        self.transfers = transfers
     }
 
     /// Binds the listen address and starts the worker threads. Throws before anything
@@ -21,7 +25,7 @@ public final class HTTPServer: Sendable {
             guard daemon == nil else {
                 throw HTTPServerError(.alreadyRunning, "already listening on \(configuration.listen)")
             }
-            daemon = try MHDDaemon(configuration: configuration, handler: handler)
+            daemon = try MHDDaemon(configuration: configuration, handler: handler, transfers: transfers)
         }
     }
 

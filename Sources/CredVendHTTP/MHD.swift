@@ -1,7 +1,10 @@
-// The only file that imports CMicroHTTPD: the backing of HTTPServer. A libmicrohttpd daemon
-// with epoll worker threads (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE),
-// never a thread per connection. Handlers get whole requests; a `.deferred` answer suspends
-// the connection (MHD_suspend_connection) so no worker waits, and the responder resumes it.
+// With MHDWorker.swift, the only files that import CMicroHTTPD: the backing of HTTPServer.
+// One libmicrohttpd daemon per worker thread, all on the same listening socket, each
+// started with MHD_USE_EPOLL and driven by an MHDWorker of ours, never a thread per
+// connection: MHD's own thread pool leaves no room in its loops for the HTTP client
+// transfers a request starts, which then cost two more thread wake-ups each (WorkerTransfers).
+// Handlers get whole requests; a `.deferred` answer suspends the connection
+// (MHD_suspend_connection) so no worker waits, and the responder resumes it.
 // Hostile clients: the accept policy enforces the global and per-address connection limits
 // (ConnectionGuard, which also enforces the whole-request deadline), and the access handler
 // refuses any head whose framing is ambiguous (RequestFraming) before the body is read, so
@@ -19,18 +22,23 @@ import CredVendSync
 import CredVendSystem
 import Synchronization
 
-/// A running daemon and the listening socket it serves.
-/// @unchecked Sendable: `daemon` is only passed to MHD_quiesce_daemon and MHD_stop_daemon,
-/// which MHD allows from any thread, and `stopped` makes the stop sequence run once.
+/// The running daemons and the listening socket they share.
+/// @unchecked Sendable: the daemons are only passed to MHD_quiesce_daemon and MHD_stop_daemon
+/// (the latter once their workers have ended), and `stopped` makes the stop sequence run once.
 final class MHDDaemon: @unchecked Sendable {
     private let listener: ListenSocket
-    private let daemon: OpaquePointer
+    private let workers: [MHDWorker]
     private let core: ServerCore
     /// The retain held by C (the callbacks' closure); released once, after MHD_stop_daemon.
     private let coreForC: Unmanaged<ServerCore>
     private let stopped = Locked(false)
 
-    init(configuration c: HTTPServerConfiguration, handler: any HTTPHandler) throws(HTTPServerError) {
+    /// `transfers`: HTTP client transfers the workers carry, one loop per worker.
+    init(
+        configuration c: HTTPServerConfiguration,
+        handler: any HTTPHandler,
+        transfers: WorkerTransfers?
+    ) throws(HTTPServerError) {
         guard c.threadPoolSize >= 1, c.connectionLimit >= 1, c.connectionTimeoutSeconds >= 1, c.maxBodyBytes >= 0,
             c.perAddressConnectionLimit >= 0, c.requestDeadlineSeconds >= 1,
             c.connectionLimit <= Int(Int32.max) / (c.threadPoolSize + 1)
@@ -39,6 +47,12 @@ final class MHDDaemon: @unchecked Sendable {
                 .invalidConfiguration,
                 "thread pool size, connection limit, timeout and request deadline must be at least 1, "
                     + "the body and per-address limits at least 0"
+            )
+        }
+        if let transfers, transfers.workers != c.threadPoolSize {
+            throw HTTPServerError(
+                .invalidConfiguration,
+                "the server has \(c.threadPoolSize) workers but its transfers \(transfers.workers)"
             )
         }
         do throws(ListenSocketError) {
@@ -84,18 +98,13 @@ final class MHDDaemon: @unchecked Sendable {
         let context = coreForC.toOpaque()
         var options: [MHD_OptionItem] = [
             MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(listener.fd), ptr_value: nil),
-            MHD_OptionItem(option: .THREAD_POOL_SIZE, value: c.threadPoolSize, ptr_value: nil),
-            // The limits are the accept policy's (which counts its refusals). MHD checks its own
-            // first and silently, and splits its limit evenly among the workers while accepts
-            // are not even, so its limits are set where they can never bite first.
-            MHD_OptionItem(
-                option: .CONNECTION_LIMIT,
-                value: (c.connectionLimit + 1) * c.threadPoolSize,
-                ptr_value: nil
-            ),
+            // The limits are the accept policy's (which counts its refusals, over every
+            // worker). MHD checks its own first and silently, each daemon alone, so they are
+            // set where they can never bite first.
+            MHD_OptionItem(option: .CONNECTION_LIMIT, value: c.connectionLimit + 1, ptr_value: nil),
             MHD_OptionItem(
                 option: .PER_IP_CONNECTION_LIMIT,
-                value: c.perAddressConnectionLimit == 0 ? 0 : c.perAddressConnectionLimit + c.threadPoolSize,
+                value: c.perAddressConnectionLimit == 0 ? 0 : c.perAddressConnectionLimit + 1,
                 ptr_value: nil
             ),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: c.connectionTimeoutSeconds, ptr_value: nil),
@@ -114,21 +123,47 @@ final class MHDDaemon: @unchecked Sendable {
             CMicroHTTPD_option_uri_log(mhdRequestStarted, context),
             CMicroHTTPD_option_notify_completed(mhdRequestCompleted, context),
         ]
-        var flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
+        // Every daemon accepts from the same non-blocking socket: each worker wakes for a new
+        // connection and one wins the accept, as in MHD's own thread pool.
+        var flags = MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if tls != nil { flags |= MHD_USE_TLS.rawValue }
-        let started = GnuTLSSession.priorities.withCString { priorities in
+        let daemons = GnuTLSSession.priorities.withCString { priorities -> [OpaquePointer] in
             if tls != nil { options += tlsOptions(priorities: priorities) }
             options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
-            return options.withUnsafeMutableBufferPointer {
-                CMicroHTTPD_start(flags, 0, mhdAcceptPolicy, context, mhdAccessHandler, context, $0.baseAddress)
+            var daemons: [OpaquePointer] = []
+            for _ in 0..<c.threadPoolSize {
+                let started = options.withUnsafeMutableBufferPointer {
+                    CMicroHTTPD_start(flags, 0, mhdAcceptPolicy, context, mhdAccessHandler, context, $0.baseAddress)
+                }
+                guard let started else { break }
+                daemons.append(started)
+            }
+            return daemons
+        }
+        var workers: [MHDWorker] = []
+        var failure: HTTPServerError?
+        if daemons.count < c.threadPoolSize {
+            failure = HTTPServerError(.daemonStartFailed, "libmicrohttpd could not start on \(c.listen)")
+        } else {
+            for (i, daemon) in daemons.enumerated() {
+                do {
+                    workers.append(try MHDWorker(daemon: daemon, transfers: transfers?.cores[i]))
+                } catch {
+                    failure = error
+                    break
+                }
             }
         }
-        guard let started else {
+        if let failure {
+            // The listening socket is ours to close only once every daemon has handed it back.
+            let handedBack = daemons.map { MHD_quiesce_daemon($0) >= 0 }.allSatisfy { $0 }
+            for daemon in daemons { MHD_stop_daemon(daemon) }
             coreForC.release()
-            listener.close()
-            throw HTTPServerError(.daemonStartFailed, "libmicrohttpd could not start on \(c.listen)")
+            if handedBack { listener.close() } else { listener.removeSocketFile() }
+            throw failure
         }
-        daemon = started
+        self.workers = workers
+        for (i, worker) in workers.enumerated() { worker.start(named: "credvend-http-\(i)") }
         core.connections.startSweeper()
     }
 
@@ -146,9 +181,10 @@ final class MHDDaemon: @unchecked Sendable {
         }
         guard first else { return }
         core.draining.store(true, ordering: .releasing)
-        // Stop accepting: MHD hands the listening socket back, and it is ours to close.
-        if MHD_quiesce_daemon(daemon) >= 0 {
-            listener.close()  // the socket MHD handed back; removes a Unix socket's file too
+        // Stop accepting: each daemon hands the listening socket back, and then it is ours to
+        // close (a daemon that did not closes it in MHD_stop_daemon).
+        if workers.map({ MHD_quiesce_daemon($0.daemon) >= 0 }).allSatisfy({ $0 }) {
+            listener.close()  // removes a Unix socket's file too
         } else {
             listener.removeSocketFile()
         }
@@ -169,7 +205,8 @@ final class MHDDaemon: @unchecked Sendable {
         }
         core.waitUntilIdle(until: clock.now + .seconds(1))
         core.connections.stopSweeper()
-        MHD_stop_daemon(daemon)
+        for worker in workers { worker.stopLoop() }
+        for worker in workers { MHD_stop_daemon(worker.daemon) }
         coreForC.release()
     }
 
@@ -202,7 +239,9 @@ private func startTLS(_ connection: OpaquePointer, core: ServerCore) -> TLSConne
 /// Completes a parked request: only the first answer resumes the connection, so MHD sees
 /// exactly one resume per suspend, and none after the daemon has stopped.
 private func resume(_ request: RequestContext, with response: HTTPResponse) {
-    if request.give(response) { MHD_resume_connection(request.connection) }
+    guard request.give(response) else { return }
+    MHD_resume_connection(request.connection)
+    request.worker?.resumed()
 }
 
 // MARK: C callbacks (free functions: nonisolated, no captures)
@@ -260,7 +299,8 @@ private func mhdRequestStarted(
     let request = RequestContext(
         connection: connection,
         rawURI: uri.map { String(cString: $0) } ?? "",
-        record: connectionRecord(connection)
+        record: connectionRecord(connection),
+        worker: MHDWorker.current.value
     )
     return Unmanaged.passRetained(request).toOpaque()
 }

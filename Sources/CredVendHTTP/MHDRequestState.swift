@@ -79,6 +79,8 @@ final class RequestContext: @unchecked Sendable {
     let rawURI: String
     /// The connection's record (its deadline); nil only if MHD gave none.
     let record: ConnectionRecord?
+    /// The worker whose daemon holds the connection: told when the request is resumed.
+    let worker: MHDWorker?
     var phase = Phase.headers
     var method = ""
     var version = ""
@@ -92,10 +94,11 @@ final class RequestContext: @unchecked Sendable {
     let wasParked = Atomic<Bool>(false)
     private var answer: Locked<(given: Bool, response: HTTPResponse?)>?
 
-    init(connection: OpaquePointer, rawURI: String, record: ConnectionRecord?) {
+    init(connection: OpaquePointer, rawURI: String, record: ConnectionRecord?, worker: MHDWorker?) {
         self.connection = connection
         self.rawURI = rawURI
         self.record = record
+        self.worker = worker
     }
 
     func append(_ chunk: UnsafeRawBufferPointer, limit: Int) {

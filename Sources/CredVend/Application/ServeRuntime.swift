@@ -56,9 +56,12 @@ public final class ServeRuntime: Sendable {
             }
         }
         // The JWKS, source-credential and roles-table fetches block on a thread of their own;
-        // every STS call in flight shares one thread (and the connections it keeps open).
+        // the STS calls run on the HTTP workers, each keeping its own connections to STS.
         let client = CurlHTTPClient(maxIdleHandles: 4)
-        let stsTransfers = try CurlTransferLoop(name: "credvend-sts", maxIdleHandles: config.stsPool.concurrency)
+        let stsTransfers = try WorkerTransfers(
+            workers: config.threads,
+            maxIdleHandles: (config.stsPool.concurrency + config.threads - 1) / max(1, config.threads)
+        )
         let jwks = JWKSCache(
             source: config.jwksFile.map { .file($0) } ?? .url(config.effectiveJWKSURL),
             client: client,
@@ -209,7 +212,8 @@ public final class ServeRuntime: Sendable {
                 observer: metrics,
                 tls: config.tls
             ),
-            handler: app
+            handler: app,
+            transfers: stsTransfers
         )
         let tls = config.tls.map { _ in ServeTLS(server: server, logger: logger) }
         tlsOnceStarted.withLock { $0 = tls }

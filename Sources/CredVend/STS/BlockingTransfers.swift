@@ -4,7 +4,7 @@ import Foundation
 
 /// `HTTPTransfers` over a blocking `HTTPClient`: each transfer on a thread of its own. What an
 /// `STSClient` made with an in-process client (tests' fakes, the load tests' stubs) uses;
-/// `serve` gives it a `CurlTransferLoop` instead.
+/// `serve` gives it the HTTP workers' `WorkerTransfers` instead.
 public struct BlockingTransfers: HTTPTransfers {
     public let client: any HTTPClient
 

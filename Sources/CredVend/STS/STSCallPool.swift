@@ -9,8 +9,7 @@ import Synchronization
 /// and raised again as calls succeed.
 ///
 /// The pool owns no thread that waits for STS: a job starts its call (signing it and handing
-/// it to `CurlTransferLoop`, which carries every call in flight on one thread) on the thread
-/// that found it a slot, and gives the slot back when STS has answered. Thirty-two worker
+/// it to the HTTP workers' `WorkerTransfers`) on the thread that found it a slot, and gives the slot back when STS has answered. Thirty-two worker
 /// threads each blocked in one call cost more CPU in hand-offs and sleeps than the calls
 /// themselves. One thread of its own, the reaper, answers requests whose queue wait ran out
 /// while every slot is taken by a slow call.

@@ -105,8 +105,8 @@ public protocol HTTPClient: Sendable {
 }
 
 /// Starts a request and answers later: `start` returns at once and `completion` runs once, on
-/// a thread of the client's. `serve` makes its STS calls through this (`CurlTransferLoop`), so
-/// that no thread waits for STS and one thread carries every call in flight.
+/// a thread of the client's. `serve` makes its STS calls through this (`WorkerTransfers`, on
+/// the HTTP workers), so that no thread waits for STS.
 public protocol HTTPTransfers: Sendable {
     func start(
         _ request: HTTPClientRequest,

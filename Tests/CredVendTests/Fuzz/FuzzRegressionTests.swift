@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CredVendCore
 
 /// Inputs the libFuzzer targets in fuzz/ found, replayed against the invariant each broke

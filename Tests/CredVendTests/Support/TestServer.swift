@@ -76,6 +76,7 @@ func withServer<T>(
     _ handler: some HTTPHandler,
     threads: Int = 2,
     maxBodyBytes: Int = 16 * 1024,
+    transfers: WorkerTransfers? = nil,
     _ body: (HTTPServer, Int) async throws -> T
 ) async throws -> T {
     let server = HTTPServer(
@@ -85,7 +86,8 @@ func withServer<T>(
             connectionTimeoutSeconds: 10,
             maxBodyBytes: maxBodyBytes
         ),
-        handler: handler
+        handler: handler,
+        transfers: transfers
     )
     try server.start()
     do {
