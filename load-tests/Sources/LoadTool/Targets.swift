@@ -40,6 +40,15 @@ enum Targets {
                 "\(p99 <= 1000 ? "met" : "MISSED"): p99 \(f(p99, 0)) us at \(f(open.requestsPerSecond, 0)) req/s"
                 + (ref.map { "; C reference p99 \(f($0, 0)) us at the same rate" } ?? "")
         }
+        for cold in r.phases where cold.scenario == "cold" {
+            guard let cpu = cold.serverCpuMicrosPerRequest else { continue }
+            out["\(cold.label) server CPU <= 100 us/request"] = "\(cpu <= 100 ? "met" : "MISSED"): \(f(cpu)) us"
+            if let py = cold.notes["python_lambda_cold_cpu_us"].flatMap(Double.init) {
+                let ratio = py / cpu
+                out["cold >= 10x the Python Lambda's cold path"] =
+                    "\(ratio >= 10 ? "met" : "MISSED"): \(f(ratio))x (\(f(cpu)) us vs \(f(py)) us of CPU per request, same stub)"
+            }
+        }
         if let fresh = phase("fresh") {
             out["fresh tokens >= 30000 req/s"] =
                 "\(fresh.requestsPerSecond >= 30000 ? "met" : "MISSED"): \(f(fresh.requestsPerSecond, 0)) req/s"
