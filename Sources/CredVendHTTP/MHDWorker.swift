@@ -77,7 +77,10 @@ final class MHDWorker: @unchecked Sendable {
             var timeout: CUnsignedLongLong = 0
             let daemonTimed = MHD_get_timeout(daemon, &timeout) == .YES
             if daemonTimed { milliseconds = min(milliseconds, Int32(clamping: timeout)) }
-            let daemonDue = MonotonicClock.nanos() &+ UInt64(clamping: timeout) &* 1_000_000
+            // A connection resumed on this thread (an answer given inside MHD_run) waits for no
+            // event: MHD runs again at once.
+            if resumePending.load(ordering: .acquiring) { milliseconds = 0 }
+            let daemonDue = MonotonicClock.nanos() &+ UInt64(min(timeout, 86_400_000)) * 1_000_000
             var daemonReady = false
             poll.wait(milliseconds: milliseconds) { fd, readiness in
                 if fd == daemonFD { daemonReady = true } else { curl?.socketReady(fd, readiness) }

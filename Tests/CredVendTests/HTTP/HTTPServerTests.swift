@@ -174,6 +174,22 @@ struct HTTPServerTests {
         }
     }
 
+    /// A deferred answer given on the worker's own thread before the handler returns (a full
+    /// queue's 503) is sent in the same turn of its loop, not after the loop's idle wait of 1 s.
+    @Test func aDeferredAnswerGivenOnTheWorkersThreadIsSentAtOnce() async throws {
+        let handler = HTTPClosureHandler { _ in .deferred { responder in responder.respond(.text("now")) } }
+        try await withServer(handler, threads: 1) { _, port in
+            let client = CurlHTTPClient()
+            for _ in 0..<3 {
+                let response = try await fetch(
+                    client,
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/", timeout: .milliseconds(500))
+                )
+                #expect(String(decoding: response.body, as: UTF8.self) == "now")
+            }
+        }
+    }
+
     @Test func manyConcurrentClients() async throws {
         try await withServer { _, port, _ in
             let shared = CurlHTTPClient()
