@@ -56,6 +56,9 @@ final class CurlEasy: @unchecked Sendable {
     private let sink = ResponseSink()
     /// The header list the handle points at, freed when the next request's replaces it.
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// One header line at a time, NUL-terminated: building it here, not as an interpolated
+    /// String, keeps each line off the heap until libcurl copies it.
+    private var line: [UInt8] = []
     /// The profile the handle is set up for; nil after a failed setup or before the first.
     private var profile: Profile?
 
@@ -166,7 +169,21 @@ final class CurlEasy: @unchecked Sendable {
                     )
                 }
                 // "Name:" would delete the header in libcurl; "Name;" sends it empty.
-                try append(value.isEmpty ? "\(name);" : "\(name): \(value)", to: &list)
+                line.removeAll(keepingCapacity: true)
+                line.append(contentsOf: name.utf8)
+                if value.isEmpty {
+                    line.append(UInt8(ascii: ";"))
+                } else {
+                    line.append(UInt8(ascii: ":"))
+                    line.append(UInt8(ascii: " "))
+                    line.append(contentsOf: value.utf8)
+                }
+                line.append(0)
+                try line.withUnsafeBufferPointer { bytes throws(CurlError) in
+                    try bytes.withMemoryRebound(to: CChar.self) { chars throws(CurlError) in
+                        try append(chars.baseAddress!, to: &list)
+                    }
+                }
             }
             try append("Expect:", to: &list)  // no `Expect: 100-continue` round trip before bodies
             try set(CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
@@ -200,7 +217,8 @@ final class CurlEasy: @unchecked Sendable {
         }
     }
 
-    private func append(_ line: String, to list: inout UnsafeMutablePointer<curl_slist>?) throws(CurlError) {
+    /// libcurl copies each line it is handed.
+    private func append(_ line: UnsafePointer<CChar>, to list: inout UnsafeMutablePointer<curl_slist>?) throws(CurlError) {
         guard let extended = curl_slist_append(list, line) else {
             throw CurlError(kind: .other, code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
         }
@@ -247,6 +265,8 @@ final class CurlEasy: @unchecked Sendable {
 /// What the write callbacks collect during one transfer; one per handle, emptied by `start`.
 private final class ResponseSink {
     static let maxHeaderBytes = 256 * 1024
+    /// STS answers with five header fields; room for a few more than that.
+    static let expectedHeaders = 8
     var maxBodyBytes = 0
     var body: [UInt8] = []
     var headers = HTTPHeaders()
@@ -257,6 +277,7 @@ private final class ResponseSink {
         self.maxBodyBytes = maxBodyBytes
         body = []
         headers = HTTPHeaders()
+        headers.reserveCapacity(ResponseSink.expectedHeaders)
         headerBytes = 0
         tooLarge = false
     }
@@ -308,6 +329,7 @@ private func curlWriteHeader(
     let line = UnsafeRawBufferPointer(start: data, count: length)
     if line.starts(with: httpStatusPrefix) {
         sink.headers = HTTPHeaders()  // a new response begins (after `100 Continue`, for instance)
+        sink.headers.reserveCapacity(ResponseSink.expectedHeaders)
     } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
         let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
         var start = colon + 1

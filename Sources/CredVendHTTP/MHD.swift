@@ -356,6 +356,8 @@ private func mhdAccessHandler(
                 PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)
             }
         }
+        // Room for a typical request's fields at once, not an array grown one doubling at a time.
+        request.headers.reserveCapacity(max(0, Int(MHD_get_connection_values(connection, .HEADER_KIND, nil, nil))))
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
         // Answered in this first call, a request has its body and anything after it
         // discarded: MHD closes the connection once the answer is out.
@@ -514,7 +516,12 @@ private func makeResponse(_ response: HTTPResponse, closing: Bool) -> OpaquePoin
     where !field.value.isEmpty && !HTTPHeaders.sameName(field.name, "Content-Length")
         && !(closing && HTTPHeaders.sameName(field.name, "Connection"))
     {
-        if MHD_add_response_header(made, field.name, field.value) != .YES {
+        // withCString: a name or value of up to 15 bytes is kept inside the String, and the
+        // implicit conversion to a C string would copy it to the heap, once per header.
+        let added = field.name.withCString { name in
+            field.value.withCString { value in MHD_add_response_header(made, name, value) }
+        }
+        if added != .YES {
             MHD_destroy_response(made)
             return nil
         }

@@ -165,6 +165,39 @@ struct HTTPClientTests {
         }
     }
 
+    /// Header lines are built byte by byte for libcurl and response headers handed to
+    /// libmicrohttpd through C strings: short (kept inside the String) and long names and
+    /// values, an empty value, inner spaces, and more fields than either side reserves room for.
+    @Test func headersOfEverySizeArriveAsSentBothWays() async throws {
+        let long = String(repeating: "v", count: 300)
+        let sent: [(String, String)] =
+            [("X-A", "1"), ("X-Empty", ""), ("X-Spaces", "a b  c"), ("X-Long-Header-Name-Here", long)]
+            + (0..<12).map { ("X-N\($0)", "value \($0)") }
+        let handler = HTTPClosureHandler { r in
+            let echoed = r.headers.filter { $0.name.lowercased().hasPrefix("x-") }
+                .map { "\($0.name.lowercased())=\($0.value)" }.joined(separator: "\n")
+            var headers = HTTPHeaders()
+            headers.add("X-S", "s")
+            headers.add("X-Response-Long-Name-\(long.count)", long)
+            for i in 0..<12 { headers.add("X-R\(i)", "r\(i)") }
+            return .respond(HTTPResponse(status: 200, headers: headers, body: Array(echoed.utf8)))
+        }
+        try await withServer(handler) { _, port in
+            let client = CurlHTTPClient(maxIdleHandles: 1)
+            for _ in 0..<2 {  // the second on the reused handle
+                let response = try await fetch(
+                    client,
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/h", headers: sent)
+                )
+                let expected = sent.map { "\($0.0.lowercased())=\($0.1)" }.joined(separator: "\n")
+                #expect(String(decoding: response.body, as: UTF8.self) == expected)
+                #expect(response.headers["x-s"] == "s")
+                #expect(response.headers["x-response-long-name-300"] == long)
+                #expect((0..<12).allSatisfy { response.headers["x-r\($0)"] == "r\($0)" })
+            }
+        }
+    }
+
     @Test func headerSyntax() {
         #expect(HeaderSyntax.isToken("X-Amz-Date"))
         #expect(HeaderSyntax.isToken("POST"))
