@@ -218,7 +218,10 @@ final class CurlEasy: @unchecked Sendable {
     }
 
     /// libcurl copies each line it is handed.
-    private func append(_ line: UnsafePointer<CChar>, to list: inout UnsafeMutablePointer<curl_slist>?) throws(CurlError) {
+    private func append(
+        _ line: UnsafePointer<CChar>,
+        to list: inout UnsafeMutablePointer<curl_slist>?
+    ) throws(CurlError) {
         guard let extended = curl_slist_append(list, line) else {
             throw CurlError(kind: .other, code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
         }
