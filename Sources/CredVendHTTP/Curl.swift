@@ -58,7 +58,7 @@ final class CurlEasy: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// One header line at a time, NUL-terminated: building it here, not as an interpolated
     /// String, keeps each line off the heap until libcurl copies it.
-    private var line: [UInt8] = []
+    private var line: [CChar] = []
     /// The profile the handle is set up for; nil after a failed setup or before the first.
     private var profile: Profile?
 
@@ -170,20 +170,16 @@ final class CurlEasy: @unchecked Sendable {
                 }
                 // "Name:" would delete the header in libcurl; "Name;" sends it empty.
                 line.removeAll(keepingCapacity: true)
-                line.append(contentsOf: name.utf8)
+                for byte in name.utf8 { line.append(CChar(bitPattern: byte)) }
                 if value.isEmpty {
-                    line.append(UInt8(ascii: ";"))
+                    line.append(CChar(UInt8(ascii: ";")))
                 } else {
-                    line.append(UInt8(ascii: ":"))
-                    line.append(UInt8(ascii: " "))
-                    line.append(contentsOf: value.utf8)
+                    line.append(CChar(UInt8(ascii: ":")))
+                    line.append(CChar(UInt8(ascii: " ")))
+                    for byte in value.utf8 { line.append(CChar(bitPattern: byte)) }
                 }
                 line.append(0)
-                try line.withUnsafeBufferPointer { bytes throws(CurlError) in
-                    try bytes.withMemoryRebound(to: CChar.self) { chars throws(CurlError) in
-                        try append(chars.baseAddress!, to: &list)
-                    }
-                }
+                try append(line, to: &list)
             }
             try append("Expect:", to: &list)  // no `Expect: 100-continue` round trip before bodies
             try set(CCurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
@@ -268,19 +264,16 @@ final class CurlEasy: @unchecked Sendable {
 /// What the write callbacks collect during one transfer; one per handle, emptied by `start`.
 private final class ResponseSink {
     static let maxHeaderBytes = 256 * 1024
-    /// STS answers with five header fields; room for a few more than that.
-    static let expectedHeaders = 8
     var maxBodyBytes = 0
     var body: [UInt8] = []
-    var headers = HTTPHeaders()
+    var headers = HTTPHeaders.collecting()
     var headerBytes = 0
     var tooLarge = false
 
     func start(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
         body = []
-        headers = HTTPHeaders()
-        headers.reserveCapacity(ResponseSink.expectedHeaders)
+        headers = .collecting()
         headerBytes = 0
         tooLarge = false
     }
@@ -331,8 +324,7 @@ private func curlWriteHeader(
     // Bytes, not a String per line: the line is split and trimmed where it lies.
     let line = UnsafeRawBufferPointer(start: data, count: length)
     if line.starts(with: httpStatusPrefix) {
-        sink.headers = HTTPHeaders()  // a new response begins (after `100 Continue`, for instance)
-        sink.headers.reserveCapacity(ResponseSink.expectedHeaders)
+        sink.headers = .collecting()  // a new response begins (after `100 Continue`, for instance)
     } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
         let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
         var start = colon + 1

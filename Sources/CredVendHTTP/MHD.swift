@@ -356,8 +356,6 @@ private func mhdAccessHandler(
                 PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)
             }
         }
-        // Room for a typical request's fields at once, not an array grown one doubling at a time.
-        request.headers.reserveCapacity(max(0, Int(MHD_get_connection_values(connection, .HEADER_KIND, nil, nil))))
         _ = MHD_get_connection_values(connection, .HEADER_KIND, mhdCollectHeader, raw)
         // Answered in this first call, a request has its body and anything after it
         // discarded: MHD closes the connection once the answer is out.

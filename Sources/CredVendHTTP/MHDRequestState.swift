@@ -85,7 +85,7 @@ final class RequestContext: @unchecked Sendable {
     var method = ""
     var version = ""
     var path = ""
-    var headers = HTTPHeaders()
+    var headers = HTTPHeaders.collecting()
     var remoteAddress = ""
     var peerCredentials: PeerCredentials?
     var body: [UInt8] = []

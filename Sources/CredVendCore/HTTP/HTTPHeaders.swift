@@ -34,9 +34,15 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.append((name: name, value: value))
     }
 
-    /// Room for `count` fields, so that collecting a message's headers one by one allocates once.
-    public mutating func reserveCapacity(_ count: Int) {
-        fields.reserveCapacity(count)
+    /// Fields a request or an STS answer usually has, with room to spare.
+    public static let typicalCount = 8
+
+    /// An empty list with room for `typicalCount` fields, for a message's headers collected
+    /// one by one: one allocation, not an array grown one doubling at a time.
+    public static func collecting() -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.fields.reserveCapacity(typicalCount)
+        return headers
     }
 
     /// Replaces every field named `name` with one field.
