@@ -1,4 +1,3 @@
-import CredVendSync
 import Foundation
 import Synchronization
 import Testing
@@ -36,32 +35,29 @@ import Testing
         #expect(ring.latest(2) == ["two", "three\n"])
     }
 
-    /// Eight threads of their own (a task group's blocking callers share the two threads of
-    /// a 2-core machine's pool, and under load they could run one after another), and the
-    /// flight's work lasts until every caller has started and had time to join.
-    @Test func singleFlightRunsOnceForConcurrentCallers() {
+    /// Each caller on a thread of its own (`blocking`: blocking callers in the pool itself
+    /// share its two threads on a 2-core machine, and under load ran one after another), and
+    /// the flight's work lasts until every caller has started and had time to join.
+    @Test func singleFlightRunsOnceForConcurrentCallers() async throws {
         let flight = SingleFlight<String, Int, Never>()
         let runs = Counter()
         let started = Counter()
-        let values = Locked<[Int]>([])
-        let done = DispatchGroup()
-        for _ in 0..<8 {
-            done.enter()
-            Thread.detachNewThread {
-                started.increment()
-                let value = flight.runBlocking("k") {
-                    runs.increment()
-                    let deadline = Date().addingTimeInterval(10)
-                    while started.current < 8 && Date() < deadline { usleep(1000) }
-                    usleep(200_000)
-                    return .success(42)
-                }.get()
-                values.withLock { $0.append(value) }
-                done.leave()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await blocking {
+                        started.increment()
+                        return flight.runBlocking("k") {
+                            runs.increment()
+                            _ = waitUntil(timeout: 10) { started.current == 8 }
+                            usleep(200_000)
+                            return .success(42)
+                        }.get()
+                    }
+                }
             }
+            for try await v in group { #expect(v == 42) }
         }
-        done.wait()
-        #expect(values.withLock { $0 } == Array(repeating: 42, count: 8))
         #expect(runs.current < 8)
     }
 
